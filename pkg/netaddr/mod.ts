@@ -1,0 +1,4 @@
+export * from './ip.ts';
+export * from './cidr.ts';
+export * from './mac.ts';
+export * from './result.ts';
