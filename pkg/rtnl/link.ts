@@ -81,7 +81,6 @@ export interface VethPeerSpec {
 export type LinkKindSpec =
   | { readonly type: 'veth'; readonly peer: VethPeerSpec }
   | { readonly type: 'bridge' }
-  | { readonly type: 'dummy' }
   | VxlanSpec;
 
 export interface NewLinkSpec {

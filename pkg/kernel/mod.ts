@@ -1,0 +1,11 @@
+export { Netlink, type LinkRef, type VethSpec, type VxlanLinkSpec } from './netlink.ts';
+export { Netns, openNetns, currentNetns, withNetns } from './netns.ts';
+export { readSysctl, writeSysctl } from './sysctl.ts';
+export { KernelError, isKernelError, isGone, type ErrnoName } from './errors.ts';
+export { assertIfName, ifNameProblem } from './ifname.ts';
+export { RtSocket } from './socket.ts';
+export type { Link, LinkChange, VxlanInfo, BridgePortInfo } from '../rtnl/link.ts';
+export type { Addr, AddrSpec } from '../rtnl/addr.ts';
+export type { Route, RouteSpec } from '../rtnl/route.ts';
+export type { Neigh, NeighSpec, FdbEntry, FdbSpec } from '../rtnl/neigh.ts';
+export { RT_SCOPE, RT_TABLE, RTPROT, NUD } from '../rtnl/constants.ts';
