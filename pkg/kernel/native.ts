@@ -25,6 +25,9 @@ interface RawSocketClass {
 export interface Libc {
   setns(fd: number, nstype: number): number;
   ioctl(fd: number, request: number): number;
+  unshare(flags: number): number;
+  mount(source: string, target: string, fstype: string, flags: number): number;
+  umount2(target: string, flags: number): number;
   errno(): number;
 }
 
@@ -40,12 +43,22 @@ let libc: Libc | undefined;
 export function loadLibc(): Libc {
   if (libc) return libc;
   const koffi = require('koffi') as {
-    load(name: string): { func(sig: string): (...args: number[]) => number };
+    load(name: string): { func(sig: string): (...args: Array<number | string | null>) => number };
     errno(): number;
   };
   const lib = koffi.load('libc.so.6');
   const setns = lib.func('int setns(int fd, int nstype)');
   const ioctl = lib.func('int ioctl(int fd, unsigned long request, ...)');
-  libc = { setns: (fd, t) => setns(fd, t), ioctl: (fd, r) => ioctl(fd, r), errno: () => koffi.errno() };
+  const unshare = lib.func('int unshare(int flags)');
+  const mount = lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)');
+  const umount2 = lib.func('int umount2(const char *target, int flags)');
+  libc = {
+    setns: (fd, t) => setns(fd, t),
+    ioctl: (fd, r) => ioctl(fd, r),
+    unshare: (f) => unshare(f),
+    mount: (src, target, fstype, flags) => mount(src, target, fstype, flags, null),
+    umount2: (target, flags) => umount2(target, flags),
+    errno: () => koffi.errno(),
+  };
   return libc;
 }

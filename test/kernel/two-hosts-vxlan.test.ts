@@ -4,7 +4,8 @@
  * of them correctly (the kernel would drop or misroute otherwise).
  */
 import { describe, expect, it } from 'vitest';
-import { addHost, addPod, makeUnderlay, type SimHost } from '../helpers/topology.ts';
+import type { SimHost } from '../../pkg/sim/mod.ts';
+import { makeSim } from '../helpers/topology.ts';
 import { bridgeJson, ipJson, ping } from '../helpers/sh.ts';
 
 const MAC = (n: number) => `02:00:00:00:01:0${n}`;
@@ -24,28 +25,28 @@ async function programPeer(self: SimHost, vtep: number, peer: SimHost): Promise<
 
 describe('two hosts over VXLAN, programmed through the kernel layer', () => {
   it('pods behind each host reach each other; removing the peer entries cuts them off', async () => {
-    const u = await makeUnderlay('vx');
-    const a = await addHost(u, 1);
-    const b = await addHost(u, 2);
-    expect(ping(a.ns.name, b.ip)).toBe(true);
+    const sim = makeSim('vx');
+    const a = await sim.addHost(1);
+    const b = await sim.addHost(2);
+    expect(ping(a.name, b.ip)).toBe(true);
 
     const va = await addVtep(a);
     const vb = await addVtep(b);
     await programPeer(a, va, b);
     await programPeer(b, vb, a);
-    const podA = await addPod(a, { name: 'pa', bridge: 'cni0', gateway: '10.244.1.1/24', address: '10.244.1.2/24' });
-    const podB = await addPod(b, { name: 'pb', bridge: 'cni0', gateway: '10.244.2.1/24', address: '10.244.2.2/24' });
+    const podA = await sim.addPod(a, { name: 'pa', bridge: 'cni0', gateway: '10.244.1.1/24', address: '10.244.1.2/24' });
+    const podB = await sim.addPod(b, { name: 'pb', bridge: 'cni0', gateway: '10.244.2.1/24', address: '10.244.2.2/24' });
 
     // What iproute2 sees is exactly flannel's per-peer triple.
-    expect(ipJson(a.ns.name, ['neigh', 'show', 'dev', 'flannel.1', '10.244.2.0'])).toEqual([expect.objectContaining({ lladdr: MAC(2), state: ['PERMANENT'] })]);
-    expect(bridgeJson(a.ns.name, ['fdb', 'show', 'dev', 'flannel.1'])).toEqual(expect.arrayContaining([expect.objectContaining({ mac: MAC(2), dst: b.ip })]));
-    expect(ipJson(a.ns.name, ['route', 'show', '10.244.2.0/24'])).toEqual([expect.objectContaining({ gateway: '10.244.2.0', dev: 'flannel.1', flags: ['onlink'] })]);
-    expect(ipJson<Array<{ mtu: number }>>(a.ns.name, ['link', 'show', 'flannel.1'])[0]!.mtu).toBe(1450);
+    expect(ipJson(a.name, ['neigh', 'show', 'dev', 'flannel.1', '10.244.2.0'])).toEqual([expect.objectContaining({ lladdr: MAC(2), state: ['PERMANENT'] })]);
+    expect(bridgeJson(a.name, ['fdb', 'show', 'dev', 'flannel.1'])).toEqual(expect.arrayContaining([expect.objectContaining({ mac: MAC(2), dst: b.ip })]));
+    expect(ipJson(a.name, ['route', 'show', '10.244.2.0/24'])).toEqual([expect.objectContaining({ gateway: '10.244.2.0', dev: 'flannel.1', flags: ['onlink'] })]);
+    expect(ipJson<Array<{ mtu: number }>>(a.name, ['link', 'show', 'flannel.1'])[0]!.mtu).toBe(1450);
 
     expect(ping(podA.name, '10.244.2.2', { count: 2 })).toBe(true);
     expect(ping(podB.name, '10.244.1.2')).toBe(true);
     // Host to remote pod uses the VTEP's /32 as source.
-    expect(ping(a.ns.name, '10.244.2.2')).toBe(true);
+    expect(ping(a.name, '10.244.2.2')).toBe(true);
 
     await a.nl.deleteRoute({ dst: '10.244.2.0/24' });
     await a.nl.deleteFdb({ index: va, mac: MAC(2), dst: b.ip });

@@ -1,0 +1,43 @@
+/**
+ * House rule R3: each system boundary has one door. Only pkg/kernel may load the native addons (netlink,
+ * koffi); the pure packages (netaddr, rtnl, errors) import nothing with side effects; flannel-compat depends
+ * on pkg, never the reverse. A violation names the file and the import.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('..', import.meta.url).pathname;
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(root, dir))) {
+    const p = join(root, dir, name);
+    if (statSync(p).isDirectory()) out.push(...sources(relative(root, p)));
+    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) out.push(relative(root, p));
+  }
+  return out;
+}
+
+const importsOf = (file: string): string[] =>
+  [...readFileSync(join(root, file), 'utf8').matchAll(/(?:from|import\(|require\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+
+const product = [...sources('pkg'), ...sources('cmd')];
+
+describe('import boundaries', () => {
+  it('only pkg/kernel loads the native addons', () => {
+    const bad = product.filter((f) => !f.startsWith('pkg/kernel/')).flatMap((f) => importsOf(f).filter((i) => /^(netlink|koffi)(\/|$)/.test(i)).map((i) => `${f} imports ${i}`));
+    expect(bad).toEqual([]);
+  });
+
+  it('the pure packages (netaddr, rtnl, errors) import only each other and node:crypto/node:util', () => {
+    const pure = product.filter((f) => /^pkg\/(netaddr|rtnl|errors)\//.test(f));
+    const bad = pure.flatMap((f) => importsOf(f).filter((i) => !(i.startsWith('./') || /^\.\.\/(netaddr|rtnl|errors)\//.test(i) || i === 'node:crypto' || i === 'node:util')).map((i) => `${f} imports ${i}`));
+    expect(bad).toEqual([]);
+  });
+
+  it('nothing under pkg imports flannel-compat or cmd', () => {
+    const bad = product.filter((f) => f.startsWith('pkg/')).flatMap((f) => importsOf(f).filter((i) => /flannel-compat|\/cmd\//.test(i)).map((i) => `${f} imports ${i}`));
+    expect(bad).toEqual([]);
+  });
+});

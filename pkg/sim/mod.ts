@@ -1,0 +1,1 @@
+export { Sim, destroyByPrefix, UNDERLAY_PREFIX, type SimHost, type SimNs, type PodSpec } from './topology.ts';

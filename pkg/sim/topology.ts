@@ -1,0 +1,123 @@
+/**
+ * Simulated hosts on one machine: an underlay switch in its own namespace, hosts as namespaces plugged into
+ * it with TEST-NET-1 addresses (192.0.2.0/24), and plain-kernel pods behind a host. Every namespace carries
+ * the caller's prefix and is recorded, so `destroy()` (or `destroyByPrefix()` after a crash) removes
+ * everything, and nothing ever touches the root namespace. Used by the root tests, the demo and the lab.
+ */
+import { createNamedNetns, deleteNamedNetns, listNamedNetns, Netlink, writeSysctl, type Link, type Netns } from '../kernel/mod.ts';
+
+export const UNDERLAY_PREFIX = '192.0.2';
+
+export interface SimNs {
+  readonly name: string;
+  readonly path: string;
+  readonly netns: Netns;
+  readonly nl: Netlink;
+}
+
+export interface SimHost extends SimNs {
+  readonly n: number;
+  /** The host's underlay address, 192.0.2.<n>. */
+  readonly ip: string;
+  /** The host's uplink (eth0) as it was after setup. */
+  readonly uplink: Link;
+}
+
+export interface PodSpec {
+  readonly name: string;
+  readonly bridge: string;
+  /** Gateway address with prefix, put on the bridge when it is first made (e.g. 10.244.1.1/24). */
+  readonly gateway: string;
+  /** The pod's address with prefix (e.g. 10.244.1.2/24). */
+  readonly address: string;
+  readonly mtu?: number;
+}
+
+export class Sim {
+  readonly prefix: string;
+  readonly #made: SimNs[] = [];
+  #underlay: Promise<{ ns: SimNs; bridge: Link }> | undefined;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
+  }
+
+  /** A namespace `<prefix><tag>` with `lo` up, tracked for destroy(). */
+  async namespace(tag: string): Promise<SimNs> {
+    const name = `${this.prefix}${tag}`;
+    const netns = createNamedNetns(name);
+    const nl = Netlink.open({ netns });
+    const ns: SimNs = { name, path: netns.path, netns, nl };
+    this.#made.push(ns);
+    await nl.setUp((await nl.getLink('lo')).index);
+    return ns;
+  }
+
+  /** The underlay switch: namespace `<prefix>underlay` holding bridge `ul0`. Made on first use. */
+  underlay(): Promise<{ ns: SimNs; bridge: Link }> {
+    // Memoise the promise, not the result: hosts added concurrently must share one underlay.
+    this.#underlay ??= (async () => {
+      const ns = await this.namespace('underlay');
+      const bridge = await ns.nl.addBridge({ name: 'ul0' });
+      await ns.nl.setUp(bridge.index);
+      return { ns, bridge };
+    })();
+    return this.#underlay;
+  }
+
+  /** Host n (1..254): namespace `<prefix>h<n>`, uplink eth0 = 192.0.2.<n>/24 on the underlay, forwarding on. */
+  async addHost(n: number, opts: { mtu?: number } = {}): Promise<SimHost> {
+    const u = await this.underlay();
+    const ns = await this.namespace(`h${n}`);
+    const mtu = opts.mtu ?? 1500;
+    const port = await u.ns.nl.addVeth({ name: `h${n}`, mtu, peer: { name: 'eth0', netns: ns.netns, mtu } });
+    await u.ns.nl.setMaster(port.index, u.bridge.index);
+    await u.ns.nl.setUp(port.index);
+    const eth0 = await ns.nl.getLink('eth0');
+    await ns.nl.addAddr({ index: eth0.index, cidr: `${UNDERLAY_PREFIX}.${n}/24` });
+    await ns.nl.setUp(eth0.index);
+    writeSysctl('net/ipv4/ip_forward', '1', { netns: ns.netns });
+    return { ...ns, n, ip: `${UNDERLAY_PREFIX}.${n}`, uplink: await ns.nl.getLink('eth0') };
+  }
+
+  /**
+   * A pod namespace behind `host` wired by plain kernel calls: a veth from the host's bridge (made on first
+   * use with the gateway address) into the pod as eth0, default route via the gateway. This is what the CNI
+   * plugin automates; the demo and the kernel tests use it directly.
+   */
+  async addPod(host: SimHost, spec: PodSpec): Promise<SimNs> {
+    const pod = await this.namespace(`h${host.n}-${spec.name}`);
+    const mtu = spec.mtu ?? 1450;
+    let br = await host.nl.findLink(spec.bridge);
+    if (!br) {
+      br = await host.nl.addBridge({ name: spec.bridge, mtu });
+      await host.nl.addAddr({ index: br.index, cidr: spec.gateway });
+      await host.nl.setUp(br.index);
+    }
+    const hostEnd = await host.nl.addVeth({ name: `v${spec.name}`.slice(0, 15), mtu, peer: { name: 'eth0', netns: pod.netns, mtu } });
+    await host.nl.setMaster(hostEnd.index, br.index);
+    await host.nl.setUp(hostEnd.index);
+    const eth0 = await pod.nl.getLink('eth0');
+    await pod.nl.addAddr({ index: eth0.index, cidr: spec.address });
+    await pod.nl.setUp(eth0.index);
+    await pod.nl.addRoute({ dst: '0.0.0.0/0', gateway: spec.gateway.split('/')[0]! });
+    return pod;
+  }
+
+  /** Removes every namespace this Sim made (their links go with them). Safe to call twice. */
+  destroy(): void {
+    for (const ns of this.#made.splice(0).reverse()) {
+      ns.nl.close();
+      ns.netns.close();
+      deleteNamedNetns(ns.name);
+    }
+    this.#underlay = undefined;
+  }
+}
+
+/** Removes every named namespace starting with `prefix`, e.g. after a crash left them behind. */
+export function destroyByPrefix(prefix: string): string[] {
+  const gone = listNamedNetns().filter((n) => n.startsWith(prefix));
+  for (const n of gone) deleteNamedNetns(n);
+  return gone;
+}
