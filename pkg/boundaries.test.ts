@@ -1,7 +1,7 @@
 /**
  * House rule R3: each system boundary has one door. Only pkg/kernel may load the native addons (netlink,
- * koffi); the pure packages (netaddr, rtnl, errors) import nothing with side effects; flannel-compat depends
- * on pkg, never the reverse. A violation names the file and the import.
+ * koffi); the pure packages (netaddr, rtnl, errors) import nothing with side effects; flannel-compat is a layer
+ * of pure codecs over netaddr and errors (docs/adr/0001). A violation names the file and the import.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -22,7 +22,7 @@ function sources(dir: string): string[] {
 const importsOf = (file: string): string[] =>
   [...readFileSync(join(root, file), 'utf8').matchAll(/(?:from|import\(|require\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!);
 
-const product = [...sources('pkg'), ...sources('cmd')];
+const product = [...sources('pkg'), ...sources('cmd'), ...sources('flannel-compat')];
 
 describe('import boundaries', () => {
   it('only pkg/kernel loads the native addons', () => {
@@ -36,8 +36,14 @@ describe('import boundaries', () => {
     expect(bad).toEqual([]);
   });
 
-  it('nothing under pkg imports flannel-compat or cmd', () => {
-    const bad = product.filter((f) => f.startsWith('pkg/')).flatMap((f) => importsOf(f).filter((i) => /flannel-compat|\/cmd\//.test(i)).map((i) => `${f} imports ${i}`));
+  it('flannel-compat imports only the pure packages and pure built-ins (docs/adr/0001)', () => {
+    const compat = product.filter((f) => f.startsWith('flannel-compat/'));
+    const ok = (i: string) => i.startsWith('./') || /^\.\.\/pkg\/(netaddr|errors)\//.test(i) || i === 'node:crypto';
+    expect(compat.flatMap((f) => importsOf(f).filter((i) => !ok(i)).map((i) => `${f} imports ${i}`))).toEqual([]);
+  });
+
+  it('nothing under pkg imports cmd', () => {
+    const bad = product.filter((f) => f.startsWith('pkg/')).flatMap((f) => importsOf(f).filter((i) => /\/cmd\//.test(i)).map((i) => `${f} imports ${i}`));
     expect(bad).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ export const CODES = {
   WEFT_INVALID_NETNS: { cni: 8, summary: 'a path given as a network namespace is not one' },
   WEFT_TRY_AGAIN: { cni: 11, summary: 'a transient condition; retry later (e.g. the daemon has not written the lease yet)' },
   WEFT_NOT_AVAILABLE: { cni: 50, summary: 'the plugin cannot serve ADD now (STATUS)' },
+  WEFT_LIMITED_CONNECTIVITY: { cni: 51, summary: 'the plugin cannot serve ADD, and existing containers may have limited connectivity (STATUS)' },
   WEFT_INVALID_ARGUMENT: { cni: 7, summary: 'a value passed to weft is out of range or malformed' },
   WEFT_KERNEL: { cni: 100, summary: 'the kernel refused a netlink request or a sysctl write' },
   WEFT_ADDRESS_EXHAUSTED: { cni: 101, summary: 'no free address is left in the host subnet' },

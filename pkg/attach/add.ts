@@ -1,0 +1,150 @@
+/**
+ * ADD: connect a container to its network on this host.
+ *
+ * Order matters for crash safety. The attachment record is created first (write-ahead; O_EXCL also refuses a
+ * second ADD for the same container and interface), then addresses are reserved and written into it, then
+ * the kernel is changed. Whatever point the process dies at, the record (or, before it, nothing) tells DEL
+ * what to remove; the host end of the veth has a name derived from the attachment, so it is found even if
+ * the record never got past `adding`. On an error, everything this ADD made is rolled back before it
+ * reports; the bridge, shared by the network's containers, stays.
+ */
+import { WeftError } from '../errors/mod.ts';
+import { isGone, Netlink, openNetns, readSysctl, writeSysctl, type Netns } from '../kernel/mod.ts';
+import { allocate, ownerOf } from '../ipam/mod.ts';
+import { mergeResults, readPrevResult } from '../cni/result.ts';
+import type { CniResult } from '../cni/types.ts';
+import { ensureBridge } from './bridge.ts';
+import type { AttachContext } from './context.ts';
+import { loadLease, type HostLease } from './lease.ts';
+import { ensureMasquerade } from './masq.ts';
+import { hostVethName, networkKey } from './names.ts';
+import { planAttachment, resultOf } from './plan.ts';
+import { currentBootId, type AttachmentRecord } from './records.ts';
+import { reclaimPreviousBoot, teardown } from './teardown.ts';
+import { networkState, type NetworkState } from './state.ts';
+import { Undo } from './undo.ts';
+
+export async function addAttachment(ctx: AttachContext): Promise<CniResult> {
+  const { cfg, env } = ctx;
+  const prev = cfg.prevResult === undefined ? undefined : readPrevResult(cfg.prevResult);
+  const lease = loadLease(cfg.subnetFile);
+  const ns = openNetns(env.netns);
+  try {
+    if (ns.id === currentNetnsId()) {
+      throw new WeftError('WEFT_INVALID_NETNS', `CNI_NETNS ${env.netns} is the plugin's own network namespace, not a container's`);
+    }
+    const host = Netlink.open();
+    const cont = Netlink.open({ netns: ns });
+    try {
+      if (await cont.findLink(env.ifname)) {
+        throw new WeftError('WEFT_ALREADY_EXISTS', `interface ${env.ifname} already exists in ${env.netns}`);
+      }
+      const result = await attach(ctx, lease, ns, host, cont);
+      return prev ? mergeResults(prev, result) : result;
+    } finally {
+      host.close();
+      cont.close();
+    }
+  } finally {
+    ns.close();
+  }
+}
+
+let ownNetnsId: string | undefined;
+function currentNetnsId(): string {
+  if (ownNetnsId === undefined) {
+    const self = openNetns('/proc/thread-self/ns/net');
+    ownNetnsId = self.id;
+    self.close();
+  }
+  return ownNetnsId;
+}
+
+async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Netlink, cont: Netlink): Promise<CniResult> {
+  const { cfg, env } = ctx;
+  const state = networkState(cfg);
+  const bootId = currentBootId();
+  const owner = ownerOf(env.containerID, env.ifname);
+  const hostVeth = hostVethName(cfg.network, env.containerID, env.ifname);
+
+  const existing = state.records.read(env.containerID, env.ifname);
+  if (existing?.record && existing.record.bootId !== bootId) {
+    // A container restarted after a reboot keeps its ID; what the old record describes died with the boot.
+    await teardown(state, existing, host);
+  }
+  let record: AttachmentRecord = {
+    v: 1, cniNetwork: cfg.cniNetwork, network: cfg.network, containerID: env.containerID, ifname: env.ifname,
+    netns: env.netns, hostVeth, bridge: cfg.bridge, bootId, state: 'adding', ips: [], created: new Date().toISOString(),
+  };
+  if (!state.records.create(record)) {
+    throw new WeftError('WEFT_ALREADY_EXISTS', `container ${env.containerID} already has interface ${env.ifname} on network ${cfg.cniNetwork}; DEL it before adding it again`);
+  }
+  const undo = new Undo();
+  undo.push('remove the attachment record', () => state.records.remove(env.containerID, env.ifname));
+  try {
+    const ips = await reserveAddresses(ctx, lease, state, owner, host, undo);
+    const plan = planAttachment({ cfg, lease, ips, hostVeth, ifname: env.ifname });
+    record = { ...record, ips: plan.container.addresses };
+    state.records.save(record);
+
+    const bridge = await ensureBridge(host, plan.bridge);
+    enableForwarding(lease);
+    const veth = await host.addVeth({
+      name: hostVeth,
+      mtu: plan.hostVeth.mtu,
+      peer: { name: env.ifname, netns: ns, mtu: plan.container.mtu, ...(plan.container.mac && { mac: plan.container.mac }) },
+    });
+    undo.push(`delete ${hostVeth}`, () => host.deleteLink(veth.index).catch((e) => { if (!isGone(e)) throw e; }));
+    await host.setLink({ index: veth.index, master: bridge.index });
+    await host.setLink({ index: veth.index, hairpin: plan.hostVeth.hairpin, up: true });
+
+    const c = await cont.getLink(env.ifname);
+    for (const cidr of plan.container.addresses) await cont.addAddr({ index: c.index, cidr, ...(cidr.includes(':') && { noDad: true }) });
+    writeSysctl(`net/ipv4/conf/${env.ifname}/arp_notify`, '1', { netns: ns });
+    await cont.setUp(c.index);
+    for (const r of plan.container.routes) await cont.addRoute({ dst: r.dst, gateway: r.gateway, oif: c.index });
+
+    if (cfg.ipMasq ?? !lease.ipMasq) {
+      ensureMasquerade({ key: networkKey(cfg.network), pools: lease.pools, clusterNetworks: lease.clusterNetworks }, state.dir, bootId);
+    }
+    const hostEnd = await host.getLink(veth.index);
+    const result = resultOf(plan, { bridge: bridge.mac, hostVeth: hostEnd.mac, container: c.mac }, env.netns, cfg.dns);
+    state.records.save({ ...record, state: 'added', result });
+    return result;
+  } catch (e) {
+    await undo.run();
+    throw e;
+  }
+}
+
+async function reserveAddresses(ctx: AttachContext, lease: HostLease, state: NetworkState, owner: string, host: Netlink, undo: Undo): Promise<string[]> {
+  const { cfg } = ctx;
+  for (const want of cfg.requestedIPs) {
+    if (!lease.pools.some((p) => (p.family === 4) === !want.includes(':'))) {
+      throw new WeftError('WEFT_ADDRESS_UNAVAILABLE', `requested address ${want} has no IPv${want.includes(':') ? 6 : 4} subnet on this host (lease ${lease.file})`);
+    }
+  }
+  const ips: string[] = [];
+  for (const pool of lease.pools) {
+    const requested = cfg.requestedIPs.find((ip) => ip.includes(':') === (pool.family === 6));
+    let ip: string;
+    try {
+      ip = allocate(pool, state.addresses, owner, requested);
+    } catch (e) {
+      // Addresses still held by attachments of an earlier boot are free in fact: reclaim them and retry once.
+      if (!(e instanceof WeftError && e.code === 'WEFT_ADDRESS_EXHAUSTED') || (await reclaimPreviousBoot(state, host, currentBootId())) === 0) throw e;
+      ip = allocate(pool, state.addresses, owner, requested);
+    }
+    undo.push(`release ${ip}`, () => state.addresses.release(ip, owner));
+    ips.push(ip);
+  }
+  return ips;
+}
+
+/** The host routes between the bridge and the overlay: forwarding must be on (as the bridge plugin's isGateway does). */
+function enableForwarding(lease: HostLease): void {
+  for (const pool of lease.pools) {
+    const key = pool.family === 4 ? 'net/ipv4/ip_forward' : 'net/ipv6/conf/all/forwarding';
+    if (readSysctl(key) !== '1') writeSysctl(key, '1');
+  }
+}

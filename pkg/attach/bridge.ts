@@ -1,0 +1,54 @@
+/**
+ * The network's bridge on this host: made on first use with a fixed MAC (a bridge without one takes the
+ * lowest port MAC and changes it as ports come and go, which makes every container's gateway ARP entry go
+ * stale), the gateway addresses, the MTU, and up. An address left from an earlier lease is replaced while no
+ * container is attached; with containers attached it is an error that says so (flannel's "cni0 already has
+ * an IP address different from ..." without the guesswork).
+ */
+import { WeftError } from '../errors/mod.ts';
+import { isKernelError, type Link, type Netlink } from '../kernel/mod.ts';
+import { parsePrefix } from '../netaddr/cidr.ts';
+import type { AttachmentPlan } from './plan.ts';
+
+const familyOf = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4);
+
+export async function ensureBridge(host: Netlink, spec: AttachmentPlan['bridge']): Promise<Link> {
+  let br = await host.findLink(spec.name);
+  if (!br) {
+    try {
+      br = await host.addBridge({ name: spec.name, mtu: spec.mtu, mac: spec.mac });
+    } catch (e) {
+      if (!isKernelError(e, 'EEXIST')) throw e;
+      br = await host.getLink(spec.name); // a concurrent ADD made it first
+    }
+  }
+  if (br.kind !== 'bridge') {
+    throw new WeftError('WEFT_INVALID_CONFIG', `${spec.name} already exists on this host but is not a bridge (it is ${br.kind ?? 'a physical device'}); set "bridge" to another name`);
+  }
+  if (br.mtu !== spec.mtu) await host.setLink({ index: br.index, mtu: spec.mtu });
+  const have = await host.listAddrs({ index: br.index });
+  for (const gw of spec.gateways) {
+    const family = familyOf(gw);
+    if (have.some((a) => a.cidr === gw)) continue;
+    const stale = have.filter((a) => a.family === family && a.scope === 0 && !spec.gateways.includes(a.cidr));
+    if (stale.length > 0) {
+      const ports = (await host.listLinks()).filter((l) => l.master === br!.index);
+      if (ports.length > 0) {
+        throw new WeftError('WEFT_INVALID_CONFIG', `bridge ${spec.name} has address ${stale.map((a) => a.cidr).join(', ')} but this host's lease needs ${gw}; ${ports.length} interface(s) from the old subnet are still attached: remove those containers first`);
+      }
+      for (const a of stale) await host.deleteAddr({ index: br.index, cidr: a.cidr });
+    }
+    try {
+      await host.addAddr({ index: br.index, cidr: gw, ...(family === 6 && { noDad: true }) });
+    } catch (e) {
+      if (!isKernelError(e, 'EEXIST')) throw e;
+    }
+  }
+  if (!br.up) await host.setUp(br.index);
+  return host.getLink(br.index);
+}
+
+/** Whether `cidr`'s address is one of the bridge's. */
+export function hasAddress(addrs: ReadonlyArray<{ cidr: string }>, cidr: string): boolean {
+  return parsePrefix(cidr).ok && addrs.some((a) => a.cidr === cidr);
+}

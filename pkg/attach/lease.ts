@@ -1,0 +1,45 @@
+/**
+ * The host's lease for a network, from the file the daemon (or flanneld) writes. The plugin needs neither
+ * etcd nor the daemon for an ordinary ADD or DEL: the file is the contract.
+ */
+import { parseSubnetEnv } from '../../flannel-compat/subnet-env.ts';
+import { WeftError } from '../errors/mod.ts';
+import { readIfExists } from '../files/mod.ts';
+import { makePool, type Pool } from '../ipam/mod.ts';
+
+export interface HostLease {
+  readonly file: string;
+  /** One pool per family, IPv4 first. */
+  readonly pools: readonly Pool[];
+  readonly clusterNetworks: Readonly<Record<4 | 6, readonly string[]>>;
+  readonly mtu: number;
+  /** Whether the daemon masquerades (FLANNEL_IPMASQ). */
+  readonly ipMasq: boolean;
+  /** The overlay device the daemon runs for this network (WEFT_VXLAN_DEVICE), when it says. */
+  readonly vxlanDevice: string | undefined;
+}
+
+export function loadLease(file: string): HostLease {
+  const text = readIfExists(file);
+  if (text === undefined) {
+    throw new WeftError('WEFT_TRY_AGAIN', `host lease file ${file} does not exist yet; is weft daemon (or flanneld) running on this host?`);
+  }
+  const parsed = parseSubnetEnv(text);
+  if (!parsed.ok) throw new WeftError('WEFT_DECODE', `host lease file ${file} is invalid: ${parsed.reason}`);
+  const e = parsed.value;
+  const pools: Pool[] = [];
+  try {
+    if (e.subnet) pools.push(makePool(e.subnet));
+    if (e.ipv6Subnet) pools.push(makePool(e.ipv6Subnet));
+  } catch (err) {
+    throw new WeftError('WEFT_DECODE', `host lease file ${file}: ${(err as Error).message}`);
+  }
+  return {
+    file,
+    pools,
+    clusterNetworks: { 4: e.networks, 6: e.ipv6Networks },
+    mtu: e.mtu,
+    ipMasq: e.ipMasq,
+    vxlanDevice: e.extra.WEFT_VXLAN_DEVICE || undefined,
+  };
+}

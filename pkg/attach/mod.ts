@@ -1,0 +1,3 @@
+export { weftPlugin, ABOUT } from './plugin.ts';
+export { parseAttachConfig, DEFAULT_DATA_DIR, type AttachConfig } from './config.ts';
+export { hostVethName, defaultBridge, defaultSubnetFile, networkKey, DEFAULT_NETWORK_KEY } from './names.ts';

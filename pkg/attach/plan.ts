@@ -1,0 +1,95 @@
+/**
+ * What one attachment should look like in the kernel, as data: the network's bridge with its gateway
+ * addresses, the host end of the veth on it, and the container end with its addresses and routes. ADD
+ * carries the plan out; CHECK compares the kernel against it. Pure: unit-tested without root.
+ */
+import { formatPrefix, networkOf, parsePrefix } from '../netaddr/cidr.ts';
+import { stableMac } from '../netaddr/mac.ts';
+import type { CniResult, CniRoute } from '../cni/types.ts';
+import { gatewayOf, prefixLen, type Pool } from '../ipam/mod.ts';
+import type { AttachConfig } from './config.ts';
+import type { HostLease } from './lease.ts';
+import { macForIPv4 } from './names.ts';
+
+export interface PlannedRoute {
+  readonly dst: string;
+  readonly gateway: string;
+}
+
+export interface AttachmentPlan {
+  readonly bridge: { readonly name: string; readonly mtu: number; readonly mac: string; readonly gateways: readonly string[] };
+  readonly hostVeth: { readonly name: string; readonly mtu: number; readonly hairpin: boolean };
+  readonly container: {
+    readonly ifname: string;
+    readonly mtu: number;
+    /** undefined: let the kernel choose (no IPv4 address and no requested MAC). */
+    readonly mac: string | undefined;
+    readonly addresses: readonly string[];
+    readonly routes: readonly PlannedRoute[];
+  };
+}
+
+export interface PlanInput {
+  readonly cfg: AttachConfig;
+  readonly lease: HostLease;
+  /** One address per pool, in the lease's pool order. */
+  readonly ips: readonly string[];
+  readonly hostVeth: string;
+  readonly ifname: string;
+}
+
+const DEFAULT_ROUTE: Record<4 | 6, string> = { 4: '0.0.0.0/0', 6: '::/0' };
+
+export function planAttachment({ cfg, lease, ips, hostVeth, ifname }: PlanInput): AttachmentPlan {
+  const mtu = cfg.mtu ?? lease.mtu;
+  const gateways: string[] = [];
+  const addresses: string[] = [];
+  const routes: PlannedRoute[] = [];
+  lease.pools.forEach((pool: Pool, i) => {
+    const gw = gatewayOf(pool);
+    gateways.push(`${gw}/${prefixLen(pool)}`);
+    addresses.push(`${ips[i]}/${prefixLen(pool)}`);
+    const dsts = cfg.isDefaultGateway ? [DEFAULT_ROUTE[pool.family]] : lease.clusterNetworks[pool.family];
+    for (const dst of dsts) routes.push({ dst, gateway: gw });
+  });
+  const v4 = lease.pools.findIndex((p) => p.family === 4);
+  const subnets = lease.pools.map((p) => formatPrefix(p.subnet)).join(',');
+  return {
+    bridge: { name: cfg.bridge, mtu, mac: stableMac(`weft-bridge/${cfg.bridge}/${subnets}`), gateways },
+    hostVeth: { name: hostVeth, mtu, hairpin: cfg.hairpinMode },
+    container: {
+      ifname,
+      mtu,
+      mac: cfg.requestedMac ?? (v4 >= 0 ? macForIPv4(ips[v4]!) : undefined),
+      addresses,
+      routes,
+    },
+  };
+}
+
+/** The CNI result for a carried-out plan, given the MACs the kernel reports. */
+export function resultOf(
+  plan: AttachmentPlan,
+  macs: { bridge: string | undefined; hostVeth: string | undefined; container: string | undefined },
+  sandbox: string,
+  dns: AttachConfig['dns'],
+): CniResult {
+  const routes: CniRoute[] = plan.container.routes.map((r) => ({ dst: r.dst, gw: r.gateway }));
+  return {
+    interfaces: [
+      { name: plan.bridge.name, ...(macs.bridge && { mac: macs.bridge }), mtu: plan.bridge.mtu },
+      { name: plan.hostVeth.name, ...(macs.hostVeth && { mac: macs.hostVeth }), mtu: plan.hostVeth.mtu },
+      { name: plan.container.ifname, ...(macs.container && { mac: macs.container }), mtu: plan.container.mtu, sandbox },
+    ],
+    ips: plan.container.addresses.map((address, i) => ({ address, gateway: plan.bridge.gateways[i]!.split('/')[0]!, interface: 2 })),
+    routes,
+    ...(dns && { dns }),
+  };
+}
+
+/** The network (CIDR) an address with prefix belongs to. */
+export function subnetOf(cidr: string): string {
+  const p = parsePrefix(cidr);
+  if (!p.ok) throw new RangeError(p.reason);
+  return formatPrefix(networkOf(p.value));
+}

@@ -1,0 +1,42 @@
+/**
+ * Removing one attachment's traces, shared by DEL, GC, the stale-record cleanup of ADD, and reclaiming an
+ * earlier boot's addresses. It needs only the record entry (or just the attachment's identity): the host
+ * veth is deleted by name (its container end goes with it), the addresses are released, the record goes
+ * last, so a teardown interrupted half way is simply repeated by the next one.
+ */
+import { isGone, type Netlink } from '../kernel/mod.ts';
+import { ownerOf } from '../ipam/mod.ts';
+import { stderrLog } from '../log/stderr.ts';
+import { hostVethName } from './names.ts';
+import type { RecordEntry } from './records.ts';
+import type { NetworkState } from './state.ts';
+
+export async function teardown(state: NetworkState, entry: RecordEntry, host: Netlink, network = entry.record?.network ?? ''): Promise<void> {
+  const { containerID, ifname, record } = entry;
+  const vethName = record?.hostVeth ?? hostVethName(network, containerID, ifname);
+  const link = await host.findLink(vethName);
+  if (link?.kind === 'veth') {
+    try {
+      await host.deleteLink(link.index);
+    } catch (e) {
+      if (!isGone(e)) throw e;
+    }
+  }
+  const owner = ownerOf(containerID, ifname);
+  // An `added` record lists the addresses; otherwise the ADD may have reserved one before it wrote it down.
+  const ips = record?.state === 'added' ? record.ips.map((c) => c.split('/')[0]!) : state.addresses.heldBy(owner);
+  for (const ip of ips) state.addresses.release(ip, owner);
+  state.records.remove(containerID, ifname);
+}
+
+/** Tears down every attachment recorded in an earlier boot; returns how many. */
+export async function reclaimPreviousBoot(state: NetworkState, host: Netlink, bootId: string): Promise<number> {
+  let n = 0;
+  for (const entry of state.records.list()) {
+    if (!entry.record || entry.record.bootId === bootId) continue;
+    stderrLog.warn(`reclaiming ${entry.record.ips.join(', ') || 'nothing'} from container ${entry.containerID} (${entry.ifname}), attached before the last reboot`);
+    await teardown(state, entry, host);
+    n++;
+  }
+  return n;
+}

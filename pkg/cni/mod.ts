@@ -1,0 +1,7 @@
+export { dispatch, type CniPlugin, type CniRequest } from './dispatch.ts';
+export { processIo, writeAllSync, type CniIo } from './io.ts';
+export { readEnv, type CniEnv, type Verb } from './env.ts';
+export { parseCniArgs } from './args.ts';
+export { renderResult, readPrevResult, mergeResults } from './result.ts';
+export { SUPPORTED_VERSIONS, CURRENT_VERSION, compareVersions, isSupported, type CniVersion } from './versions.ts';
+export type { CniDns, CniInterface, CniIPConfig, CniResult, CniRoute, GcAttachment } from './types.ts';

@@ -1,0 +1,89 @@
+/**
+ * State files: atomic replacement (write a temporary file, rename over), exclusive creation (O_EXCL, the
+ * race-free way to claim a name across concurrent processes), and tolerant reads. All synchronous: the CNI
+ * plugin is a short-lived process with nothing else to do meanwhile, and the daemon's files are tiny.
+ *
+ * Durability: a process killed at any point leaves either the old or the new content, never a torn file
+ * (rename is atomic). There is no fsync per write: a plugin invocation would pay milliseconds for it, and the
+ * case it guards (power loss) also ends every container; records from a previous boot are recognised by the
+ * boot ID they carry and reclaimed (see pkg/attach).
+ */
+import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export function ensureDir(dir: string, mode = 0o755): void {
+  mkdirSync(dir, { recursive: true, mode });
+}
+
+function writeAll(fd: number, data: string): void {
+  const buf = Buffer.from(data, 'utf8');
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+}
+
+/** Replaces `path` with `data` atomically, creating its directory. */
+export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
+  ensureDir(dirname(path));
+  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  try {
+    writeAll(fd, data);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    unlinkSync(tmp);
+    throw e;
+  }
+}
+
+/** Creates `path` with `data` only if it does not exist; false when it already does. */
+export function createExclusive(path: string, data: string, mode = 0o644): boolean {
+  ensureDir(dirname(path));
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    writeAll(fd, data);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+export function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Deletes `path`; false when it was already gone. */
+export function removeIfExists(path: string): boolean {
+  try {
+    unlinkSync(path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+/** Names in `dir`, skipping temporary files; empty when the directory does not exist. */
+export function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((n) => !n.startsWith('.'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}

@@ -1,0 +1,1 @@
+export { ensureDir, writeFileAtomic, createExclusive, readIfExists, removeIfExists, listDir } from './files.ts';
