@@ -17,4 +17,5 @@ apt-get update -qq
 apt-get install -y -qq $PKGS >/dev/null
 echo "setup: installing npm dependencies (includes Node.js 26 for weft)"
 npm ci --no-audit --no-fund --loglevel=error
+node_modules/.bin/node scripts/configure-podman.ts
 echo "setup: done ($(node_modules/.bin/node --version) for weft)"

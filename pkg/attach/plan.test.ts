@@ -28,6 +28,11 @@ describe('planAttachment()', () => {
     expect(p.bridge.mtu).toBe(1400);
   });
 
+  it('routes only the cluster network when the container already has a default route (a second attachment)', () => {
+    const p = planAttachment({ cfg: cfg(), lease: lease(), ips: ['10.244.1.7'], hostVeth: 'v', ifname: 'net1', hasDefaultRoute: new Set([4]) });
+    expect(p.container.routes).toEqual([{ dst: '10.244.0.0/16', gateway: '10.244.1.1' }]);
+  });
+
   it('plans both families for a dual-stack lease', () => {
     const p = planAttachment({ cfg: cfg(), lease: lease(true), ips: ['10.244.1.7', 'fd00:0:0:1::7'], hostVeth: 'v', ifname: 'eth0' });
     expect(p.bridge.gateways).toEqual(['10.244.1.1/24', 'fd00:0:0:1::1/64']);

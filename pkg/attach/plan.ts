@@ -36,11 +36,17 @@ export interface PlanInput {
   readonly ips: readonly string[];
   readonly hostVeth: string;
   readonly ifname: string;
+  /** Families for which the container already has a default route (another attachment's). */
+  readonly hasDefaultRoute?: ReadonlySet<4 | 6>;
 }
 
 const DEFAULT_ROUTE: Record<4 | 6, string> = { 4: '0.0.0.0/0', 6: '::/0' };
 
-export function planAttachment({ cfg, lease, ips, hostVeth, ifname }: PlanInput): AttachmentPlan {
+/**
+ * A container gets its default route from its first attachment; a later one (a second network) routes only
+ * its cluster network, so the first keeps working and nothing is installed twice.
+ */
+export function planAttachment({ cfg, lease, ips, hostVeth, ifname, hasDefaultRoute }: PlanInput): AttachmentPlan {
   const mtu = cfg.mtu ?? lease.mtu;
   const gateways: string[] = [];
   const addresses: string[] = [];
@@ -49,7 +55,7 @@ export function planAttachment({ cfg, lease, ips, hostVeth, ifname }: PlanInput)
     const gw = gatewayOf(pool);
     gateways.push(`${gw}/${prefixLen(pool)}`);
     addresses.push(`${ips[i]}/${prefixLen(pool)}`);
-    const dsts = cfg.isDefaultGateway ? [DEFAULT_ROUTE[pool.family]] : lease.clusterNetworks[pool.family];
+    const dsts = cfg.isDefaultGateway && !hasDefaultRoute?.has(pool.family) ? [DEFAULT_ROUTE[pool.family]] : lease.clusterNetworks[pool.family];
     for (const dst of dsts) routes.push({ dst, gateway: gw });
   });
   const v4 = lease.pools.findIndex((p) => p.family === 4);

@@ -12,11 +12,11 @@ function sh(args: string[]): string {
 
 export function setup(): void {
   if (process.getuid?.() !== 0) throw new Error('the root test tier must run as root (it creates network namespaces)');
-  for (const tool of ['ip', 'bridge', 'ping']) {
+  for (const tool of ['ip', 'bridge', 'ping', 'nsenter', 'nft']) {
     try {
       sh(['sh', '-c', `command -v ${tool}`]);
     } catch {
-      throw new Error(`the root test tier needs "${tool}" (install iproute2 and iputils-ping; see README)`);
+      throw new Error(`the root test tier needs "${tool}" (run scripts/setup.sh; see README)`);
     }
   }
   const probe = `${NETNS_PREFIX}probe`;
@@ -33,6 +33,8 @@ export function setup(): void {
     sh(['ip', 'netns', 'del', probe]);
   }
   process.env.WEFT_TEST_RUN = RUN_ID;
+  // The suites drive what ships: build dist/weft once for the whole run.
+  execFileSync(process.execPath, ['bundle/build.ts'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 export function teardown(): void {
