@@ -83,8 +83,8 @@ async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Net
   undo.push('remove the attachment record', () => state.records.remove(env.containerID, env.ifname));
   try {
     const ips = await reserveAddresses(ctx, lease, state, owner, host, undo);
-    const hasDefaultRoute = new Set((await cont.listRoutes()).filter((r) => r.dst === '0.0.0.0/0' || r.dst === '::/0').map((r) => r.family));
-    const plan = planAttachment({ cfg, lease, ips, hostVeth, ifname: env.ifname, hasDefaultRoute });
+    const routedDsts = new Set((await cont.listRoutes()).map((r) => r.dst));
+    const plan = planAttachment({ cfg, lease, ips, hostVeth, ifname: env.ifname, routedDsts });
     record = { ...record, ips: plan.container.addresses };
     state.records.save(record);
 

@@ -9,7 +9,6 @@
  * (declare, flush, add: idempotent), only when this boot has not applied exactly this rule yet (a marker in
  * the network's state directory), so an ordinary ADD spawns no process.
  */
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { WeftError } from '../errors/mod.ts';
 import { readIfExists, writeFileAtomic } from '../files/mod.ts';
@@ -46,7 +45,8 @@ export function masqScript(spec: MasqSpec): string {
 }
 
 function nft(args: string[], input?: string): { ok: boolean; stdout: string; stderr: string } {
-  const r = spawnSync('nft', args, { encoding: 'utf8', ...(input !== undefined && { input }) });
+  // Loaded here, not at the top: an ordinary ADD never runs nft, and child_process is costly to load.
+  const r = process.getBuiltinModule('node:child_process').spawnSync('nft', args, { encoding: 'utf8', ...(input !== undefined && { input }) });
   if (r.error) throw new WeftError('WEFT_KERNEL', `cannot run nft for ipMasq: ${r.error.message} (install nftables)`, { cause: r.error });
   return { ok: r.status === 0, stdout: r.stdout, stderr: r.stderr.trim() };
 }

@@ -3,7 +3,7 @@
  * attachment's identity, so a DEL finds it after a crash even when no record was written; the container's
  * MAC follows its IPv4 address (as Docker's overlay does), so a reused address keeps a consistent ARP entry.
  */
-import { createHash } from 'node:crypto';
+import { fnvHex } from '../hash/fnv.ts';
 import { ipv4ToBytes, parseIPv4 } from '../netaddr/ip.ts';
 import { formatMac } from '../netaddr/mac.ts';
 
@@ -14,7 +14,7 @@ export const networkKey = (network: string): string => network || DEFAULT_NETWOR
 
 /** `veth` + 8 hex digits of a hash of (network, container ID, ifname): 12 bytes, unique per attachment. */
 export function hostVethName(network: string, containerID: string, ifname: string): string {
-  return `veth${createHash('sha256').update(`${network}\0${containerID}\0${ifname}`).digest('hex').slice(0, 8)}`;
+  return `veth${fnvHex(`${network}\0${containerID}\0${ifname}`, 8)}`;
 }
 
 const SHORT_SAFE = /^[a-zA-Z0-9_.-]{1,13}$/;
@@ -23,7 +23,7 @@ const SHORT_SAFE = /^[a-zA-Z0-9_.-]{1,13}$/;
 export function defaultBridge(network: string): string {
   if (network === '') return 'cni0';
   if (SHORT_SAFE.test(network)) return `w-${network}`;
-  return `w-${createHash('sha256').update(network).digest('hex').slice(0, 12)}`;
+  return `w-${fnvHex(network, 12)}`;
 }
 
 /** Where the daemon writes the host's lease for a network. */

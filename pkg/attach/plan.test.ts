@@ -29,8 +29,10 @@ describe('planAttachment()', () => {
   });
 
   it('routes only the cluster network when the container already has a default route (a second attachment)', () => {
-    const p = planAttachment({ cfg: cfg(), lease: lease(), ips: ['10.244.1.7'], hostVeth: 'v', ifname: 'net1', hasDefaultRoute: new Set([4]) });
+    const p = planAttachment({ cfg: cfg(), lease: lease(), ips: ['10.244.1.7'], hostVeth: 'v', ifname: 'net1', routedDsts: new Set(['0.0.0.0/0']) });
     expect(p.container.routes).toEqual([{ dst: '10.244.0.0/16', gateway: '10.244.1.1' }]);
+    const third = planAttachment({ cfg: cfg(), lease: lease(), ips: ['10.244.1.8'], hostVeth: 'w', ifname: 'net2', routedDsts: new Set(['0.0.0.0/0', '10.244.0.0/16']) });
+    expect(third.container.routes).toEqual([]);
   });
 
   it('plans both families for a dual-stack lease', () => {

@@ -36,17 +36,18 @@ export interface PlanInput {
   readonly ips: readonly string[];
   readonly hostVeth: string;
   readonly ifname: string;
-  /** Families for which the container already has a default route (another attachment's). */
-  readonly hasDefaultRoute?: ReadonlySet<4 | 6>;
+  /** Destinations the container already routes (another attachment's, another plugin's). */
+  readonly routedDsts?: ReadonlySet<string>;
 }
 
 const DEFAULT_ROUTE: Record<4 | 6, string> = { 4: '0.0.0.0/0', 6: '::/0' };
 
 /**
  * A container gets its default route from its first attachment; a later one (a second network) routes only
- * its cluster network, so the first keeps working and nothing is installed twice.
+ * its cluster network, so the first keeps working. A destination the container already routes is never
+ * planned again: the result then lists only routes this attachment really installed.
  */
-export function planAttachment({ cfg, lease, ips, hostVeth, ifname, hasDefaultRoute }: PlanInput): AttachmentPlan {
+export function planAttachment({ cfg, lease, ips, hostVeth, ifname, routedDsts }: PlanInput): AttachmentPlan {
   const mtu = cfg.mtu ?? lease.mtu;
   const gateways: string[] = [];
   const addresses: string[] = [];
@@ -55,8 +56,8 @@ export function planAttachment({ cfg, lease, ips, hostVeth, ifname, hasDefaultRo
     const gw = gatewayOf(pool);
     gateways.push(`${gw}/${prefixLen(pool)}`);
     addresses.push(`${ips[i]}/${prefixLen(pool)}`);
-    const dsts = cfg.isDefaultGateway && !hasDefaultRoute?.has(pool.family) ? [DEFAULT_ROUTE[pool.family]] : lease.clusterNetworks[pool.family];
-    for (const dst of dsts) routes.push({ dst, gateway: gw });
+    const dsts = cfg.isDefaultGateway && !routedDsts?.has(DEFAULT_ROUTE[pool.family]) ? [DEFAULT_ROUTE[pool.family]] : lease.clusterNetworks[pool.family];
+    for (const dst of dsts) if (!routedDsts?.has(dst)) routes.push({ dst, gateway: gw });
   });
   const v4 = lease.pools.findIndex((p) => p.family === 4);
   const subnets = lease.pools.map((p) => formatPrefix(p.subnet)).join(',');

@@ -10,7 +10,6 @@
  */
 import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 export function ensureDir(dir: string, mode = 0o755): void {
   mkdirSync(dir, { recursive: true, mode });
@@ -22,10 +21,13 @@ function writeAll(fd: number, data: string): void {
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
+let tmpCounter = 0;
+
 /** Replaces `path` with `data` atomically, creating its directory. */
 export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
   ensureDir(dirname(path));
-  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  // Unique per process (pid) and per call (counter); O_EXCL below catches anything else.
+  const tmp = join(dirname(path), `.${process.pid}.${(tmpCounter++).toString(36)}.tmp`);
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
     writeAll(fd, data);

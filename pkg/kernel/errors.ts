@@ -3,14 +3,17 @@
  * (EEXIST) from "already gone" (ENODEV, ESRCH, ENOENT) without parsing text, and a user reads e.g.
  * `add veth "veth1a2b3c4d" (peer "eth0" in /run/netns/c1): EEXIST (File exists)`.
  */
-import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
 import { WeftError } from '../errors/mod.ts';
 
 export type ErrnoName = 'EEXIST' | 'ENODEV' | 'ENOENT' | 'ESRCH' | 'EINVAL' | 'EBUSY' | 'EPERM' | 'ENETUNREACH' | 'EADDRNOTAVAIL' | 'ERANGE' | 'ETIMEDOUT' | (string & {});
 
+// node:util is loaded only when an error is described: it is not in Node's startup snapshot, and the CNI
+// plugin's happy path should not pay for compiling it.
+const util = () => process.getBuiltinModule('node:util');
+
 export function errnoName(errno: number): string {
   try {
-    return getSystemErrorName(-errno);
+    return util().getSystemErrorName(-errno);
   } catch {
     return `errno ${errno}`;
   }
@@ -18,7 +21,7 @@ export function errnoName(errno: number): string {
 
 function errnoText(errno: number): string {
   try {
-    return getSystemErrorMessage(-errno);
+    return util().getSystemErrorMessage(-errno);
   } catch {
     return 'unknown error';
   }

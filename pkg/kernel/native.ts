@@ -1,25 +1,25 @@
 /**
- * The two native addons weft uses, loaded lazily and synchronously from one place: `netlink`'s raw socket
- * (only its small native layer: the package's rt message tables cost 35-50 ms to load, more than a whole CNI
- * ADD should) and `koffi` for setns(2)/ioctl(2). Only pkg/kernel may import this module (house rule R3), and
- * the single-binary build swaps how these are found without touching callers.
+ * The two native addons weft uses, loaded lazily and synchronously from this one place (house rule R3):
+ * netlink's socket binding and koffi's FFI for setns(2), ioctl(2), unshare(2) and mount(2).
+ *
+ * Both are loaded with process.dlopen straight from their prebuilt binaries, not through the packages' own
+ * JavaScript loaders: those cost 8 ms (netlink's node-gyp-build probing) and 21 ms (koffi's loader, which
+ * pulls in node:util) on every CNI invocation, while dlopen takes about 1 ms. The small socket wrapper below
+ * replaces netlink's `RawNetlinkSocket` (bind to a free port, send, close, ref/unref, membership).
+ * WEFT_NATIVE_DIR, when set, is where the single-executable build has put the binaries.
  */
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 export interface RawSocket {
   on(event: 'message', listener: (msg: Buffer) => void): void;
   on(event: 'error', listener: (err: Error & { errno?: number; code?: string }) => void): void;
-  send(msg: Uint8Array, options: { port: number }, callback: (error?: Error) => void): void;
+  send(msg: Uint8Array, callback: (error?: Error) => void): void;
   close(): void;
   ref(): void;
   unref(): void;
   addMembership(group: number): void;
   setRecvBufferSize(size: number): void;
-  address(): { port: number };
-}
-
-interface RawSocketClass {
-  new (protocol: number, options?: { recvBufferSize?: number }): RawSocket;
 }
 
 export interface Libc {
@@ -31,21 +31,94 @@ export interface Libc {
   errno(): number;
 }
 
-const require = createRequire(import.meta.url);
+// In the CommonJS bundle `require` is the bundle's own; from source (ESM) it is made from this file's URL.
+const require: NodeJS.Require = typeof module === 'object' && typeof module.require === 'function' ? createRequire(module.filename) : createRequire(import.meta.url);
 
-let rawSocketClass: RawSocketClass | undefined;
-export function rawNetlinkSocket(): RawSocketClass {
-  rawSocketClass ??= (require('netlink/dist/raw.js') as { RawNetlinkSocket: RawSocketClass }).RawNetlinkSocket;
-  return rawSocketClass;
+function dlopen<T>(path: string): T {
+  const m = { exports: {} as T };
+  process.dlopen(m, path);
+  return m.exports;
+}
+
+/** The prebuilt binary `file` of npm package `pkg`, or from WEFT_NATIVE_DIR under `name`. */
+function nativeBinary(pkg: string, file: string, name: string): string {
+  const dir = process.env.WEFT_NATIVE_DIR;
+  return dir ? join(dir, name) : join(dirname(require.resolve(`${pkg}/package.json`)), file);
+}
+
+export const NATIVE_BINARIES = {
+  netlink: { pkg: 'netlink', file: `prebuilds/linux-${process.arch}/node.napi.node`, name: 'netlink.node' },
+  koffi: { pkg: `@koromix/koffi-linux-${process.arch}`, file: `linux_${process.arch}/koffi.node`, name: 'koffi.node' },
+} as const;
+
+interface NativeNetlinkClass {
+  new (protocol: number, msgBuffer: number, onMessage: (msg: Buffer) => void, onError: (err: Error) => void): {
+    bind(port: number, groups: number): void;
+    send(port: number, groups: number, msg: Uint8Array, cb: (err?: Error) => void): void;
+    close(): void;
+    ref(): void;
+    unref(): void;
+    addMembership(group: number): void;
+    setRecvBufferSize(size: number): void;
+  };
+}
+
+let nativeNetlink: NativeNetlinkClass | undefined;
+const EADDRINUSE = 98;
+let portCounter = 32;
+
+/** Opens a netlink socket of `protocol` in the calling thread's network namespace, bound to a free port. */
+export function openRawSocket(protocol: number, recvBufferSize: number): RawSocket {
+  const b = NATIVE_BINARIES.netlink;
+  nativeNetlink ??= dlopen<{ NativeNetlink: NativeNetlinkClass }>(nativeBinary(b.pkg, b.file, b.name)).NativeNetlink;
+  const listeners = { message: [] as Array<(m: Buffer) => void>, error: [] as Array<(e: Error) => void> };
+  // 0 = message peeking: each datagram arrives whole, however large a dump's part is.
+  const sock = new nativeNetlink(protocol, 0, (m) => listeners.message.forEach((f) => f(m)), (e) => listeners.error.forEach((f) => f(e)));
+  try {
+    sock.setRecvBufferSize(recvBufferSize);
+    // Port ids are per namespace; pick one from the pid and a counter, as netlink's own loader does.
+    for (let tries = 0; ; tries++) {
+      const port = ((portCounter++ & 0x3ff) << 22) | (process.pid & 0x3fffff);
+      try {
+        sock.bind(port >>> 0, 0);
+        break;
+      } catch (e) {
+        if ((e as { errno?: number }).errno !== EADDRINUSE || tries > 100) throw e;
+      }
+    }
+  } catch (e) {
+    sock.close();
+    throw e;
+  }
+  return {
+    on: (event: 'message' | 'error', f: (x: never) => void) => listeners[event].push(f as never),
+    send: (msg, cb) => sock.send(0, 0, msg, cb),
+    close: () => sock.close(),
+    ref: () => sock.ref(),
+    unref: () => sock.unref(),
+    addMembership: (g) => sock.addMembership(g),
+    setRecvBufferSize: (n) => sock.setRecvBufferSize(n),
+  } as RawSocket;
+}
+
+interface Koffi {
+  load(name: string): { func(sig: string): (...args: Array<number | string | null>) => number };
+  errno(): number;
+}
+
+function loadKoffi(): Koffi {
+  const b = NATIVE_BINARIES.koffi;
+  try {
+    return dlopen<Koffi>(nativeBinary(b.pkg, b.file, b.name));
+  } catch {
+    return require('koffi') as Koffi; // another platform's layout: koffi's own loader finds it
+  }
 }
 
 let libc: Libc | undefined;
 export function loadLibc(): Libc {
   if (libc) return libc;
-  const koffi = require('koffi') as {
-    load(name: string): { func(sig: string): (...args: Array<number | string | null>) => number };
-    errno(): number;
-  };
+  const koffi = loadKoffi();
   const lib = koffi.load('libc.so.6');
   const setns = lib.func('int setns(int fd, int nstype)');
   const ioctl = lib.func('int ioctl(int fd, unsigned long request, ...)');

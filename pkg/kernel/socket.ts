@@ -10,7 +10,7 @@
 import { NETLINK_ROUTE, NLM_F, NLMSG } from '../rtnl/constants.ts';
 import { encodeMessage, errnoOf, parseMessages, type RawMessage } from '../rtnl/message.ts';
 import { ErrnoError } from './errors.ts';
-import { rawNetlinkSocket, type RawSocket } from './native.ts';
+import { openRawSocket, type RawSocket } from './native.ts';
 
 const DUMP_ATTEMPTS = 5;
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -43,8 +43,7 @@ export class RtSocket {
 
   /** Opens a socket in the calling thread's current network namespace. */
   static open(): RtSocket {
-    const Raw = rawNetlinkSocket();
-    return new RtSocket(new Raw(NETLINK_ROUTE, { recvBufferSize: 1 << 20 }));
+    return new RtSocket(openRawSocket(NETLINK_ROUTE, 1 << 20));
   }
 
   /** Sends a request with NLM_F_ACK; resolves with any reply messages once the kernel ACKs. */
@@ -83,7 +82,7 @@ export class RtSocket {
       const timer = setTimeout(() => this.#settle(seq, new ErrnoError(ETIMEDOUT)), REQUEST_TIMEOUT_MS);
       this.#pending.set(seq, { dump, parts: [], interrupted: false, resolve, reject, timer });
       this.#raw.ref();
-      this.#raw.send(encodeMessage({ type, flags, seq, payload }), { port: 0 }, (err) => {
+      this.#raw.send(encodeMessage({ type, flags, seq, payload }), (err) => {
         if (err) this.#settle(seq, err);
       });
     });

@@ -3,7 +3,7 @@
  * (flannel writes VtepMAC with Go and reads whatever `net.ParseMAC` takes); weft always writes lowercase
  * colon-separated text, as flanneld does.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { fnv1a64 } from '../hash/fnv.ts';
 
 const COLON = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const HYPHEN = /^[0-9a-fA-F]{2}(-[0-9a-fA-F]{2}){5}$/;
@@ -35,7 +35,7 @@ function localUnicast(b: Uint8Array): Uint8Array {
 }
 
 export function randomMac(): string {
-  return formatMac(localUnicast(Uint8Array.from(randomBytes(6))));
+  return formatMac(localUnicast(globalThis.crypto.getRandomValues(new Uint8Array(6))));
 }
 
 /**
@@ -43,5 +43,6 @@ export function randomMac(): string {
  * reboots; flannel's etcd mode picks a new random MAC on every boot and peers keep stale entries.
  */
 export function stableMac(seed: string): string {
-  return formatMac(localUnicast(Uint8Array.from(createHash('sha256').update(seed).digest().subarray(0, 6))));
+  const h = fnv1a64(seed);
+  return formatMac(localUnicast(Uint8Array.from({ length: 6 }, (_, i) => Number((h >> BigInt(8 * i)) & 0xffn))));
 }

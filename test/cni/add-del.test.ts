@@ -65,6 +65,21 @@ describe('ADD', () => {
     }
   });
 
+  it('gives a dual-stack attachment one address per family, both routed and reachable', () => {
+    const h = new CniHost('adual', { extra: 'FLANNEL_IPV6_NETWORK=fd10::/48\nFLANNEL_IPV6_SUBNET=fd10:0:0:1::1/64\n' });
+    const c = makeNetns('adual-c');
+    const res = json<Result1>(h.run('ADD', { cid: 'dual', netns: c.path, conf: h.conf({}, '1.1.0') }));
+    expect(res.ips).toEqual([
+      { interface: 2, address: '10.244.1.2/24', gateway: '10.244.1.1' },
+      { interface: 2, address: 'fd10:0:0:1::2/64', gateway: 'fd10:0:0:1::1' },
+    ]);
+    expect(res.routes).toEqual([{ dst: '0.0.0.0/0', gw: '10.244.1.1' }, { dst: '::/0', gw: 'fd10:0:0:1::1' }]);
+    expect(ipJson(c.name, ['-6', 'route', 'show', 'default'])).toEqual([expect.objectContaining({ gateway: 'fd10:0:0:1::1' })]);
+    expect(ping(c.name, 'fd10:0:0:1::1')).toBe(true);
+    expect(h.run('DEL', { cid: 'dual', netns: c.path }).code).toBe(0);
+    expect(ipFiles(h)).toEqual([]);
+  });
+
   it('gives containers on one host distinct addresses that reach each other across the bridge', () => {
     const h = new CniHost('apair');
     const a = makeNetns('pa');

@@ -99,18 +99,14 @@ describe('ADD rolls back on a failure part way (A19)', () => {
     expect(ipJson(h.ns.name, ['-d', 'link', 'show', name])[0]).toMatchObject({ linkinfo: { info_kind: 'bridge' } });
   });
 
-  it('after the veth is made: a route the container already has blocks the plugin\'s', () => {
-    const h = new CniHost('rbroute');
-    const c = makeNetns('rbroute-c');
-    // A route for the cluster network through a device of the container's own makes ours collide.
-    run('ip', ['-n', c.name, 'link', 'add', 'x0', 'type', 'bridge']);
-    run('ip', ['-n', c.name, 'link', 'set', 'x0', 'up']);
-    run('ip', ['-n', c.name, 'route', 'add', '10.244.0.0/16', 'dev', 'x0']);
-    run('ip', ['-n', c.name, 'route', 'add', 'default', 'dev', 'x0']);
-    const r = h.run('ADD', { cid: 'rr', netns: c.path });
-    expect(err(r)).toMatchObject({ code: 100, msg: expect.stringContaining('add route 10.244.0.0/16 via 10.244.1.1') });
+  it('after the veth and the IPv4 address exist: the container refuses IPv6 on a dual-stack network', () => {
+    const h = new CniHost('rbv6', { extra: 'FLANNEL_IPV6_NETWORK=fd10::/48\nFLANNEL_IPV6_SUBNET=fd10:0:0:1::1/64\n' });
+    const c = makeNetns('rbv6-c');
+    run('ip', ['netns', 'exec', c.name, 'sysctl', '-q', '-w', 'net.ipv6.conf.default.disable_ipv6=1']);
+    const r = h.run('ADD', { cid: 'v6', netns: c.path });
+    expect(err(r)).toMatchObject({ code: 100, msg: expect.stringContaining('add address fd10:0:0:1::2/64') });
     expect(state(h)).toEqual({ ips: [], records: [] });
     expect(hostLinks(h)).toEqual([]);
-    expect(ipJson<Array<{ ifname: string }>>(c.name, ['link', 'show']).map((l) => l.ifname).sort()).toEqual(['lo', 'x0']);
+    expect(ipJson<Array<{ ifname: string }>>(c.name, ['link', 'show']).map((l) => l.ifname)).toEqual(['lo']);
   });
 });

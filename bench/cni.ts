@@ -1,0 +1,105 @@
+/**
+ * CNI ADD+DEL latency: weft (dist/weft, run as a runtime runs it) next to Debian's reference bridge +
+ * host-local doing the same job (a bridge with a gateway, a veth into the container, an address from a /24,
+ * a default route), interleaved in the same run so machine noise hits both alike. Each invocation is a fresh
+ * process inside a benchmark host namespace (`nsenter`), exactly as a runtime on that host would start it.
+ * Prints p50/p90 per verb and the ratio weft/reference. Run as root after `npm run build`:
+ *
+ *   npm run bench:cni [-- CYCLES]        (default 60)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ms, summarize, table, type Summary } from './stats.ts';
+
+const CYCLES = Number(process.argv[2] ?? 60);
+const WEFT = resolve(import.meta.dirname, '../dist/weft');
+const tag = Math.random().toString(36).slice(2, 6);
+const HOST = `weft-bench-${tag}-host`;
+const CONT = `weft-bench-${tag}-cont`;
+const dir = mkdtempSync(join(tmpdir(), 'weft-bench-cni-'));
+
+const sh = (cmd: string, ...args: string[]) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+};
+
+function cleanup(): void {
+  for (const ns of [HOST, CONT]) spawnSync('ip', ['netns', 'del', ns]);
+  rmSync(dir, { recursive: true, force: true });
+}
+process.on('SIGINT', () => {
+  cleanup();
+  process.exit(130);
+});
+
+interface Plugin {
+  readonly name: string;
+  readonly bin: string;
+  readonly conf: string;
+}
+
+function invoke(p: Plugin, command: 'ADD' | 'DEL' | 'VERSION', cid: string): number {
+  const t0 = performance.now();
+  const r = spawnSync('nsenter', [`--net=/run/netns/${HOST}`, p.bin], {
+    input: p.conf,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH!, CNI_COMMAND: command, CNI_CONTAINERID: cid, CNI_NETNS: `/run/netns/${CONT}`, CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni' },
+  });
+  const t = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${p.name} ${command} failed: ${r.stdout}${r.stderr}`);
+  return t;
+}
+
+function main(): void {
+  if (process.getuid?.() !== 0) throw new Error('run as root: the benchmark creates network namespaces');
+  sh('ip', 'netns', 'add', HOST);
+  sh('ip', 'netns', 'add', CONT);
+  writeFileSync(join(dir, 'subnet.env'), 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n');
+  const plugins: Plugin[] = [
+    { name: 'weft', bin: WEFT, conf: JSON.stringify({ cniVersion: '1.0.0', name: 'bench', type: 'weft', subnetFile: join(dir, 'subnet.env'), dataDir: join(dir, 'weft') }) },
+    {
+      name: 'bridge+host-local',
+      bin: '/usr/lib/cni/bridge',
+      conf: JSON.stringify({
+        cniVersion: '1.0.0', name: 'bench', type: 'bridge', bridge: 'cni1', isGateway: true, mtu: 1450,
+        ipam: { type: 'host-local', subnet: '10.99.0.0/24', routes: [{ dst: '0.0.0.0/0' }], dataDir: join(dir, 'host-local') },
+      }),
+    },
+  ];
+  const samples = new Map<string, number[]>();
+  const put = (k: string, v: number) => samples.set(k, [...(samples.get(k) ?? []), v]);
+  for (let i = -3; i < CYCLES; i++) {
+    for (const p of i % 2 === 0 ? plugins : [...plugins].reverse()) {
+      const cid = `bench-${i + 3}`;
+      const add = invoke(p, 'ADD', cid);
+      const del = invoke(p, 'DEL', cid);
+      const version = invoke(p, 'VERSION', cid);
+      if (i < 0) continue; // warm-up
+      put(`${p.name} ADD`, add);
+      put(`${p.name} DEL`, del);
+      put(`${p.name} ADD+DEL`, add + del);
+      put(`${p.name} VERSION`, version);
+    }
+  }
+  const s = (k: string): Summary => summarize(samples.get(k)!);
+  console.log(`CNI benchmark: ${CYCLES} ADD+DEL cycles per plugin, interleaved; each invocation a new process via nsenter\n`);
+  const rows: string[][] = [['plugin', 'verb', 'p50', 'p90', 'mean']];
+  for (const p of plugins) for (const v of ['ADD', 'DEL', 'ADD+DEL', 'VERSION']) rows.push([p.name, v, ms(s(`${p.name} ${v}`).p50), ms(s(`${p.name} ${v}`).p90), ms(s(`${p.name} ${v}`).mean)]);
+  console.log(table(rows));
+  const [w, r] = [s('weft ADD+DEL'), s('bridge+host-local ADD+DEL')];
+  console.log(`\nratio weft / reference, ADD+DEL: p50 ${(w.p50 / r.p50).toFixed(2)}, p90 ${(w.p90 / r.p90).toFixed(2)}  (target <= 1.0)`);
+  const [wv, rv] = [s('weft VERSION'), s('bridge+host-local VERSION')];
+  console.log(`ratio weft / reference, VERSION (start-up): p50 ${(wv.p50 / rv.p50).toFixed(2)}`);
+}
+
+try {
+  main();
+} catch (e) {
+  console.error(`bench/cni: ${(e as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  cleanup();
+}
