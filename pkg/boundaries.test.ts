@@ -36,6 +36,11 @@ describe('import boundaries', () => {
     expect(bad).toEqual([]);
   });
 
+  it('only pkg/store talks to etcd', () => {
+    const bad = product.filter((f) => !f.startsWith('pkg/store/')).flatMap((f) => importsOf(f).filter((i) => /^(etcd3|@grpc\/)/.test(i)).map((i) => `${f} imports ${i}`));
+    expect(bad).toEqual([]);
+  });
+
   it('flannel-compat imports only the pure packages and pure built-ins (docs/adr/0001)', () => {
     const compat = product.filter((f) => f.startsWith('flannel-compat/'));
     const ok = (i: string) => i.startsWith('./') || /^\.\.\/pkg\/(netaddr|errors|hash)\//.test(i);

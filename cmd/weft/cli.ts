@@ -8,6 +8,8 @@ import { VERSION } from '../../pkg/version.ts';
 export async function runCli(argv: readonly string[]): Promise<void> {
   const debug = argv.includes('--debug');
   try {
+    // The daemon takes flanneld's flags (single-dash forms, FLANNELD_* env), so it bypasses the CLI parser.
+    if (argv[0] === 'daemon') return await daemon(argv.slice(1));
     const { default: yargs } = await import('yargs');
     const { commands } = await import('./commands/mod.ts');
     let y = yargs([...argv])
@@ -21,6 +23,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
       .fail((msg, err) => {
         throw err ?? new UsageError(msg);
       });
+    y = y.command('daemon', 'run the per-host controller (flanneld-compatible flags; weft daemon --help)');
     for (const c of commands) y = y.command(c);
     await y.parseAsync();
   } catch (e) {
@@ -30,3 +33,15 @@ export async function runCli(argv: readonly string[]): Promise<void> {
 }
 
 class UsageError extends Error {}
+
+async function daemon(args: readonly string[]): Promise<void> {
+  const { parseDaemonFlags, DAEMON_USAGE } = await import('../../flannel-compat/daemon-flags.ts');
+  const parsed = parseDaemonFlags(args, process.env);
+  if ('help' in parsed) {
+    process.stdout.write(`${DAEMON_USAGE}\n`);
+    return;
+  }
+  if (!parsed.ok) throw new UsageError(parsed.reason);
+  const { runDaemon } = await import('../../pkg/controller/mod.ts');
+  await runDaemon(parsed.value);
+}

@@ -10,8 +10,8 @@
  * the network's state directory), so an ordinary ADD spawns no process.
  */
 import { join } from 'node:path';
-import { WeftError } from '../errors/mod.ts';
 import { readIfExists, writeFileAtomic } from '../files/mod.ts';
+import { applyNft, nft } from '../firewall/nft.ts';
 import { formatPrefix, type Prefix } from '../netaddr/cidr.ts';
 
 export const MASQ_TABLE = 'weft-cni';
@@ -44,20 +44,12 @@ export function masqScript(spec: MasqSpec): string {
   ].join('\n');
 }
 
-function nft(args: string[], input?: string): { ok: boolean; stdout: string; stderr: string } {
-  // Loaded here, not at the top: an ordinary ADD never runs nft, and child_process is costly to load.
-  const r = process.getBuiltinModule('node:child_process').spawnSync('nft', args, { encoding: 'utf8', ...(input !== undefined && { input }) });
-  if (r.error) throw new WeftError('WEFT_KERNEL', `cannot run nft for ipMasq: ${r.error.message} (install nftables)`, { cause: r.error });
-  return { ok: r.status === 0, stdout: r.stdout, stderr: r.stderr.trim() };
-}
-
 export function ensureMasquerade(spec: MasqSpec, stateDir: string, bootId: string): void {
   const script = masqScript(spec);
   const marker = join(stateDir, 'masq.applied');
   const want = `${bootId}\n${script}`;
   if (readIfExists(marker) === want) return;
-  const r = nft(['-f', '-'], script);
-  if (!r.ok) throw new WeftError('WEFT_KERNEL', `nft refused the masquerade rule for ${spec.key}: ${r.stderr}`);
+  applyNft(script, `the masquerade rule for ${spec.key}`);
   writeFileAtomic(marker, want, 0o600);
 }
 

@@ -31,6 +31,7 @@ export class RtSocket {
   readonly #pending = new Map<number, Pending>();
   #seq = Math.floor(Math.random() * 0x7fffffff);
   #closed = false;
+  #dumps: Promise<void> = Promise.resolve();
   /** Listeners for messages that answer no request (multicast notifications). */
   onNotification: ((m: RawMessage) => void) | undefined;
 
@@ -51,8 +52,17 @@ export class RtSocket {
     return this.#send(type, NLM_F.REQUEST | NLM_F.ACK | flags, payload, false);
   }
 
-  /** Dumps a table, retrying when the kernel reports the dump was interrupted by a change. */
-  async dump(type: number, payload: Uint8Array): Promise<RawMessage[]> {
+  /**
+   * Dumps a table, retrying when the kernel reports the dump was interrupted by a change. The kernel runs one
+   * dump per socket at a time (a second one gets EBUSY), so dumps are queued here.
+   */
+  dump(type: number, payload: Uint8Array): Promise<RawMessage[]> {
+    const run = this.#dumps.then(() => this.#dumpNow(type, payload));
+    this.#dumps = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  async #dumpNow(type: number, payload: Uint8Array): Promise<RawMessage[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#send(type, NLM_F.REQUEST | NLM_F.DUMP, payload, true);

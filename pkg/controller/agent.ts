@@ -1,0 +1,270 @@
+/**
+ * One network on this host (docs/adr/0002): wait for the network's config, hold a subnet lease, run the
+ * VTEP, write the subnet file the CNI plugin reads, keep masquerade rules, and keep the kernel's peer entries
+ * equal to the leases in etcd.
+ *
+ * Start-up order matters for pods: the subnet file is written only after the lease is held and the VTEP
+ * configured, and the agent reports ready only after the first reconcile programmed every known peer (flannel
+ * writes subnet.env before programming peers, so a pod could start with no routes).
+ */
+import { encodeLeaseAttrs } from '../../flannel-compat/lease-attrs.ts';
+import { parseNetworkConfig, parseVxlanBackend, type FamilyConfig, type VxlanBackendConfig } from '../../flannel-compat/network-config.ts';
+import { formatSubnetEnv, parseSubnetEnv } from '../../flannel-compat/subnet-env.ts';
+import { messageOf } from '../errors/mod.ts';
+import { readIfExists, writeFileAtomic } from '../files/mod.ts';
+import type { Link, Netlink } from '../kernel/mod.ts';
+import { decodeLease, type RawKv, type SubnetLease } from '../lease/mod.ts';
+import type { Logger } from '../log/logger.ts';
+import { applyOverlay, describeOp, diffOverlay, ensureVtep, observeOverlay, onLinkOf, planPeers } from '../overlay/mod.ts';
+import type { SubnetChange, SubnetRegistry } from '../store/mod.ts';
+import { LeaseFeed } from '../store/mod.ts';
+import type { ExternalInterface } from './iface.ts';
+import { LeaseKeeper, type HeldLease } from './lease-keeper.ts';
+import { applyMasquerade } from './masq.ts';
+import { Reconciler } from './reconciler.ts';
+import { loadVtepMac } from './vtep-mac.ts';
+
+export interface AgentSpec {
+  /** "_default" for the flannel default network, else the weft network's name. */
+  readonly key: string;
+  readonly subnetFile: string;
+  readonly stateDir: string;
+  readonly ipMasq: boolean;
+  readonly ipMasqFullyRandom: boolean;
+  readonly forwardRules: boolean;
+  readonly renewMarginMs: number;
+  readonly resyncMs: number;
+}
+
+export interface AgentStatus {
+  readonly network: string;
+  readonly ready: boolean;
+  readonly reason: string | undefined;
+  readonly subnet: string | undefined;
+  readonly device: string | undefined;
+  readonly peers: number;
+  readonly lastReconcile: { readonly at: string; readonly ms: number; readonly applied: number; readonly failed: number } | undefined;
+}
+
+const CONFIG_RETRY_MS = 1000;
+
+export class NetworkAgent {
+  readonly #spec: AgentSpec;
+  readonly #reg: SubnetRegistry;
+  readonly #nl: Netlink;
+  readonly #iface: ExternalInterface;
+  readonly #log: Logger;
+  readonly #peers = new Map<string, SubnetLease>();
+  #keeper: LeaseKeeper | undefined;
+  #feed: LeaseFeed | undefined;
+  #reconciler: Reconciler | undefined;
+  #resync: NodeJS.Timeout | undefined;
+  #config: { fam: FamilyConfig; vx: VxlanBackendConfig } | undefined;
+  #vtep: { name: string; mac: string; mtu: number; index: number } | undefined;
+  #synced = false;
+  #stopped = false;
+  #reason: string | undefined = 'starting';
+  #last: AgentStatus['lastReconcile'];
+
+  constructor(spec: AgentSpec, deps: { registry: SubnetRegistry; nl: Netlink; iface: ExternalInterface; log: Logger }) {
+    this.#spec = spec;
+    this.#reg = deps.registry;
+    this.#nl = deps.nl;
+    this.#iface = deps.iface;
+    this.#log = deps.log.child({ network: spec.key });
+  }
+
+  status(): AgentStatus {
+    const held = this.#keeper?.held;
+    const keeperState = this.#keeper?.state;
+    const reason = this.#reason ?? (keeperState && !keeperState.ok ? keeperState.reason : undefined);
+    return {
+      network: this.#spec.key, ready: this.#synced && reason === undefined, reason, subnet: held?.subnet, device: this.#vtep?.name,
+      peers: this.#peers.size, lastReconcile: this.#last,
+    };
+  }
+
+  /** Runs until stop(): resolves once the agent is serving (lease held, subnet file written, peers programmed). */
+  async start(): Promise<void> {
+    const { fam, vx } = await this.#waitForConfig();
+    this.#config = { fam, vx };
+    const name = `flannel.${vx.vni}`;
+    const existing = await this.#nl.findLink(name);
+    const mac = loadVtepMac(this.#spec.stateDir, this.#spec.key, vx.vni, existing?.mac);
+    const mtu = (vx.mtu ?? this.#iface.mtu) - 50;
+    const value = encodeLeaseAttrs({ publicIP: this.#iface.publicIP, vxlan: { vni: vx.vni, vtepMac: mac } });
+    this.#keeper = new LeaseKeeper(this.#reg, { config: fam, publicIP: this.#iface.publicIP, value, previousSubnet: this.#previousSubnet(), renewMarginMs: this.#spec.renewMarginMs }, this.#log);
+    this.#reason = 'acquiring a lease';
+    const held = await this.#keeper.acquire();
+    const dev = await this.#ensureDevice(name, mac, mtu, held);
+    this.#vtep = { name, mac, mtu, index: dev.index };
+    this.#applyRules(held);
+    this.#writeSubnetFile(held, dev.mtu, name);
+
+    this.#reconciler = new Reconciler(() => this.#reconcile());
+    this.#feed = new LeaseFeed(this.#reg, {
+      snapshot: (kvs) => this.#onSnapshot(kvs),
+      changes: (c) => this.#onChanges(c),
+      log: (level, msg) => this.#log[level](msg),
+    });
+    this.#reason = 'programming peers';
+    await this.#feed.start();
+    await this.#reconciler.trigger();
+    this.#synced = true;
+    this.#reason = undefined;
+    this.#log.info('ready', { subnet: held.subnet, device: name, mac, mtu: dev.mtu, peers: this.#peers.size });
+    this.#resync = setInterval(() => void this.#periodic(), this.#spec.resyncMs);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#resync);
+    this.#feed?.stop();
+    this.#reconciler?.stop();
+    this.#keeper?.stop();
+  }
+
+  async #waitForConfig(): Promise<{ fam: FamilyConfig; vx: VxlanBackendConfig }> {
+    let said = '';
+    while (!this.#stopped) {
+      let problem: string;
+      try {
+        const text = await this.#reg.getConfig();
+        if (text === undefined) problem = `network config ${this.#reg.configKey} does not exist yet; create it (etcdctl put ${this.#reg.configKey} '{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}')`;
+        else {
+          const cfg = parseNetworkConfig(text);
+          const vx = cfg.ok ? parseVxlanBackend(cfg.value) : cfg;
+          if (cfg.ok && vx.ok && cfg.value.ipv4) return { fam: cfg.value.ipv4, vx: vx.value };
+          problem = `network config ${this.#reg.configKey} is invalid: ${!cfg.ok ? cfg.reason : !vx.ok ? vx.reason : 'weft serves IPv4 overlays; set EnableIPv4'}`;
+        }
+      } catch (e) {
+        problem = messageOf(e);
+      }
+      this.#reason = problem;
+      if (problem !== said) this.#log.warn(`${problem}; retrying every ${CONFIG_RETRY_MS / 1000} s`);
+      said = problem;
+      await new Promise((r) => setTimeout(r, CONFIG_RETRY_MS));
+    }
+    throw new Error('stopped');
+  }
+
+  #previousSubnet(): string | undefined {
+    const text = readIfExists(this.#spec.subnetFile);
+    const e = text === undefined ? undefined : parseSubnetEnv(text);
+    return e?.ok ? e.value.subnet : undefined;
+  }
+
+  async #ensureDevice(name: string, mac: string, mtu: number, held: HeldLease): Promise<Link> {
+    const { fam, vx } = this.#config!;
+    return ensureVtep(this.#nl, {
+      name, vni: vx.vni, port: vx.port, local: this.#iface.address, dev: this.#iface.index, learning: vx.learning, gbp: vx.gbp,
+      mtu, mac, address: `${held.subnet.split('/')[0]}/32`, clusterNetwork: fam.network,
+    }, (msg) => this.#log.warn(msg));
+  }
+
+  #applyRules(held: HeldLease): void {
+    if (!this.#spec.ipMasq && !this.#spec.forwardRules) return;
+    try {
+      applyMasquerade({
+        key: this.#spec.key, clusterNetwork: this.#config!.fam.network, subnet: held.subnet,
+        masquerade: this.#spec.ipMasq, forward: this.#spec.forwardRules, fullyRandom: this.#spec.ipMasqFullyRandom,
+      });
+    } catch (e) {
+      this.#log.error(`cannot install the masquerade/forward rules: ${messageOf(e)}`);
+    }
+  }
+
+  #writeSubnetFile(held: HeldLease, mtu: number, device: string): void {
+    const text = formatSubnetEnv({
+      networks: [this.#config!.fam.network], subnet: held.subnet, ipv6Networks: [], ipv6Subnet: undefined, mtu, ipMasq: this.#spec.ipMasq,
+      extra: { WEFT_VXLAN_DEVICE: device },
+    });
+    if (readIfExists(this.#spec.subnetFile) !== text) {
+      writeFileAtomic(this.#spec.subnetFile, text, 0o644);
+      this.#log.info('subnet file written', { path: this.#spec.subnetFile });
+    }
+  }
+
+  #decode(kv: RawKv): SubnetLease | undefined {
+    const d = decodeLease(this.#reg.subnetsPrefix, kv);
+    if (d.ok) return d.lease;
+    this.#log.warn(`ignoring bad subnet entry: ${d.reason}`, { key: d.key });
+    return undefined;
+  }
+
+  #onSnapshot(kvs: readonly RawKv[]): void {
+    const own = this.#keeper?.held?.key;
+    this.#peers.clear();
+    let ownSeen = false;
+    for (const kv of kvs) {
+      if (kv.key === own) {
+        ownSeen = true;
+        void this.#keeper!.ownPut(kv);
+        continue;
+      }
+      const l = this.#decode(kv);
+      if (l) this.#peers.set(kv.key, l);
+    }
+    if (own && !ownSeen) void this.#keeper!.takeBack();
+    void this.#reconciler?.trigger();
+  }
+
+  #onChanges(changes: readonly SubnetChange[]): void {
+    const own = this.#keeper?.held?.key;
+    for (const c of changes) {
+      if (c.type === 'put') {
+        if (c.kv.key === own) {
+          void this.#keeper!.ownPut(c.kv);
+          continue;
+        }
+        const l = this.#decode(c.kv);
+        if (l) this.#peers.set(c.kv.key, l);
+      } else if (c.key === own) {
+        this.#log.warn('this host\'s lease key was deleted; taking the subnet back', { key: c.key });
+        void this.#keeper!.takeBack();
+      } else {
+        this.#peers.delete(c.key);
+      }
+    }
+    void this.#reconciler?.trigger();
+  }
+
+  async #reconcile(): Promise<boolean> {
+    const held = this.#keeper?.held;
+    const vtep = this.#vtep;
+    if (!held || !vtep || !this.#config) return true;
+    const t0 = performance.now();
+    try {
+      let dev = await this.#nl.findLink(vtep.name);
+      if (!dev) {
+        this.#log.warn(`${vtep.name} is gone (deleted, or its underlay device went away); recreating it`);
+        dev = await this.#ensureDevice(vtep.name, vtep.mac, vtep.mtu, held);
+      }
+      this.#vtep = { ...vtep, index: dev.index };
+      const want = planPeers({
+        ownSubnet: held.subnet, ownPublicIP: this.#iface.publicIP, peers: this.#peers.values(), vxlanIndex: dev.index,
+        directRouting: this.#config.vx.directRouting, onLink: onLinkOf(this.#iface.prefixes),
+      });
+      const have = await observeOverlay(this.#nl, { vxlanIndex: dev.index, clusterNetwork: this.#config.fam.network, subnetLen: this.#config.fam.subnetLen, ownSubnet: held.subnet });
+      const ops = diffOverlay(want, have);
+      const report = await applyOverlay(this.#nl, dev.index, ops);
+      for (const f of report.failed) this.#log.warn(`could not ${describeOp(f.op)}: ${messageOf(f.error)}`);
+      const ms = performance.now() - t0;
+      this.#last = { at: new Date().toISOString(), ms: Math.round(ms * 10) / 10, applied: report.applied, failed: report.failed.length };
+      if (ops.length > 0) this.#log.info('reconciled', { peers: want.routes.size, applied: report.applied, failed: report.failed.length, ms: this.#last.ms });
+      return report.failed.length === 0;
+    } catch (e) {
+      this.#log.warn(`reconcile failed: ${messageOf(e)}`);
+      return false;
+    }
+  }
+
+  async #periodic(): Promise<void> {
+    const held = this.#keeper?.held;
+    if (!held || !this.#vtep) return;
+    this.#applyRules(held);
+    this.#writeSubnetFile(held, this.#vtep.mtu, this.#vtep.name);
+    await this.#reconciler?.trigger();
+  }
+}
+

@@ -1,0 +1,28 @@
+/**
+ * `/healthz` (the process is alive) and `/readyz` (every network holds its lease, wrote its subnet file and
+ * programmed its peers), as flanneld serves them on --healthz-ip:--healthz-port; `/status` adds a JSON view
+ * of each network for people and for `weft lab status`.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AgentStatus } from './agent.ts';
+
+export function startHealthServer(opts: { host: string; port: number; status: () => AgentStatus[] }): Promise<Server> {
+  const server = createServer((req, res) => {
+    const statuses = opts.status();
+    const notReady = statuses.filter((s) => !s.ready);
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('weft is running\n');
+    } else if (req.url === '/readyz') {
+      if (statuses.length > 0 && notReady.length === 0) res.writeHead(200, { 'content-type': 'text/plain' }).end('weft is ready\n');
+      else res.writeHead(503, { 'content-type': 'text/plain' }).end(`weft is not ready: ${notReady.map((s) => `${s.network}: ${s.reason ?? 'starting'}`).join('; ') || 'no network yet'}\n`);
+    } else if (req.url === '/status') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(statuses, null, 2)}\n`);
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve(server));
+  });
+}

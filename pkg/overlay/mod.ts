@@ -1,0 +1,5 @@
+export { planPeers, onLinkOf, type OverlayDesired, type PlannedRoute, type PlanInput } from './plan.ts';
+export { diffOverlay, describeOp, type OverlayOp, type OverlayObserved, type ObservedRoute } from './diff.ts';
+export { observeOverlay, type OverlayScope } from './observe.ts';
+export { applyOverlay, type ApplyReport } from './apply.ts';
+export { ensureVtep, vtepIncompatibility, type VtepSpec } from './device.ts';

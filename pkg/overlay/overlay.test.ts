@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { encodeLeaseAttrs } from '../../flannel-compat/lease-attrs.ts';
+import { decodeLease, type SubnetLease } from '../lease/lease.ts';
+import { diffOverlay, type OverlayObserved } from './diff.ts';
+import { onLinkOf, planPeers } from './plan.ts';
+
+const P = '/coreos.com/network/subnets';
+function peer(subnet: string, publicIP: string, mac: string, value?: string): SubnetLease {
+  const d = decodeLease(P, { key: `${P}/${subnet.replace('/', '-')}`, value: value ?? encodeLeaseAttrs({ publicIP, vxlan: { vni: 1, vtepMac: mac } }), leaseId: '1', modRevision: '1' });
+  if (!d.ok) throw new Error(d.reason);
+  return d.lease;
+}
+const self = { ownSubnet: '10.244.1.0/24', ownPublicIP: '192.0.2.1', vxlanIndex: 5, directRouting: false, onLink: () => false };
+const A = peer('10.244.2.0/24', '192.0.2.2', '02:00:00:00:00:02');
+const B = peer('10.244.3.0/24', '198.51.100.3', '02:00:00:00:00:03');
+const empty: OverlayObserved = { neighs: [], fdb: [], routes: [] };
+
+describe('planPeers()', () => {
+  it('plans flannel\'s neighbour, FDB entry and onlink route for each remote vxlan lease', () => {
+    const d = planPeers({ ...self, peers: [A, B] });
+    expect([...d.neighs]).toEqual([['10.244.2.0', '02:00:00:00:00:02'], ['10.244.3.0', '02:00:00:00:00:03']]);
+    expect([...d.fdb]).toEqual([['02:00:00:00:00:02', '192.0.2.2'], ['02:00:00:00:00:03', '198.51.100.3']]);
+    expect(d.routes.get('10.244.2.0/24')).toEqual({ dst: '10.244.2.0/24', gateway: '10.244.2.0', oif: 5, onlink: true });
+  });
+
+  it('leaves out its own subnet, leases with its own address and non-vxlan leases', () => {
+    const mine = peer('10.244.1.0/24', '192.0.2.1', '02:00:00:00:00:01');
+    const stale = peer('10.244.8.0/24', '192.0.2.1', '02:00:00:00:00:08');
+    const hostgw = peer('10.244.9.0/24', '192.0.2.9', '', '{"PublicIP":"192.0.2.9","BackendType":"host-gw"}');
+    expect(planPeers({ ...self, peers: [mine, stale, hostgw, A] }).routes.size).toBe(1);
+  });
+
+  it('with DirectRouting, routes on-link peers via their address and encapsulates the rest', () => {
+    const d = planPeers({ ...self, directRouting: true, onLink: onLinkOf(['192.0.2.1/24']), peers: [A, B] });
+    expect(d.routes.get('10.244.2.0/24')).toEqual({ dst: '10.244.2.0/24', gateway: '192.0.2.2', oif: undefined, onlink: false });
+    expect(d.neighs.has('10.244.2.0')).toBe(false);
+    expect(d.routes.get('10.244.3.0/24')?.oif).toBe(5);
+  });
+});
+
+describe('diffOverlay()', () => {
+  it('adds neighbour and FDB before the route, and nothing when the kernel already matches', () => {
+    const want = planPeers({ ...self, peers: [A] });
+    const ops = diffOverlay(want, empty);
+    expect(ops.map((o) => o.op)).toEqual(['neigh-set', 'fdb-set', 'route-set']);
+    const have: OverlayObserved = {
+      neighs: [{ ip: '10.244.2.0', mac: '02:00:00:00:00:02' }],
+      fdb: [{ mac: '02:00:00:00:00:02', dst: '192.0.2.2' }],
+      routes: [{ dst: '10.244.2.0/24', gateway: '10.244.2.0', oif: 5, onlink: true }],
+    };
+    expect(diffOverlay(want, have)).toEqual([]);
+  });
+
+  it('replaces the entries of a peer whose VTEP MAC changed and removes the stale FDB entry flannel leaks', () => {
+    const want = planPeers({ ...self, peers: [peer('10.244.2.0/24', '192.0.2.2', '02:00:00:00:00:22')] });
+    const have: OverlayObserved = {
+      neighs: [{ ip: '10.244.2.0', mac: '02:00:00:00:00:02' }],
+      fdb: [{ mac: '02:00:00:00:00:02', dst: '192.0.2.2' }],
+      routes: [{ dst: '10.244.2.0/24', gateway: '10.244.2.0', oif: 5, onlink: true }],
+    };
+    expect(diffOverlay(want, have)).toEqual([
+      { op: 'fdb-del', mac: '02:00:00:00:00:02', dst: '192.0.2.2' },
+      { op: 'neigh-set', ip: '10.244.2.0', mac: '02:00:00:00:00:22' },
+      { op: 'fdb-set', mac: '02:00:00:00:00:22', dst: '192.0.2.2' },
+    ]);
+  });
+
+  it('removes everything no lease backs, routes first', () => {
+    const have: OverlayObserved = {
+      neighs: [{ ip: '10.244.7.0', mac: '02:00:00:00:00:07' }],
+      fdb: [{ mac: '02:00:00:00:00:07', dst: '192.0.2.7' }],
+      routes: [{ dst: '10.244.7.0/24', gateway: '10.244.7.0', oif: 5, onlink: true }],
+    };
+    expect(diffOverlay(planPeers({ ...self, peers: [] }), have).map((o) => o.op)).toEqual(['route-del', 'fdb-del', 'neigh-del']);
+  });
+
+  it('replaces a route whose next hop moved (a host changed its address, or DirectRouting turned on)', () => {
+    const want = planPeers({ ...self, directRouting: true, onLink: () => true, peers: [A] });
+    const have: OverlayObserved = { neighs: [], fdb: [], routes: [{ dst: '10.244.2.0/24', gateway: '10.244.2.0', oif: 5, onlink: true }] };
+    expect(diffOverlay(want, have)).toEqual([{ op: 'route-set', route: { dst: '10.244.2.0/24', gateway: '192.0.2.2', oif: undefined, onlink: false } }]);
+    // A direct route the kernel reports with its underlay device matches a plan that left the device open.
+    expect(diffOverlay(want, { ...have, routes: [{ dst: '10.244.2.0/24', gateway: '192.0.2.2', oif: 2, onlink: false }] })).toEqual([]);
+  });
+});

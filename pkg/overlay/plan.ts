@@ -1,0 +1,77 @@
+/**
+ * What the kernel should hold for the peers of one network, as data. Per remote vxlan lease, flannel's
+ * triple on the VXLAN device (pkg/backend/vxlan design notes: "1 route, 1 arp entry and 1 FDB entry per
+ * host"):
+ *
+ *   neighbour  <subnet>.0 -> VtepMAC (permanent)       ip neigh replace 10.244.2.0 lladdr M dev flannel.1 nud permanent
+ *   FDB        VtepMAC -> PublicIP (self, permanent)   bridge fdb replace M dev flannel.1 dst 192.0.2.2 self permanent
+ *   route      <subnet> via <subnet>.0 onlink          ip route replace 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink
+ *
+ * or, with DirectRouting and a peer on the same underlay subnet, one plain route via its PublicIP. Leases of
+ * other backend types, this host's own subnet, and leases advertising this host's own address are left out.
+ */
+import { formatAddr, parsePrefix } from '../netaddr/cidr.ts';
+import type { SubnetLease } from '../lease/lease.ts';
+
+export interface PlannedRoute {
+  readonly dst: string;
+  readonly gateway: string;
+  /** The VXLAN device; undefined for a direct route (the kernel picks the underlay device). */
+  readonly oif: number | undefined;
+  readonly onlink: boolean;
+}
+
+export interface OverlayDesired {
+  /** neighbour IP -> MAC */
+  readonly neighs: ReadonlyMap<string, string>;
+  /** VTEP MAC -> remote PublicIP */
+  readonly fdb: ReadonlyMap<string, string>;
+  /** destination -> route */
+  readonly routes: ReadonlyMap<string, PlannedRoute>;
+}
+
+export interface PlanInput {
+  readonly ownSubnet: string;
+  readonly ownPublicIP: string;
+  readonly peers: Iterable<SubnetLease>;
+  readonly vxlanIndex: number;
+  readonly directRouting: boolean;
+  /** Whether an address is on one of this host's underlay subnets (DirectRouting needs that). */
+  readonly onLink: (ip: string) => boolean;
+}
+
+/** The subnet's network address: the peer VTEP's own address on the overlay. */
+function vtepAddress(cidr: string): string {
+  const p = parsePrefix(cidr);
+  if (!p.ok) throw new RangeError(p.reason);
+  return formatAddr(p.value.family, p.value.ip);
+}
+
+export function planPeers(input: PlanInput): OverlayDesired {
+  const neighs = new Map<string, string>();
+  const fdb = new Map<string, string>();
+  const routes = new Map<string, PlannedRoute>();
+  for (const peer of input.peers) {
+    const vx = peer.attrs.vxlan;
+    if (peer.attrs.backendType !== 'vxlan' || !vx) continue;
+    if (peer.subnet === input.ownSubnet || peer.attrs.publicIP === input.ownPublicIP) continue;
+    if (input.directRouting && input.onLink(peer.attrs.publicIP)) {
+      routes.set(peer.subnet, { dst: peer.subnet, gateway: peer.attrs.publicIP, oif: undefined, onlink: false });
+      continue;
+    }
+    const gw = vtepAddress(peer.subnet);
+    neighs.set(gw, vx.vtepMac);
+    fdb.set(vx.vtepMac, peer.attrs.publicIP);
+    routes.set(peer.subnet, { dst: peer.subnet, gateway: gw, oif: input.vxlanIndex, onlink: true });
+  }
+  return { neighs, fdb, routes };
+}
+
+/** A predicate telling whether an address lies in one of `prefixes` (the underlay's connected subnets). */
+export function onLinkOf(prefixes: readonly string[]): (ip: string) => boolean {
+  const nets = prefixes.map((c) => parsePrefix(c)).filter((r) => r.ok).map((r) => r.value);
+  return (ip) => {
+    const a = parsePrefix(`${ip}/32`);
+    return a.ok && nets.some((n) => n.family === 4 && n.prefix < 32 && (a.value.ip >> BigInt(32 - n.prefix)) === (n.ip >> BigInt(32 - n.prefix)));
+  };
+}
