@@ -23,6 +23,8 @@ export interface DaemonFlags {
   readonly subnetFile: string;
   /** Minutes before expiry to renew the lease. */
   readonly subnetLeaseRenewMargin: number;
+  /** Seconds an etcd lease on a new subnet lasts (flanneld: always 24 h). */
+  readonly subnetLeaseTtl: number;
   readonly ipMasq: boolean;
   readonly ipMasqFullyRandom: boolean;
   readonly forwardRules: boolean;
@@ -66,6 +68,7 @@ const FLAGS: readonly Spec[] = [
   { name: 'public-ip', kind: 'string', key: 'publicIP', dflt: undefined, help: 'address other hosts reach this one at (default: the interface\'s)' },
   { name: 'subnet-file', kind: 'string', key: 'subnetFile', dflt: '/run/flannel/subnet.env', help: 'where to write the host\'s lease (the CNI plugin reads it)' },
   { name: 'subnet-lease-renew-margin', kind: 'int', key: 'subnetLeaseRenewMargin', dflt: 60, help: 'minutes before expiry to renew the lease (1-1439)' },
+  { name: 'subnet-lease-ttl', kind: 'int', key: 'subnetLeaseTtl', dflt: 86400, help: 'seconds a new lease lasts without renewal; a dead host\'s subnet frees after this', weft: true },
   { name: 'ip-masq', kind: 'bool', key: 'ipMasq', dflt: false, help: 'masquerade traffic leaving the cluster network' },
   { name: 'ip-masq-fully-random-disable', kind: 'bool', key: undefined, dflt: false, help: 'do not use fully random source ports when masquerading' },
   { name: 'iptables-forward-rules', kind: 'bool', key: 'forwardRules', dflt: true, help: 'accept forwarded traffic of the cluster network' },
@@ -169,6 +172,9 @@ export function parseDaemonFlags(argv: readonly string[], env: Readonly<Record<s
   if ((out.etcdEndpoints as string[]).length === 0) problems.push('--etcd-endpoints is empty');
   const margin = out.subnetLeaseRenewMargin as number;
   if (margin < 1 || margin > 1439) problems.push(`--subnet-lease-renew-margin must be from 1 to 1439 minutes, got ${margin}`);
+  const ttl = out.subnetLeaseTtl as number;
+  if (ttl < 10) problems.push(`--subnet-lease-ttl must be at least 10 seconds, got ${ttl}`);
+  else if (margin * 60 >= ttl) problems.push(`--subnet-lease-renew-margin (${margin} min) must be shorter than --subnet-lease-ttl (${ttl} s)`);
   const port = out.healthzPort as number;
   if (port < 0 || port > 65535) problems.push(`--healthz-port must be from 0 to 65535, got ${port}`);
   if (out.publicIP !== undefined && parseIP(out.publicIP as string)?.family !== 4) problems.push(`--public-ip "${String(out.publicIP)}" is not an IPv4 address`);

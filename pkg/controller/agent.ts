@@ -33,6 +33,7 @@ export interface AgentSpec {
   readonly ipMasqFullyRandom: boolean;
   readonly forwardRules: boolean;
   readonly renewMarginMs: number;
+  readonly leaseTtlSeconds: number;
   readonly resyncMs: number;
 }
 
@@ -93,7 +94,7 @@ export class NetworkAgent {
     const mac = loadVtepMac(this.#spec.stateDir, this.#spec.key, vx.vni, existing?.mac);
     const mtu = (vx.mtu ?? this.#iface.mtu) - 50;
     const value = encodeLeaseAttrs({ publicIP: this.#iface.publicIP, vxlan: { vni: vx.vni, vtepMac: mac } });
-    this.#keeper = new LeaseKeeper(this.#reg, { config: fam, publicIP: this.#iface.publicIP, value, previousSubnet: this.#previousSubnet(), renewMarginMs: this.#spec.renewMarginMs }, this.#log);
+    this.#keeper = new LeaseKeeper(this.#reg, { config: fam, publicIP: this.#iface.publicIP, value, previousSubnet: this.#previousSubnet(), renewMarginMs: this.#spec.renewMarginMs, ttlSeconds: this.#spec.leaseTtlSeconds }, this.#log);
     this.#reason = 'acquiring a lease';
     const held = await this.#keeper.acquire();
     const dev = await this.#ensureDevice(name, mac, mtu, held);

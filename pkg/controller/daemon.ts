@@ -27,7 +27,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const agent = new NetworkAgent(
     {
       key: '_default', subnetFile: flags.subnetFile, stateDir: flags.stateDir, ipMasq: flags.ipMasq, ipMasqFullyRandom: flags.ipMasqFullyRandom,
-      forwardRules: flags.forwardRules, renewMarginMs: flags.subnetLeaseRenewMargin * 60_000, resyncMs: flags.resyncPeriod * 1000,
+      forwardRules: flags.forwardRules, renewMarginMs: flags.subnetLeaseRenewMargin * 60_000, leaseTtlSeconds: flags.subnetLeaseTtl, resyncMs: flags.resyncPeriod * 1000,
     },
     { registry: new SubnetRegistry(etcd, flags.etcdPrefix), nl, iface, log },
   );

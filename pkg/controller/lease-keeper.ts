@@ -19,7 +19,6 @@ import { chooseSubnet, decodeLease, isReservation, type RawKv, type SubnetLease 
 import type { Logger } from '../log/logger.ts';
 import type { SubnetRegistry } from '../store/mod.ts';
 
-export const LEASE_TTL_SECONDS = 24 * 60 * 60;
 const RETRY_MS = 60_000;
 const TAKE_BACK_RETRY_MS = 10_000;
 
@@ -39,6 +38,8 @@ export interface KeeperSpec {
   readonly value: string;
   readonly previousSubnet: string | undefined;
   readonly renewMarginMs: number;
+  /** Seconds on a new etcd lease (flanneld: 24 h). */
+  readonly ttlSeconds: number;
 }
 
 export type KeeperState = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -115,7 +116,7 @@ export class LeaseKeeper {
       }
       case 'create': {
         const key = `${this.#reg.subnetsPrefix}/${makeSubnetKey(choice.subnet)}`;
-        const r = await this.#reg.createSubnet(key, this.#spec.value, LEASE_TTL_SECONDS);
+        const r = await this.#reg.createSubnet(key, this.#spec.value, this.#spec.ttlSeconds);
         if (!r.created) {
           this.#log.info('another host took the subnet first; choosing again', { subnet: choice.subnet });
           exclude.add(choice.subnet);
@@ -190,7 +191,7 @@ export class LeaseKeeper {
     try {
       while (!this.#stopped) {
         try {
-          const r = await this.#reg.createSubnet(held.key, this.#spec.value, LEASE_TTL_SECONDS);
+          const r = await this.#reg.createSubnet(held.key, this.#spec.value, this.#spec.ttlSeconds);
           if (r.created) {
             this.#held = { ...held, leaseId: r.leaseId, expiresAt: Date.now() + r.ttl * 1000 };
             this.#state = { ok: true };

@@ -31,3 +31,24 @@ export function inNetns(netns: string, cmd: string, args: readonly string[]): { 
 export function ping(netns: string, target: string, opts: { count?: number; timeoutSec?: number } = {}): boolean {
   return inNetns(netns, 'ping', ['-c', String(opts.count ?? 1), '-W', String(opts.timeoutSec ?? 2), '-q', target]).ok;
 }
+
+/**
+ * One TCP exchange between two namespaces with busybox nc: a server on `port` in `serverNs` sends a line, the
+ * client in `clientNs` connects to `ip` and must receive it.
+ */
+export async function tcpCheck(serverNs: string, clientNs: string, ip: string, port = 7070): Promise<boolean> {
+  const { spawn } = await import('node:child_process');
+  const msg = `weft-tcp-${Math.random().toString(36).slice(2, 8)}`;
+  const server = spawn('ip', ['netns', 'exec', serverNs, 'busybox', 'nc', '-l', '-p', String(port)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  server.stdin.end(`${msg}\n`);
+  try {
+    for (let i = 0; i < 20; i++) {
+      const r = inNetns(clientNs, 'busybox', ['nc', '-w', '2', ip, String(port)]);
+      if (r.stdout.trim() === msg) return true;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    return false;
+  } finally {
+    server.kill('SIGKILL');
+  }
+}
