@@ -1,23 +1,43 @@
 /** The weft CNI plugin: each verb parses its config once and hands it to the operation. */
+import { FLANNEL_DATA_DIR, flannelToWeft } from '../../flannel-compat/cni-conf.ts';
 import { parseCniArgs } from '../cni/args.ts';
+import { WeftError } from '../errors/mod.ts';
 import type { CniPlugin, CniRequest } from '../cni/dispatch.ts';
 import { addAttachment } from './add.ts';
 import { checkAttachment } from './check.ts';
 import { parseAttachConfig } from './config.ts';
 import type { AttachContext } from './context.ts';
 import { delAttachment } from './del.ts';
+import { delLegacyFlannel } from './flannel-legacy.ts';
+import { networkState } from './state.ts';
 import { gcAttachments } from './gc.ts';
 import { statusOf } from './status.ts';
 
+/** A `type: "flannel"` config (weft installed as flannel's plugin) is mapped onto weft's first. */
+function weftConfig(config: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  if (config.type !== 'flannel') return config;
+  const mapped = flannelToWeft(config);
+  if (!mapped.ok) throw new WeftError('WEFT_INVALID_CONFIG', `flannel config: ${mapped.reason}`);
+  return mapped.value;
+}
+
 function context(req: CniRequest, lenient = false): AttachContext {
   const args = parseCniArgs(req.env.args, { lenient });
-  return { cfg: parseAttachConfig(req.config, args, { lenient }), env: req.env, version: req.version };
+  return { cfg: parseAttachConfig(weftConfig(req.config), args, { lenient }), env: req.env, version: req.version };
 }
 
 export const weftPlugin: CniPlugin = {
   add: (req) => addAttachment(context(req)),
   // DEL must not fail over settings it does not use (a bad "dns" block would otherwise strand a container).
-  del: (req) => delAttachment(context(req, true)),
+  del: async (req) => {
+    const ctx = context(req, true);
+    // A container the real flannel plugin attached before weft took over is deleted the way flannel would.
+    if (req.config.type === 'flannel' && !networkState(ctx.cfg).records.read(req.env.containerID, req.env.ifname)) {
+      const dir = typeof req.config.dataDir === 'string' ? req.config.dataDir : FLANNEL_DATA_DIR;
+      if (delLegacyFlannel(req.env, dir)) return;
+    }
+    await delAttachment(ctx);
+  },
   check: (req) => checkAttachment(context(req)),
   status: (req) => statusOf(context(req)),
   gc: (req) => gcAttachments(context(req)),
