@@ -1,1 +1,4 @@
 export { Sim, destroyByPrefix, UNDERLAY_PREFIX, type SimHost, type SimNs, type PodSpec } from './topology.ts';
+export { SimEtcd, ETCD_HOST } from './etcd.ts';
+export { SimDaemon, HEALTH_PORT } from './daemon.ts';
+export { waitFor } from './wait.ts';

@@ -5,10 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Sim, SimHost } from '../../pkg/sim/mod.ts';
+import type { Sim, SimDaemon, SimEtcd, SimHost } from '../../pkg/sim/mod.ts';
 import { json, runPlugin } from './cni.ts';
-import { TestDaemon } from './daemon.ts';
-import { TestEtcd } from './etcd.ts';
+import { testDaemon } from './daemon.ts';
+import { startEtcd } from './etcd.ts';
 import { defer, makeNetns, type TestNetns } from './netns.ts';
 import { RUN_ID } from './run-id.ts';
 import { makeSim } from './topology.ts';
@@ -23,13 +23,13 @@ export interface Pod {
 
 export class TestCluster {
   readonly sim: Sim;
-  readonly etcd: TestEtcd;
+  readonly etcd: SimEtcd;
   readonly dir: string;
   readonly prefix: string;
   readonly hosts: SimHost[] = [];
-  readonly daemons: TestDaemon[] = [];
+  readonly daemons: SimDaemon[] = [];
 
-  private constructor(sim: Sim, etcd: TestEtcd, dir: string, tag: string) {
+  private constructor(sim: Sim, etcd: SimEtcd, dir: string, tag: string) {
     this.sim = sim;
     this.etcd = etcd;
     this.dir = dir;
@@ -38,7 +38,7 @@ export class TestCluster {
 
   static async create(tag: string, opts: { config?: object | string; hosts?: number } = {}): Promise<TestCluster> {
     const sim = makeSim(tag);
-    const etcd = await TestEtcd.start(sim);
+    const etcd = await startEtcd(sim);
     const dir = mkdtempSync(join(tmpdir(), `weft-t-${RUN_ID}-${tag}-`));
     defer(() => rmSync(dir, { recursive: true, force: true }));
     const c = new TestCluster(sim, etcd, dir, tag);
@@ -52,15 +52,15 @@ export class TestCluster {
   }
 
   /** Adds host n with a daemon (not started). */
-  async addHost(n: number, daemonArgs: readonly string[] = []): Promise<TestDaemon> {
+  async addHost(n: number, daemonArgs: readonly string[] = []): Promise<SimDaemon> {
     const host = await this.sim.addHost(n);
-    const d = new TestDaemon(host, join(this.dir, `h${n}`), [`--etcd-endpoints=${this.etcd.endpoint}`, `--etcd-prefix=${this.prefix}`, '--resync-period=2', ...daemonArgs]);
+    const d = testDaemon(host, join(this.dir, `h${n}`), [`--etcd-endpoints=${this.etcd.endpoint}`, `--etcd-prefix=${this.prefix}`, '--resync-period=2', ...daemonArgs]);
     this.hosts[n - 1] = host;
     this.daemons[n - 1] = d;
     return d;
   }
 
-  daemon(n: number): TestDaemon {
+  daemon(n: number): SimDaemon {
     return this.daemons[n - 1]!;
   }
 

@@ -1,0 +1,93 @@
+/**
+ * `weft daemon` in a simulated host, as a host's init system would run it: lease file, state directory and
+ * log under its own directory, health endpoints on 127.0.0.1 inside the host.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseSubnetEnv, type SubnetEnv } from '../../flannel-compat/subnet-env.ts';
+import type { SimHost } from './topology.ts';
+import { waitFor } from './wait.ts';
+
+export const HEALTH_PORT = 8471;
+
+export class SimDaemon {
+  readonly host: SimHost;
+  readonly dir: string;
+  readonly bin: string;
+  readonly args: readonly string[];
+  #proc: ChildProcess | undefined;
+
+  constructor(host: SimHost, opts: { dir: string; bin: string; args: readonly string[] }) {
+    this.host = host;
+    this.dir = opts.dir;
+    this.bin = opts.bin;
+    this.args = opts.args;
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  get subnetFile(): string {
+    return join(this.dir, 'subnet.env');
+  }
+
+  get stateDir(): string {
+    return join(this.dir, 'state');
+  }
+
+  get pid(): number | undefined {
+    return this.#proc?.pid;
+  }
+
+  start(): void {
+    const log = openSync(join(this.dir, 'daemon.log'), 'a');
+    this.#proc = spawn('nsenter', [
+      `--net=${this.host.path}`, this.bin, 'daemon', '--iface', 'eth0', `--subnet-file=${this.subnetFile}`, `--state-dir=${this.stateDir}`,
+      `--run-dir=${join(this.dir, 'run')}`, '--healthz-ip=127.0.0.1', `--healthz-port=${HEALTH_PORT}`, ...this.args,
+    ], { stdio: ['ignore', log, log] });
+    this.#proc.unref();
+  }
+
+  /** SIGTERM and wait for the exit code. */
+  async stop(): Promise<number | null> {
+    const p = this.#proc;
+    if (!p || p.exitCode !== null) return p?.exitCode ?? null;
+    const done = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+    p.kill('SIGTERM');
+    const code = await done;
+    this.#proc = undefined;
+    return code;
+  }
+
+  kill(): void {
+    this.#proc?.kill('SIGKILL');
+    this.#proc = undefined;
+  }
+
+  log(): string {
+    try {
+      return readFileSync(join(this.dir, 'daemon.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** GET on the daemon's health server from inside its host (busybox wget). */
+  http(path: string): { ok: boolean; body: string } {
+    const r = spawnSync('nsenter', [`--net=${this.host.path}`, 'busybox', 'wget', '-q', '-O', '-', `http://127.0.0.1:${HEALTH_PORT}${path}`], { encoding: 'utf8' });
+    return { ok: r.status === 0, body: r.stdout };
+  }
+
+  async ready(ms = 20_000): Promise<void> {
+    try {
+      await waitFor(`weft daemon on ${this.host.name} to be ready`, () => this.http('/readyz').ok || (this.#proc?.exitCode != null ? Promise.reject(new Error('it exited')) : false), ms, 100);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${this.log().split('\n').slice(-15).join('\n')}`);
+    }
+  }
+
+  subnetEnv(): SubnetEnv {
+    const r = parseSubnetEnv(readFileSync(this.subnetFile, 'utf8'));
+    if (!r.ok) throw new Error(r.reason);
+    return r.value;
+  }
+}
