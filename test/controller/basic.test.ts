@@ -3,13 +3,14 @@
  * per-peer kernel entries, and pods (attached by the CNI plugin) talking across hosts.
  */
 import { describe, expect, it } from 'vitest';
-import { TestCluster } from '../helpers/cluster.ts';
+import { testCluster } from '../helpers/cluster.ts';
+import type { SimCluster } from '../../pkg/sim/mod.ts';
 import { eventually } from '../helpers/daemon.ts';
 import { bridgeJson, inNetns, ipJson, ping } from '../helpers/sh.ts';
 
 describe('weft daemon, two hosts', () => {
   it('leases distinct subnets, writes flannel\'s subnet file and lease JSON, programs each peer, and pods talk', async () => {
-    const c = await TestCluster.create('cb', { hosts: 2 });
+    const c = await testCluster('cb', { hosts: 2 });
     await c.startAll();
     const [e1, e2] = [c.daemon(1).subnetEnv(), c.daemon(2).subnetEnv()];
     expect(e1).toMatchObject({ networks: ['10.244.0.0/16'], mtu: 1450, ipMasq: false, extra: { WEFT_VXLAN_DEVICE: 'flannel.1' } });
@@ -39,8 +40,8 @@ describe('weft daemon, two hosts', () => {
     expect(bridgeJson(c.hosts[0]!.name, ['fdb', 'show', 'dev', 'flannel.1'])).toEqual([expect.objectContaining({ mac: mac2, dst: '192.0.2.2', flags: ['self'], state: 'permanent' })]);
 
     // pods attached by the CNI plugin reach each other across hosts, by ICMP and TCP
-    const a = c.pod(1, 'pa');
-    const b = c.pod(2, 'pb');
+    const a = await c.pod(1, 'pa');
+    const b = await c.pod(2, 'pb');
     expect(ping(a.ns.name, b.ip)).toBe(true);
     expect(ping(b.ns.name, a.ip)).toBe(true);
     expect(c.daemon(1).http('/healthz')).toEqual({ ok: true, body: 'weft is running\n' });

@@ -1,14 +1,15 @@
 /** Pods on three hosts over the overlay, DirectRouting on a shared underlay, and --ip-masq. */
 import { describe, expect, it } from 'vitest';
-import { TestCluster } from '../helpers/cluster.ts';
+import { testCluster } from '../helpers/cluster.ts';
+import type { SimCluster } from '../../pkg/sim/mod.ts';
 import { eventually } from '../helpers/daemon.ts';
 import { ipJson, ping, run, tcpCheck } from '../helpers/sh.ts';
 
 describe('three hosts', () => {
   it('every pod reaches every other pod by ICMP and TCP', async () => {
-    const c = await TestCluster.create('e3', { hosts: 3 });
+    const c = await testCluster('e3', { hosts: 3 });
     await c.startAll();
-    const pods = [c.pod(1, 'p1'), c.pod(2, 'p2'), c.pod(3, 'p3')];
+    const pods = await Promise.all([c.pod(1, 'p1'), c.pod(2, 'p2'), c.pod(3, 'p3')]);
     for (const a of pods) {
       for (const b of pods) {
         if (a === b) continue;
@@ -25,21 +26,21 @@ describe('three hosts', () => {
 
 describe('DirectRouting', () => {
   it('routes peers on the same underlay subnet via their address, without encapsulation', async () => {
-    const c = await TestCluster.create('dr', { hosts: 2, config: { Network: '10.244.0.0/16', Backend: { Type: 'vxlan', DirectRouting: true } } });
+    const c = await testCluster('dr', { hosts: 2, config: { Network: '10.244.0.0/16', Backend: { Type: 'vxlan', DirectRouting: true } } });
     await c.startAll();
     const s2 = c.daemon(2).subnetEnv().subnet!;
     await eventually('a direct route', () => ipJson<Array<{ gateway?: string }>>(c.hosts[0]!.name, ['route', 'show', s2])[0]?.gateway === '192.0.2.2');
     expect(ipJson(c.hosts[0]!.name, ['route', 'show', s2])).toEqual([expect.objectContaining({ gateway: '192.0.2.2', dev: 'eth0' })]);
     expect(ipJson(c.hosts[0]!.name, ['neigh', 'show', 'dev', 'flannel.1'])).toEqual([]);
-    const a = c.pod(1, 'da');
-    const b = c.pod(2, 'db');
+    const a = await c.pod(1, 'da');
+    const b = await c.pod(2, 'db');
     expect(ping(a.ns.name, b.ip)).toBe(true);
   });
 });
 
 describe('--ip-masq', () => {
   it('installs flannel\'s masquerade rules: pods reach an outside address through the host\'s', async () => {
-    const c = await TestCluster.create('mq');
+    const c = await testCluster('mq');
     await c.addHost(1, ['--ip-masq']);
     await c.startAll();
     expect(c.daemon(1).subnetEnv().ipMasq).toBe(true);
@@ -48,7 +49,7 @@ describe('--ip-masq', () => {
     expect(table).toContain('ip saddr 10.244.0.0/16 ip daddr != 224.0.0.0/4 masquerade fully-random');
     // An "outside" machine on the underlay with no route to the cluster network answers only a masqueraded pod.
     const outside = await c.sim.addHost(200);
-    const pod = c.pod(1, 'mp');
+    const pod = await c.pod(1, 'mp');
     expect(ping(pod.ns.name, outside.ip)).toBe(true);
     // Without the rules the outside machine cannot answer; the periodic resync puts them back.
     run('ip', ['netns', 'exec', c.hosts[0]!.name, 'nft', 'delete', 'table', 'ip', 'weft_default']);

@@ -5,14 +5,15 @@
  * `ip route` from host 1's lease as flanneld reads it. Host 1 runs weft. Their pods reach each other.
  */
 import { describe, expect, it } from 'vitest';
-import { TestCluster } from '../helpers/cluster.ts';
+import { testCluster } from '../helpers/cluster.ts';
+import type { SimCluster } from '../../pkg/sim/mod.ts';
 import { eventually } from '../helpers/daemon.ts';
 import { makeNetns } from '../helpers/netns.ts';
 import { ipJson, ping, run } from '../helpers/sh.ts';
 
 describe('flannel interoperation', () => {
   it('a weft host and a host programmed as flanneld programs one reach each other\'s pods', async () => {
-    const c = await TestCluster.create('fi', { hosts: 1 });
+    const c = await testCluster('fi', { hosts: 1 });
     const flannel = await c.sim.addHost(2);
     const f = flannel.name;
     const ipf = (...args: string[]) => run('ip', ['-n', f, ...args]);
@@ -50,7 +51,7 @@ describe('flannel interoperation', () => {
     ipf('route', 'replace', weftSubnet, 'via', gw, 'dev', 'flannel.1', 'onlink');
     run('ip', ['netns', 'exec', f, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
 
-    const pod1 = c.pod(1, 'fi-pod1');
+    const pod1 = await c.pod(1, 'fi-pod1');
     expect(ping(pod1.ns.name, '10.244.200.2', { count: 2 })).toBe(true);
     expect(ping(pod2.name, pod1.ip, { count: 2 })).toBe(true);
   });

@@ -4,17 +4,18 @@
  * network waited on.
  */
 import { describe, expect, it } from 'vitest';
-import { TestCluster } from '../helpers/cluster.ts';
+import { testCluster } from '../helpers/cluster.ts';
+import type { SimCluster } from '../../pkg/sim/mod.ts';
 import { eventually } from '../helpers/daemon.ts';
 import { ipJson, run } from '../helpers/sh.ts';
 
 const mac = (host: string) => ipJson<Array<{ address: string }>>(host, ['link', 'show', 'flannel.1'])[0]!.address;
-const leases = async (c: TestCluster) =>
+const leases = async (c: SimCluster) =>
   (await c.etcd.client.getAll().prefix(`${c.prefix}/subnets/`).exec()).kvs.map((kv) => ({ key: kv.key.toString(), value: JSON.parse(kv.value.toString()) as { PublicIP: string }, lease: kv.lease }));
 
 describe('leases', () => {
   it('five daemons starting at once on a network with seven subnets get five distinct ones', async () => {
-    const c = await TestCluster.create('l5', { config: { Network: '10.50.0.0/21', SubnetLen: 24, Backend: { Type: 'vxlan' } } });
+    const c = await testCluster('l5', { config: { Network: '10.50.0.0/21', SubnetLen: 24, Backend: { Type: 'vxlan' } } });
     for (let n = 1; n <= 5; n++) await c.addHost(n);
     await c.startAll();
     const subnets = c.daemons.map((d) => d.subnetEnv().subnet);
@@ -27,7 +28,7 @@ describe('leases', () => {
   });
 
   it('a restart keeps the subnet and VTEP MAC; after a simulated reboot (device gone) too', async () => {
-    const c = await TestCluster.create('lr', { hosts: 1 });
+    const c = await testCluster('lr', { hosts: 1 });
     await c.startAll();
     const d = c.daemon(1);
     const before = { subnet: d.subnetEnv().subnet, mac: mac(c.hosts[0]!.name) };
@@ -45,7 +46,7 @@ describe('leases', () => {
   });
 
   it('reuses the previous subnet from the subnet file when its key vanished while the daemon was down', async () => {
-    const c = await TestCluster.create('lp', { hosts: 1 });
+    const c = await testCluster('lp', { hosts: 1 });
     await c.startAll();
     const d = c.daemon(1);
     const subnet = d.subnetEnv().subnet!;
@@ -58,7 +59,7 @@ describe('leases', () => {
   });
 
   it('takes its subnet back when its key is deleted while it runs', async () => {
-    const c = await TestCluster.create('lt', { hosts: 1 });
+    const c = await testCluster('lt', { hosts: 1 });
     await c.startAll();
     const d = c.daemon(1);
     const [own] = await leases(c);
@@ -70,7 +71,7 @@ describe('leases', () => {
   });
 
   it('honours a reservation: the key keeps no etcd lease (flanneld would attach a 24 h one)', async () => {
-    const c = await TestCluster.create('lv', { hosts: 1 });
+    const c = await testCluster('lv', { hosts: 1 });
     const key = `${c.prefix}/subnets/10.244.77.0-24`;
     await c.etcd.client.put(key).value('{"PublicIP":"192.0.2.1","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"02:00:00:00:00:77"}}').exec();
     await c.startAll();
@@ -82,7 +83,7 @@ describe('leases', () => {
   });
 
   it('renews its etcd lease before it expires', async () => {
-    const c = await TestCluster.create('ln');
+    const c = await testCluster('ln');
     await c.addHost(1, ['--subnet-lease-ttl=65', '--subnet-lease-renew-margin=1']);
     await c.startAll();
     const d = c.daemon(1);
@@ -93,7 +94,7 @@ describe('leases', () => {
   }, 40_000);
 
   it('waits (not ready, saying why) while the network has no free subnet, and takes one as soon as it frees', async () => {
-    const c = await TestCluster.create('lx', { hosts: 1, config: { Network: '10.60.0.0/22', SubnetLen: 24, Backend: { Type: 'vxlan' } } });
+    const c = await testCluster('lx', { hosts: 1, config: { Network: '10.60.0.0/22', SubnetLen: 24, Backend: { Type: 'vxlan' } } });
     for (const [i, s] of ['10.60.1.0-24', '10.60.2.0-24', '10.60.3.0-24'].entries()) {
       await c.etcd.client.put(`${c.prefix}/subnets/${s}`).value(`{"PublicIP":"198.51.100.${i + 1}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"02:00:00:00:01:0${i}"}}`).exec();
     }

@@ -4,7 +4,8 @@
  * compacted while the host was cut off) lists again; and the data path survives etcd being down.
  */
 import { describe, expect, it } from 'vitest';
-import { TestCluster } from '../helpers/cluster.ts';
+import { testCluster } from '../helpers/cluster.ts';
+import type { SimCluster } from '../../pkg/sim/mod.ts';
 import { eventually } from '../helpers/daemon.ts';
 import { bridgeJson, ipJson, ping, run } from '../helpers/sh.ts';
 
@@ -21,7 +22,7 @@ function kernel(host: string, subnet: string) {
 
 describe('peers', () => {
   it('a remote lease appearing, changing its VTEP MAC, and disappearing is reflected in the kernel', async () => {
-    const c = await TestCluster.create('pa', { hosts: 1 });
+    const c = await testCluster('pa', { hosts: 1 });
     await c.startAll();
     const h = c.hosts[0]!.name;
     const key = `${c.prefix}/subnets/10.244.50.0-24`;
@@ -44,7 +45,7 @@ describe('peers', () => {
   });
 
   it('skips malformed keys and values and non-vxlan leases, and keeps serving the rest', async () => {
-    const c = await TestCluster.create('pg', { hosts: 1 });
+    const c = await testCluster('pg', { hosts: 1 });
     await c.startAll();
     const h = c.hosts[0]!.name;
     const put = (k: string, v: string) => c.etcd.client.put(`${c.prefix}/subnets/${k}`).value(v).exec();
@@ -62,7 +63,7 @@ describe('peers', () => {
   });
 
   it('the periodic reconcile restores deleted entries and removes entries no lease backs', async () => {
-    const c = await TestCluster.create('pr', { hosts: 1 });
+    const c = await testCluster('pr', { hosts: 1 });
     await c.startAll();
     const h = c.hosts[0]!.name;
     await c.etcd.client.put(`${c.prefix}/subnets/10.244.60.0-24`).value(lease('198.51.100.60', '02:00:00:00:60:01')).exec();
@@ -80,7 +81,7 @@ describe('peers', () => {
   });
 
   it('lists again after a compaction it missed while cut off from etcd', async () => {
-    const c = await TestCluster.create('pc', { hosts: 1 });
+    const c = await testCluster('pc', { hosts: 1 });
     const stays = `${c.prefix}/subnets/10.244.70.0-24`;
     const goes = `${c.prefix}/subnets/10.244.71.0-24`;
     await c.etcd.client.put(stays).value(lease('198.51.100.70', '02:00:00:00:70:01')).exec();
@@ -101,10 +102,10 @@ describe('peers', () => {
   }, 60_000);
 
   it('pods keep talking while etcd is down, and changes flow again after it restarts', async () => {
-    const c = await TestCluster.create('pe', { hosts: 2 });
+    const c = await testCluster('pe', { hosts: 2 });
     await c.startAll();
-    const a = c.pod(1, 'ea');
-    const b = c.pod(2, 'eb');
+    const a = await c.pod(1, 'ea');
+    const b = await c.pod(2, 'eb');
     expect(ping(a.ns.name, b.ip)).toBe(true);
     c.etcd.kill();
     await new Promise((r) => setTimeout(r, 1500));

@@ -1,0 +1,105 @@
+/**
+ * A simulated weft cluster on one machine: an underlay, a real etcd, hosts each running `weft daemon` against
+ * one etcd prefix, and pods attached by the real CNI plugin reading each daemon's lease file. Used by the
+ * controller tests, the benchmarks and the lab; `destroy()` removes every namespace and process it made.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { SimDaemon } from './daemon.ts';
+import { SimEtcd } from './etcd.ts';
+import { Sim, type SimHost, type SimNs } from './topology.ts';
+
+export const DEFAULT_CONFIG = { Network: '10.244.0.0/16', Backend: { Type: 'vxlan' } };
+
+export interface SimPod {
+  readonly ns: SimNs;
+  readonly ip: string;
+  readonly host: number;
+}
+
+export interface ClusterOptions {
+  /** Prefix of every namespace name. */
+  readonly netnsPrefix: string;
+  /** Where etcd's data, the daemons' files and logs go. */
+  readonly dir: string;
+  readonly etcdPrefix: string;
+  /** The weft executable (dist/weft, or the single binary). */
+  readonly bin: string;
+  /** Network config to write, or null to write none. */
+  readonly config?: object | string | null;
+}
+
+export class SimCluster {
+  readonly sim: Sim;
+  readonly etcd: SimEtcd;
+  readonly opts: ClusterOptions;
+  readonly hosts: SimHost[] = [];
+  readonly daemons: SimDaemon[] = [];
+
+  private constructor(sim: Sim, etcd: SimEtcd, opts: ClusterOptions) {
+    this.sim = sim;
+    this.etcd = etcd;
+    this.opts = opts;
+  }
+
+  static async create(opts: ClusterOptions): Promise<SimCluster> {
+    const sim = new Sim(opts.netnsPrefix);
+    try {
+      const c = new SimCluster(sim, await SimEtcd.start(sim, join(opts.dir, 'etcd')), opts);
+      if (opts.config !== null) await c.putConfig(opts.config ?? DEFAULT_CONFIG);
+      return c;
+    } catch (e) {
+      sim.destroy();
+      throw e;
+    }
+  }
+
+  get prefix(): string {
+    return this.opts.etcdPrefix;
+  }
+
+  async putConfig(config: object | string): Promise<void> {
+    await this.etcd.client.put(`${this.prefix}/config`).value(typeof config === 'string' ? config : JSON.stringify(config)).exec();
+  }
+
+  /** Adds host n with a daemon (not yet started). */
+  async addHost(n: number, daemonArgs: readonly string[] = []): Promise<SimDaemon> {
+    const host = await this.sim.addHost(n);
+    const d = new SimDaemon(host, {
+      dir: join(this.opts.dir, `h${n}`), bin: this.opts.bin,
+      args: [`--etcd-endpoints=${this.etcd.endpoint}`, `--etcd-prefix=${this.prefix}`, '--resync-period=2', ...daemonArgs],
+    });
+    this.hosts[n - 1] = host;
+    this.daemons[n - 1] = d;
+    return d;
+  }
+
+  daemon(n: number): SimDaemon {
+    return this.daemons[n - 1]!;
+  }
+
+  async startAll(): Promise<void> {
+    for (const d of this.daemons) d?.start();
+    await Promise.all(this.daemons.filter(Boolean).map((d) => d.ready()));
+  }
+
+  /** A pod on host n: a namespace wired by the CNI plugin (ADD) with the daemon's lease. */
+  async pod(n: number, name: string): Promise<SimPod> {
+    const d = this.daemon(n);
+    const ns = await this.sim.namespace(`h${n}-${name}`);
+    const conf = { cniVersion: '1.0.0', name: 'cbr0', type: 'weft', subnetFile: d.subnetFile, dataDir: join(d.dir, 'cni') };
+    const r = spawnSync('nsenter', [`--net=${d.host.path}`, this.opts.bin], {
+      input: JSON.stringify(conf), encoding: 'utf8',
+      env: { PATH: process.env.PATH, CNI_COMMAND: 'ADD', CNI_CONTAINERID: name, CNI_NETNS: ns.path, CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni' },
+    });
+    if (r.status !== 0) throw new Error(`CNI ADD for ${name} on host ${n} failed: ${r.stdout}${r.stderr}`);
+    const ip = (JSON.parse(r.stdout) as { ips: Array<{ address: string }> }).ips[0]!.address.split('/')[0]!;
+    return { ns, ip, host: n };
+  }
+
+  destroy(): void {
+    for (const d of this.daemons) d?.kill();
+    this.etcd.close();
+    this.sim.destroy();
+  }
+}
