@@ -72,8 +72,19 @@ export function openRawSocket(protocol: number, recvBufferSize: number): RawSock
   const b = NATIVE_BINARIES.netlink;
   nativeNetlink ??= dlopen<{ NativeNetlink: NativeNetlinkClass }>(nativeBinary(b.pkg, b.file, b.name)).NativeNetlink;
   const listeners = { message: [] as Array<(m: Buffer) => void>, error: [] as Array<(e: Error) => void> };
+  // These run inside the addon's native callback, where an escaping exception aborts the whole process
+  // ("Error in native callback"): a listener's failure is handed to the error listeners, on a later tick.
+  const safely = <T>(fs: Array<(x: T) => void>, x: T) => {
+    for (const f of fs) {
+      try {
+        f(x);
+      } catch (e) {
+        setImmediate(() => listeners.error.forEach((g) => g(e as Error)));
+      }
+    }
+  };
   // 0 = message peeking: each datagram arrives whole, however large a dump's part is.
-  const sock = new nativeNetlink(protocol, 0, (m) => listeners.message.forEach((f) => f(m)), (e) => listeners.error.forEach((f) => f(e)));
+  const sock = new nativeNetlink(protocol, 0, (m) => safely(listeners.message, m), (e) => safely(listeners.error, e));
   try {
     sock.setRecvBufferSize(recvBufferSize);
     // Port ids are per namespace; pick one from the pid and a counter, as netlink's own loader does.

@@ -41,10 +41,14 @@ export function diffOverlay(want: OverlayDesired, have: OverlayObserved): Overla
   const neighDels = have.neighs.filter((n) => !want.neighs.has(n.ip)).map((n): OverlayOp => ({ op: 'neigh-del', ip: n.ip }));
   dels.push(...routeDels, ...fdbDels, ...neighDels);
 
-  for (const [ip, mac] of want.neighs) if (!have.neighs.some((n) => n.ip === ip && n.mac === mac)) sets.push({ op: 'neigh-set', ip, mac });
-  for (const [mac, dst] of want.fdb) if (!have.fdb.some((f) => f.mac === mac && f.dst === dst)) sets.push({ op: 'fdb-set', mac, dst });
+  // Indexed, not searched: with thousands of peers a scan per wanted entry would be quadratic.
+  const haveNeigh = new Map(have.neighs.map((n) => [n.ip, n.mac]));
+  const haveFdb = new Set(have.fdb.map((f) => `${f.mac} ${f.dst}`));
+  const haveRoute = new Map(have.routes.map((r) => [r.dst, r]));
+  for (const [ip, mac] of want.neighs) if (haveNeigh.get(ip) !== mac) sets.push({ op: 'neigh-set', ip, mac });
+  for (const [mac, dst] of want.fdb) if (!haveFdb.has(`${mac} ${dst}`)) sets.push({ op: 'fdb-set', mac, dst });
   for (const route of want.routes.values()) {
-    const cur = have.routes.find((r) => r.dst === route.dst);
+    const cur = haveRoute.get(route.dst);
     if (!cur || !sameRoute(route, cur)) sets.push({ op: 'route-set', route });
   }
   return [...dels, ...sets];
