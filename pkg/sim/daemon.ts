@@ -18,11 +18,15 @@ export class SimDaemon {
   readonly args: readonly string[];
   #proc: ChildProcess | undefined;
 
-  constructor(host: SimHost, opts: { dir: string; bin: string; args: readonly string[] }) {
+  readonly #detach: boolean;
+
+  /** `detach`: the daemon outlives this process (the lab); otherwise it is this process's child. */
+  constructor(host: SimHost, opts: { dir: string; bin: string; args: readonly string[]; detach?: boolean }) {
     this.host = host;
     this.dir = opts.dir;
     this.bin = opts.bin;
     this.args = opts.args;
+    this.#detach = opts.detach ?? false;
     mkdirSync(this.dir, { recursive: true });
   }
 
@@ -43,8 +47,8 @@ export class SimDaemon {
     this.#proc = spawn('nsenter', [
       `--net=${this.host.path}`, this.bin, 'daemon', '--iface', 'eth0', `--subnet-file=${this.subnetFile}`, `--state-dir=${this.stateDir}`,
       `--run-dir=${join(this.dir, 'run')}`, '--healthz-ip=127.0.0.1', `--healthz-port=${HEALTH_PORT}`, ...this.args,
-    ], { stdio: ['ignore', log, log] });
-    this.#proc.unref();
+    ], { stdio: ['ignore', log, log], detached: this.#detach });
+    if (this.#detach) this.#proc.unref();
   }
 
   /** SIGTERM and wait for the exit code. */

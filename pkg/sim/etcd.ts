@@ -49,7 +49,6 @@ export class SimEtcd {
       '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
       '--initial-cluster', 'weft-sim=http://127.0.0.1:2380', '--log-level', 'warn', '--quota-backend-bytes', String(2 ** 31),
     ], { cwd: this.dir, stdio: ['ignore', log, log] });
-    this.#proc.unref();
     await waitFor(`etcd to serve (log: ${join(this.dir, 'etcd.log')})`, async () => existsSync(join(this.dir, 'etcd.sock:1')) && (await this.client.get('/weft-sim/ping').string(), true), 10_000, 100);
   }
 

@@ -1,0 +1,114 @@
+/**
+ * Data-path benchmark: TCP throughput (iperf3, one stream) and RTT (ping) between two pods on different
+ * hosts, next to the same measurement between the two hosts directly on their underlay, interleaved in one
+ * run, first over VXLAN and then with DirectRouting (plain routing between hosts on one subnet). Everything
+ * is veth and namespaces on one machine, so absolute numbers are this machine's CPU; the ratios against the
+ * host-to-host path measured alongside are the result. Run as root after `npm run build`:
+ *
+ *   npm run bench:datapath [-- ROUNDS]     (default 3; 5 s per iperf3 run)
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { SimCluster, waitFor, type SimNs } from '../pkg/sim/mod.ts';
+import { percentile, table } from './stats.ts';
+
+const ROUNDS = Number(process.argv[2] ?? 3);
+const WEFT = resolve(import.meta.dirname, '../dist/weft');
+const PREFIX = '/weft-bench/network';
+
+async function iperf(server: SimNs, client: SimNs, ip: string): Promise<number> {
+  const port = 5201 + Math.floor(Math.random() * 1000);
+  const srv = spawn('nsenter', [`--net=${server.path}`, 'iperf3', '-s', '-1', '-p', String(port)], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 50; i++) {
+      const r = spawnSync('nsenter', [`--net=${client.path}`, 'iperf3', '-c', ip, '-p', String(port), '-t', '5', '-O', '1', '-J'], { encoding: 'utf8' });
+      const j = r.stdout ? (JSON.parse(r.stdout) as { error?: string; end?: { sum_received?: { bits_per_second: number } } }) : {};
+      const bps = j.end?.sum_received?.bits_per_second;
+      if (r.status === 0 && bps !== undefined) return bps / 1e9;
+      if (j.error && !/connect|refused/i.test(j.error)) throw new Error(`iperf3 to ${ip}: ${j.error}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error(`iperf3 to ${ip} did not run`);
+  } finally {
+    srv.kill('SIGKILL');
+  }
+}
+
+function rtt(from: SimNs, ip: string): number {
+  const r = spawnSync('nsenter', [`--net=${from.path}`, 'ping', '-c', '200', '-i', '0.005', '-q', ip], { encoding: 'utf8' });
+  const avg = /= [\d.]+\/([\d.]+)\//.exec(r.stdout)?.[1];
+  if (!avg) throw new Error(`ping to ${ip} failed: ${r.stdout}${r.stderr}`);
+  return Number(avg) * 1000;
+}
+
+async function measure(label: string, pairs: Array<{ name: string; server: SimNs; client: SimNs; ip: string }>): Promise<Map<string, { gbps: number[]; rttUs: number[] }>> {
+  const out = new Map<string, { gbps: number[]; rttUs: number[] }>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const p of round % 2 === 0 ? pairs : [...pairs].reverse()) {
+      const m = out.get(p.name) ?? { gbps: [], rttUs: [] };
+      m.gbps.push(await iperf(p.server, p.client, p.ip));
+      m.rttUs.push(rtt(p.client, p.ip));
+      out.set(p.name, m);
+    }
+    process.stderr.write(`  ${label}: round ${round + 1}/${ROUNDS} done\n`);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('run as root: the benchmark creates network namespaces');
+  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-dp-'));
+  const tag = Math.random().toString(36).slice(2, 6);
+  const c = await SimCluster.create({ netnsPrefix: `weft-bench-${tag}-`, dir, etcdPrefix: PREFIX, bin: WEFT });
+  const stop = () => {
+    c.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => {
+    stop();
+    process.exit(130);
+  });
+  try {
+    await c.addHost(1);
+    await c.addHost(2);
+    await c.startAll();
+    const [p1, p2] = [await c.pod(1, 'pod1'), await c.pod(2, 'pod2')];
+    const [h1, h2] = c.hosts as [typeof c.hosts[0] & object, typeof c.hosts[0] & object];
+    const vx = await measure('vxlan', [
+      { name: 'host-to-host', server: h2, client: h1, ip: h2.ip },
+      { name: 'pod-to-pod', server: p2.ns, client: p1.ns, ip: p2.ip },
+    ]);
+
+    // DirectRouting: the same pods, the daemons restarted with the new config (leases and addresses are kept).
+    for (const d of c.daemons) await d.stop();
+    await c.putConfig({ Network: '10.244.0.0/16', Backend: { Type: 'vxlan', DirectRouting: true } });
+    await c.startAll();
+    await waitFor('direct routes', () => spawnSync('ip', ['-n', h1.name, 'route', 'show', c.daemon(2).subnetEnv().subnet!], { encoding: 'utf8' }).stdout.includes(`via ${h2.ip} dev eth0`));
+    const dr = await measure('direct routing', [
+      { name: 'host-to-host', server: h2, client: h1, ip: h2.ip },
+      { name: 'pod-to-pod', server: p2.ns, client: p1.ns, ip: p2.ip },
+    ]);
+
+    const med = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+    const row = (label: string, m: { gbps: number[]; rttUs: number[] }, base: { gbps: number[]; rttUs: number[] }) => [
+      label, `${med(m.gbps).toFixed(2)} Gbit/s`, `${(med(m.gbps) / med(base.gbps)).toFixed(2)}`, `${med(m.rttUs).toFixed(0)} us`, `${(med(m.rttUs) / med(base.rttUs)).toFixed(2)}`,
+    ];
+    console.log(`weft data path: 1 TCP stream (iperf3, 5 s) and ping RTT between two hosts' pods, medians of ${ROUNDS} interleaved rounds\n`);
+    console.log(table([
+      ['path', 'throughput', 'vs host', 'RTT', 'vs host'],
+      row('host-to-host (underlay)', vx.get('host-to-host')!, vx.get('host-to-host')!),
+      row('pod-to-pod over VXLAN', vx.get('pod-to-pod')!, vx.get('host-to-host')!),
+      row('host-to-host (underlay), 2nd run', dr.get('host-to-host')!, dr.get('host-to-host')!),
+      row('pod-to-pod, DirectRouting', dr.get('pod-to-pod')!, dr.get('host-to-host')!),
+    ]));
+  } finally {
+    stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench/datapath: ${(e as Error).message}`);
+  process.exitCode = 1;
+});
