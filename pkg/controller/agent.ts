@@ -158,7 +158,7 @@ export class NetworkAgent {
   async #ensureDevice(name: string, mac: string, mtu: number, held: HeldLease): Promise<Link> {
     const { fam, vx } = this.#config!;
     return ensureVtep(this.#nl, {
-      name, vni: vx.vni, port: vx.port, local: this.#iface.address, dev: this.#iface.index, learning: vx.learning, gbp: vx.gbp,
+      name, vni: vx.vni, port: vx.port, local: this.#iface.vtepLocal, dev: this.#iface.index, learning: vx.learning, gbp: vx.gbp,
       mtu, mac, address: `${held.subnet.split('/')[0]}/32`, clusterNetwork: fam.network,
     }, (msg) => this.#log.warn(msg));
   }

@@ -20,6 +20,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const nl = Netlink.open();
   const iface = await findExternalInterface(nl, { ifaces: flags.ifaces, ifaceRegexes: flags.ifaceRegexes, publicIP: flags.publicIP });
   log.info('starting', { iface: iface.name, address: iface.address, publicIP: iface.publicIP, mtu: iface.mtu, etcd: flags.etcdEndpoints.join(',') });
+  if (iface.vtepLocal !== iface.publicIP) log.info('the public address is not on this host (NAT?); VXLAN packets leave from the interface address', { local: iface.vtepLocal });
   const etcd = openEtcd({
     endpoints: flags.etcdEndpoints, certFile: flags.etcdCertFile, keyFile: flags.etcdKeyFile, caFile: flags.etcdCAFile,
     username: flags.etcdUsername, password: flags.etcdPassword,

@@ -19,6 +19,11 @@ export interface ExternalInterface {
   readonly prefixes: readonly string[];
   /** The address peers reach this host at. */
   readonly publicIP: string;
+  /**
+   * The VTEP's source address: the PublicIP when it is one of this host's addresses (flannel uses the public
+   * address since v0.27.4), otherwise the interface's (a NAT address cannot be a packet's source here).
+   */
+  readonly vtepLocal: string;
 }
 
 export interface IfaceSelector {
@@ -64,5 +69,6 @@ export async function findExternalInterface(nl: Netlink, sel: IfaceSelector): Pr
       return p.ok ? formatPrefix(networkOf(p.value)) : a.cidr;
     }),
     publicIP: sel.publicIP ?? v4[0]!.address,
+    vtepLocal: sel.publicIP !== undefined && addrs.some((a) => a.address === sel.publicIP) ? sel.publicIP : v4[0]!.address,
   };
 }
