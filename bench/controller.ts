@@ -13,15 +13,14 @@
  * of notifications would overflow a socket buffer, count entries with dumps every 20 ms instead.
  * Run as root after `npm run build`:  npm run bench:controller
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Netlink } from '../pkg/kernel/mod.ts';
 import { decodeNeigh } from '../pkg/rtnl/neigh.ts';
 import { decodeRoute } from '../pkg/rtnl/route.ts';
 import { RTM } from '../pkg/rtnl/constants.ts';
-import { SimCluster, waitFor } from '../pkg/sim/mod.ts';
+import { waitFor } from '../pkg/sim/mod.ts';
+import { benchCluster, PREFIX } from './cluster.ts';
 import { ms, percentile, table } from './stats.ts';
 
 const N = Number(process.argv[2] ?? 100);
@@ -29,8 +28,6 @@ const BURST = 1000;
 const SCALE = 5000;
 const RTNLGRP_NEIGH = 3;
 const RTNLGRP_IPV4_ROUTE = 7;
-const WEFT = resolve(import.meta.dirname, '../dist/weft');
-const PREFIX = '/weft-bench/network';
 
 /** Subnet i of 10.0.0.0/8 (skipping the first, as flannel does): 10.<1 + i/256>.<i%256>.0/24. */
 const subnet = (i: number) => `10.${1 + Math.floor(i / 256)}.${i % 256}.0/24`;
@@ -47,18 +44,7 @@ function procStats(pid: number): { rssMiB: number; cpuSec: number } {
 }
 
 async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('run as root: the benchmark creates network namespaces');
-  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-ctl-'));
-  const tag = Math.random().toString(36).slice(2, 6);
-  const c = await SimCluster.create({ netnsPrefix: `weft-bench-${tag}-`, dir, etcdPrefix: PREFIX, bin: WEFT, config: { Network: '10.0.0.0/8', SubnetLen: 24, Backend: { Type: 'vxlan' } } });
-  const stop = () => {
-    c.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => {
-    stop();
-    process.exit(130);
-  });
+  const { c, stop } = await benchCluster('ctl', { Network: '10.0.0.0/8', SubnetLen: 24, Backend: { Type: 'vxlan' } });
   try {
     const d = await c.addHost(1, ['--resync-period=10']);
     await c.startAll();

@@ -8,15 +8,11 @@
  *   npm run bench:datapath [-- ROUNDS]     (default 3; 5 s per iperf3 run)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { SimCluster, waitFor, type SimNs } from '../pkg/sim/mod.ts';
+import { waitFor, type SimNs } from '../pkg/sim/mod.ts';
+import { benchCluster } from './cluster.ts';
 import { percentile, table } from './stats.ts';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
-const WEFT = resolve(import.meta.dirname, '../dist/weft');
-const PREFIX = '/weft-bench/network';
 
 async function iperf(server: SimNs, client: SimNs, ip: string): Promise<number> {
   const port = 5201 + Math.floor(Math.random() * 1000);
@@ -58,18 +54,7 @@ async function measure(label: string, pairs: Array<{ name: string; server: SimNs
 }
 
 async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('run as root: the benchmark creates network namespaces');
-  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-dp-'));
-  const tag = Math.random().toString(36).slice(2, 6);
-  const c = await SimCluster.create({ netnsPrefix: `weft-bench-${tag}-`, dir, etcdPrefix: PREFIX, bin: WEFT });
-  const stop = () => {
-    c.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => {
-    stop();
-    process.exit(130);
-  });
+  const { c, stop } = await benchCluster('dp');
   try {
     await c.addHost(1);
     await c.addHost(2);
