@@ -42,6 +42,15 @@ export class SimDaemon {
     return this.#proc?.pid;
   }
 
+  /** "running", "exited with N" / "killed by SIG", or "not started". */
+  get status(): string {
+    const p = this.#proc;
+    if (!p) return 'not started';
+    if (p.exitCode !== null) return `exited with ${p.exitCode}`;
+    if (p.signalCode !== null) return `killed by ${p.signalCode}`;
+    return 'running';
+  }
+
   start(): void {
     const log = openSync(join(this.dir, 'daemon.log'), 'a');
     this.#proc = spawn('nsenter', [
