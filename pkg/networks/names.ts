@@ -1,0 +1,28 @@
+/**
+ * Names derived from a network, shared by the daemon and the CNI plugin so they always agree: the VXLAN
+ * device, the bridge (`w-<name>`; cni0 for the flannel default network), the lease file and the conflist.
+ */
+import { fnvHex } from '../hash/fnv.ts';
+
+const SHORT_SAFE = /^[a-zA-Z0-9_.-]{1,13}$/;
+
+/** The bridge of a network on every host: cni0 for the flannel default network (as flannel's CNI uses). */
+export function bridgeName(network: string): string {
+  if (network === '') return 'cni0';
+  if (SHORT_SAFE.test(network)) return `w-${network}`;
+  return `w-${fnvHex(network, 12)}`;
+}
+
+/** The VXLAN device: flannel's `flannel.<VNI>` for the default network, `weft.<VNI>` for named ones. */
+export function vxlanDeviceName(network: string, vni: number): string {
+  return network === '' ? `flannel.${vni}` : `weft.${vni}`;
+}
+
+/** Where the daemon writes a named network's lease file under its run directory. */
+export function leaseFileName(runDir: string, network: string): string {
+  return `${runDir}/networks/${network}.env`;
+}
+
+export function conflistFileName(confDir: string, network: string): string {
+  return `${confDir}/weft-${network}.conflist`;
+}
