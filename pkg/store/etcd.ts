@@ -25,7 +25,10 @@ function read(path: string, what: string): Buffer {
   }
 }
 
-export function openEtcd(o: EtcdOptions): Etcd3 {
+/** The cluster-store client, named here so that only pkg/store depends on the etcd library. */
+export type EtcdClient = Etcd3;
+
+export function openEtcd(o: EtcdOptions): EtcdClient {
   const tls = o.endpoints.some((e) => e.startsWith('https://')) || o.certFile !== undefined || o.caFile !== undefined;
   const timeout = o.callTimeoutMs ?? 5000;
   const options: IOptions = {

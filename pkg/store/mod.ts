@@ -1,3 +1,4 @@
-export { openEtcd, type EtcdOptions } from './etcd.ts';
-export { SubnetRegistry, type Listing, type SubnetChange } from './registry.ts';
-export { LeaseFeed } from './lease-feed.ts';
+export { openEtcd, type EtcdClient, type EtcdOptions } from './etcd.ts';
+export { SubnetRegistry, type Listing } from './registry.ts';
+export { PrefixFeed, type Change, type FeedHandlers } from './prefix-feed.ts';
+export { NetworkStore, type CreatedNetwork } from './networks.ts';

@@ -5,20 +5,16 @@
  * Writes that must not clobber someone else's are transactions: a new lease is `Version(key) == 0 -> Put`
  * (compare-and-create), an update of this host's lease is `ModRevision(key) == seen -> Put`.
  */
-import type { Etcd3, Watcher } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { WeftError, messageOf } from '../errors/mod.ts';
 import type { RawKv } from '../lease/lease.ts';
+import { toRaw } from './prefix-feed.ts';
 
 export interface Listing {
   readonly revision: string;
   readonly kvs: readonly RawKv[];
 }
 
-export type SubnetChange = { readonly type: 'put'; readonly kv: RawKv } | { readonly type: 'delete'; readonly key: string; readonly modRevision: string };
-
-const toRaw = (kv: { key: Buffer; value: Buffer; lease: string; mod_revision: string }): RawKv => ({
-  key: kv.key.toString(), value: kv.value.toString(), leaseId: String(kv.lease || '0'), modRevision: String(kv.mod_revision),
-});
 
 function storeError(what: string, e: unknown): WeftError {
   return new WeftError('WEFT_STORE', `etcd: ${what}: ${messageOf(e)}`, { cause: e });
@@ -149,18 +145,5 @@ export class SubnetRegistry {
     } catch {
       // Unused leases expire on their own; failing to revoke one early is harmless.
     }
-  }
-
-  /** Watches the subnets from `fromRevision`; `onChanges` gets each response's events as one batch. */
-  async watchSubnets(fromRevision: string, onChanges: (changes: SubnetChange[]) => void, onError: (e: Error) => void): Promise<Watcher> {
-    const w = await this.client.watch().prefix(`${this.subnetsPrefix}/`).startRevision(fromRevision).create();
-    w.on('data', (res) => {
-      const changes = res.events.map((ev): SubnetChange =>
-        ev.type === 'Put' ? { type: 'put', kv: toRaw(ev.kv) } : { type: 'delete', key: ev.kv.key.toString(), modRevision: String(ev.kv.mod_revision) },
-      );
-      if (changes.length > 0) onChanges(changes);
-    });
-    w.on('error', onError);
-    return w;
   }
 }

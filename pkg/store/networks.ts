@@ -1,0 +1,168 @@
+/**
+ * Named networks in etcd (docs/adr/0003). Creation and removal are transactions guarded by a generation key,
+ * so two hosts creating networks at once cannot produce a duplicate name, a duplicate VNI or overlapping
+ * subnets: the loser's transaction fails, it re-reads, and the checks run again on what the winner wrote.
+ * Endpoint names are claimed by compare-and-create.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Etcd3 } from 'etcd3';
+import { WeftError, messageOf } from '../errors/mod.ts';
+import { classifyKey, decodeEndpoint, decodeMeta, keys, networkConfigOf, nextVni, validateCreate, type CreateRequest, type Endpoint, type ExistingNetwork, type NetworkMeta } from '../networks/mod.ts';
+
+export interface CreatedNetwork {
+  readonly meta: NetworkMeta;
+}
+
+const GENERATION = (root: string) => `${root}/generation`;
+
+function storeError(what: string, e: unknown): WeftError {
+  return e instanceof WeftError ? e : new WeftError('WEFT_STORE', `etcd: ${what}: ${messageOf(e)}`, { cause: e });
+}
+
+export class NetworkStore {
+  readonly client: Etcd3;
+  readonly root: string;
+  /** The flannel default network, listed but not managed here. */
+  readonly defaultNetwork: ExistingNetwork | undefined;
+
+  constructor(client: Etcd3, root: string, defaultNetwork?: ExistingNetwork) {
+    this.client = client;
+    this.root = root;
+    this.defaultNetwork = defaultNetwork;
+  }
+
+  async list(): Promise<NetworkMeta[]> {
+    try {
+      const kvs = await this.client.getAll().prefix(keys.networks(this.root)).strings();
+      const out: NetworkMeta[] = [];
+      for (const [key, value] of Object.entries(kvs)) {
+        if (classifyKey(this.root, key).kind !== 'meta') continue;
+        const m = decodeMeta(value);
+        if (m.ok) out.push(m.value);
+      }
+      return out.sort((a, b) => a.Name.localeCompare(b.Name));
+    } catch (e) {
+      throw storeError('listing networks', e);
+    }
+  }
+
+  /** A network by name, by full ID, or by an unambiguous ID prefix (as Docker accepts). */
+  async find(ref: string): Promise<NetworkMeta | undefined> {
+    const all = await this.list();
+    const byName = all.find((m) => m.Name === ref);
+    if (byName) return byName;
+    const byId = all.filter((m) => m.Id.startsWith(ref));
+    if (byId.length > 1) throw new WeftError('WEFT_INVALID_ARGUMENT', `network ID prefix ${ref} is ambiguous; give more of it`);
+    return byId[0];
+  }
+
+  async get(ref: string): Promise<NetworkMeta> {
+    const m = await this.find(ref);
+    if (!m) throw new WeftError('WEFT_NOT_FOUND', `network ${ref} not found`);
+    return m;
+  }
+
+  async create(req: CreateRequest): Promise<NetworkMeta> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const existing = await this.list();
+      const gen = await this.client.get(GENERATION(this.root)).exec().catch((e) => Promise.reject(storeError('reading the network generation', e)));
+      const others: ExistingNetwork[] = [...existing.map((m) => ({ name: m.Name, subnet: m.Subnet })), ...(this.defaultNetwork ? [this.defaultNetwork] : [])];
+      const v = validateCreate(req, others);
+      if (!v.ok) {
+        const code = v.reason.startsWith('network with name') ? 'WEFT_ALREADY_EXISTS' : 'WEFT_INVALID_CONFIG';
+        throw new WeftError(code, v.reason);
+      }
+      const vni = v.value.vni ?? nextVni(new Set(existing.map((m) => m.VNI)));
+      if (existing.some((m) => m.VNI === vni)) throw new WeftError('WEFT_ALREADY_EXISTS', `VNI ${vni} is used by network ${existing.find((m) => m.VNI === vni)!.Name}`);
+      const meta: NetworkMeta = {
+        Name: v.value.name, Id: randomBytes(32).toString('hex'), Created: new Date().toISOString(), Driver: 'overlay', Scope: 'global',
+        Subnet: v.value.subnet, Gateway: v.value.gateway, VNI: vni, MTU: v.value.mtu, HostSubnetLen: v.value.hostSubnetLen,
+      };
+      const genKv = gen.kvs[0];
+      const nextGen = String(Number(genKv?.value.toString() ?? '0') + 1);
+      try {
+        const txn = this.client
+          .if(GENERATION(this.root), 'Mod', '==', genKv ? String(genKv.mod_revision) : 0)
+          .and(keys.name(this.root, meta.Name), 'Version', '==', 0)
+          .and(keys.vni(this.root, vni), 'Version', '==', 0)
+          .then(
+            this.client.put(GENERATION(this.root)).value(nextGen),
+            this.client.put(keys.name(this.root, meta.Name)).value(meta.Id),
+            this.client.put(keys.vni(this.root, vni)).value(meta.Id),
+            this.client.put(keys.meta(this.root, meta.Id)).value(JSON.stringify(meta)),
+            this.client.put(keys.config(this.root, meta.Id)).value(networkConfigOf(meta)),
+          );
+        if ((await txn.commit()).succeeded) return meta;
+      } catch (e) {
+        throw storeError(`creating network ${meta.Name}`, e);
+      }
+    }
+    throw new WeftError('WEFT_TRY_AGAIN', 'networks are being created concurrently; try again');
+  }
+
+  async endpoints(id: string): Promise<Endpoint[]> {
+    try {
+      const kvs = await this.client.getAll().prefix(keys.endpoints(this.root, id)).strings();
+      return Object.values(kvs).map(decodeEndpoint).filter((r) => r.ok).map((r) => (r as { value: Endpoint }).value).sort((a, b) => a.Name.localeCompare(b.Name));
+    } catch (e) {
+      throw storeError('listing endpoints', e);
+    }
+  }
+
+  /** Removes a network with no endpoints left; Docker's refusal otherwise. */
+  async remove(ref: string): Promise<NetworkMeta> {
+    const meta = await this.get(ref);
+    const eps = await this.endpoints(meta.Id);
+    if (eps.length > 0) throw new WeftError('WEFT_ALREADY_EXISTS', `network ${meta.Name} has active endpoints`, { details: eps.map((e) => `${e.Name} on ${e.Host}`).join(', ') });
+    try {
+      await this.client
+        .if(keys.name(this.root, meta.Name), 'Value', '==', meta.Id)
+        .then(
+          this.client.delete().key(keys.name(this.root, meta.Name)),
+          this.client.delete().key(keys.vni(this.root, meta.VNI)),
+          this.client.delete().prefix(`${keys.network(this.root, meta.Id)}/`),
+        )
+        .commit();
+    } catch (e) {
+      throw storeError(`removing network ${meta.Name}`, e);
+    }
+    return meta;
+  }
+
+  /**
+   * Claims `ep.Name` on the network. An existing record of the same container and interface is this
+   * attachment's (a retried ADD): it is replaced. Anyone else's is Docker's conflict.
+   */
+  async registerEndpoint(meta: NetworkMeta, ep: Endpoint): Promise<void> {
+    const key = keys.endpoint(this.root, meta.Id, ep.Name);
+    try {
+      const r = await this.client.if(key, 'Version', '==', 0).and(keys.meta(this.root, meta.Id), 'Version', '>', 0).then(this.client.put(key).value(JSON.stringify(ep))).commit();
+      if (r.succeeded) return;
+      const cur = await this.client.get(key).string();
+      if (cur === null) throw new WeftError('WEFT_NOT_FOUND', `network ${meta.Name} not found`);
+      const d = decodeEndpoint(cur);
+      if (d.ok && d.value.ContainerID === ep.ContainerID && d.value.Interface === ep.Interface) {
+        await this.client.put(key).value(JSON.stringify(ep)).exec();
+        return;
+      }
+    } catch (e) {
+      throw storeError(`registering ${ep.Name} on ${meta.Name}`, e);
+    }
+    throw new WeftError('WEFT_ALREADY_EXISTS', `service endpoint with name ${ep.Name} already exists`);
+  }
+
+  /** Removes an endpoint record; with `containerID`, only if it is that container's. */
+  async unregisterEndpoint(meta: NetworkMeta, name: string, containerID?: string): Promise<boolean> {
+    const key = keys.endpoint(this.root, meta.Id, name);
+    try {
+      const cur = await this.client.get(key).string();
+      if (cur === null) return false;
+      const d = decodeEndpoint(cur);
+      if (containerID !== undefined && d.ok && d.value.ContainerID !== containerID) return false;
+      await this.client.delete().key(key).exec();
+      return true;
+    } catch (e) {
+      throw storeError(`removing endpoint ${name} from ${meta.Name}`, e);
+    }
+  }
+}
