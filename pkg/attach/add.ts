@@ -13,12 +13,14 @@ import { isGone, Netlink, openNetns, readSysctl, writeSysctl, type Netns } from 
 import { allocate, ownerOf } from '../ipam/mod.ts';
 import { mergeResults, readPrevResult } from '../cni/result.ts';
 import type { CniResult } from '../cni/types.ts';
-import { ensureBridge } from './bridge.ts';
+import { ensureBridge } from '../bridge/mod.ts';
 import type { AttachContext } from './context.ts';
 import { loadLease, type HostLease } from './lease.ts';
 import { ensureMasquerade } from './masq.ts';
 import { hostVethName, networkKey } from './names.ts';
-import { planAttachment, resultOf } from './plan.ts';
+import { planAttachment, resultOf, type AttachmentPlan } from './plan.ts';
+import { daemonCall } from '../api/client.ts';
+import { stderrLog } from '../log/stderr.ts';
 import { currentBootId, type AttachmentRecord } from './records.ts';
 import { reclaimPreviousBoot, teardown } from './teardown.ts';
 import { networkState, type NetworkState } from './state.ts';
@@ -86,6 +88,8 @@ async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Net
     const routedDsts = new Set((await cont.listRoutes()).map((r) => r.dst));
     const plan = planAttachment({ cfg, lease, ips, hostVeth, ifname: env.ifname, routedDsts });
     record = { ...record, ips: plan.container.addresses };
+    const endpoint = await registerEndpoint(ctx, plan, undo);
+    if (endpoint) record = { ...record, endpoint };
     state.records.save(record);
 
     const bridge = await ensureBridge(host, plan.bridge);
@@ -109,13 +113,40 @@ async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Net
       ensureMasquerade({ key: networkKey(cfg.network), pools: lease.pools, clusterNetworks: lease.clusterNetworks }, state.dir, bootId);
     }
     const hostEnd = await host.getLink(veth.index);
-    const result = resultOf(plan, { bridge: bridge.mac, hostVeth: hostEnd.mac, container: c.mac }, env.netns, cfg.dns);
+    const dns = cfg.dns ?? (cfg.network !== '' ? { nameservers: [plan.bridge.gateways[0]!.split('/')[0]!], search: [cfg.network] } : undefined);
+    const result = resultOf(plan, { bridge: bridge.mac, hostVeth: hostEnd.mac, container: c.mac }, env.netns, dns);
     state.records.save({ ...record, state: 'added', result });
     return result;
   } catch (e) {
     await undo.run();
     throw e;
   }
+}
+
+/**
+ * On a named network, claims the container's name in etcd through the local daemon, before any kernel change,
+ * so a duplicate name fails the ADD with Docker's message and nothing is left behind. A named ADD needs the
+ * daemon (it holds the etcd connection): unreachable, the ADD fails with "try again later". An unnamed
+ * attachment is registered under its container ID when the daemon is there, and works without it.
+ */
+async function registerEndpoint(ctx: AttachContext, plan: AttachmentPlan, undo: Undo): Promise<AttachmentRecord['endpoint']> {
+  const { cfg, env } = ctx;
+  if (cfg.network === '') return undefined;
+  const name = cfg.endpointName ?? env.containerID.slice(0, 12);
+  const body = { name, aliases: cfg.aliases, containerID: env.containerID, ifname: env.ifname, address: plan.container.addresses[0], mac: plan.container.mac ?? '' };
+  const path = `/v1/networks/${encodeURIComponent(cfg.network)}/endpoints`;
+  try {
+    await daemonCall(cfg.daemonSocket, 'POST', path, body);
+  } catch (e) {
+    if (cfg.endpointName !== undefined || !(e instanceof WeftError && e.code === 'WEFT_TRY_AGAIN')) {
+      if (e instanceof WeftError && e.code === 'WEFT_TRY_AGAIN') throw new WeftError('WEFT_TRY_AGAIN', `cannot register ${name} on network ${cfg.network}: ${e.message}`, { cause: e });
+      throw e;
+    }
+    stderrLog.warn(`${e.message}; ${env.containerID.slice(0, 12)} is attached without a name record`);
+    return undefined;
+  }
+  undo.push(`unregister ${name}`, () => daemonCall(cfg.daemonSocket, 'DELETE', `${path}/${encodeURIComponent(name)}?containerID=${encodeURIComponent(env.containerID)}`));
+  return { name, aliases: cfg.aliases, mac: body.mac };
 }
 
 async function reserveAddresses(ctx: AttachContext, lease: HostLease, state: NetworkState, owner: string, host: Netlink, undo: Undo): Promise<string[]> {

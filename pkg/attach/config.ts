@@ -15,6 +15,7 @@ import { parseIP } from '../netaddr/ip.ts';
 import { canonicalMac } from '../netaddr/mac.ts';
 import { ifNameProblem } from '../kernel/ifname.ts';
 import type { CniDns, GcAttachment } from '../cni/types.ts';
+import { DEFAULT_SOCKET } from '../api/client.ts';
 import { defaultBridge, defaultSubnetFile } from './names.ts';
 
 export interface AttachConfig {
@@ -33,6 +34,15 @@ export interface AttachConfig {
   readonly dns: CniDns | undefined;
   readonly requestedIPs: readonly string[];
   readonly requestedMac: string | undefined;
+  /** The daemon's API socket (named networks register their endpoints through it). */
+  readonly daemonSocket: string;
+  /**
+   * The container's name on a named network: from CNI_ARGS K8S_POD_NAME (with `.K8S_POD_NAMESPACE` when one
+   * is given: names are unique per network, pods per namespace), as podman and Kubernetes runtimes pass it.
+   */
+  readonly endpointName: string | undefined;
+  /** Extra DNS names on this network (capability `aliases`: {"<network>": ["name", ...]}). */
+  readonly aliases: readonly string[];
   readonly prevResult: unknown;
   /** GC: the attachments the runtime still uses; undefined when the runtime sent no list. */
   readonly validAttachments: readonly GcAttachment[] | undefined;
@@ -90,6 +100,14 @@ export function parseAttachConfig(raw: Obj, cniArgs: ReadonlyMap<string, string>
     if (!requestedMac) problems.push(`requested MAC ${JSON.stringify(macRaw)} is not a MAC address`);
   }
 
+  const pod = cniArgs.get('K8S_POD_NAME');
+  const podNs = cniArgs.get('K8S_POD_NAMESPACE');
+  const endpointName = pod ? (podNs ? `${pod}.${podNs}` : pod) : undefined;
+  if (endpointName !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(endpointName)) problems.push(`container name "${endpointName}" (from CNI_ARGS) is not a valid endpoint name`);
+  const aliasMap = isObj(runtime.aliases) ? runtime.aliases : {};
+  const aliasList = aliasMap[network] ?? aliasMap[typeof raw.name === 'string' ? raw.name : ''];
+  const aliases = Array.isArray(aliasList) ? aliasList.filter((a): a is string => typeof a === 'string' && a !== endpointName) : [];
+
   const cfg: AttachConfig = {
     cniNetwork: typeof raw.name === 'string' ? raw.name : '',
     network,
@@ -103,6 +121,9 @@ export function parseAttachConfig(raw: Obj, cniArgs: ReadonlyMap<string, string>
     dns,
     requestedIPs,
     requestedMac,
+    daemonSocket: str('daemonSocket', DEFAULT_SOCKET),
+    endpointName,
+    aliases,
     prevResult: raw.prevResult,
     validAttachments: readValidAttachments(raw, problems),
   };

@@ -15,7 +15,7 @@ export async function delAttachment(ctx: AttachContext): Promise<void> {
   const entry = state.records.read(env.containerID, env.ifname) ?? { containerID: env.containerID, ifname: env.ifname, record: undefined };
   const host = Netlink.open();
   try {
-    await teardown(state, entry, host, cfg.network);
+    await teardown(state, entry, host, cfg.network, cfg.daemonSocket);
   } finally {
     host.close();
   }

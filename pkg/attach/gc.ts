@@ -29,7 +29,7 @@ export async function gcAttachments(ctx: AttachContext): Promise<void> {
       if (entry.record && entry.record.cniNetwork !== cfg.cniNetwork) continue;
       if (valid.has(key(entry.containerID, entry.ifname))) continue;
       try {
-        await teardown(state, entry, host, cfg.network);
+        await teardown(state, entry, host, cfg.network, cfg.daemonSocket);
       } catch (e) {
         errors.push(`${entry.containerID}/${entry.ifname}: ${messageOf(e)}`);
       }

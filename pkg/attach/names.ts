@@ -4,6 +4,7 @@
  * MAC follows its IPv4 address (as Docker's overlay does), so a reused address keeps a consistent ARP entry.
  */
 import { fnvHex } from '../hash/fnv.ts';
+import { bridgeName, leaseFileName } from '../networks/names.ts';
 import { ipv4ToBytes, parseIPv4 } from '../netaddr/ip.ts';
 import { formatMac } from '../netaddr/mac.ts';
 
@@ -17,18 +18,12 @@ export function hostVethName(network: string, containerID: string, ifname: strin
   return `veth${fnvHex(`${network}\0${containerID}\0${ifname}`, 8)}`;
 }
 
-const SHORT_SAFE = /^[a-zA-Z0-9_.-]{1,13}$/;
+/** The bridge of a network on every host (shared with the daemon). */
+export const defaultBridge = bridgeName;
 
-/** The bridge of a network on every host: cni0 for the flannel default network (as flannel's CNI uses). */
-export function defaultBridge(network: string): string {
-  if (network === '') return 'cni0';
-  if (SHORT_SAFE.test(network)) return `w-${network}`;
-  return `w-${fnvHex(network, 12)}`;
-}
-
-/** Where the daemon writes the host's lease for a network. */
+/** Where the daemon writes the host's lease for a network (with its default --run-dir). */
 export function defaultSubnetFile(network: string): string {
-  return network === '' ? '/run/flannel/subnet.env' : `/run/weft/networks/${network}.env`;
+  return network === '' ? '/run/flannel/subnet.env' : leaseFileName('/run/weft', network);
 }
 
 /** 02:42 followed by the IPv4 address, like Docker's overlay endpoints. */

@@ -4,7 +4,7 @@
  * carries the plan out; CHECK compares the kernel against it. Pure: unit-tested without root.
  */
 import { formatPrefix, networkOf, parsePrefix } from '../netaddr/cidr.ts';
-import { stableMac } from '../netaddr/mac.ts';
+import { bridgeMac, type BridgeSpec } from '../bridge/mod.ts';
 import type { CniResult, CniRoute } from '../cni/types.ts';
 import { gatewayOf, prefixLen, type Pool } from '../ipam/mod.ts';
 import type { AttachConfig } from './config.ts';
@@ -17,7 +17,7 @@ export interface PlannedRoute {
 }
 
 export interface AttachmentPlan {
-  readonly bridge: { readonly name: string; readonly mtu: number; readonly mac: string; readonly gateways: readonly string[] };
+  readonly bridge: BridgeSpec;
   readonly hostVeth: { readonly name: string; readonly mtu: number; readonly hairpin: boolean };
   readonly container: {
     readonly ifname: string;
@@ -60,9 +60,8 @@ export function planAttachment({ cfg, lease, ips, hostVeth, ifname, routedDsts }
     for (const dst of dsts) if (!routedDsts?.has(dst)) routes.push({ dst, gateway: gw });
   });
   const v4 = lease.pools.findIndex((p) => p.family === 4);
-  const subnets = lease.pools.map((p) => formatPrefix(p.subnet)).join(',');
   return {
-    bridge: { name: cfg.bridge, mtu, mac: stableMac(`weft-bridge/${cfg.bridge}/${subnets}`), gateways },
+    bridge: { name: cfg.bridge, mtu, mac: bridgeMac(cfg.bridge, lease.pools.map((p) => formatPrefix(p.subnet))), gateways },
     hostVeth: { name: hostVeth, mtu, hairpin: cfg.hairpinMode },
     container: {
       ifname,

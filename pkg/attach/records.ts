@@ -23,6 +23,8 @@ export interface AttachmentRecord {
   readonly state: 'adding' | 'added';
   /** Addresses with their pool's prefix length, e.g. 10.244.1.2/24. */
   readonly ips: readonly string[];
+  /** On a named network: the name (and aliases) this attachment is registered under in etcd, and its MAC. */
+  readonly endpoint?: { readonly name: string; readonly aliases: readonly string[]; readonly mac: string };
   readonly result?: CniResult;
   readonly created: string;
 }

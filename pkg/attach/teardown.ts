@@ -7,12 +7,15 @@
 import { isGone, type Netlink } from '../kernel/mod.ts';
 import { ownerOf } from '../ipam/mod.ts';
 import { stderrLog } from '../log/stderr.ts';
+import { daemonCall } from '../api/client.ts';
+import { messageOf } from '../errors/mod.ts';
 import { hostVethName } from './names.ts';
 import type { RecordEntry } from './records.ts';
 import type { NetworkState } from './state.ts';
 
-export async function teardown(state: NetworkState, entry: RecordEntry, host: Netlink, network = entry.record?.network ?? ''): Promise<void> {
+export async function teardown(state: NetworkState, entry: RecordEntry, host: Netlink, network = entry.record?.network ?? '', daemonSocket?: string): Promise<void> {
   const { containerID, ifname, record } = entry;
+  if (record?.endpoint && daemonSocket) await unregister(daemonSocket, record.network, record.endpoint.name, containerID);
   const vethName = record?.hostVeth ?? hostVethName(network, containerID, ifname);
   const link = await host.findLink(vethName);
   if (link?.kind === 'veth') {
@@ -27,6 +30,18 @@ export async function teardown(state: NetworkState, entry: RecordEntry, host: Ne
   const ips = record?.state === 'added' ? record.ips.map((c) => c.split('/')[0]!) : state.addresses.heldBy(owner);
   for (const ip of ips) state.addresses.release(ip, owner);
   state.records.remove(containerID, ifname);
+}
+
+/**
+ * Removes the container's name record through the daemon. Best effort: DEL must not fail because the daemon is
+ * down; the daemon removes records with no attachment behind them when it next reconciles.
+ */
+async function unregister(socket: string, network: string, name: string, containerID: string): Promise<void> {
+  try {
+    await daemonCall(socket, 'DELETE', `/v1/networks/${encodeURIComponent(network)}/endpoints/${encodeURIComponent(name)}?containerID=${encodeURIComponent(containerID)}`);
+  } catch (e) {
+    stderrLog.warn(`${messageOf(e)}; the name record of ${name} on ${network} will be removed by the daemon later`);
+  }
 }
 
 /** Tears down every attachment recorded in an earlier boot; returns how many. */

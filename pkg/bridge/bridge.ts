@@ -8,11 +8,24 @@
 import { WeftError } from '../errors/mod.ts';
 import { isKernelError, type Link, type Netlink } from '../kernel/mod.ts';
 import { parsePrefix } from '../netaddr/cidr.ts';
-import type { AttachmentPlan } from './plan.ts';
+import { stableMac } from '../netaddr/mac.ts';
+
+export interface BridgeSpec {
+  readonly name: string;
+  readonly mtu: number;
+  readonly mac: string;
+  /** Gateway addresses with prefix, e.g. 10.244.1.1/24: the first address of each of the host's subnets. */
+  readonly gateways: readonly string[];
+}
+
+/** The bridge's fixed MAC: a function of its name and the host's subnets, so the plugin and the daemon agree. */
+export function bridgeMac(name: string, subnets: readonly string[]): string {
+  return stableMac(`weft-bridge/${name}/${subnets.join(',')}`);
+}
 
 const familyOf = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4);
 
-export async function ensureBridge(host: Netlink, spec: AttachmentPlan['bridge']): Promise<Link> {
+export async function ensureBridge(host: Netlink, spec: BridgeSpec): Promise<Link> {
   let br = await host.findLink(spec.name);
   if (!br) {
     try {

@@ -1,0 +1,1 @@
+export { ensureBridge, bridgeMac, hasAddress, type BridgeSpec } from './bridge.ts';
