@@ -38,6 +38,13 @@ export interface DaemonFlags {
   readonly netConfigPath: string;
   readonly stateDir: string;
   readonly runDir: string;
+  readonly weftPrefix: string;
+  /** This host's name in endpoint records; undefined: $NODE_NAME or the host name. */
+  readonly nodeName: string | undefined;
+  /** Where named networks' conflists are written; "" to write none. */
+  readonly cniConfDir: string;
+  readonly cniDataDir: string;
+  readonly dns: boolean;
   readonly resyncPeriod: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** What was accepted but has no effect in weft. */
@@ -81,6 +88,11 @@ const FLAGS: readonly Spec[] = [
   { name: 'net-config-path', kind: 'string', key: 'netConfigPath', dflt: '/etc/kube-flannel/net-conf.json', help: 'network config file (Kubernetes mode)' },
   { name: 'state-dir', kind: 'string', key: 'stateDir', dflt: '/var/lib/weft', help: 'weft\'s persistent state (VTEP MACs)', weft: true },
   { name: 'run-dir', kind: 'string', key: 'runDir', dflt: '/run/weft', help: 'weft\'s runtime files (lease files of named networks, the daemon socket)', weft: true },
+  { name: 'weft-prefix', kind: 'string', key: 'weftPrefix', dflt: '/weft', help: 'etcd prefix of weft\'s named networks', weft: true },
+  { name: 'node-name', kind: 'string', key: 'nodeName', dflt: undefined, help: 'this host\'s name in endpoint records (default: $NODE_NAME or the host name)', weft: true },
+  { name: 'cni-conf-dir', kind: 'string', key: 'cniConfDir', dflt: '/etc/cni/net.d', help: 'where named networks\' conflists are written ("" for none)', weft: true },
+  { name: 'cni-data-dir', kind: 'string', key: 'cniDataDir', dflt: '/var/lib/cni/weft', help: 'the CNI plugin\'s state (named networks\' conflists point at it)', weft: true },
+  { name: 'dns', kind: 'bool', key: 'dns', dflt: true, help: 'answer containers\' DNS queries for names on their networks', weft: true },
   { name: 'resync-period', kind: 'int', key: 'resyncPeriod', dflt: 30, help: 'seconds between full comparisons of the kernel with etcd', weft: true },
   { name: 'log-level', kind: 'string', key: 'logLevel', dflt: 'info', help: 'debug, info, warn or error', weft: true },
   // flanneld flags that have no effect in weft: accepted so unit files keep working.

@@ -11,22 +11,27 @@ import { encodeLeaseAttrs } from '../../flannel-compat/lease-attrs.ts';
 import { parseNetworkConfig, parseVxlanBackend, type FamilyConfig, type VxlanBackendConfig } from '../../flannel-compat/network-config.ts';
 import { formatSubnetEnv, parseSubnetEnv } from '../../flannel-compat/subnet-env.ts';
 import { messageOf } from '../errors/mod.ts';
-import { readIfExists, writeFileAtomic } from '../files/mod.ts';
+import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
+import { bridgeMac, ensureBridge, type BridgeSpec } from '../bridge/mod.ts';
+import { bridgeName, firstAddress, vxlanDeviceName } from '../networks/mod.ts';
 import type { Link, Netlink } from '../kernel/mod.ts';
 import { decodeLease, type RawKv, type SubnetLease } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { applyOverlay, describeOp, diffOverlay, ensureVtep, observeOverlay, onLinkOf, planPeers } from '../overlay/mod.ts';
-import type { SubnetChange, SubnetRegistry } from '../store/mod.ts';
-import { LeaseFeed } from '../store/mod.ts';
+import { PrefixFeed, type Change, type SubnetRegistry } from '../store/mod.ts';
 import type { ExternalInterface } from './iface.ts';
 import { LeaseKeeper, type HeldLease } from './lease-keeper.ts';
-import { applyMasquerade } from './masq.ts';
+import { applyMasquerade, removeMasquerade } from './masq.ts';
 import { Reconciler } from './reconciler.ts';
 import { loadVtepMac } from './vtep-mac.ts';
 
 export interface AgentSpec {
   /** "_default" for the flannel default network, else the weft network's name. */
   readonly key: string;
+  /** "" for the flannel default network, else the weft network's name (devices and bridge are named after it). */
+  readonly network: string;
+  /** Make the network's bridge with its gateway address now (named networks: their DNS server binds to it). */
+  readonly preCreateBridge: boolean;
   readonly subnetFile: string;
   readonly stateDir: string;
   readonly ipMasq: boolean;
@@ -37,8 +42,19 @@ export interface AgentSpec {
   readonly resyncMs: number;
 }
 
+/** What the agent serves on this host once ready. */
+export interface Served {
+  readonly subnet: string;
+  readonly gateway: string;
+  readonly device: string;
+  readonly bridge: string;
+  readonly mtu: number;
+}
+
 export interface AgentStatus {
   readonly network: string;
+  /** Whether the network's config exists in etcd (a host may run without the flannel default network). */
+  readonly configured: boolean;
   readonly ready: boolean;
   readonly reason: string | undefined;
   readonly subnet: string | undefined;
@@ -57,12 +73,13 @@ export class NetworkAgent {
   readonly #log: Logger;
   readonly #peers = new Map<string, SubnetLease>();
   #keeper: LeaseKeeper | undefined;
-  #feed: LeaseFeed | undefined;
+  #feed: PrefixFeed | undefined;
   #reconciler: Reconciler | undefined;
   #resync: NodeJS.Timeout | undefined;
   #config: { fam: FamilyConfig; vx: VxlanBackendConfig } | undefined;
   #vtep: { name: string; mac: string; mtu: number; index: number } | undefined;
   #synced = false;
+  #configured = false;
   #stopped = false;
   #reason: string | undefined = 'starting';
   #last: AgentStatus['lastReconcile'];
@@ -80,7 +97,7 @@ export class NetworkAgent {
     const keeperState = this.#keeper?.state;
     const reason = this.#reason ?? (keeperState && !keeperState.ok ? keeperState.reason : undefined);
     return {
-      network: this.#spec.key, ready: this.#synced && reason === undefined, reason, subnet: held?.subnet, device: this.#vtep?.name,
+      network: this.#spec.key, configured: this.#configured, ready: this.#synced && reason === undefined, reason, subnet: held?.subnet, device: this.#vtep?.name,
       peers: this.#peers.size, lastReconcile: this.#last,
     };
   }
@@ -89,7 +106,7 @@ export class NetworkAgent {
   async start(): Promise<void> {
     const { fam, vx } = await this.#waitForConfig();
     this.#config = { fam, vx };
-    const name = `flannel.${vx.vni}`;
+    const name = vxlanDeviceName(this.#spec.network, vx.vni);
     const existing = await this.#nl.findLink(name);
     const mac = loadVtepMac(this.#spec.stateDir, this.#spec.key, vx.vni, existing?.mac);
     const mtu = (vx.mtu ?? this.#iface.mtu) - 50;
@@ -100,10 +117,11 @@ export class NetworkAgent {
     const dev = await this.#ensureDevice(name, mac, mtu, held);
     this.#vtep = { name, mac, mtu, index: dev.index };
     this.#applyRules(held);
+    if (this.#spec.preCreateBridge) await ensureBridge(this.#nl, this.#bridgeSpec(held, dev.mtu));
     this.#writeSubnetFile(held, dev.mtu, name);
 
     this.#reconciler = new Reconciler(() => this.#reconcile());
-    this.#feed = new LeaseFeed(this.#reg, {
+    this.#feed = new PrefixFeed(this.#reg.client, `${this.#reg.subnetsPrefix}/`, {
       snapshot: (kvs) => this.#onSnapshot(kvs),
       changes: (c) => this.#onChanges(c),
       log: (level, msg) => this.#log[level](msg),
@@ -117,12 +135,47 @@ export class NetworkAgent {
     this.#resync = setInterval(() => void this.#periodic(), this.#spec.resyncMs);
   }
 
-  async stop(): Promise<void> {
+  /** The network's range once its config is read (for isolation between networks). */
+  clusterNetwork(): string | undefined {
+    return this.#config?.fam.network;
+  }
+
+  /** What this host serves for the network, once ready. */
+  served(): Served | undefined {
+    const held = this.#keeper?.held;
+    if (!this.#synced || !held || !this.#vtep) return undefined;
+    return { subnet: held.subnet, gateway: firstAddress(held.subnet), device: this.#vtep.name, bridge: bridgeName(this.#spec.network), mtu: this.#vtep.mtu };
+  }
+
+  /**
+   * Stops; the lease is kept (a restart reuses it). With `teardown` (the network was removed) the device,
+   * the bridge, the rules and the subnet file go too.
+   */
+  async stop(opts: { teardown?: boolean } = {}): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#resync);
     this.#feed?.stop();
     this.#reconciler?.stop();
     this.#keeper?.stop();
+    if (!opts.teardown) return;
+    for (const link of [this.#vtep?.name, bridgeName(this.#spec.network)]) {
+      if (!link) continue;
+      try {
+        const l = await this.#nl.findLink(link);
+        if (l) await this.#nl.deleteLink(l.index);
+      } catch (e) {
+        this.#log.warn(`cannot remove ${link}: ${messageOf(e)}`);
+      }
+    }
+    removeMasquerade(this.#spec.key);
+    removeIfExists(this.#spec.subnetFile);
+    this.#log.info('network removed from this host');
+  }
+
+  #bridgeSpec(held: HeldLease, mtu: number): BridgeSpec {
+    const name = bridgeName(this.#spec.network);
+    const len = held.subnet.split('/')[1]!;
+    return { name, mtu, mac: bridgeMac(name, [held.subnet]), gateways: [`${firstAddress(held.subnet)}/${len}`] };
   }
 
   async #waitForConfig(): Promise<{ fam: FamilyConfig; vx: VxlanBackendConfig }> {
@@ -131,6 +184,7 @@ export class NetworkAgent {
       let problem: string;
       try {
         const text = await this.#reg.getConfig();
+        this.#configured = text !== undefined;
         if (text === undefined) problem = `network config ${this.#reg.configKey} does not exist yet; create it (etcdctl put ${this.#reg.configKey} '{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}')`;
         else {
           const cfg = parseNetworkConfig(text);
@@ -210,7 +264,7 @@ export class NetworkAgent {
     void this.#reconciler?.trigger();
   }
 
-  #onChanges(changes: readonly SubnetChange[]): void {
+  #onChanges(changes: readonly Change[]): void {
     const own = this.#keeper?.held?.key;
     for (const c of changes) {
       if (c.type === 'put') {

@@ -4,14 +4,19 @@
  * on SIGTERM or SIGINT stops cleanly, keeping its lease (flanneld does the same: peers keep their routes and a
  * restart finds the same subnet).
  */
+import { createHash } from 'node:crypto';
 import { WeftError } from '../errors/mod.ts';
 import type { DaemonFlags } from '../../flannel-compat/daemon-flags.ts';
 import { Netlink } from '../kernel/mod.ts';
 import { createLogger } from '../log/logger.ts';
 import { openEtcd, SubnetRegistry } from '../store/mod.ts';
 import { NetworkAgent } from './agent.ts';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { startApiServer } from './api.ts';
 import { startHealthServer } from './health.ts';
 import { findExternalInterface } from './iface.ts';
+import { NetworkManager } from './networks.ts';
 
 export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const log = createLogger({ level: flags.logLevel });
@@ -25,15 +30,27 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     endpoints: flags.etcdEndpoints, certFile: flags.etcdCertFile, keyFile: flags.etcdKeyFile, caFile: flags.etcdCAFile,
     username: flags.etcdUsername, password: flags.etcdPassword,
   });
+  const shared = {
+    stateDir: flags.stateDir, ipMasqFullyRandom: flags.ipMasqFullyRandom, forwardRules: flags.forwardRules,
+    renewMarginMs: flags.subnetLeaseRenewMargin * 60_000, leaseTtlSeconds: flags.subnetLeaseTtl, resyncMs: flags.resyncPeriod * 1000,
+  };
   const agent = new NetworkAgent(
-    {
-      key: '_default', subnetFile: flags.subnetFile, stateDir: flags.stateDir, ipMasq: flags.ipMasq, ipMasqFullyRandom: flags.ipMasqFullyRandom,
-      forwardRules: flags.forwardRules, renewMarginMs: flags.subnetLeaseRenewMargin * 60_000, leaseTtlSeconds: flags.subnetLeaseTtl, resyncMs: flags.resyncPeriod * 1000,
-    },
+    { ...shared, key: '_default', network: '', preCreateBridge: false, subnetFile: flags.subnetFile, ipMasq: flags.ipMasq },
     { registry: new SubnetRegistry(etcd, flags.etcdPrefix), nl, iface, log },
   );
-  const health = flags.healthzPort > 0 ? await startHealthServer({ host: flags.healthzIP, port: flags.healthzPort, status: () => [agent.status()] }) : undefined;
+  const socket = join(flags.runDir, 'weft.sock');
+  const networks = new NetworkManager({ client: etcd, nl, iface, log }, {
+    root: flags.weftPrefix, runDir: flags.runDir, cniConfDir: flags.cniConfDir || undefined, cniDataDir: flags.cniDataDir,
+    nodeName: flags.nodeName ?? process.env.NODE_NAME ?? hostname(), dns: flags.dns, socket, agent: shared,
+    defaultRange: () => agent.clusterNetwork(),
+  });
+  const status = () => [agent.status(), ...networks.statuses()];
+  const health = flags.healthzPort > 0 ? await startHealthServer({ host: flags.healthzIP, port: flags.healthzPort, status }) : undefined;
   if (health) log.info('health endpoints listening', { address: `${flags.healthzIP}:${flags.healthzPort}` });
+  const defaultId = createHash('sha256').update(`flannel:${flags.etcdPrefix}`).digest('hex');
+  const api = await startApiServer(socket, networks, () => ({ id: defaultId, subnet: agent.clusterNetwork() }));
+  log.info('API listening', { socket });
+  void networks.start().catch((e: unknown) => log.error(`named networks: ${(e as Error).message}`));
 
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -41,8 +58,9 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
       if (stopping) return;
       stopping = true;
       log.info('stopping; the lease is kept', { signal });
-      void agent.stop().finally(() => {
+      void Promise.all([agent.stop(), networks.stop()]).finally(() => {
         health?.close();
+        api.close();
         etcd.close();
         nl.close();
         resolve();

@@ -9,12 +9,14 @@ import type { AgentStatus } from './agent.ts';
 export function startHealthServer(opts: { host: string; port: number; status: () => AgentStatus[] }): Promise<Server> {
   const server = createServer((req, res) => {
     const statuses = opts.status();
-    const notReady = statuses.filter((s) => !s.ready);
+    // A network counts once its config exists: a host may serve only named networks, or only flannel's.
+    const configured = statuses.filter((s) => s.configured);
+    const notReady = configured.length === 0 ? [{ network: 'any', reason: 'no network is configured yet' }] : configured.filter((s) => !s.ready);
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('weft is running\n');
     } else if (req.url === '/readyz') {
-      if (statuses.length > 0 && notReady.length === 0) res.writeHead(200, { 'content-type': 'text/plain' }).end('weft is ready\n');
-      else res.writeHead(503, { 'content-type': 'text/plain' }).end(`weft is not ready: ${notReady.map((s) => `${s.network}: ${s.reason ?? 'starting'}`).join('; ') || 'no network yet'}\n`);
+      if (notReady.length === 0) res.writeHead(200, { 'content-type': 'text/plain' }).end('weft is ready\n');
+      else res.writeHead(503, { 'content-type': 'text/plain' }).end(`weft is not ready: ${notReady.map((s) => `${s.network}: ${s.reason ?? 'starting'}`).join('; ')}\n`);
     } else if (req.url === '/status') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(statuses, null, 2)}\n`);
     } else {

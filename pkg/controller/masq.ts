@@ -47,6 +47,11 @@ export function masqScript(s: MasqSpec): string {
   return [`table ip ${t} {}`, `delete table ip ${t}`, ...(chains.length > 0 ? [`table ip ${t} {`, ...chains, '}'] : []), ''].join('\n');
 }
 
+/** Removes a network's table (the network was removed); nothing to do if it is not there. */
+export function removeMasquerade(key: string): void {
+  nft(['delete', 'table', 'ip', masqTable(key)]);
+}
+
 export function applyMasquerade(s: MasqSpec): void {
   applyNft(masqScript(s), `the rules of network ${s.key}`);
 }

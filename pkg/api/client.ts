@@ -1,0 +1,40 @@
+/**
+ * The local daemon's API (HTTP with JSON over its Unix socket), as the CNI plugin and the CLI call it. Errors
+ * come back typed: the daemon's own (with its code), or WEFT_TRY_AGAIN when the daemon cannot be reached,
+ * which a CNI runtime reads as "retry later" (code 11).
+ */
+import { WeftError, type WeftCode } from '../errors/mod.ts';
+
+export const DEFAULT_SOCKET = '/run/weft/weft.sock';
+
+export async function daemonCall<T>(socketPath: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
+  // node:http is loaded here, not at start-up: only named attachments and the CLI need it.
+  const http = process.getBuiltinModule('node:http');
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise<T>((resolve, reject) => {
+    const req = http.request(
+      { socketPath, method, path, timeout: timeoutMs, headers: { 'content-type': 'application/json', ...(payload && { 'content-length': Buffer.byteLength(payload) }) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          let parsed: unknown;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            return reject(new WeftError('WEFT_INTERNAL', `the weft daemon answered ${method} ${path} with something that is not JSON`));
+          }
+          if ((res.statusCode ?? 500) < 300) return resolve(parsed as T);
+          const e = parsed as { code?: WeftCode; message?: string; details?: string } | undefined;
+          reject(new WeftError(e?.code ?? 'WEFT_INTERNAL', e?.message ?? `the weft daemon answered ${res.statusCode}`, e?.details ? { details: e.details } : {}));
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      reject(new WeftError('WEFT_TRY_AGAIN', `the weft daemon on this host is not reachable at ${socketPath} (${e.code ?? e.message}); is weft daemon running?`, { cause: e })),
+    );
+    req.end(payload);
+  });
+}

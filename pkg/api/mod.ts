@@ -1,0 +1,1 @@
+export { daemonCall, DEFAULT_SOCKET } from './client.ts';

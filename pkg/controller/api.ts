@@ -1,0 +1,120 @@
+/**
+ * The daemon's local API: HTTP with JSON over a Unix socket (mode 0660, root's), for the CNI plugin (endpoint
+ * registration) and the CLI (`weft network ...`). The daemon holds the etcd connection, so neither needs etcd
+ * settings of its own.
+ *
+ *   GET    /v1/networks                         ls rows (the flannel default network included)
+ *   POST   /v1/networks                         create {name, subnet, gateway?, vni?, hostSubnetLen?, mtu?, driver?}
+ *   GET    /v1/networks/:ref                    inspect (endpoints of every host)
+ *   DELETE /v1/networks/:ref                    rm (refused while endpoints exist)
+ *   GET    /v1/networks/:ref/conflist           this host's conflist for the network
+ *   POST   /v1/networks/:ref/endpoints          register {name, aliases, containerID, ifname, address, mac}
+ *   DELETE /v1/networks/:ref/endpoints/:name    unregister (?containerID= to remove only that container's)
+ */
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
+import { isWeftError, messageOf, WeftError, type WeftCode } from '../errors/mod.ts';
+import { inspectObject, DEFAULT_NETWORK_NAME, type LsRow, type NetworkMeta } from '../networks/mod.ts';
+import type { NetworkManager } from './networks.ts';
+
+const STATUS: Partial<Record<WeftCode, number>> = {
+  WEFT_NOT_FOUND: 404, WEFT_ALREADY_EXISTS: 409, WEFT_INVALID_CONFIG: 400, WEFT_INVALID_ARGUMENT: 400, WEFT_STORE: 503, WEFT_TRY_AGAIN: 503,
+};
+
+export interface DefaultNetworkInfo {
+  readonly id: string;
+  readonly subnet: string | undefined;
+}
+
+async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let text = '';
+  for await (const chunk of req) text += String(chunk);
+  if (text === '') return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new WeftError('WEFT_DECODE', 'the request body must be a JSON object');
+}
+
+const str = (b: Record<string, unknown>, k: string): string | undefined => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
+const num = (b: Record<string, unknown>, k: string): number | undefined => (typeof b[k] === 'number' ? (b[k] as number) : undefined);
+
+export async function startApiServer(socket: string, nm: NetworkManager, defaultNetwork: () => DefaultNetworkInfo): Promise<Server> {
+  const meta = async (ref: string): Promise<NetworkMeta> => {
+    const m = nm.metas().find((x) => x.Name === ref || x.Id === ref) ?? (await nm.store.find(ref));
+    if (!m) throw new WeftError('WEFT_NOT_FOUND', `network ${ref} not found`);
+    return m;
+  };
+
+  const routes: Array<[string, RegExp, (m: RegExpExecArray, req: IncomingMessage, url: URL) => Promise<[number, unknown]>]> = [
+    ['GET', /^\/v1\/networks$/, async () => {
+      const d = defaultNetwork();
+      const rows: LsRow[] = [
+        ...(d.subnet ? [{ id: d.id, name: DEFAULT_NETWORK_NAME, driver: 'overlay', scope: 'global' }] : []),
+        ...(await nm.store.list()).map((m) => ({ id: m.Id, name: m.Name, driver: m.Driver, scope: m.Scope })),
+      ];
+      return [200, rows];
+    }],
+    ['POST', /^\/v1\/networks$/, async (_m, req) => {
+      const b = await body(req);
+      const created = await nm.store.create({
+        name: str(b, 'name') ?? '', driver: str(b, 'driver'), subnet: str(b, 'subnet') ?? '', gateway: str(b, 'gateway'),
+        vni: num(b, 'vni'), hostSubnetLen: num(b, 'hostSubnetLen'), mtu: num(b, 'mtu'),
+      });
+      return [201, created];
+    }],
+    ['GET', /^\/v1\/networks\/([^/]+)$/, async (m) => {
+      const net = await meta(decodeURIComponent(m[1]!));
+      const eps = await nm.store.endpoints(net.Id);
+      const peers = await nm.peers(net.Id);
+      return [200, [inspectObject(net, eps, { mtu: nm.served(net.Id)?.mtu, peers })]];
+    }],
+    ['DELETE', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, await nm.store.remove(decodeURIComponent(m[1]!))]],
+    ['GET', /^\/v1\/networks\/([^/]+)\/conflist$/, async (m) => {
+      const net = await meta(decodeURIComponent(m[1]!));
+      if (!nm.served(net.Id)) throw new WeftError('WEFT_TRY_AGAIN', `network ${net.Name} is not ready on this host yet`);
+      return [200, nm.conflist(net)];
+    }],
+    ['POST', /^\/v1\/networks\/([^/]+)\/endpoints$/, async (m, req) => {
+      const net = await meta(decodeURIComponent(m[1]!));
+      const b = await body(req);
+      const ep = nm.endpointRecord(net, {
+        name: str(b, 'name') ?? '', aliases: Array.isArray(b.aliases) ? b.aliases.filter((a): a is string => typeof a === 'string') : [],
+        containerID: str(b, 'containerID') ?? '', ifname: str(b, 'ifname') ?? '', address: str(b, 'address') ?? '', mac: str(b, 'mac') ?? '',
+      });
+      if (!ep.Name || !ep.ContainerID || !ep.IPv4Address) throw new WeftError('WEFT_INVALID_ARGUMENT', 'an endpoint needs name, containerID and address');
+      await nm.store.registerEndpoint(net, ep);
+      return [201, ep];
+    }],
+    ['DELETE', /^\/v1\/networks\/([^/]+)\/endpoints\/([^/]+)$/, async (m, _req, url) => {
+      const net = await meta(decodeURIComponent(m[1]!));
+      const name = decodeURIComponent(m[2]!);
+      const removed = await nm.store.unregisterEndpoint(net, name, url.searchParams.get('containerID') ?? undefined);
+      if (!removed && !url.searchParams.has('containerID')) throw new WeftError('WEFT_NOT_FOUND', `network ${net.Name} has no endpoint ${name}`);
+      return [200, { removed }];
+    }],
+  ];
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://weft');
+    const route = routes.find(([method, re]) => method === req.method && re.test(url.pathname));
+    const send = (status: number, data: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(data)}\n`);
+    if (!route) return send(404, { code: 'WEFT_NOT_FOUND', message: `no such API: ${req.method} ${url.pathname}` });
+    route[2](route[1].exec(url.pathname)!, req, url).then(
+      ([status, data]) => send(status, data),
+      (e: unknown) => send(isWeftError(e) ? (STATUS[e.code] ?? 500) : 500, { code: isWeftError(e) ? e.code : 'WEFT_INTERNAL', message: messageOf(e), ...(isWeftError(e) && e.details && { details: e.details }) }),
+    );
+  });
+  mkdirSync(dirname(socket), { recursive: true, mode: 0o755 });
+  rmSync(socket, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socket, () => resolve());
+  });
+  chmodSync(socket, 0o660);
+  return server;
+}
