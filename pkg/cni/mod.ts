@@ -5,3 +5,4 @@ export { parseCniArgs } from './args.ts';
 export { renderResult, readPrevResult, mergeResults } from './result.ts';
 export { SUPPORTED_VERSIONS, CURRENT_VERSION, compareVersions, isSupported, type CniVersion } from './versions.ts';
 export type { CniDns, CniInterface, CniIPConfig, CniResult, CniRoute, GcAttachment } from './types.ts';
+export { CniRuntime, PluginError, DEFAULT_CNI_PATH, type Conflist, type RuntimeAttachment, type RuntimeOptions } from './runtime.ts';

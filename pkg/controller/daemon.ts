@@ -42,7 +42,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const networks = new NetworkManager({ client: etcd, nl, iface, log }, {
     root: flags.weftPrefix, runDir: flags.runDir, cniConfDir: flags.cniConfDir || undefined, cniDataDir: flags.cniDataDir,
     nodeName: flags.nodeName ?? process.env.NODE_NAME ?? hostname(), dns: flags.dns, socket, agent: shared,
-    defaultRange: () => agent.clusterNetwork(),
+    defaultRange: () => agent.clusterNetwork(), flannelConfigKey: `${flags.etcdPrefix}/config`,
   });
   const status = () => [agent.status(), ...networks.statuses()];
   const health = flags.healthzPort > 0 ? await startHealthServer({ host: flags.healthzIP, port: flags.healthzPort, status }) : undefined;

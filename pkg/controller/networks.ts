@@ -6,8 +6,7 @@
  * inspect), the isolation rules, and this host's endpoint records equal to the CNI plugin's local records.
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import { currentBootId, Records } from '../attach/records.ts';
+import { currentBootId, networkState } from '../attach/mod.ts';
 import { DnsServer, hostResolvers, type DirectoryEntry } from '../dns/mod.ts';
 import { messageOf } from '../errors/mod.ts';
 import { removeIfExists, writeFileAtomic } from '../files/mod.ts';
@@ -30,6 +29,8 @@ export interface ManagerOptions {
   readonly socket: string;
   /** Agent settings shared by every network. */
   readonly agent: Pick<AgentSpec, 'stateDir' | 'ipMasqFullyRandom' | 'forwardRules' | 'renewMarginMs' | 'leaseTtlSeconds' | 'resyncMs'>;
+  /** The flannel default network's config key (its range and VNI are not for named networks). */
+  readonly flannelConfigKey: string;
   /** The flannel default network's range, when it has one, for isolation. */
   readonly defaultRange: () => string | undefined;
 }
@@ -60,7 +61,7 @@ export class NetworkManager {
     this.#iface = deps.iface;
     this.#log = deps.log;
     this.#o = opts;
-    this.store = new NetworkStore(deps.client, opts.root);
+    this.store = new NetworkStore(deps.client, opts.root, opts.flannelConfigKey);
   }
 
   async start(): Promise<void> {
@@ -246,16 +247,17 @@ export class NetworkManager {
    */
   async #reconcileEndpoints(meta: NetworkMeta): Promise<void> {
     const boot = currentBootId();
-    const local = new Records(join(this.#o.cniDataDir, meta.Name, 'attachments')).list().map((e) => e.record).filter((r) => r?.endpoint && r.bootId === boot);
+    const local = networkState({ dataDir: this.#o.cniDataDir, network: meta.Name }).records.list().flatMap((e) => (e.record?.bootId === boot ? [e.record] : []));
     const mine = this.endpointsOf(meta.Id).filter((e) => e.Host === this.#o.nodeName);
     for (const r of local) {
-      const ep = r!.endpoint!;
-      if (r!.state !== 'added' || mine.some((e) => e.Name === ep.name && e.ContainerID === r!.containerID)) continue;
-      await this.store.registerEndpoint(meta, this.endpointRecord(meta, { name: ep.name, aliases: ep.aliases, containerID: r!.containerID, ifname: r!.ifname, address: r!.ips[0] ?? '', mac: ep.mac }))
+      const ep = r.endpoint;
+      if (!ep || r.state !== 'added' || mine.some((e) => e.Name === ep.name && e.ContainerID === r.containerID)) continue;
+      await this.store.registerEndpoint(meta, this.endpointRecord(meta, { name: ep.name, aliases: ep.aliases, containerID: r.containerID, ifname: r.ifname, address: r.ips[0] ?? '', mac: ep.mac }))
         .then(() => this.#log.info('re-registered an endpoint missing from etcd', { network: meta.Name, name: ep.name }), (e) => this.#log.warn(`cannot re-register ${ep.name}: ${messageOf(e)}`));
     }
+    // Any local record protects its endpoint, also one still being added (registered, record not yet saved).
     for (const e of mine) {
-      if (!local.some((r) => r!.endpoint!.name === e.Name && r!.containerID === e.ContainerID)) {
+      if (!local.some((r) => r.containerID === e.ContainerID && r.ifname === e.Interface)) {
         await this.store.unregisterEndpoint(meta, e.Name, e.ContainerID);
         this.#log.info('removed an endpoint record with no attachment on this host', { network: meta.Name, name: e.Name });
       }

@@ -3,9 +3,12 @@
  * gets the address of that endpoint on a network it shares with it, for endpoints on any host (the daemon
  * keeps the directory current from etcd). Docker's rule: a container sees names only on its own networks.
  *
- *   NAME.NETWORK  the asker must be on NETWORK; the answer is NAME's address there, or NXDOMAIN
+ *   NAME.NETWORK  the asker must be on NETWORK; the answer is NAME's address there, or NXDOMAIN (also
+ *                 when NETWORK is a weft network the asker is not on: such names never leave the host)
  *   NAME          NAME's address on the first network the asker shares with it (the network whose server
- *                 was asked comes first), else the query is forwarded to the host's resolvers
+ *                 was asked comes first), else NXDOMAIN: a single label is a container name or nothing, and
+ *                 forwarding it would only make the asker wait for the upstream's NXDOMAIN
+ *   anything else is forwarded to the host's resolvers
  */
 export interface DirectoryEntry {
   readonly network: string;
@@ -28,7 +31,9 @@ export function resolve(entries: readonly DirectoryEntry[], qname: string, asker
 
   const dot = name.lastIndexOf('.');
   if (dot > 0) {
-    const net = [...mine].find((n) => n.toLowerCase() === name.slice(dot + 1));
+    const suffix = name.slice(dot + 1);
+    const net = [...mine].find((n) => n.toLowerCase() === suffix);
+    if (!net && (askedNetwork.toLowerCase() === suffix || entries.some((e) => e.network.toLowerCase() === suffix))) return { kind: 'nxdomain' };
     if (net) {
       const ips = entries.filter((e) => e.network === net && matches(e, name.slice(0, dot))).map((e) => e.address);
       return ips.length > 0 ? { kind: 'answer', ips } : { kind: 'nxdomain' };
@@ -38,5 +43,5 @@ export function resolve(entries: readonly DirectoryEntry[], qname: string, asker
     const ips = entries.filter((e) => e.network === net && matches(e, name)).map((e) => e.address);
     if (ips.length > 0) return { kind: 'answer', ips };
   }
-  return { kind: 'forward' };
+  return dot > 0 ? { kind: 'forward' } : { kind: 'nxdomain' };
 }

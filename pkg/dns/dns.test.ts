@@ -43,9 +43,10 @@ describe('resolve()', () => {
     expect(resolve(dir, 'container3', '10.10.20.98', 'BLUE')).toEqual({ kind: 'answer', ips: ['10.10.20.66'] });
   });
 
-  it('hides names of networks the asker is not on, and forwards what is not a container name', () => {
-    expect(resolve(dir, 'container4', '10.10.10.34', 'RED')).toEqual({ kind: 'forward' });
-    expect(resolve(dir, 'container4.blue', '10.10.10.34', 'RED')).toEqual({ kind: 'forward' });
+  it('hides names of networks the asker is not on, answers them locally, and forwards what is not a container name', () => {
+    expect(resolve(dir, 'container4', '10.10.10.34', 'RED')).toEqual({ kind: 'nxdomain' });
+    expect(resolve(dir, 'container4.blue', '10.10.10.34', 'RED')).toEqual({ kind: 'nxdomain' });
+    expect(resolve(dir, 'container4.blue.example.com', '10.10.10.34', 'RED')).toEqual({ kind: 'forward' });
     expect(resolve(dir, 'nosuch.red', '10.10.10.34', 'RED')).toEqual({ kind: 'nxdomain' });
     expect(resolve(dir, 'example.com', '10.10.10.34', 'RED')).toEqual({ kind: 'forward' });
     expect(resolve(dir, 'container2', '192.0.2.7', 'RED')).toEqual({ kind: 'forward' });

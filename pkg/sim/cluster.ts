@@ -58,6 +58,11 @@ export class SimCluster {
     return this.opts.etcdPrefix;
   }
 
+  /** Where the named networks live: beside the flannel prefix. */
+  get weftPrefix(): string {
+    return this.opts.etcdPrefix.replace(/\/[^/]*$/, '/weft');
+  }
+
   async putConfig(config: object | string): Promise<void> {
     await this.etcd.client.put(`${this.prefix}/config`).value(typeof config === 'string' ? config : JSON.stringify(config)).exec();
   }
@@ -67,7 +72,7 @@ export class SimCluster {
     const host = await this.sim.addHost(n);
     const d = new SimDaemon(host, {
       dir: join(this.opts.dir, `h${n}`), bin: this.opts.bin,
-      args: [`--etcd-endpoints=${this.etcd.endpoint}`, `--etcd-prefix=${this.prefix}`, '--resync-period=2', ...daemonArgs],
+      args: [`--etcd-endpoints=${this.etcd.endpoint}`, `--etcd-prefix=${this.prefix}`, `--weft-prefix=${this.weftPrefix}`, '--resync-period=2', ...daemonArgs],
     });
     this.hosts[n - 1] = host;
     this.daemons[n - 1] = d;
@@ -87,7 +92,7 @@ export class SimCluster {
   async pod(n: number, name: string): Promise<SimPod> {
     const d = this.daemon(n);
     const ns = await this.sim.namespace(`h${n}-${name}`);
-    const conf = { cniVersion: '1.0.0', name: 'cbr0', type: 'weft', subnetFile: d.subnetFile, dataDir: join(d.dir, 'cni') };
+    const conf = { cniVersion: '1.0.0', name: 'cbr0', type: 'weft', subnetFile: d.subnetFile, dataDir: d.cniDataDir };
     const r = spawnSync('nsenter', [`--net=${d.host.path}`, this.opts.bin], {
       input: JSON.stringify(conf), encoding: 'utf8',
       env: { PATH: process.env.PATH, CNI_COMMAND: 'ADD', CNI_CONTAINERID: name, CNI_NETNS: ns.path, CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni' },

@@ -38,6 +38,20 @@ export class SimDaemon {
     return join(this.dir, 'state');
   }
 
+  /** Where the daemon writes named networks' conflists (a runtime's /etc/cni/net.d). */
+  get cniConfDir(): string {
+    return join(this.dir, 'net.d');
+  }
+
+  get cniDataDir(): string {
+    return join(this.dir, 'cni');
+  }
+
+  /** The daemon's API socket (the CLI's --socket). */
+  get socket(): string {
+    return join(this.dir, 'run', 'weft.sock');
+  }
+
   get pid(): number | undefined {
     return this.#proc?.pid;
   }
@@ -55,7 +69,7 @@ export class SimDaemon {
     const log = openSync(join(this.dir, 'daemon.log'), 'a');
     this.#proc = spawn('nsenter', [
       `--net=${this.host.path}`, this.bin, 'daemon', '--iface', 'eth0', `--subnet-file=${this.subnetFile}`, `--state-dir=${this.stateDir}`,
-      `--run-dir=${join(this.dir, 'run')}`, '--healthz-ip=127.0.0.1', `--healthz-port=${HEALTH_PORT}`, ...this.args,
+      `--run-dir=${join(this.dir, 'run')}`, `--node-name=h${this.host.n}`, `--cni-conf-dir=${this.cniConfDir}`, `--cni-data-dir=${this.cniDataDir}`, '--healthz-ip=127.0.0.1', `--healthz-port=${HEALTH_PORT}`, ...this.args,
     ], { stdio: ['ignore', log, log], detached: this.#detach });
     if (this.#detach) this.#proc.unref();
   }

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
+import { parseNetworkConfig, parseVxlanBackend } from '../../flannel-compat/network-config.ts';
 import { WeftError, messageOf } from '../errors/mod.ts';
 import { classifyKey, decodeEndpoint, decodeMeta, keys, networkConfigOf, nextVni, validateCreate, type CreateRequest, type Endpoint, type ExistingNetwork, type NetworkMeta } from '../networks/mod.ts';
 
@@ -22,13 +23,23 @@ function storeError(what: string, e: unknown): WeftError {
 export class NetworkStore {
   readonly client: Etcd3;
   readonly root: string;
-  /** The flannel default network, listed but not managed here. */
-  readonly defaultNetwork: ExistingNetwork | undefined;
+  /** The flannel default network's config key: its range and VNI are not for a named network to take. */
+  readonly flannelConfigKey: string | undefined;
 
-  constructor(client: Etcd3, root: string, defaultNetwork?: ExistingNetwork) {
+  constructor(client: Etcd3, root: string, flannelConfigKey?: string) {
     this.client = client;
     this.root = root;
-    this.defaultNetwork = defaultNetwork;
+    this.flannelConfigKey = flannelConfigKey;
+  }
+
+  /** The flannel default network's range and VNI, when it is configured and valid. */
+  async #flannelDefault(): Promise<{ subnet: string; vni: number } | undefined> {
+    if (!this.flannelConfigKey) return undefined;
+    const text = await this.client.get(this.flannelConfigKey).string().catch((e) => Promise.reject(storeError('reading the default network config', e)));
+    const cfg = text === null ? undefined : parseNetworkConfig(text);
+    if (!cfg?.ok || !cfg.value.ipv4) return undefined;
+    const vx = parseVxlanBackend(cfg.value);
+    return { subnet: cfg.value.ipv4.network, vni: vx.ok ? vx.value.vni : 1 };
   }
 
   async list(): Promise<NetworkMeta[]> {
@@ -66,14 +77,17 @@ export class NetworkStore {
     for (let attempt = 0; attempt < 10; attempt++) {
       const existing = await this.list();
       const gen = await this.client.get(GENERATION(this.root)).exec().catch((e) => Promise.reject(storeError('reading the network generation', e)));
-      const others: ExistingNetwork[] = [...existing.map((m) => ({ name: m.Name, subnet: m.Subnet })), ...(this.defaultNetwork ? [this.defaultNetwork] : [])];
+      const dflt = await this.#flannelDefault();
+      const others: ExistingNetwork[] = [...existing.map((m) => ({ name: m.Name, subnet: m.Subnet })), ...(dflt ? [{ name: 'default', subnet: dflt.subnet }] : [])];
       const v = validateCreate(req, others);
       if (!v.ok) {
         const code = v.reason.startsWith('network with name') ? 'WEFT_ALREADY_EXISTS' : 'WEFT_INVALID_CONFIG';
         throw new WeftError(code, v.reason);
       }
-      const vni = v.value.vni ?? nextVni(new Set(existing.map((m) => m.VNI)));
-      if (existing.some((m) => m.VNI === vni)) throw new WeftError('WEFT_ALREADY_EXISTS', `VNI ${vni} is used by network ${existing.find((m) => m.VNI === vni)!.Name}`);
+      const taken = [...existing.map((m) => ({ name: m.Name, vni: m.VNI })), ...(dflt ? [{ name: 'default', vni: dflt.vni }] : [])];
+      const vni = v.value.vni ?? nextVni(new Set(taken.map((t) => t.vni)));
+      const user = taken.find((t) => t.vni === vni);
+      if (user) throw new WeftError('WEFT_ALREADY_EXISTS', `VNI ${vni} is used by network ${user.name}`);
       const meta: NetworkMeta = {
         Name: v.value.name, Id: randomBytes(32).toString('hex'), Created: new Date().toISOString(), Driver: 'overlay', Scope: 'global',
         Subnet: v.value.subnet, Gateway: v.value.gateway, VNI: vni, MTU: v.value.mtu, HostSubnetLen: v.value.hostSubnetLen,

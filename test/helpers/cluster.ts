@@ -1,11 +1,10 @@
 /** A simulated cluster (pkg/sim) named for this test run, built from dist/weft, destroyed after the test. */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { onTestFailed } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimCluster } from '../../pkg/sim/mod.ts';
 import { WEFT_BIN } from './cni.ts';
-import { defer } from './netns.ts';
+import { defer, deferOnFailure } from './netns.ts';
 import { NETNS_PREFIX, RUN_ID } from './run-id.ts';
 
 export async function testCluster(tag: string, opts: { config?: object | string; hosts?: number } = {}): Promise<SimCluster> {
@@ -14,7 +13,7 @@ export async function testCluster(tag: string, opts: { config?: object | string;
   const c = await SimCluster.create({ netnsPrefix: `${NETNS_PREFIX}${tag}-`, dir, etcdPrefix: `/weft-test/${RUN_ID}/${tag}/network`, bin: WEFT_BIN, ...(opts.config !== undefined && { config: opts.config }) });
   defer(() => c.destroy());
   // A failure in a multi-process test is only diagnosable with the daemons' side of the story.
-  onTestFailed(() => {
+  deferOnFailure(() => {
     for (const d of c.daemons) {
       if (!d) continue;
       console.error(`--- ${d.host.name}: daemon ${d.status}; last lines of its log:\n${d.log().split('\n').slice(-40).join('\n')}`);

@@ -4,6 +4,7 @@
  * anything of this run's that a crashed test left behind is removed.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { NETNS_PREFIX, RUN_ID } from './run-id.ts';
 
 function sh(args: string[]): string {
@@ -50,4 +51,6 @@ export function teardown(): void {
     }
   }
   if (left.length > 0) process.stderr.write(`weft tests: removed ${left.length} namespace(s) left by a failed test: ${left.join(' ')}\n`);
+  // Per-namespace resolv.conf files (`ip netns exec` reads /etc/netns/<name>/) of this run.
+  if (existsSync('/etc/netns')) for (const d of readdirSync('/etc/netns')) if (d.startsWith(NETNS_PREFIX)) rmSync(`/etc/netns/${d}`, { recursive: true, force: true });
 }

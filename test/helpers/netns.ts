@@ -15,9 +15,12 @@ export interface TestNetns {
 }
 
 const cleanups: Array<() => void> = [];
+const onFailure: Array<() => void> = [];
 
 // Registered when a test file imports this module (hooks added from inside a running test are ignored).
-afterEach(() => {
+afterEach((ctx) => {
+  const failures = onFailure.splice(0);
+  if (ctx.task.result?.state === 'fail' || (ctx.task.result?.errors?.length ?? 0) > 0) for (const f of failures) f();
   for (const f of cleanups.splice(0).reverse()) {
     try {
       f();
@@ -30,6 +33,11 @@ afterEach(() => {
 /** Registers `fn` to run after the current test, in reverse order of registration. */
 export function defer(fn: () => void): void {
   cleanups.push(fn);
+}
+
+/** Registers `fn` to run if the current test failed, before its cleanups (say, to print a daemon's log). */
+export function deferOnFailure(fn: () => void): void {
+  onFailure.push(fn);
 }
 
 /** Creates `weft-t-<run>-<tag>` with `lo` up; removed after the test. */

@@ -12,13 +12,22 @@ import { defer } from './netns.ts';
 
 const APPLETS = ['sh', 'ip', 'ping', 'sleep', 'cat', 'nc', 'hostname', 'wget', 'nslookup'];
 
-export class Podman {
-  readonly host: CniHost;
+/** Where podman runs: a plugin-test host, or a simulated cluster host whose daemon writes the conflists. */
+export interface PodmanHost {
+  readonly ns: { readonly path: string };
   readonly dir: string;
+  readonly conf?: CniHost['conf'];
+}
 
-  constructor(host: CniHost) {
+export class Podman {
+  readonly host: PodmanHost;
+  readonly dir: string;
+  readonly netConfDir: string;
+
+  constructor(host: PodmanHost, opts: { netConfDir?: string } = {}) {
     this.host = host;
     this.dir = join(host.dir, 'podman');
+    this.netConfDir = opts.netConfDir ?? join(this.dir, 'net.d');
     for (const d of ['bin', 'net.d', 'rootfs/bin', 'rootfs/etc', 'rootfs/proc', 'rootfs/sys', 'rootfs/dev', 'rootfs/tmp']) mkdirSync(join(this.dir, d), { recursive: true });
     symlinkSync(WEFT_BIN, join(this.dir, 'bin/weft'));
     copyFileSync('/bin/busybox', join(this.dir, 'rootfs/bin/busybox'));
@@ -35,14 +44,14 @@ export class Podman {
 
   /** Writes a conflist whose first plugin is weft (pointing at this host's lease and state). */
   network(name: string, cniVersion: string, extra: object = {}): void {
-    const { cniVersion: _v, name: _n, ...weft } = this.host.conf(extra, cniVersion);
-    writeFileSync(join(this.dir, 'net.d', `${name}.conflist`), JSON.stringify({ cniVersion, name, plugins: [weft] }));
+    const { cniVersion: _v, name: _n, ...weft } = this.host.conf!(extra, cniVersion);
+    writeFileSync(join(this.netConfDir, `${name}.conflist`), JSON.stringify({ cniVersion, name, plugins: [weft] }));
   }
 
   podman(args: readonly string[]): { ok: boolean; stdout: string; stderr: string } {
     const r = spawnSync('nsenter', [
       `--net=${this.host.ns.path}`, 'podman', '--root', join(this.dir, 'storage'), '--runroot', join(this.dir, 'run'),
-      '--network-config-dir', join(this.dir, 'net.d'), ...args,
+      '--network-config-dir', this.netConfDir, ...args,
     ], { encoding: 'utf8', env: { ...process.env, CONTAINERS_CONF: join(this.dir, 'containers.conf') }, timeout: 60_000 });
     return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   }
@@ -50,5 +59,12 @@ export class Podman {
   /** `podman run` with the options this sandbox needs; options go before the root filesystem. */
   run(opts: readonly string[], command: readonly string[]): { ok: boolean; stdout: string; stderr: string } {
     return this.podman(['run', '--ulimit', 'host', ...opts, '--rootfs', join(this.dir, 'rootfs'), ...command]);
+  }
+
+  /** The pid of a running container (its namespace is /proc/<pid>/ns/net). */
+  pid(container: string): number {
+    const r = this.podman(['inspect', '--format', '{{.State.Pid}}', container]);
+    if (!r.ok) throw new Error(`podman inspect ${container}: ${r.stderr}`);
+    return Number(r.stdout.trim());
   }
 }
