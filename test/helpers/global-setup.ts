@@ -34,8 +34,8 @@ export function setup(): void {
     sh(['ip', 'netns', 'del', probe]);
   }
   process.env.WEFT_TEST_RUN = RUN_ID;
-  // The suites drive what ships: build dist/weft once for the whole run.
-  execFileSync(process.execPath, ['bundle/build.ts'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // The suites drive what ships: build the single executable dist/weft once for the whole run.
+  execFileSync(process.execPath, ['bundle/sea.ts'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 export function teardown(): void {

@@ -1,11 +1,10 @@
 /**
- * The weft CLI as an operator runs it on one simulated host: inside the host's namespace, talking to that
- * host's daemon, with CNI plugins from Debian's /usr/lib/cni (so weft itself runs as its own plugin).
+ * The weft CLI as an operator runs it on one simulated host: the cluster's weft executable, inside the host's
+ * namespace, talking to that host's daemon.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { SimCluster } from '../../pkg/sim/mod.ts';
-import { WEFT_BIN } from './cni.ts';
 import { defer } from './netns.ts';
 
 export interface CliRun {
@@ -15,17 +14,18 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export function weftOn(c: SimCluster, n: number, args: readonly string[]): CliRun {
+/** `cniPath`: where connect/disconnect find plugins (Debian's only, by default: weft then runs itself). */
+export function weftOn(c: SimCluster, n: number, args: readonly string[], cniPath = '/usr/lib/cni'): CliRun {
   const d = c.daemon(n);
-  const r = spawnSync('nsenter', [`--net=${d.host.path}`, WEFT_BIN, ...args], {
-    encoding: 'utf8', env: { PATH: process.env.PATH, WEFT_SOCKET: d.socket, CNI_PATH: '/usr/lib/cni' }, timeout: 60_000,
+  const r = spawnSync('nsenter', [`--net=${d.host.path}`, c.opts.bin, ...args], {
+    encoding: 'utf8', env: { PATH: process.env.PATH, WEFT_SOCKET: d.socket, CNI_PATH: cniPath }, timeout: 60_000,
   });
   return { ok: r.status === 0, code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
 /** Like weftOn, failing the test with weft's own message when the command fails. */
-export function weftOk(c: SimCluster, n: number, args: readonly string[]): string {
-  const r = weftOn(c, n, args);
+export function weftOk(c: SimCluster, n: number, args: readonly string[], cniPath?: string): string {
+  const r = weftOn(c, n, args, cniPath);
   if (!r.ok) throw new Error(`weft ${args.join(' ')} on h${n} exited ${r.code}: ${r.stderr}${r.stdout}`);
   return r.stdout;
 }

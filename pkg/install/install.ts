@@ -1,0 +1,109 @@
+/**
+ * `weft install`: put this executable where runtimes look for CNI plugins and write the conflist, the way
+ * CNI plugins are installed (flannel's DaemonSet copies its plugin into /opt/cni/bin the same way).
+ * Every file is replaced atomically (a temporary file renamed over), so a runtime never executes half a
+ * binary or reads half a config; only weft's own files are written, and a conflist that would shadow it
+ * (runtimes take the first file in name order) is reported. The plan is data, computed apart from the writes.
+ */
+import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { WeftError } from '../errors/mod.ts';
+import { ensureDir, writeFileAtomic } from '../files/mod.ts';
+import { ENV_FILE, ENV_TEXT, UNIT_NAME, unitText } from './systemd.ts';
+
+export interface InstallOptions {
+  readonly executable: string;
+  readonly cniBinDir: string;
+  readonly cniConfDir: string;
+  /** The CNI network name in the conflist (flannel's manifests use cbr0). */
+  readonly network: string;
+  readonly cniVersion: string;
+  readonly subnetFile: string | undefined;
+  /** Also write the systemd unit (into this directory) and, if absent, the environment file. */
+  readonly systemdDir: string | undefined;
+  readonly envFile: string;
+}
+
+export interface InstallStep {
+  readonly path: string;
+  readonly what: string;
+  /** Copy from here (the executable) or write this text. */
+  readonly copyFrom?: string;
+  readonly text?: string;
+  readonly mode: number;
+  /** Leave an existing file alone (the operator's settings). */
+  readonly keepExisting?: boolean;
+}
+
+export const CONFLIST_NAME = '10-weft.conflist';
+
+export function conflistFor(o: Pick<InstallOptions, 'network' | 'cniVersion' | 'subnetFile'>, withPortmap: boolean): Record<string, unknown> {
+  return {
+    cniVersion: o.cniVersion,
+    name: o.network,
+    plugins: [
+      { type: 'weft', ...(o.subnetFile && { subnetFile: o.subnetFile }), hairpinMode: true, isDefaultGateway: true },
+      ...(withPortmap ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : []),
+    ],
+  };
+}
+
+/** What to write; `portmapPresent` says whether the reference portmap plugin is next to weft. */
+export function planInstall(o: InstallOptions, portmapPresent: boolean): InstallStep[] {
+  const bin = join(o.cniBinDir, 'weft');
+  const steps: InstallStep[] = [
+    { path: bin, what: 'the weft executable (CNI plugin, daemon and CLI)', copyFrom: o.executable, mode: 0o755 },
+    { path: join(o.cniConfDir, CONFLIST_NAME), what: `the CNI config of network ${o.network}`, text: `${JSON.stringify(conflistFor(o, portmapPresent), null, 2)}\n`, mode: 0o644 },
+  ];
+  if (o.systemdDir) {
+    steps.push({ path: join(o.systemdDir, UNIT_NAME), what: 'the systemd unit for weft daemon', text: unitText(bin), mode: 0o644 });
+    steps.push({ path: o.envFile, what: 'the daemon\'s settings (etcd endpoints, ...)', text: ENV_TEXT, mode: 0o600, keepExisting: true });
+  }
+  return steps;
+}
+
+/** Conflists that sort before weft's and so are what runtimes that take the first one would use. */
+export function shadowing(confDir: string): string[] {
+  if (!existsSync(confDir)) return [];
+  return readdirSync(confDir).filter((f) => /\.(conf|conflist|json)$/.test(f) && f < CONFLIST_NAME).sort();
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+export function applyInstall(steps: readonly InstallStep[]): Array<{ step: InstallStep; done: 'written' | 'kept' | 'unchanged' }> {
+  return steps.map((step) => {
+    if (step.keepExisting && existsSync(step.path)) return { step, done: 'kept' as const };
+    if (step.copyFrom) {
+      if (sameFile(step.copyFrom, step.path)) return { step, done: 'unchanged' as const };
+      ensureDir(join(step.path, '..'));
+      const tmp = join(step.path, '..', `.weft.${process.pid}.tmp`);
+      try {
+        copyFileSync(step.copyFrom, tmp);
+        // copyFileSync keeps the source's mode; set ours before the rename makes it visible.
+        chmodSync(tmp, step.mode);
+        renameSync(tmp, step.path);
+      } catch (e) {
+        if (existsSync(tmp)) unlinkSync(tmp);
+        throw new WeftError('WEFT_IO', `cannot install ${step.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+      }
+      return { step, done: 'written' as const };
+    }
+    if (existsSync(step.path) && readFileSync(step.path, 'utf8') === step.text) return { step, done: 'unchanged' as const };
+    try {
+      writeFileAtomic(step.path, step.text!, step.mode);
+    } catch (e) {
+      throw new WeftError('WEFT_IO', `cannot write ${step.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+    }
+    return { step, done: 'written' as const };
+  });
+}
+
+export { ENV_FILE };
