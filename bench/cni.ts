@@ -13,8 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { ms, summarize, table, type Summary } from './stats.ts';
+import { ms, referencePlugin, summarize, table, timeCni, type Summary, type TimedPlugin } from '../pkg/measure/mod.ts';
 
 const CYCLES = Number(process.argv[2] ?? 60);
 const WEFT = resolve(import.meta.dirname, '../dist/weft');
@@ -39,23 +38,7 @@ process.on('SIGINT', () => {
   process.exit(130);
 });
 
-interface Plugin {
-  readonly name: string;
-  readonly bin: string;
-  readonly conf: string;
-}
-
-function invoke(p: Plugin, command: 'ADD' | 'DEL' | 'VERSION', cid: string, extra: string[] = []): number {
-  const t0 = performance.now();
-  const r = spawnSync('nsenter', [`--net=/run/netns/${HOST}`, p.bin, ...extra], {
-    input: p.conf,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH!, CNI_COMMAND: command, CNI_CONTAINERID: cid, CNI_NETNS: `/run/netns/${CONT}`, CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni' },
-  });
-  const t = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`${p.name} ${command} failed: ${r.stdout}${r.stderr}`);
-  return t;
-}
+const invoke = (p: TimedPlugin, command: 'ADD' | 'DEL' | 'VERSION', cid: string, extra: string[] = []): number => timeCni(p, `/run/netns/${HOST}`, command, cid, `/run/netns/${CONT}`, extra);
 
 function main(): void {
   if (process.getuid?.() !== 0) throw new Error('run as root: the benchmark creates network namespaces');
@@ -63,17 +46,10 @@ function main(): void {
   sh('ip', 'netns', 'add', CONT);
   writeFileSync(join(dir, 'subnet.env'), 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n');
   const weftConf = (d: string) => JSON.stringify({ cniVersion: '1.0.0', name: 'bench', type: 'weft', subnetFile: join(dir, 'subnet.env'), dataDir: join(dir, d) });
-  const plugins: Plugin[] = [
+  const plugins: TimedPlugin[] = [
     { name: 'weft', bin: WEFT, conf: weftConf('weft') },
     { name: 'weft on node', bin: WEFT_NODE, conf: weftConf('weft-node') },
-    {
-      name: 'bridge+host-local',
-      bin: '/usr/lib/cni/bridge',
-      conf: JSON.stringify({
-        cniVersion: '1.0.0', name: 'bench', type: 'bridge', bridge: 'cni1', isGateway: true, mtu: 1450,
-        ipam: { type: 'host-local', subnet: '10.99.0.0/24', routes: [{ dst: '0.0.0.0/0' }], dataDir: join(dir, 'host-local') },
-      }),
-    },
+    referencePlugin('cni1', '10.99.0.0/24', join(dir, 'host-local')),
   ];
   const samples = new Map<string, number[]>();
   const put = (k: string, v: number) => samples.set(k, [...(samples.get(k) ?? []), v]);

@@ -21,7 +21,7 @@ import { decodeRoute } from '../pkg/rtnl/route.ts';
 import { RTM } from '../pkg/rtnl/constants.ts';
 import { waitFor } from '../pkg/sim/mod.ts';
 import { benchCluster, PREFIX } from './cluster.ts';
-import { ms, percentile, table } from './stats.ts';
+import { ms, percentile, table } from '../pkg/measure/mod.ts';
 
 const N = Number(process.argv[2] ?? 100);
 const BURST = 1000;

@@ -7,37 +7,12 @@
  *
  *   npm run bench:datapath [-- ROUNDS]     (default 3; 5 s per iperf3 run)
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { waitFor, type SimNs } from '../pkg/sim/mod.ts';
 import { benchCluster } from './cluster.ts';
-import { percentile, table } from './stats.ts';
+import { iperf, percentile, rtt, table } from '../pkg/measure/mod.ts';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
-
-async function iperf(server: SimNs, client: SimNs, ip: string): Promise<number> {
-  const port = 5201 + Math.floor(Math.random() * 1000);
-  const srv = spawn('nsenter', [`--net=${server.path}`, 'iperf3', '-s', '-1', '-p', String(port)], { stdio: 'ignore' });
-  try {
-    for (let i = 0; i < 50; i++) {
-      const r = spawnSync('nsenter', [`--net=${client.path}`, 'iperf3', '-c', ip, '-p', String(port), '-t', '5', '-O', '1', '-J'], { encoding: 'utf8' });
-      const j = r.stdout ? (JSON.parse(r.stdout) as { error?: string; end?: { sum_received?: { bits_per_second: number } } }) : {};
-      const bps = j.end?.sum_received?.bits_per_second;
-      if (r.status === 0 && bps !== undefined) return bps / 1e9;
-      if (j.error && !/connect|refused/i.test(j.error)) throw new Error(`iperf3 to ${ip}: ${j.error}`);
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    throw new Error(`iperf3 to ${ip} did not run`);
-  } finally {
-    srv.kill('SIGKILL');
-  }
-}
-
-function rtt(from: SimNs, ip: string): number {
-  const r = spawnSync('nsenter', [`--net=${from.path}`, 'ping', '-c', '200', '-i', '0.005', '-q', ip], { encoding: 'utf8' });
-  const avg = /= [\d.]+\/([\d.]+)\//.exec(r.stdout)?.[1];
-  if (!avg) throw new Error(`ping to ${ip} failed: ${r.stdout}${r.stderr}`);
-  return Number(avg) * 1000;
-}
 
 async function measure(label: string, pairs: Array<{ name: string; server: SimNs; client: SimNs; ip: string }>): Promise<Map<string, { gbps: number[]; rttUs: number[] }>> {
   const out = new Map<string, { gbps: number[]; rttUs: number[] }>();

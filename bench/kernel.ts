@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Netlink, openNetns } from '../pkg/kernel/mod.ts';
-import { ms, summarize, table } from './stats.ts';
+import { ms, summarize, table } from '../pkg/measure/mod.ts';
 
 const N = Number(process.argv[2] ?? 200);
 const tag = Math.random().toString(36).slice(2, 6);

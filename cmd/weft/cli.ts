@@ -7,6 +7,11 @@ import { VERSION } from '../../pkg/version.ts';
 
 export async function runCli(argv: readonly string[]): Promise<void> {
   const debug = argv.includes('--debug');
+  // Output piped into `head` and the like: a closed pipe ends the command quietly, as for any Unix tool.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   try {
     // The daemon takes flanneld's flags (single-dash forms, FLANNELD_* env), so it bypasses the CLI parser.
     if (argv[0] === 'daemon') return await daemon(argv.slice(1));

@@ -2,7 +2,7 @@
  * Named network namespaces under /run/netns, made the way `ip netns add` makes them (so `ip netns list`,
  * `ip -n NAME` and `nsenter --net=/run/netns/NAME` all see them): /run/netns is a shared mount point, and each
  * name is a file with the namespace bind-mounted onto it. The runtime creates container namespaces; weft needs
- * this only for simulated hosts (tests, the demo, the lab).
+ * this only for simulated hosts (tests, the benchmarks, the lab).
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, unlinkSync, constants as fsc } from 'node:fs';
 import { WeftError } from '../errors/mod.ts';

@@ -27,6 +27,16 @@ export interface ClusterOptions {
   readonly bin: string;
   /** Network config to write, or null to write none. */
   readonly config?: object | string | null;
+  /** etcd and the daemons outlive this process (the lab). */
+  readonly detach?: boolean;
+}
+
+/** The named networks' prefix beside a flannel prefix: /coreos.com/network -> /coreos.com/weft. */
+export const weftPrefixBeside = (etcdPrefix: string): string => etcdPrefix.replace(/\/[^/]*$/, '/weft');
+
+/** The flags every simulated host's daemon gets (the lab adds hosts to a running cluster with them too). */
+export function clusterDaemonArgs(etcdEndpoint: string, etcdPrefix: string): string[] {
+  return [`--etcd-endpoints=${etcdEndpoint}`, `--etcd-prefix=${etcdPrefix}`, `--weft-prefix=${weftPrefixBeside(etcdPrefix)}`, '--resync-period=2'];
 }
 
 export class SimCluster {
@@ -45,7 +55,7 @@ export class SimCluster {
   static async create(opts: ClusterOptions): Promise<SimCluster> {
     const sim = new Sim(opts.netnsPrefix);
     try {
-      const c = new SimCluster(sim, await SimEtcd.start(sim, join(opts.dir, 'etcd')), opts);
+      const c = new SimCluster(sim, await SimEtcd.start(sim, join(opts.dir, 'etcd'), { detach: opts.detach ?? false }), opts);
       if (opts.config !== null) await c.putConfig(opts.config ?? DEFAULT_CONFIG);
       return c;
     } catch (e) {
@@ -60,7 +70,7 @@ export class SimCluster {
 
   /** Where the named networks live: beside the flannel prefix. */
   get weftPrefix(): string {
-    return this.opts.etcdPrefix.replace(/\/[^/]*$/, '/weft');
+    return weftPrefixBeside(this.opts.etcdPrefix);
   }
 
   async putConfig(config: object | string): Promise<void> {
@@ -71,8 +81,8 @@ export class SimCluster {
   async addHost(n: number, daemonArgs: readonly string[] = []): Promise<SimDaemon> {
     const host = await this.sim.addHost(n);
     const d = new SimDaemon(host, {
-      dir: join(this.opts.dir, `h${n}`), bin: this.opts.bin,
-      args: [`--etcd-endpoints=${this.etcd.endpoint}`, `--etcd-prefix=${this.prefix}`, `--weft-prefix=${this.weftPrefix}`, '--resync-period=2', ...daemonArgs],
+      dir: join(this.opts.dir, `h${n}`), bin: this.opts.bin, detach: this.opts.detach ?? false,
+      args: [...clusterDaemonArgs(this.etcd.endpoint, this.prefix), ...daemonArgs],
     });
     this.hosts[n - 1] = host;
     this.daemons[n - 1] = d;
@@ -100,6 +110,12 @@ export class SimCluster {
     if (r.status !== 0) throw new Error(`CNI ADD for ${name} on host ${n} failed: ${r.stdout}${r.stderr}`);
     const ip = (JSON.parse(r.stdout) as { ips: Array<{ address: string }> }).ips[0]!.address.split('/')[0]!;
     return { ns, ip, host: n };
+  }
+
+  /** Lets go of a detached cluster, leaving it running: closes the etcd client and namespace handles. */
+  release(): void {
+    this.etcd.release();
+    this.sim.release();
   }
 
   destroy(): void {

@@ -21,18 +21,20 @@ export class SimEtcd {
   readonly socketEndpoint: string;
   readonly client: ReturnType<typeof openEtcd>;
   #proc: ChildProcess | undefined;
+  readonly #detach: boolean;
 
-  private constructor(host: SimHost, dir: string) {
+  private constructor(host: SimHost, dir: string, detach: boolean) {
     this.host = host;
     this.dir = dir;
+    this.#detach = detach;
     this.socketEndpoint = `unix:${join(dir, 'etcd.sock:1')}`;
     this.client = openEtcd({ endpoints: [this.socketEndpoint] });
   }
 
-  /** Adds the etcd host to `sim` and starts etcd with its data under `dir`. */
-  static async start(sim: Sim, dir: string): Promise<SimEtcd> {
+  /** Adds the etcd host to `sim` and starts etcd with its data under `dir`; `detach`: it outlives this process (the lab). */
+  static async start(sim: Sim, dir: string, opts: { detach?: boolean } = {}): Promise<SimEtcd> {
     mkdirSync(dir, { recursive: true });
-    const e = new SimEtcd(await sim.addHost(ETCD_HOST), dir);
+    const e = new SimEtcd(await sim.addHost(ETCD_HOST), dir, opts.detach ?? false);
     await e.restart();
     return e;
   }
@@ -48,7 +50,8 @@ export class SimEtcd {
       '--listen-client-urls', `${this.endpoint},unix://etcd.sock:1`, '--advertise-client-urls', this.endpoint,
       '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
       '--initial-cluster', 'weft-sim=http://127.0.0.1:2380', '--log-level', 'warn', '--quota-backend-bytes', String(2 ** 31),
-    ], { cwd: this.dir, stdio: ['ignore', log, log] });
+    ], { cwd: this.dir, stdio: ['ignore', log, log], detached: this.#detach });
+    if (this.#detach) this.#proc.unref();
     await waitFor(`etcd to serve (log: ${join(this.dir, 'etcd.log')})`, async () => existsSync(join(this.dir, 'etcd.sock:1')) && (await this.client.get('/weft-sim/ping').string(), true), 10_000, 100);
   }
 
@@ -62,6 +65,12 @@ export class SimEtcd {
   close(): void {
     this.client.close();
     this.kill();
+  }
+
+  /** Closes the client and leaves etcd running (the lab's `up` hands it over to later commands). */
+  release(): void {
+    this.client.close();
+    this.#proc = undefined;
   }
 
   /** Compacts history up to now; returns the revision. */

@@ -2,4 +2,4 @@ export { Sim, destroyByPrefix, UNDERLAY_PREFIX, type SimHost, type SimNs, type P
 export { SimEtcd, ETCD_HOST } from './etcd.ts';
 export { SimDaemon, HEALTH_PORT } from './daemon.ts';
 export { waitFor } from './wait.ts';
-export { SimCluster, DEFAULT_CONFIG, type SimPod, type ClusterOptions } from './cluster.ts';
+export { SimCluster, DEFAULT_CONFIG, clusterDaemonArgs, weftPrefixBeside, type SimPod, type ClusterOptions } from './cluster.ts';

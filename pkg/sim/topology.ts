@@ -2,9 +2,9 @@
  * Simulated hosts on one machine: an underlay switch in its own namespace, hosts as namespaces plugged into
  * it with TEST-NET-1 addresses (192.0.2.0/24), and plain-kernel pods behind a host. Every namespace carries
  * the caller's prefix and is recorded, so `destroy()` (or `destroyByPrefix()` after a crash) removes
- * everything, and nothing ever touches the root namespace. Used by the root tests, the demo and the lab.
+ * everything, and nothing ever touches the root namespace. Used by the root tests, the benchmarks and the lab.
  */
-import { createNamedNetns, deleteNamedNetns, listNamedNetns, Netlink, writeSysctl, type Link, type Netns } from '../kernel/mod.ts';
+import { createNamedNetns, deleteNamedNetns, listNamedNetns, Netlink, openNetns, writeSysctl, type Link, type Netns } from '../kernel/mod.ts';
 
 export const UNDERLAY_PREFIX = '192.0.2';
 
@@ -36,6 +36,7 @@ export interface PodSpec {
 export class Sim {
   readonly prefix: string;
   readonly #made: SimNs[] = [];
+  readonly #opened: SimNs[] = [];
   #underlay: Promise<{ ns: SimNs; bridge: Link }> | undefined;
 
   constructor(prefix: string) {
@@ -51,6 +52,20 @@ export class Sim {
     this.#made.push(ns);
     await nl.setUp((await nl.getLink('lo')).index);
     return ns;
+  }
+
+  /**
+   * Takes up a topology an earlier process built (the lab's later commands): the underlay, so hosts can be
+   * added; namespaces opened here are closed, not deleted, by destroy().
+   */
+  static async reattach(prefix: string): Promise<Sim> {
+    const sim = new Sim(prefix);
+    const name = `${prefix}underlay`;
+    const netns = openNetns(`/run/netns/${name}`);
+    const nl = Netlink.open({ netns });
+    sim.#opened.push({ name, path: netns.path, netns, nl });
+    sim.#underlay = Promise.resolve({ ns: { name, path: netns.path, netns, nl }, bridge: await nl.getLink('ul0') });
+    return sim;
   }
 
   /** The underlay switch: namespace `<prefix>underlay` holding bridge `ul0`. Made on first use. */
@@ -83,7 +98,7 @@ export class Sim {
   /**
    * A pod namespace behind `host` wired by plain kernel calls: a veth from the host's bridge (made on first
    * use with the gateway address) into the pod as eth0, default route via the gateway. This is what the CNI
-   * plugin automates; the demo and the kernel tests use it directly.
+   * plugin automates; the kernel tests use it directly.
    */
   async addPod(host: SimHost, spec: PodSpec): Promise<SimNs> {
     const pod = await this.namespace(`h${host.n}-${spec.name}`);
@@ -104,8 +119,21 @@ export class Sim {
     return pod;
   }
 
+  /** Closes the handles of namespaces it made or opened, leaving them in place (the lab's `up`). */
+  release(): void {
+    for (const ns of [...this.#made.splice(0), ...this.#opened.splice(0)]) {
+      ns.nl.close();
+      ns.netns.close();
+    }
+    this.#underlay = undefined;
+  }
+
   /** Removes every namespace this Sim made (their links go with them). Safe to call twice. */
   destroy(): void {
+    for (const ns of this.#opened.splice(0)) {
+      ns.nl.close();
+      ns.netns.close();
+    }
     for (const ns of this.#made.splice(0).reverse()) {
       ns.nl.close();
       ns.netns.close();

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { install } from './install.ts';
+import { labCommand } from './lab.ts';
 import { network } from './network.ts';
 import { version } from './version.ts';
 
-export const commands: ReadonlyArray<CommandModule<object, never>> = [version as CommandModule<object, never>, network as unknown as CommandModule<object, never>, install as unknown as CommandModule<object, never>];
+export const commands: ReadonlyArray<CommandModule<object, never>> = [version as CommandModule<object, never>, network as unknown as CommandModule<object, never>, install as unknown as CommandModule<object, never>, labCommand as unknown as CommandModule<object, never>];

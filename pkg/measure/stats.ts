@@ -1,4 +1,4 @@
-/** Small statistics helpers shared by the benchmark scripts. */
+/** Small statistics helpers shared by the benchmark scripts and `weft lab bench`. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

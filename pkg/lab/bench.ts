@@ -1,0 +1,130 @@
+/**
+ * `weft lab bench`: in the running lab, what the overlay costs, each figure next to a peer measured in the
+ * same run: pod-to-pod TCP throughput and RTT across hosts next to host-to-host on the underlay; CNI ADD+DEL
+ * next to Debian's bridge + host-local; and how long a new host takes to lease, become ready and be
+ * programmed on every other host. Writes report.md and report.svg into the lab directory.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createNamedNetns, deleteNamedNetns } from '../kernel/mod.ts';
+import { iperf, percentile, referencePlugin, rtt, summarize, timeCni, type TimedPlugin } from '../measure/mod.ts';
+import { openEtcd } from '../store/mod.ts';
+import { clusterDaemonArgs, Sim, SimDaemon, waitFor, weftPrefixBeside } from '../sim/mod.ts';
+import { labPrefix } from './names.ts';
+import { writeReport, type BenchReport } from './report.ts';
+import { LAB_ETCD_PREFIX, type LabState } from './state.ts';
+import { step } from './up.ts';
+
+export interface BenchOptions {
+  readonly rounds: number;
+  readonly cycles: number;
+  readonly out: (l: string) => void;
+}
+
+const median = (xs: readonly number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+
+async function dataPath(s: LabState, o: BenchOptions): Promise<BenchReport['dataPath']> {
+  const [h1, h2] = [s.hosts[0]!, s.hosts[1]!];
+  const c1 = s.containers.find((c) => c.name === 'container1')!;
+  const c2 = s.containers.find((c) => c.name === 'container2')!;
+  const pairs = [
+    { name: 'host' as const, server: { path: `/run/netns/${h2.name}` }, client: { path: `/run/netns/${h1.name}` }, ip: h2.ip },
+    { name: 'pod' as const, server: { path: c2.netns }, client: { path: c1.netns }, ip: c2.addresses.RED! },
+  ];
+  const m = { host: { gbps: [] as number[], rttUs: [] as number[] }, pod: { gbps: [] as number[], rttUs: [] as number[] } };
+  for (let r = 0; r < o.rounds; r++) {
+    for (const p of r % 2 === 0 ? pairs : [...pairs].reverse()) {
+      m[p.name].gbps.push(await iperf(p.server, p.client, p.ip));
+      m[p.name].rttUs.push(rtt(p.client, p.ip));
+    }
+    o.out(`    round ${r + 1}/${o.rounds}`);
+  }
+  return {
+    rounds: o.rounds,
+    hostGbps: median(m.host.gbps), podGbps: median(m.pod.gbps), hostRttUs: median(m.host.rttUs), podRttUs: median(m.pod.rttUs),
+  };
+}
+
+function cni(s: LabState, o: BenchOptions): BenchReport['cni'] {
+  const h1 = s.hosts[0]!;
+  const dir = join(s.dir, 'bench');
+  mkdirSync(dir, { recursive: true });
+  const cont = `${labPrefix(s.dir)}bench-c`;
+  const ns = createNamedNetns(cont);
+  ns.close();
+  try {
+    const weft: TimedPlugin = { name: 'weft', bin: s.bin, conf: JSON.stringify({ cniVersion: '1.0.0', name: 'bench', type: 'weft', subnetFile: join(h1.dir, 'subnet.env'), dataDir: join(dir, 'weft') }) };
+    const ref = referencePlugin('cni-ref', '10.99.0.0/24', join(dir, 'host-local'));
+    const t: Record<string, number[]> = {};
+    const put = (k: string, v: number) => (t[k] ??= []).push(v);
+    for (let i = -2; i < o.cycles; i++) {
+      for (const p of i % 2 === 0 ? [weft, ref] : [ref, weft]) {
+        const cid = `lab-bench-${i + 2}`;
+        const add = timeCni(p, `/run/netns/${h1.name}`, 'ADD', cid, `/run/netns/${cont}`);
+        const del = timeCni(p, `/run/netns/${h1.name}`, 'DEL', cid, `/run/netns/${cont}`);
+        const ver = timeCni(p, `/run/netns/${h1.name}`, 'VERSION', cid, `/run/netns/${cont}`);
+        if (i < 0) continue;
+        put(`${p.name} ADD+DEL`, add + del);
+        put(`${p.name} VERSION`, ver);
+      }
+    }
+    const p50 = (k: string) => summarize(t[k]!).p50;
+    return { cycles: o.cycles, weftMs: p50('weft ADD+DEL'), refMs: p50('bridge+host-local ADD+DEL'), weftVersionMs: p50('weft VERSION'), refVersionMs: p50('bridge+host-local VERSION') };
+  } finally {
+    deleteNamedNetns(cont);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Adds host N+1, times its lease, readiness and programming on every other host, then removes it again. */
+async function newHost(s: LabState): Promise<BenchReport['newHost']> {
+  const prefix = labPrefix(s.dir);
+  const sim = await Sim.reattach(prefix);
+  const n = Math.max(...s.hosts.map((h) => h.n)) + 1;
+  const hostDir = join(s.dir, `h${n}`);
+  const etcd = openEtcd({ endpoints: [s.etcd.socketEndpoint] });
+  let d: SimDaemon | undefined;
+  try {
+    const host = await sim.addHost(n);
+    d = new SimDaemon(host, { dir: hostDir, bin: s.bin, args: clusterDaemonArgs(s.etcd.endpoint, LAB_ETCD_PREFIX) });
+    const t0 = performance.now();
+    d.start();
+    const subnet = await waitFor('the new host\'s lease', () => {
+      try {
+        return /^FLANNEL_SUBNET=(\S+)$/m.exec(readFileSync(d!.subnetFile, 'utf8'))?.[1];
+      } catch {
+        return undefined;
+      }
+    }, 30_000, 5);
+    const leaseMs = performance.now() - t0;
+    const net = subnet.replace(/\.\d+\/(\d+)$/, '.0/$1');
+    const routed = (h: { name: string }) => spawnSync('ip', ['-n', h.name, 'route', 'show', net], { encoding: 'utf8' }).stdout.trim() !== '';
+    await waitFor('every host programmed for the new host', () => s.hosts.every(routed), 30_000, 5);
+    const peersMs = performance.now() - t0;
+    await d.ready(30_000);
+    const readyMs = performance.now() - t0;
+    return { hosts: s.hosts.length, leaseMs, peersMs, readyMs };
+  } finally {
+    await d?.stop();
+    // Its leases go with it, so the other hosts drop its routes as they would for a host that left for good.
+    for (const prefixKey of [`${LAB_ETCD_PREFIX}/subnets/`, `${weftPrefixBeside(LAB_ETCD_PREFIX)}/networks/`]) {
+      const kvs = await etcd.getAll().prefix(prefixKey).strings().catch(() => ({} as Record<string, string>));
+      for (const [k, v] of Object.entries(kvs)) if (k.includes('/subnets/') && v.includes(`"PublicIP":"192.0.2.${n}"`)) await etcd.delete().key(k).exec();
+    }
+    etcd.close();
+    sim.destroy();
+    rmSync(hostDir, { recursive: true, force: true });
+  }
+}
+
+export async function labBench(s: LabState, o: BenchOptions): Promise<BenchReport> {
+  o.out(`weft lab bench: ${s.hosts.length} hosts in ${s.dir}`);
+  const dataPathR = await step(o.out, `data path: 1 TCP stream (iperf3, 5 s) and ping, container1@h1 -> container2@h2 next to h1 -> h2, ${o.rounds} rounds`, () => dataPath(s, o), 'is iperf3 installed (apt-get install iperf3)? is the lab up (weft lab status)?');
+  const cniR = await step(o.out, `CNI ADD+DEL: weft next to bridge+host-local on h1, ${o.cycles} cycles each`, () => cni(s, o), 'are Debian\'s reference plugins in /usr/lib/cni (apt-get install containernetworking-plugins)?');
+  const newHostR = await step(o.out, 'convergence: a new host joins (lease, peers programmed, ready) and leaves', () => newHost(s), 'see weft lab status; weft lab down removes a half-added host too');
+  const report: BenchReport = { when: new Date().toISOString(), dataPath: dataPathR, cni: cniR, newHost: newHostR };
+  o.out('');
+  writeReport(s.dir, report, o.out);
+  return report;
+}

@@ -1,0 +1,91 @@
+/**
+ * `weft lab down`: removes everything a lab made, also when `up` crashed half-way or lab.json is gone, and is
+ * safe to run twice. It finds the lab's pieces three ways: podman's containers through the lab's own podman
+ * storage, processes by a path under the lab directory in their command line (etcd, daemons, conmon) or a
+ * root there (containers), and namespaces by the lab's name prefix. The report files stay.
+ */
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { deleteNamedNetns, listNamedNetns } from '../kernel/mod.ts';
+import { destroyByPrefix } from '../sim/mod.ts';
+import { labPrefix } from './names.ts';
+import { Podman } from './podman.ts';
+import { readState } from './state.ts';
+
+export const REPORT_FILES = ['report.md', 'report.svg'];
+
+/** Processes that belong to the lab in `dir`, never this one or its ancestors. */
+function labProcesses(dir: string): number[] {
+  const inside = `${dir}/`;
+  const mine = new Set<number>();
+  for (let p = process.pid; p > 1;) {
+    mine.add(p);
+    try {
+      p = Number(/^\d+ \(.*\) \S (\d+)/.exec(readFileSync(`/proc/${p}/stat`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      break;
+    }
+  }
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    const pid = Number(e);
+    if (!Number.isInteger(pid) || mine.has(pid)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      let root = '';
+      try {
+        root = readlinkSync(`/proc/${pid}/root`);
+      } catch {
+        // a process we may not inspect is not ours
+      }
+      if (cmd.includes(inside) || root.startsWith(inside)) out.push(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Removes the lab's processes, containers and namespaces (not its files); returns what it removed. */
+export function cleanLeftovers(dir: string, out: (l: string) => void): { processes: number; namespaces: string[] } {
+  let podmanNetns: string[] = [];
+  try {
+    podmanNetns = readState(dir).podmanNetns;
+  } catch {
+    // no state: the prefix and the process scan still find everything else
+  }
+  const prefix = labPrefix(dir);
+  for (const h of existsSync(dir) ? readdirSync(dir).filter((d) => /^h\d+$/.test(d)) : []) {
+    const pdir = join(dir, h, 'podman');
+    const hostNs = `/run/netns/${prefix}${h}`;
+    if (existsSync(join(pdir, 'containers.conf')) && existsSync(hostNs)) {
+      new Podman(pdir, { nsPath: hostNs, netConfDir: join(dir, h, 'net.d'), pluginDirs: [join(dir, 'cni-bin'), '/opt/cni/bin', '/usr/lib/cni'] }).removeAll();
+    }
+  }
+  const pids = labProcesses(dir);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  const namespaces = destroyByPrefix(prefix);
+  for (const n of podmanNetns) if (listNamedNetns().includes(n)) deleteNamedNetns(n);
+  if (pids.length + namespaces.length > 0) out(`  removed ${pids.length} process(es) and ${namespaces.length} namespace(s)`);
+  return { processes: pids.length, namespaces };
+}
+
+export function labDown(dir: string, out: (l: string) => void): void {
+  const { processes, namespaces } = cleanLeftovers(dir, out);
+  let files = 0;
+  if (existsSync(dir)) {
+    for (const f of readdirSync(dir)) {
+      if (REPORT_FILES.includes(f)) continue;
+      rmSync(join(dir, f), { recursive: true, force: true });
+      files++;
+    }
+    if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+  }
+  out(processes + namespaces.length + files === 0 ? `weft lab: nothing to remove in ${dir}` : `weft lab: removed the lab in ${dir}${existsSync(dir) ? ' (the report stays)' : ''}`);
+}

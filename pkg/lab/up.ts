@@ -1,0 +1,133 @@
+/**
+ * `weft lab up`: on this one machine, the lab Docker's and flannel's users built on several VMs: an
+ * underlay, an etcd, N hosts each running `weft daemon`, the networks RED and BLUE, and containers on them
+ * (podman where it works, plain namespaces attached with `weft network connect` otherwise); then the seed
+ * scenario's checks. Everything it makes is named `<prefix>...` or lives under the lab directory, and its
+ * processes outlive this command until `weft lab down`.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { daemonCall } from '../api/mod.ts';
+import { WeftError, messageOf } from '../errors/mod.ts';
+import { SimCluster, waitFor } from '../sim/mod.ts';
+import { runChecks, type CheckResult } from './checks.ts';
+import { cleanLeftovers } from './down.ts';
+import { labPrefix } from './names.ts';
+import { Podman, podmanAvailable } from './podman.ts';
+import { LAB_ETCD_PREFIX, selfExecutable, writeState, type LabContainer, type LabState } from './state.ts';
+
+export interface UpOptions {
+  readonly dir: string;
+  readonly hosts: number;
+  readonly podman: boolean;
+  readonly out: (line: string) => void;
+}
+
+const NETWORKS = [{ name: 'RED', subnet: '10.10.10.0/24' }, { name: 'BLUE', subnet: '10.10.20.0/24' }];
+const TOOLS: Array<[string, string]> = [['ip', 'iproute2'], ['nsenter', 'util-linux'], ['unshare', 'util-linux'], ['etcd', 'etcd-server'], ['busybox', 'busybox-static'], ['ping', 'iputils-ping'], ['getent', 'libc-bin'], ['nft', 'nftables']];
+
+/** Runs `fn` as a named step with progress; a failure says which step and what to do. */
+export async function step<T>(out: (l: string) => void, label: string, fn: () => Promise<T> | T, hint = 'run weft lab down to remove what was made, then try again'): Promise<T> {
+  const t0 = performance.now();
+  out(`  ${label} ...`);
+  try {
+    const v = await fn();
+    out(`  ${label}: done (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    return v;
+  } catch (e) {
+    throw new WeftError('WEFT_INTERNAL', `lab: ${label} failed: ${messageOf(e)}; ${hint}`, { cause: e });
+  }
+}
+
+function preflight(o: UpOptions): void {
+  if (process.getuid?.() !== 0) throw new WeftError('WEFT_INVALID_ARGUMENT', 'weft lab needs root (it creates network namespaces)');
+  const missing = TOOLS.filter(([t]) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  if (missing.length > 0) throw new WeftError('WEFT_NOT_FOUND', `weft lab needs ${missing.map(([t]) => t).join(', ')}: apt-get install ${[...new Set(missing.map(([, p]) => p))].join(' ')} (or run ./scripts/setup.sh)`);
+  if (!Number.isInteger(o.hosts) || o.hosts < 2 || o.hosts > 20) throw new WeftError('WEFT_INVALID_ARGUMENT', `--hosts ${o.hosts} must be from 2 to 20`);
+  if (existsSync(join(o.dir, 'lab.json'))) throw new WeftError('WEFT_ALREADY_EXISTS', `a lab is already up in ${o.dir} (weft lab status); remove it with weft lab down --dir ${o.dir}`);
+}
+
+/** `weft network connect` for a namespace, run in its host as an operator would; the CNI result. */
+function connect(bin: string, host: { path: string; socket: string }, net: string, netns: string, name: string, ifname: string): { ips: Array<{ address: string }>; dns?: { nameservers?: string[]; search?: string[] } } {
+  const r = spawnSync('nsenter', [`--net=${host.path}`, bin, 'network', 'connect', net, '--netns', netns, '--name', name, '--ifname', ifname], {
+    encoding: 'utf8', env: { PATH: process.env.PATH, WEFT_SOCKET: host.socket, CNI_PATH: '/opt/cni/bin:/usr/lib/cni' },
+  });
+  if (r.status !== 0) throw new Error(`weft network connect ${net} --name ${name}: ${r.stderr.trim()}`);
+  return JSON.parse(r.stdout) as ReturnType<typeof connect>;
+}
+
+function resolvConfText(dns: Array<{ nameservers?: string[]; search?: string[] } | undefined>): string {
+  const ns = [...new Set(dns.flatMap((d) => d?.nameservers ?? []))];
+  const search = [...new Set(dns.flatMap((d) => d?.search ?? []))];
+  return [...ns.map((s) => `nameserver ${s}`), ...(search.length ? [`search ${search.join(' ')}`] : []), 'options timeout:1 attempts:2', ''].join('\n');
+}
+
+export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: CheckResult[] }> {
+  preflight(o);
+  const prefix = labPrefix(o.dir);
+  const bin = selfExecutable();
+  o.out(`weft lab: ${o.hosts} hosts on one machine, in ${o.dir} (namespaces ${prefix}*)`);
+  await step(o.out, 'removing what an earlier lab left', () => cleanLeftovers(o.dir, () => {}));
+  mkdirSync(o.dir, { recursive: true });
+  const c = await step(o.out, 'underlay 192.0.2.0/24 and etcd on 192.0.2.250', () => SimCluster.create({ netnsPrefix: prefix, dir: o.dir, etcdPrefix: LAB_ETCD_PREFIX, bin, detach: true }));
+  try {
+    await step(o.out, `${o.hosts} hosts running weft daemon`, async () => {
+      for (let n = 1; n <= o.hosts; n++) await c.addHost(n);
+      await c.startAll();
+    }, 'see the daemons\' logs in <dir>/h<N>/daemon.log, then weft lab down');
+    const host = (n: number) => ({ path: c.hosts[n - 1]!.path, socket: c.daemon(n).socket });
+    await step(o.out, 'networks RED (10.10.10.0/24) and BLUE (10.10.20.0/24)', async () => {
+      for (const net of NETWORKS) await daemonCall(c.daemon(1).socket, 'POST', '/v1/networks', { name: net.name, subnet: net.subnet });
+      for (let n = 1; n <= o.hosts; n++) {
+        for (const net of NETWORKS) await waitFor(`${net.name} on host ${n}`, () => existsSync(join(c.daemon(n).cniConfDir, `weft-${net.name}.conflist`)), 20_000, 100);
+      }
+    });
+
+    const containers: LabContainer[] = [];
+    const podmanNetns: string[] = [];
+    const cdir = join(o.dir, 'containers');
+    mkdirSync(cdir, { recursive: true });
+    const manual = async (name: string, n: number, nets: string[]) => {
+      const ns = await c.sim.namespace(`c-${name}`);
+      const results = nets.map((net, i) => ({ net, r: connect(bin, host(n), net, ns.path, name, `eth${i}`) }));
+      const resolvConf = join(cdir, `${name}.resolv.conf`);
+      writeFileSync(resolvConf, resolvConfText(results.map((x) => x.r.dns)));
+      containers.push({ name, host: n, netns: ns.path, via: 'weft network connect', resolvConf, addresses: Object.fromEntries(results.map((x) => [x.net, x.r.ips[0]!.address.split('/')[0]!])) });
+    };
+    const third = Math.min(3, o.hosts);
+    await step(o.out, 'container1 on RED (host 1), attached by hand', () => manual('container1', 1, ['RED']));
+    const usePodman = o.podman && podmanAvailable();
+    await step(o.out, `container2 on RED (host 2), ${usePodman ? 'run by podman' : 'attached by hand (podman not available)'}`, async () => {
+      if (!usePodman) return manual('container2', 2, ['RED']);
+      const p = new Podman(join(o.dir, 'h2', 'podman'), { nsPath: host(2).path, netConfDir: c.daemon(2).cniConfDir, pluginDirs: [join(o.dir, 'cni-bin'), '/opt/cni/bin', '/usr/lib/cni'] });
+      mkdirSync(join(o.dir, 'cni-bin'), { recursive: true });
+      if (!existsSync(join(o.dir, 'cni-bin', 'weft'))) spawnSync('ln', ['-s', bin, join(o.dir, 'cni-bin', 'weft')]);
+      const before = new Set(readdirSync('/run/netns'));
+      const r = p.run(['-d', '--name', 'container2', '--network', 'RED'], ['sleep', 'infinity']);
+      podmanNetns.push(...readdirSync('/run/netns').filter((x) => !before.has(x) && x.startsWith('netns-')));
+      if (!r.ok) throw new Error(`podman run: ${r.stderr.trim()}`);
+      const netns = `/proc/${p.pid('container2')}/ns/net`;
+      const addr = spawnSync('nsenter', [`--net=${netns}`, 'ip', '-j', '-4', 'addr', 'show', 'eth0'], { encoding: 'utf8' });
+      const ip = (JSON.parse(addr.stdout) as Array<{ addr_info: Array<{ local: string }> }>)[0]!.addr_info[0]!.local;
+      const resolvConf = join(cdir, 'container2.resolv.conf');
+      writeFileSync(resolvConf, resolvConfText([{ nameservers: [spawnSync('nsenter', [`--net=${netns}`, 'ip', '-j', 'route', 'show', 'default'], { encoding: 'utf8' }).stdout.match(/"gateway":"([\d.]+)"/)![1]!], search: ['RED'] }]));
+      containers.push({ name: 'container2', host: 2, netns, via: 'podman', resolvConf, addresses: { RED: ip } });
+    });
+    await step(o.out, 'container3 on RED and BLUE (host 2)', () => manual('container3', 2, ['RED', 'BLUE']));
+    await step(o.out, `container4 on BLUE (host ${third})`, () => manual('container4', third, ['BLUE']));
+
+    const state: LabState = {
+      dir: o.dir, created: new Date().toISOString(), bin,
+      hosts: c.hosts.filter(Boolean).map((h) => ({ n: h.n, name: h.name, ip: h.ip, dir: c.daemon(h.n).dir, socket: c.daemon(h.n).socket })),
+      etcd: { endpoint: c.etcd.endpoint, socketEndpoint: c.etcd.socketEndpoint },
+      networks: NETWORKS, containers, podmanNetns,
+    };
+    writeState(state);
+    o.out('');
+    const checks = await runChecks(state, o.out);
+    return { state, checks };
+  } finally {
+    c.release();
+  }
+}
