@@ -15,12 +15,12 @@ import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
 import { bridgeMac, ensureBridge, type BridgeSpec } from '../bridge/mod.ts';
 import { bridgeName, firstAddress, vxlanDeviceName } from '../networks/mod.ts';
 import type { Link, Netlink } from '../kernel/mod.ts';
-import { decodeLease, type RawKv, type SubnetLease } from '../lease/mod.ts';
+import type { SubnetLease } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { applyOverlay, describeOp, diffOverlay, ensureVtep, observeOverlay, onLinkOf, planPeers } from '../overlay/mod.ts';
-import { PrefixFeed, type Change, type SubnetRegistry } from '../store/mod.ts';
 import type { ExternalInterface } from './iface.ts';
-import { LeaseKeeper, type HeldLease } from './lease-keeper.ts';
+import type { HeldLease } from './lease-keeper.ts';
+import type { LeaseSource } from './lease-source.ts';
 import { applyMasquerade, removeMasquerade } from './masq.ts';
 import { Reconciler } from './reconciler.ts';
 import { loadVtepMac } from './vtep-mac.ts';
@@ -67,13 +67,11 @@ const CONFIG_RETRY_MS = 1000;
 
 export class NetworkAgent {
   readonly #spec: AgentSpec;
-  readonly #reg: SubnetRegistry;
+  readonly #source: LeaseSource;
   readonly #nl: Netlink;
   readonly #iface: ExternalInterface;
   readonly #log: Logger;
   readonly #peers = new Map<string, SubnetLease>();
-  #keeper: LeaseKeeper | undefined;
-  #feed: PrefixFeed | undefined;
   #reconciler: Reconciler | undefined;
   #resync: NodeJS.Timeout | undefined;
   #config: { fam: FamilyConfig; vx: VxlanBackendConfig } | undefined;
@@ -84,17 +82,17 @@ export class NetworkAgent {
   #reason: string | undefined = 'starting';
   #last: AgentStatus['lastReconcile'];
 
-  constructor(spec: AgentSpec, deps: { registry: SubnetRegistry; nl: Netlink; iface: ExternalInterface; log: Logger }) {
+  constructor(spec: AgentSpec, deps: { source: (log: Logger) => LeaseSource; nl: Netlink; iface: ExternalInterface; log: Logger }) {
     this.#spec = spec;
-    this.#reg = deps.registry;
     this.#nl = deps.nl;
     this.#iface = deps.iface;
     this.#log = deps.log.child({ network: spec.key });
+    this.#source = deps.source(this.#log);
   }
 
   status(): AgentStatus {
-    const held = this.#keeper?.held;
-    const keeperState = this.#keeper?.state;
+    const held = this.#source.held;
+    const keeperState = this.#source.state;
     const reason = this.#reason ?? (keeperState && !keeperState.ok ? keeperState.reason : undefined);
     return {
       network: this.#spec.key, configured: this.#configured, ready: this.#synced && reason === undefined, reason, subnet: held?.subnet, device: this.#vtep?.name,
@@ -111,9 +109,11 @@ export class NetworkAgent {
     const mac = loadVtepMac(this.#spec.stateDir, this.#spec.key, vx.vni, existing?.mac);
     const mtu = (vx.mtu ?? this.#iface.mtu) - 50;
     const value = encodeLeaseAttrs({ publicIP: this.#iface.publicIP, vxlan: { vni: vx.vni, vtepMac: mac } });
-    this.#keeper = new LeaseKeeper(this.#reg, { config: fam, publicIP: this.#iface.publicIP, value, previousSubnet: this.#previousSubnet(), renewMarginMs: this.#spec.renewMarginMs, ttlSeconds: this.#spec.leaseTtlSeconds }, this.#log);
     this.#reason = 'acquiring a lease';
-    const held = await this.#keeper.acquire();
+    const held = await this.#source.acquire({
+      config: fam, publicIP: this.#iface.publicIP, vni: vx.vni, vtepMac: mac, value, previousSubnet: this.#previousSubnet(),
+      renewMarginMs: this.#spec.renewMarginMs, ttlSeconds: this.#spec.leaseTtlSeconds,
+    });
     const dev = await this.#ensureDevice(name, mac, mtu, held);
     this.#vtep = { name, mac, mtu, index: dev.index };
     this.#applyRules(held);
@@ -121,13 +121,21 @@ export class NetworkAgent {
     this.#writeSubnetFile(held, dev.mtu, name);
 
     this.#reconciler = new Reconciler(() => this.#reconcile());
-    this.#feed = new PrefixFeed(this.#reg.client, `${this.#reg.subnetsPrefix}/`, {
-      snapshot: (kvs) => this.#onSnapshot(kvs),
-      changes: (c) => this.#onChanges(c),
-      log: (level, msg) => this.#log[level](msg),
-    });
     this.#reason = 'programming peers';
-    await this.#feed.start();
+    await this.#source.watchPeers({
+      snapshot: (peers) => {
+        this.#peers.clear();
+        for (const p of peers) this.#peers.set(p.key, p);
+        void this.#reconciler?.trigger();
+      },
+      put: (p) => {
+        this.#peers.set(p.key, p);
+        void this.#reconciler?.trigger();
+      },
+      remove: (key) => {
+        if (this.#peers.delete(key)) void this.#reconciler?.trigger();
+      },
+    });
     await this.#reconciler.trigger();
     this.#synced = true;
     this.#reason = undefined;
@@ -142,7 +150,7 @@ export class NetworkAgent {
 
   /** What this host serves for the network, once ready. */
   served(): Served | undefined {
-    const held = this.#keeper?.held;
+    const held = this.#source.held;
     if (!this.#synced || !held || !this.#vtep) return undefined;
     return { subnet: held.subnet, gateway: firstAddress(held.subnet), device: this.#vtep.name, bridge: bridgeName(this.#spec.network), mtu: this.#vtep.mtu };
   }
@@ -154,9 +162,8 @@ export class NetworkAgent {
   async stop(opts: { teardown?: boolean } = {}): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#resync);
-    this.#feed?.stop();
+    this.#source.stop();
     this.#reconciler?.stop();
-    this.#keeper?.stop();
     if (!opts.teardown) return;
     for (const link of [this.#vtep?.name, bridgeName(this.#spec.network)]) {
       if (!link) continue;
@@ -183,14 +190,14 @@ export class NetworkAgent {
     while (!this.#stopped) {
       let problem: string;
       try {
-        const text = await this.#reg.getConfig();
+        const text = await this.#source.readConfig();
         this.#configured = text !== undefined;
-        if (text === undefined) problem = `network config ${this.#reg.configKey} does not exist yet; create it (etcdctl put ${this.#reg.configKey} '{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}')`;
+        if (text === undefined) problem = `network config ${this.#source.configWhere} does not exist yet; ${this.#source.configHint}`;
         else {
           const cfg = parseNetworkConfig(text);
           const vx = cfg.ok ? parseVxlanBackend(cfg.value) : cfg;
           if (cfg.ok && vx.ok && cfg.value.ipv4) return { fam: cfg.value.ipv4, vx: vx.value };
-          problem = `network config ${this.#reg.configKey} is invalid: ${!cfg.ok ? cfg.reason : !vx.ok ? vx.reason : 'weft serves IPv4 overlays; set EnableIPv4'}`;
+          problem = `network config ${this.#source.configWhere} is invalid: ${!cfg.ok ? cfg.reason : !vx.ok ? vx.reason : 'weft serves IPv4 overlays; set EnableIPv4'}`;
         }
       } catch (e) {
         problem = messageOf(e);
@@ -240,52 +247,8 @@ export class NetworkAgent {
     }
   }
 
-  #decode(kv: RawKv): SubnetLease | undefined {
-    const d = decodeLease(this.#reg.subnetsPrefix, kv);
-    if (d.ok) return d.lease;
-    this.#log.warn(`ignoring bad subnet entry: ${d.reason}`, { key: d.key });
-    return undefined;
-  }
-
-  #onSnapshot(kvs: readonly RawKv[]): void {
-    const own = this.#keeper?.held?.key;
-    this.#peers.clear();
-    let ownSeen = false;
-    for (const kv of kvs) {
-      if (kv.key === own) {
-        ownSeen = true;
-        void this.#keeper!.ownPut(kv);
-        continue;
-      }
-      const l = this.#decode(kv);
-      if (l) this.#peers.set(kv.key, l);
-    }
-    if (own && !ownSeen) void this.#keeper!.takeBack();
-    void this.#reconciler?.trigger();
-  }
-
-  #onChanges(changes: readonly Change[]): void {
-    const own = this.#keeper?.held?.key;
-    for (const c of changes) {
-      if (c.type === 'put') {
-        if (c.kv.key === own) {
-          void this.#keeper!.ownPut(c.kv);
-          continue;
-        }
-        const l = this.#decode(c.kv);
-        if (l) this.#peers.set(c.kv.key, l);
-      } else if (c.key === own) {
-        this.#log.warn('this host\'s lease key was deleted; taking the subnet back', { key: c.key });
-        void this.#keeper!.takeBack();
-      } else {
-        this.#peers.delete(c.key);
-      }
-    }
-    void this.#reconciler?.trigger();
-  }
-
   async #reconcile(): Promise<boolean> {
-    const held = this.#keeper?.held;
+    const held = this.#source.held;
     const vtep = this.#vtep;
     if (!held || !vtep || !this.#config) return true;
     const t0 = performance.now();
@@ -315,7 +278,7 @@ export class NetworkAgent {
   }
 
   async #periodic(): Promise<void> {
-    const held = this.#keeper?.held;
+    const held = this.#source.held;
     if (!held || !this.#vtep) return;
     this.#applyRules(held);
     this.#writeSubnetFile(held, this.#vtep.mtu, this.#vtep.name);

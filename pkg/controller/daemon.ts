@@ -10,6 +10,7 @@ import type { DaemonFlags } from '../../flannel-compat/daemon-flags.ts';
 import { Netlink } from '../kernel/mod.ts';
 import { createLogger } from '../log/logger.ts';
 import { openEtcd, SubnetRegistry } from '../store/mod.ts';
+import { EtcdLeaseSource } from './lease-source.ts';
 import { NetworkAgent } from './agent.ts';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +37,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   };
   const agent = new NetworkAgent(
     { ...shared, key: '_default', network: '', preCreateBridge: false, subnetFile: flags.subnetFile, ipMasq: flags.ipMasq },
-    { registry: new SubnetRegistry(etcd, flags.etcdPrefix), nl, iface, log },
+    { source: (l) => new EtcdLeaseSource(new SubnetRegistry(etcd, flags.etcdPrefix), l), nl, iface, log },
   );
   const socket = join(flags.runDir, 'weft.sock');
   const networks = new NetworkManager({ client: etcd, nl, iface, log }, {

@@ -15,6 +15,7 @@ import type { Logger } from '../log/logger.ts';
 import { classifyKey, conflistFileName, decodeEndpoint, decodeMeta, keys, leaseFileName, type Endpoint, type NetworkMeta } from '../networks/mod.ts';
 import { NetworkStore, PrefixFeed, SubnetRegistry, type Change, type EtcdClient } from '../store/mod.ts';
 import type { RawKv } from '../lease/lease.ts';
+import { EtcdLeaseSource } from './lease-source.ts';
 import { NetworkAgent, type AgentSpec, type AgentStatus, type Served } from './agent.ts';
 import type { ExternalInterface } from './iface.ts';
 import { applyIsolation, removeIsolation } from './isolation.ts';
@@ -199,7 +200,7 @@ export class NetworkManager {
         ...this.#o.agent, key: meta.Name, network: meta.Name, preCreateBridge: true, ipMasq: true,
         subnetFile: leaseFileName(this.#o.runDir, meta.Name),
       },
-      { registry: new SubnetRegistry(this.#client, keys.network(this.#o.root, meta.Id)), nl: this.#nl, iface: this.#iface, log: this.#log },
+      { source: (l) => new EtcdLeaseSource(new SubnetRegistry(this.#client, keys.network(this.#o.root, meta.Id)), l), nl: this.#nl, iface: this.#iface, log: this.#log },
     );
     const running: Running = { meta, agent };
     this.#running.set(meta.Id, running);
