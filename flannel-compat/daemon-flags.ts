@@ -36,6 +36,7 @@ export interface DaemonFlags {
   readonly kubeconfigFile: string | undefined;
   readonly kubeAnnotationPrefix: string;
   readonly netConfigPath: string;
+  readonly setNodeNetworkUnavailable: boolean;
   readonly stateDir: string;
   readonly runDir: string;
   readonly weftPrefix: string;
@@ -98,7 +99,7 @@ const FLAGS: readonly Spec[] = [
   // flanneld flags that have no effect in weft: accepted so unit files keep working.
   { name: 'iptables-resync', kind: 'int', key: undefined, dflt: 5, help: '(flanneld; weft checks its rules every --resync-period)' },
   { name: 'v', kind: 'int', key: undefined, dflt: 0, help: '(flanneld log verbosity; use --log-level)' },
-  { name: 'set-node-network-unavailable', kind: 'bool', key: undefined, dflt: true, help: '(flanneld, Kubernetes mode)' },
+  { name: 'set-node-network-unavailable', kind: 'bool', key: 'setNodeNetworkUnavailable', dflt: true, help: 'mark the Node\'s NetworkUnavailable condition False once serving (Kubernetes mode)' },
 ];
 
 const REFUSED: Record<string, string> = {

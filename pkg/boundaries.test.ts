@@ -41,6 +41,11 @@ describe('import boundaries', () => {
     expect(bad).toEqual([]);
   });
 
+  it('only pkg/kube talks to the Kubernetes API', () => {
+    const bad = product.filter((f) => !f.startsWith('pkg/kube/')).flatMap((f) => importsOf(f).filter((i) => i.startsWith('@kubernetes/')).map((i) => `${f} imports ${i}`));
+    expect(bad).toEqual([]);
+  });
+
   it('flannel-compat imports only the pure packages and pure built-ins (docs/adr/0001)', () => {
     const compat = product.filter((f) => f.startsWith('flannel-compat/'));
     const ok = (i: string) => i.startsWith('./') || /^\.\.\/pkg\/(netaddr|errors|hash)\//.test(i);

@@ -7,7 +7,7 @@ import { WEFT_BIN } from './cni.ts';
 import { defer, deferOnFailure } from './netns.ts';
 import { NETNS_PREFIX, RUN_ID } from './run-id.ts';
 
-export async function testCluster(tag: string, opts: { config?: object | string; hosts?: number; bin?: string } = {}): Promise<SimCluster> {
+export async function testCluster(tag: string, opts: { config?: object | string | null; hosts?: number; bin?: string } = {}): Promise<SimCluster> {
   const dir = mkdtempSync(join(tmpdir(), `weft-t-${RUN_ID}-${tag}-`));
   defer(() => rmSync(dir, { recursive: true, force: true }));
   const c = await SimCluster.create({ netnsPrefix: `${NETNS_PREFIX}${tag}-`, dir, etcdPrefix: `/weft-test/${RUN_ID}/${tag}/network`, bin: opts.bin ?? WEFT_BIN, ...(opts.config !== undefined && { config: opts.config }) });

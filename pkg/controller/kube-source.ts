@@ -1,0 +1,172 @@
+/**
+ * Leases from the Kubernetes API (`--kube-subnet-mgr`), as flannel's kube subnet manager keeps them: this
+ * node's subnet is its `spec.podCIDR` (assigned by the controller manager, so there is nothing to renew);
+ * the node publishes its VTEP in flannel's annotations on its status; every other node carrying them is a
+ * peer. The network config is a file (the ConfigMap's net-conf.json). A node deleted from the API loses
+ * its entries at once; a watch that expired lists again (the client library's informer).
+ */
+import { readFileSync } from 'node:fs';
+import { leaseAttrsOfNode, nodeAnnotations } from '../../flannel-compat/kube-annotations.ts';
+import { messageOf } from '../errors/mod.ts';
+import type { KubeNode, KubeNodes } from '../kube/mod.ts';
+import type { SubnetLease } from '../lease/mod.ts';
+import type { Logger } from '../log/logger.ts';
+import { containsPrefix, formatPrefix, parsePrefix } from '../netaddr/cidr.ts';
+import type { HeldLease, KeeperState } from './lease-keeper.ts';
+import type { AcquireSpec, LeaseSource, PeerHandlers } from './lease-source.ts';
+
+export interface KubeSourceOptions {
+  readonly nodeName: string;
+  readonly annotationPrefix: string;
+  readonly netConfigPath: string;
+  /** Also mark the node's NetworkUnavailable condition False once the subnet is held (flannel's default). */
+  readonly setNetworkUnavailable: boolean;
+  readonly retryMs?: number;
+}
+
+const RETRY_MS = 5000;
+
+export class KubeLeaseSource implements LeaseSource {
+  readonly #nodes: KubeNodes;
+  readonly #o: KubeSourceOptions;
+  readonly #log: Logger;
+  #held: HeldLease | undefined;
+  #state: KeeperState | undefined;
+  #watch: { stop(): void } | undefined;
+  #stopped = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(nodes: KubeNodes, o: KubeSourceOptions, log: Logger) {
+    this.#nodes = nodes;
+    this.#o = o;
+    this.#log = log;
+  }
+
+  get configWhere(): string {
+    return this.#o.netConfigPath;
+  }
+
+  get configHint(): string {
+    return 'mount the ConfigMap\'s net-conf.json there (deploy/kubernetes/weft.yaml) or pass --net-config-path';
+  }
+
+  async readConfig(): Promise<string | undefined> {
+    try {
+      return readFileSync(this.#o.netConfigPath, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  get held(): HeldLease | undefined {
+    return this.#held;
+  }
+
+  get state(): KeeperState | undefined {
+    return this.#state;
+  }
+
+  #sleep(): Promise<void> {
+    return new Promise((r) => (this.#timer = setTimeout(r, this.#o.retryMs ?? RETRY_MS)));
+  }
+
+  /** Waits for the node's podCIDR (retrying, and saying why), then publishes the annotations. */
+  async acquire(s: AcquireSpec): Promise<HeldLease> {
+    const network = parsePrefix(s.config.network);
+    while (!this.#stopped) {
+      let problem: string;
+      try {
+        const node = await this.#nodes.get(this.#o.nodeName);
+        const cidr = node.podCIDRs.map((c) => parsePrefix(c)).find((p) => p.ok && p.value.family === 4);
+        if (!cidr?.ok) problem = `node ${this.#o.nodeName} pod cidr not assigned (is the controller manager run with --allocate-node-cidrs?)`;
+        else if (network.ok && !containsPrefix(network.value, cidr.value)) problem = `node ${this.#o.nodeName} pod cidr ${formatPrefix(cidr.value)} is not inside the network ${s.config.network}`;
+        else {
+          await this.#publish(node, s);
+          const subnet = formatPrefix(cidr.value);
+          this.#held = { key: `node/${this.#o.nodeName}`, subnet, leaseId: 'kube', modRevision: node.resourceVersion, expiresAt: Infinity };
+          this.#state = { ok: true };
+          this.#log.info('lease held', { subnet, how: 'node podCIDR', node: this.#o.nodeName });
+          return this.#held;
+        }
+      } catch (e) {
+        problem = `cannot read or annotate node ${this.#o.nodeName} at ${this.#nodes.server}: ${messageOf(e)}`;
+      }
+      if (this.#state?.ok !== false || this.#state.reason !== problem) this.#log.warn(`${problem}; retrying every ${(this.#o.retryMs ?? RETRY_MS) / 1000} s`);
+      this.#state = { ok: false, reason: problem };
+      await this.#sleep();
+    }
+    throw new Error('stopped');
+  }
+
+  /** Only what differs is patched, as flannel does: a restart with the same VTEP writes nothing. */
+  async #publish(node: KubeNode, s: AcquireSpec): Promise<void> {
+    const want = nodeAnnotations(this.#o.annotationPrefix, { publicIP: s.publicIP, vxlan: { vni: s.vni, vtepMac: s.vtepMac } });
+    const differs = Object.entries(want).some(([k, v]) => node.annotations[k] !== v);
+    if (differs) await this.#nodes.patchStatus(this.#o.nodeName, { metadata: { annotations: want } });
+    if (this.#o.setNetworkUnavailable) {
+      const now = new Date().toISOString();
+      await this.#nodes.patchStatus(this.#o.nodeName, {
+        status: { conditions: [{ type: 'NetworkUnavailable', status: 'False', reason: 'WeftIsUp', message: 'weft is running on this node', lastTransitionTime: now, lastHeartbeatTime: now }] },
+      });
+    }
+  }
+
+  #lease(node: KubeNode): SubnetLease | undefined {
+    const attrs = leaseAttrsOfNode(this.#o.annotationPrefix, node.annotations);
+    if (!attrs.ok) {
+      if (!('unmanaged' in attrs)) this.#log.warn(`ignoring node ${node.name}: ${attrs.reason}`);
+      return undefined;
+    }
+    const cidr = node.podCIDRs.map((c) => parsePrefix(c)).find((p) => p.ok && p.value.family === 4);
+    if (!cidr?.ok) return undefined;
+    return { key: `node/${node.name}`, subnet: formatPrefix(cidr.value), ipv6Subnet: undefined, attrs: attrs.value, leaseId: 'kube', modRevision: node.resourceVersion };
+  }
+
+  /** Resolves once nodes were listed and are watched; a failed list or watch is retried with backoff. */
+  async watchPeers(h: PeerHandlers): Promise<void> {
+    const known = new Set<string>();
+    let backoff = 1000;
+    let errored = false;
+    let synced!: () => void;
+    const done = new Promise<void>((r) => (synced = r));
+    const w = this.#nodes.watch({
+      put: (node) => {
+        if (node.name === this.#o.nodeName) return;
+        const l = this.#lease(node);
+        if (l) {
+          known.add(l.key);
+          h.put(l);
+        } else if (known.delete(`node/${node.name}`)) h.remove(`node/${node.name}`);
+      },
+      remove: (name) => {
+        if (known.delete(`node/${name}`)) h.remove(`node/${name}`);
+      },
+      error: (e) => onError(e),
+    });
+    const onError = (e: unknown) => {
+      errored = true;
+      if (this.#stopped) return;
+      this.#log.warn(`watching nodes at ${this.#nodes.server} failed: ${messageOf(e)}; listing again in ${backoff / 1000} s`);
+      this.#timer = setTimeout(() => void run(), backoff);
+      backoff = Math.min(backoff * 2, 30_000);
+    };
+    const run = async () => {
+      errored = false;
+      await w.start().catch(onError);
+      if (!errored) {
+        backoff = 1000;
+        synced();
+      }
+    };
+    this.#watch = w;
+    await run();
+    await done;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#watch?.stop();
+  }
+}

@@ -1,0 +1,1 @@
+export { KubeNodes, type KubeNode, type KubeOptions, type NodeWatchHandlers } from './client.ts';
