@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyInstall, conflistFor, ENV_TEXT, planInstall, shadowing, unitText } from './mod.ts';
+import { applyInstall, checkConflist, conflistFor, ENV_TEXT, planInstall, shadowing, unitText } from './mod.ts';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -44,5 +44,14 @@ describe('weft install', () => {
     writeFileSync(join(d, 'net.d/05-other.conflist'), '{}');
     writeFileSync(join(d, 'net.d/99-later.conflist'), '{}');
     expect(shadowing(join(d, 'net.d'))).toEqual(['05-other.conflist']);
+  });
+
+  it('installs a given conflist (a ConfigMap\'s) after checking it, and refuses one that is not a conflist', () => {
+    const d = tmp();
+    const given = '{"name":"cbr0","cniVersion":"1.0.0","plugins":[{"type":"weft"}]}';
+    const opts = { executable: join(d, 'x'), cniBinDir: join(d, 'bin'), cniConfDir: join(d, 'net.d'), network: 'ignored', cniVersion: '1.0.0', subnetFile: undefined, conflist: given, systemdDir: undefined, envFile: '' };
+    expect(JSON.parse(planInstall(opts, true)[1]!.text!)).toEqual(JSON.parse(given));
+    expect(() => checkConflist('{"name":"x"}', 'cni-conf.json')).toThrow('cni-conf.json is not a conflist: it needs "name", "cniVersion" and a non-empty "plugins" list');
+    expect(() => checkConflist('{', 'cni-conf.json')).toThrow(/^cni-conf.json is not JSON/);
   });
 });

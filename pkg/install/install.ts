@@ -19,6 +19,8 @@ export interface InstallOptions {
   readonly network: string;
   readonly cniVersion: string;
   readonly subnetFile: string | undefined;
+  /** A conflist to install instead of the generated one (a Kubernetes ConfigMap's cni-conf.json). */
+  readonly conflist?: string;
   /** Also write the systemd unit (into this directory) and, if absent, the environment file. */
   readonly systemdDir: string | undefined;
   readonly envFile: string;
@@ -48,12 +50,28 @@ export function conflistFor(o: Pick<InstallOptions, 'network' | 'cniVersion' | '
   };
 }
 
+/** A given conflist, checked: JSON with a name, a cniVersion and a non-empty plugin list. */
+export function checkConflist(text: string, from: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new WeftError('WEFT_DECODE', `${from} is not JSON: ${(e as Error).message}`);
+  }
+  const o = v as { name?: unknown; cniVersion?: unknown; plugins?: unknown };
+  if (typeof v !== 'object' || v === null || typeof o.name !== 'string' || typeof o.cniVersion !== 'string' || !Array.isArray(o.plugins) || o.plugins.length === 0) {
+    throw new WeftError('WEFT_INVALID_CONFIG', `${from} is not a conflist: it needs "name", "cniVersion" and a non-empty "plugins" list`);
+  }
+  return v as Record<string, unknown>;
+}
+
 /** What to write; `portmapPresent` says whether the reference portmap plugin is next to weft. */
 export function planInstall(o: InstallOptions, portmapPresent: boolean): InstallStep[] {
   const bin = join(o.cniBinDir, 'weft');
+  const conflist = o.conflist !== undefined ? checkConflist(o.conflist, 'the given conflist') : conflistFor(o, portmapPresent);
   const steps: InstallStep[] = [
     { path: bin, what: 'the weft executable (CNI plugin, daemon and CLI)', copyFrom: o.executable, mode: 0o755 },
-    { path: join(o.cniConfDir, CONFLIST_NAME), what: `the CNI config of network ${o.network}`, text: `${JSON.stringify(conflistFor(o, portmapPresent), null, 2)}\n`, mode: 0o644 },
+    { path: join(o.cniConfDir, CONFLIST_NAME), what: `the CNI config of network ${String(conflist.name)}`, text: `${JSON.stringify(conflist, null, 2)}\n`, mode: 0o644 },
   ];
   if (o.systemdDir) {
     steps.push({ path: join(o.systemdDir, UNIT_NAME), what: 'the systemd unit for weft daemon', text: unitText(bin), mode: 0o644 });
