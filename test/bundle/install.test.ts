@@ -12,12 +12,13 @@ import { WEFT_BIN } from '../helpers/cni.ts';
 import { testCluster } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/daemon.ts';
 import { defer } from '../helpers/netns.ts';
+import { NETNS_PREFIX } from '../helpers/run-id.ts';
 import { ping } from '../helpers/sh.ts';
 import { weftOk } from '../helpers/weft-cli.ts';
 
 describe('weft install', () => {
   it('installs the executable and conflist, and a cluster runs from the installed files alone', async () => {
-    const d = mkdtempSync(join(tmpdir(), 'weft-t-install-'));
+    const d = mkdtempSync(join(tmpdir(), `${NETNS_PREFIX}install-`));
     defer(() => rmSync(d, { recursive: true, force: true }));
     const args = ['install', '--cni-bin-dir', join(d, 'bin'), '--cni-conf-dir', join(d, 'net.d'), '--systemd', '--systemd-dir', join(d, 'systemd'), '--systemd-env-file', join(d, 'weft.env')];
     const r = spawnSync(WEFT_BIN, args, { encoding: 'utf8' });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WEFT_BIN } from '../helpers/cni.ts';
 import { defer } from '../helpers/netns.ts';
+import { NETNS_PREFIX } from '../helpers/run-id.ts';
 
 const NOBODY = 65534;
 const VERSION_CONF = '{"cniVersion":"1.0.0","name":"x","type":"weft"}';
@@ -28,7 +29,7 @@ function asNobody(cache: string): Promise<{ code: number | null; stdout: string;
 
 describe('the single executable\'s asset cache', () => {
   it('twenty concurrent first runs all answer, leaving one complete unpacked copy', async () => {
-    const cache = mkdtempSync(join(tmpdir(), 'weft-t-cache-'));
+    const cache = mkdtempSync(join(tmpdir(), `${NETNS_PREFIX}cache-`));
     defer(() => rmSync(cache, { recursive: true, force: true }));
     chmodSync(cache, 0o755);
     chownSync(cache, NOBODY, NOBODY);
@@ -41,7 +42,7 @@ describe('the single executable\'s asset cache', () => {
   });
 
   it('refuses a cache directory others can write', () => {
-    const cache = mkdtempSync(join(tmpdir(), 'weft-t-cache-'));
+    const cache = mkdtempSync(join(tmpdir(), `${NETNS_PREFIX}cache-`));
     defer(() => rmSync(cache, { recursive: true, force: true }));
     chmodSync(cache, 0o755);
     mkdirSync(join(cache, 'weft'), { mode: 0o777 });

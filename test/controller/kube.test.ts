@@ -12,6 +12,7 @@ import { testCluster } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/daemon.ts';
 import { FakeKube } from '../helpers/fake-kube.ts';
 import { defer } from '../helpers/netns.ts';
+import { NETNS_PREFIX } from '../helpers/run-id.ts';
 import { ipJson, ping } from '../helpers/sh.ts';
 
 const A = 'flannel.alpha.coreos.com';
@@ -23,7 +24,7 @@ describe('Kubernetes subnet manager', () => {
     const api = await c.sim.addHost(251);
     const fake = FakeKube.start(api.netns, api.ip);
     defer(() => fake.close());
-    const dir = mkdtempSync(join(tmpdir(), 'weft-t-kube-'));
+    const dir = mkdtempSync(join(tmpdir(), `${NETNS_PREFIX}kube-`));
     defer(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'net-conf.json'), JSON.stringify({ Network: '10.244.0.0/16', Backend: { Type: 'vxlan' } }));
     writeFileSync(join(dir, 'kubeconfig'), JSON.stringify({

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defer, makeNetns, type TestNetns } from './netns.ts';
+import { NETNS_PREFIX } from './run-id.ts';
 
 export const WEFT_BIN = resolve(import.meta.dirname, '../../dist/weft');
 
@@ -82,7 +83,7 @@ export class CniHost {
 
   constructor(tag: string, lease: HostLeaseSpec = {}) {
     this.ns = makeNetns(tag);
-    this.dir = mkdtempSync(join(tmpdir(), `weft-t-${tag}-`));
+    this.dir = mkdtempSync(join(tmpdir(), `${NETNS_PREFIX}${tag}-`));
     defer(() => rmSync(this.dir, { recursive: true, force: true }));
     this.subnetFile = join(this.dir, 'subnet.env');
     this.dataDir = join(this.dir, 'data');

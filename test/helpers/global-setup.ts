@@ -4,7 +4,9 @@
  * anything of this run's that a crashed test left behind is removed.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NETNS_PREFIX, RUN_ID } from './run-id.ts';
 
 function sh(args: string[]): string {
@@ -51,6 +53,16 @@ export function teardown(): void {
     }
   }
   if (left.length > 0) process.stderr.write(`weft tests: removed ${left.length} namespace(s) left by a failed test: ${left.join(' ')}\n`);
+  // A test worker that crashed ran no cleanup: its processes (etcd, daemons) and temporary directories.
+  const tmp = `${tmpdir()}/${NETNS_PREFIX}`;
+  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(tmp)) process.kill(Number(p), 'SIGKILL');
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  for (const d of readdirSync(tmpdir())) if (d.startsWith(NETNS_PREFIX)) rmSync(join(tmpdir(), d), { recursive: true, force: true });
   // Per-namespace resolv.conf files (`ip netns exec` reads /etc/netns/<name>/) of this run.
   if (existsSync('/etc/netns')) for (const d of readdirSync('/etc/netns')) if (d.startsWith(NETNS_PREFIX)) rmSync(`/etc/netns/${d}`, { recursive: true, force: true });
 }

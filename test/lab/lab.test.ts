@@ -12,6 +12,7 @@ import { listNamedNetns } from '../../pkg/kernel/mod.ts';
 import { labPrefix } from '../../pkg/lab/names.ts';
 import { WEFT_BIN } from '../helpers/cni.ts';
 import { defer } from '../helpers/netns.ts';
+import { NETNS_PREFIX } from '../helpers/run-id.ts';
 
 const weft = (args: string[]) => spawnSync(WEFT_BIN, args, { encoding: 'utf8', timeout: 180_000 });
 
@@ -28,7 +29,7 @@ function labProcesses(dir: string): string[] {
 
 describe('weft lab', () => {
   it('up passes every check, status is healthy, down removes everything, twice', () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'weft-t-lab-')), 'lab');
+    const dir = join(mkdtempSync(join(tmpdir(), `${NETNS_PREFIX}lab-`)), 'lab');
     // Whatever happens, the lab goes.
     defer(() => {
       weft(['lab', 'down', '--dir', dir]);
