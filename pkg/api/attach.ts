@@ -11,7 +11,7 @@ import { CniRuntime, DEFAULT_CNI_PATH, type Conflist } from '../cni/runtime.ts';
 import { WeftError } from '../errors/mod.ts';
 import { fnvHex } from '../hash/fnv.ts';
 import { NETWORK_NAME } from '../networks/mod.ts';
-import { daemonCall } from './client.ts';
+import { daemonCall, unregisterEndpoint } from './client.ts';
 
 export interface ConnectRequest {
   readonly network: string;
@@ -101,7 +101,7 @@ export async function disconnect(t: ApiTarget, network: string, name: string, fo
     if (remote) throw new WeftError('WEFT_INVALID_ARGUMENT', `${name} is attached to ${network} on host ${remote.Host}; disconnect it there, or remove its record with --force if that host is gone`);
     throw new WeftError('WEFT_NOT_FOUND', `network ${network} has no endpoint ${name}`);
   }
-  await daemonCall(t.socket, 'DELETE', `/v1/networks/${enc(network)}/endpoints/${enc(name)}`);
+  await unregisterEndpoint(t.socket, network, name);
   return { outcome: 'record removed', ...(remote && { host: remote.Host }) };
 }
 

@@ -38,3 +38,25 @@ export async function daemonCall<T>(socketPath: string, method: 'GET' | 'POST' |
     req.end(payload);
   });
 }
+
+const endpointsPath = (network: string) => `/v1/networks/${encodeURIComponent(network)}/endpoints`;
+
+export interface EndpointRequest {
+  readonly name: string;
+  readonly aliases: readonly string[];
+  readonly containerID: string;
+  readonly ifname: string;
+  readonly address: string | undefined;
+  readonly mac: string;
+}
+
+/** Claims `name` on `network` (refused with Docker's message when another container holds it). */
+export function registerEndpoint(socket: string, network: string, ep: EndpointRequest): Promise<unknown> {
+  return daemonCall(socket, 'POST', endpointsPath(network), ep);
+}
+
+/** Removes `name`'s record: only `containerID`'s when given, whoever's otherwise (`disconnect --force`). */
+export function unregisterEndpoint(socket: string, network: string, name: string, containerID?: string): Promise<unknown> {
+  const only = containerID === undefined ? '' : `?containerID=${encodeURIComponent(containerID)}`;
+  return daemonCall(socket, 'DELETE', `${endpointsPath(network)}/${encodeURIComponent(name)}${only}`);
+}

@@ -1,1 +1,1 @@
-export { daemonCall, DEFAULT_SOCKET } from './client.ts';
+export { daemonCall, registerEndpoint, unregisterEndpoint, DEFAULT_SOCKET, type EndpointRequest } from './client.ts';

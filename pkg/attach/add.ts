@@ -19,7 +19,7 @@ import { loadLease, type HostLease } from './lease.ts';
 import { ensureMasquerade } from './masq.ts';
 import { hostVethName, networkKey } from './names.ts';
 import { planAttachment, resultOf, type AttachmentPlan } from './plan.ts';
-import { daemonCall } from '../api/client.ts';
+import { registerEndpoint, unregisterEndpoint } from '../api/client.ts';
 import { stderrLog } from '../log/stderr.ts';
 import { currentBootId, type AttachmentRecord } from './records.ts';
 import { reclaimPreviousBoot, teardown } from './teardown.ts';
@@ -88,7 +88,7 @@ async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Net
     const routedDsts = new Set((await cont.listRoutes()).map((r) => r.dst));
     const plan = planAttachment({ cfg, lease, ips, hostVeth, ifname: env.ifname, routedDsts });
     record = { ...record, ips: plan.container.addresses };
-    const endpoint = await registerEndpoint(ctx, plan, undo);
+    const endpoint = await registerName(ctx, plan, undo);
     if (endpoint) record = { ...record, endpoint };
     state.records.save(record);
 
@@ -129,24 +129,21 @@ async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Net
  * daemon (it holds the etcd connection): unreachable, the ADD fails with "try again later". An unnamed
  * attachment is registered under its container ID when the daemon is there, and works without it.
  */
-async function registerEndpoint(ctx: AttachContext, plan: AttachmentPlan, undo: Undo): Promise<AttachmentRecord['endpoint']> {
+async function registerName(ctx: AttachContext, plan: AttachmentPlan, undo: Undo): Promise<AttachmentRecord['endpoint']> {
   const { cfg, env } = ctx;
   if (cfg.network === '') return undefined;
   const name = cfg.endpointName ?? env.containerID.slice(0, 12);
-  const body = { name, aliases: cfg.aliases, containerID: env.containerID, ifname: env.ifname, address: plan.container.addresses[0], mac: plan.container.mac ?? '' };
-  const path = `/v1/networks/${encodeURIComponent(cfg.network)}/endpoints`;
+  const mac = plan.container.mac ?? '';
   try {
-    await daemonCall(cfg.daemonSocket, 'POST', path, body);
+    await registerEndpoint(cfg.daemonSocket, cfg.network, { name, aliases: cfg.aliases, containerID: env.containerID, ifname: env.ifname, address: plan.container.addresses[0], mac });
   } catch (e) {
-    if (cfg.endpointName !== undefined || !(e instanceof WeftError && e.code === 'WEFT_TRY_AGAIN')) {
-      if (e instanceof WeftError && e.code === 'WEFT_TRY_AGAIN') throw new WeftError('WEFT_TRY_AGAIN', `cannot register ${name} on network ${cfg.network}: ${e.message}`, { cause: e });
-      throw e;
-    }
+    if (!(e instanceof WeftError && e.code === 'WEFT_TRY_AGAIN')) throw e;
+    if (cfg.endpointName !== undefined) throw new WeftError('WEFT_TRY_AGAIN', `cannot register ${name} on network ${cfg.network}: ${e.message}`, { cause: e });
     stderrLog.warn(`${e.message}; ${env.containerID.slice(0, 12)} is attached without a name record`);
     return undefined;
   }
-  undo.push(`unregister ${name}`, () => daemonCall(cfg.daemonSocket, 'DELETE', `${path}/${encodeURIComponent(name)}?containerID=${encodeURIComponent(env.containerID)}`));
-  return { name, aliases: cfg.aliases, mac: body.mac };
+  undo.push(`unregister ${name}`, () => unregisterEndpoint(cfg.daemonSocket, cfg.network, name, env.containerID));
+  return { name, aliases: cfg.aliases, mac };
 }
 
 async function reserveAddresses(ctx: AttachContext, lease: HostLease, state: NetworkState, owner: string, host: Netlink, undo: Undo): Promise<string[]> {

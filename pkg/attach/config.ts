@@ -16,6 +16,7 @@ import { canonicalMac } from '../netaddr/mac.ts';
 import { ifNameProblem } from '../kernel/ifname.ts';
 import type { CniDns, GcAttachment } from '../cni/types.ts';
 import { DEFAULT_SOCKET } from '../api/client.ts';
+import { NETWORK_NAME } from '../networks/names.ts';
 import { defaultBridge, defaultSubnetFile } from './names.ts';
 
 export interface AttachConfig {
@@ -49,7 +50,6 @@ export interface AttachConfig {
 }
 
 export const DEFAULT_DATA_DIR = '/var/lib/cni/weft';
-const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
 type Obj = Readonly<Record<string, unknown>>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -103,7 +103,7 @@ export function parseAttachConfig(raw: Obj, cniArgs: ReadonlyMap<string, string>
   const pod = cniArgs.get('K8S_POD_NAME');
   const podNs = cniArgs.get('K8S_POD_NAMESPACE');
   const endpointName = pod ? (podNs ? `${pod}.${podNs}` : pod) : undefined;
-  if (endpointName !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(endpointName)) problems.push(`container name "${endpointName}" (from CNI_ARGS) is not a valid endpoint name`);
+  if (endpointName !== undefined && !NETWORK_NAME.test(endpointName)) problems.push(`container name "${endpointName}" (from CNI_ARGS) is not a valid endpoint name`);
   const aliasMap = isObj(runtime.aliases) ? runtime.aliases : {};
   const aliasList = aliasMap[network] ?? aliasMap[typeof raw.name === 'string' ? raw.name : ''];
   const aliases = Array.isArray(aliasList) ? aliasList.filter((a): a is string => typeof a === 'string' && a !== endpointName) : [];

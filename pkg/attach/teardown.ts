@@ -7,7 +7,7 @@
 import { isGone, type Netlink } from '../kernel/mod.ts';
 import { ownerOf } from '../ipam/mod.ts';
 import { stderrLog } from '../log/stderr.ts';
-import { daemonCall } from '../api/client.ts';
+import { unregisterEndpoint } from '../api/client.ts';
 import { messageOf } from '../errors/mod.ts';
 import { hostVethName } from './names.ts';
 import type { RecordEntry } from './records.ts';
@@ -38,7 +38,7 @@ export async function teardown(state: NetworkState, entry: RecordEntry, host: Ne
  */
 async function unregister(socket: string, network: string, name: string, containerID: string): Promise<void> {
   try {
-    await daemonCall(socket, 'DELETE', `/v1/networks/${encodeURIComponent(network)}/endpoints/${encodeURIComponent(name)}?containerID=${encodeURIComponent(containerID)}`);
+    await unregisterEndpoint(socket, network, name, containerID);
   } catch (e) {
     stderrLog.warn(`${messageOf(e)}; the name record of ${name} on ${network} will be removed by the daemon later`);
   }

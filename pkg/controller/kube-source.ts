@@ -11,7 +11,7 @@ import { messageOf } from '../errors/mod.ts';
 import type { KubeNode, KubeNodes } from '../kube/mod.ts';
 import type { SubnetLease } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
-import { containsPrefix, formatPrefix, parsePrefix } from '../netaddr/cidr.ts';
+import { containsPrefix, formatPrefix, parsePrefix, type Prefix } from '../netaddr/cidr.ts';
 import type { HeldLease, KeeperState } from './lease-keeper.ts';
 import type { AcquireSpec, LeaseSource, PeerHandlers } from './lease-source.ts';
 
@@ -25,6 +25,17 @@ export interface KubeSourceOptions {
 }
 
 const RETRY_MS = 5000;
+
+/** A node's IPv4 pod range (spec.podCIDRs, or the older spec.podCIDR), if it has one. */
+function podCidrV4(node: KubeNode): Prefix | undefined {
+  for (const c of node.podCIDRs) {
+    const p = parsePrefix(c);
+    if (p.ok && p.value.family === 4) return p.value;
+  }
+  return undefined;
+}
+
+const peerKey = (name: string) => `node/${name}`;
 
 export class KubeLeaseSource implements LeaseSource {
   readonly #nodes: KubeNodes;
@@ -78,13 +89,13 @@ export class KubeLeaseSource implements LeaseSource {
       let problem: string;
       try {
         const node = await this.#nodes.get(this.#o.nodeName);
-        const cidr = node.podCIDRs.map((c) => parsePrefix(c)).find((p) => p.ok && p.value.family === 4);
-        if (!cidr?.ok) problem = `node ${this.#o.nodeName} pod cidr not assigned (is the controller manager run with --allocate-node-cidrs?)`;
-        else if (network.ok && !containsPrefix(network.value, cidr.value)) problem = `node ${this.#o.nodeName} pod cidr ${formatPrefix(cidr.value)} is not inside the network ${s.config.network}`;
+        const cidr = podCidrV4(node);
+        if (!cidr) problem = `node ${this.#o.nodeName} pod cidr not assigned (is the controller manager run with --allocate-node-cidrs?)`;
+        else if (network.ok && !containsPrefix(network.value, cidr)) problem = `node ${this.#o.nodeName} pod cidr ${formatPrefix(cidr)} is not inside the network ${s.config.network}`;
         else {
           await this.#publish(node, s);
-          const subnet = formatPrefix(cidr.value);
-          this.#held = { key: `node/${this.#o.nodeName}`, subnet, leaseId: 'kube', modRevision: node.resourceVersion, expiresAt: Infinity };
+          const subnet = formatPrefix(cidr);
+          this.#held = { key: peerKey(this.#o.nodeName), subnet, leaseId: 'kube', modRevision: node.resourceVersion, expiresAt: Infinity };
           this.#state = { ok: true };
           this.#log.info('lease held', { subnet, how: 'node podCIDR', node: this.#o.nodeName });
           return this.#held;
@@ -118,30 +129,26 @@ export class KubeLeaseSource implements LeaseSource {
       if (!('unmanaged' in attrs)) this.#log.warn(`ignoring node ${node.name}: ${attrs.reason}`);
       return undefined;
     }
-    const cidr = node.podCIDRs.map((c) => parsePrefix(c)).find((p) => p.ok && p.value.family === 4);
-    if (!cidr?.ok) return undefined;
-    return { key: `node/${node.name}`, subnet: formatPrefix(cidr.value), ipv6Subnet: undefined, attrs: attrs.value, leaseId: 'kube', modRevision: node.resourceVersion };
+    const cidr = podCidrV4(node);
+    if (!cidr) return undefined;
+    return { key: peerKey(node.name), subnet: formatPrefix(cidr), ipv6Subnet: undefined, attrs: attrs.value, leaseId: 'kube', modRevision: node.resourceVersion };
   }
 
   /** Resolves once nodes were listed and are watched; a failed list or watch is retried with backoff. */
   async watchPeers(h: PeerHandlers): Promise<void> {
-    const known = new Set<string>();
     let backoff = 1000;
     let errored = false;
     let synced!: () => void;
     const done = new Promise<void>((r) => (synced = r));
     const w = this.#nodes.watch({
+      // A node that stops qualifying (annotations removed or broken) is removed; removing an unknown peer is a no-op.
       put: (node) => {
         if (node.name === this.#o.nodeName) return;
         const l = this.#lease(node);
-        if (l) {
-          known.add(l.key);
-          h.put(l);
-        } else if (known.delete(`node/${node.name}`)) h.remove(`node/${node.name}`);
+        if (l) h.put(l);
+        else h.remove(peerKey(node.name));
       },
-      remove: (name) => {
-        if (known.delete(`node/${name}`)) h.remove(`node/${name}`);
-      },
+      remove: (name) => h.remove(peerKey(name)),
       error: (e) => onError(e),
     });
     const onError = (e: unknown) => {

@@ -13,6 +13,7 @@ export interface PeerHandlers {
   /** Every peer, replacing what was known (after a list). */
   snapshot(peers: readonly SubnetLease[]): void;
   put(peer: SubnetLease): void;
+  /** Removing a key that is not a peer is a no-op. */
   remove(key: string): void;
 }
 

@@ -1,2 +1,3 @@
 export { planInstall, applyInstall, checkConflist, conflistFor, shadowing, CONFLIST_NAME, type InstallOptions, type InstallStep } from './install.ts';
 export { unitText, ENV_TEXT, ENV_FILE, UNIT_NAME } from './systemd.ts';
+export { isSingleExecutable, selfCommand, selfExecutable } from './self.ts';

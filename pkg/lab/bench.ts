@@ -5,7 +5,7 @@
  * programmed on every other host. Writes report.md and report.svg into the lab directory.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNamedNetns, deleteNamedNetns } from '../kernel/mod.ts';
 import { iperf, percentile, referencePlugin, rtt, summarize, timeCni, type TimedPlugin } from '../measure/mod.ts';
@@ -90,15 +90,15 @@ async function newHost(s: LabState): Promise<BenchReport['newHost']> {
     d = new SimDaemon(host, { dir: hostDir, bin: s.bin, args: clusterDaemonArgs(s.etcd.endpoint, LAB_ETCD_PREFIX) });
     const t0 = performance.now();
     d.start();
-    const subnet = await waitFor('the new host\'s lease', () => {
+    // The subnet file is written once the lease is held (as a network CIDR once parsed).
+    const net = await waitFor('the new host\'s lease', () => {
       try {
-        return /^FLANNEL_SUBNET=(\S+)$/m.exec(readFileSync(d!.subnetFile, 'utf8'))?.[1];
+        return d!.subnetEnv().subnet;
       } catch {
         return undefined;
       }
     }, 30_000, 5);
     const leaseMs = performance.now() - t0;
-    const net = subnet.replace(/\.\d+\/(\d+)$/, '.0/$1');
     const routed = (h: { name: string }) => spawnSync('ip', ['-n', h.name, 'route', 'show', net], { encoding: 'utf8' }).stdout.trim() !== '';
     await waitFor('every host programmed for the new host', () => s.hosts.every(routed), 30_000, 5);
     const peersMs = performance.now() - t0;

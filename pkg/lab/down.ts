@@ -10,9 +10,10 @@ import { deleteNamedNetns, listNamedNetns } from '../kernel/mod.ts';
 import { destroyByPrefix } from '../sim/mod.ts';
 import { labPrefix } from './names.ts';
 import { Podman } from './podman.ts';
+import { REPORT_MD, REPORT_SVG } from './report.ts';
 import { readState } from './state.ts';
 
-export const REPORT_FILES = ['report.md', 'report.svg'];
+const REPORT_FILES = [REPORT_MD, REPORT_SVG];
 
 /** Processes that belong to the lab in `dir`, never this one or its ancestors. */
 function labProcesses(dir: string): number[] {

@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../files/mod.ts';
 import { table } from '../measure/mod.ts';
 
+export const REPORT_MD = 'report.md';
+export const REPORT_SVG = 'report.svg';
+
 export interface BenchReport {
   readonly when: string;
   readonly dataPath: { rounds: number; hostGbps: number; podGbps: number; hostRttUs: number; podRttUs: number };
@@ -88,7 +91,7 @@ export function writeReport(dir: string, r: BenchReport, out: (l: string) => voi
 ${r.when}; ${cpus().length} CPUs, Linux ${release()}; every host, pod and link is a namespace or veth on this one
 machine, so absolute figures are this machine's; each ratio is against the peer measured in the same run.
 
-![ratios](report.svg)
+![ratios](${REPORT_SVG})
 
 \`\`\`
 ${tables}

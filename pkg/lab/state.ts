@@ -52,8 +52,4 @@ export function writeState(s: LabState): void {
   writeFileAtomic(join(s.dir, 'lab.json'), `${JSON.stringify(s, null, 2)}\n`);
 }
 
-/** This executable, for daemons and plugins the lab starts (the single executable, or the Node launcher). */
-export function selfExecutable(): string {
-  const sea = process.getBuiltinModule('node:sea') as { isSea?: () => boolean } | undefined;
-  return sea?.isSea?.() ? process.execPath : resolve(process.argv[1]!);
-}
+export { selfExecutable } from '../install/self.ts';

@@ -2,10 +2,9 @@
  * `weft lab status`: the lab's hosts (daemon ready, leases), its networks and their endpoints on every host,
  * and its containers, as the daemons report them.
  */
-import { spawnSync } from 'node:child_process';
 import { daemonCall } from '../api/mod.ts';
 import { table } from '../measure/mod.ts';
-import { HEALTH_PORT } from '../sim/mod.ts';
+import { healthGet } from '../sim/mod.ts';
 import type { LabState } from './state.ts';
 
 interface AgentStatus {
@@ -16,12 +15,12 @@ interface AgentStatus {
   peers: number;
 }
 
+/** The daemon's /status (one entry per network), or undefined when it does not answer. */
 function daemonStatus(hostPath: string): AgentStatus[] | undefined {
-  const r = spawnSync('nsenter', [`--net=${hostPath}`, 'busybox', 'wget', '-q', '-O', '-', `http://127.0.0.1:${HEALTH_PORT}/status`], { encoding: 'utf8', timeout: 5000 });
-  if (r.status !== 0) return undefined;
+  const r = healthGet(hostPath, '/status', 5000);
+  if (!r.ok) return undefined;
   try {
-    const body = JSON.parse(r.stdout) as { networks?: AgentStatus[] } | AgentStatus[];
-    return Array.isArray(body) ? body : body.networks;
+    return JSON.parse(r.body) as AgentStatus[];
   } catch {
     return undefined;
   }

@@ -57,6 +57,11 @@ function connect(bin: string, host: { path: string; socket: string }, net: strin
   return JSON.parse(r.stdout) as ReturnType<typeof connect>;
 }
 
+/** `ip -j ARGS` inside a namespace, parsed. */
+function ipJsonIn<T>(netns: string, args: readonly string[]): T {
+  return JSON.parse(spawnSync('nsenter', [`--net=${netns}`, 'ip', '-j', ...args], { encoding: 'utf8' }).stdout) as T;
+}
+
 function resolvConfText(dns: Array<{ nameservers?: string[]; search?: string[] } | undefined>): string {
   const ns = [...new Set(dns.flatMap((d) => d?.nameservers ?? []))];
   const search = [...new Set(dns.flatMap((d) => d?.search ?? []))];
@@ -108,10 +113,11 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
       podmanNetns.push(...readdirSync('/run/netns').filter((x) => !before.has(x) && x.startsWith('netns-')));
       if (!r.ok) throw new Error(`podman run: ${r.stderr.trim()}`);
       const netns = `/proc/${p.pid('container2')}/ns/net`;
-      const addr = spawnSync('nsenter', [`--net=${netns}`, 'ip', '-j', '-4', 'addr', 'show', 'eth0'], { encoding: 'utf8' });
-      const ip = (JSON.parse(addr.stdout) as Array<{ addr_info: Array<{ local: string }> }>)[0]!.addr_info[0]!.local;
+      const ip = ipJsonIn<Array<{ addr_info: Array<{ local: string }> }>>(netns, ['-4', 'addr', 'show', 'eth0'])[0]!.addr_info[0]!.local;
+      // podman writes its own resolv.conf; the checks use one like weft's ADD result describes (the gateway serves DNS).
+      const gateway = ipJsonIn<Array<{ gateway: string }>>(netns, ['route', 'show', 'default'])[0]!.gateway;
       const resolvConf = join(cdir, 'container2.resolv.conf');
-      writeFileSync(resolvConf, resolvConfText([{ nameservers: [spawnSync('nsenter', [`--net=${netns}`, 'ip', '-j', 'route', 'show', 'default'], { encoding: 'utf8' }).stdout.match(/"gateway":"([\d.]+)"/)![1]!], search: ['RED'] }]));
+      writeFileSync(resolvConf, resolvConfText([{ nameservers: [gateway], search: ['RED'] }]));
       containers.push({ name: 'container2', host: 2, netns, via: 'podman', resolvConf, addresses: { RED: ip } });
     });
     await step(o.out, 'container3 on RED and BLUE (host 2)', () => manual('container3', 2, ['RED', 'BLUE']));

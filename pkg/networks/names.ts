@@ -6,6 +6,9 @@ import { fnvHex } from '../hash/fnv.ts';
 
 const SHORT_SAFE = /^[a-zA-Z0-9_.-]{1,13}$/;
 
+/** A weft network's name, and a container's name on one: letters, digits, _ . -, starting with a letter or digit, at most 63. */
+export const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+
 /** The bridge of a network on every host: cni0 for the flannel default network (as flannel's CNI uses). */
 export function bridgeName(network: string): string {
   if (network === '') return 'cni0';

@@ -5,6 +5,7 @@
  */
 import { formatAddr, formatPrefix, networkOf, overlaps, parseAddr, parseNetwork, containsIP, lastOf } from '../netaddr/cidr.ts';
 import { fail, ok, type Result } from '../netaddr/result.ts';
+import { NETWORK_NAME } from './names.ts';
 import type { NetworkMeta } from './schema.ts';
 
 export interface CreateRequest {
@@ -26,7 +27,6 @@ export interface ValidCreate {
   readonly mtu: number | undefined;
 }
 
-export const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 export const DEFAULT_NETWORK_NAME = 'default';
 export const FIRST_VNI = 256;
 

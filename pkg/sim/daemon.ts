@@ -11,6 +11,12 @@ import { waitFor } from './wait.ts';
 
 export const HEALTH_PORT = 8471;
 
+/** GET on a simulated host's daemon health server, from inside the host (busybox wget). */
+export function healthGet(hostPath: string, path: string, timeoutMs?: number): { ok: boolean; body: string } {
+  const r = spawnSync('nsenter', [`--net=${hostPath}`, 'busybox', 'wget', '-q', '-O', '-', `http://127.0.0.1:${HEALTH_PORT}${path}`], { encoding: 'utf8', ...(timeoutMs !== undefined && { timeout: timeoutMs }) });
+  return { ok: r.status === 0, body: r.stdout ?? '' };
+}
+
 export class SimDaemon {
   readonly host: SimHost;
   readonly dir: string;
@@ -100,8 +106,7 @@ export class SimDaemon {
 
   /** GET on the daemon's health server from inside its host (busybox wget). */
   http(path: string): { ok: boolean; body: string } {
-    const r = spawnSync('nsenter', [`--net=${this.host.path}`, 'busybox', 'wget', '-q', '-O', '-', `http://127.0.0.1:${HEALTH_PORT}${path}`], { encoding: 'utf8' });
-    return { ok: r.status === 0, body: r.stdout };
+    return healthGet(this.host.path, path);
   }
 
   async ready(ms = 20_000): Promise<void> {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { SUPPORTED_VERSIONS } from '../../../pkg/cni/mod.ts';
 import { WeftError } from '../../../pkg/errors/mod.ts';
-import { applyInstall, ENV_FILE, planInstall, shadowing } from '../../../pkg/install/mod.ts';
+import { applyInstall, ENV_FILE, isSingleExecutable, planInstall, shadowing } from '../../../pkg/install/mod.ts';
 
 interface Args {
   'cni-bin-dir': string;
@@ -40,8 +40,7 @@ export const install: CommandModule<object, Args> = {
       .option('systemd-dir', { type: 'string', default: '/etc/systemd/system' })
       .option('systemd-env-file', { type: 'string', default: ENV_FILE, describe: 'the daemon\'s settings file (not --env-file: Node itself takes that flag)' }) as never,
   handler: (a) => {
-    const sea = process.getBuiltinModule('node:sea') as { isSea?: () => boolean } | undefined;
-    if (!sea?.isSea?.()) throw new WeftError('WEFT_INVALID_ARGUMENT', 'weft install copies the single executable: build it with `npm run bundle` and run dist/weft install');
+    if (!isSingleExecutable()) throw new WeftError('WEFT_INVALID_ARGUMENT', 'weft install copies the single executable: build it with `npm run bundle` and run dist/weft install');
     const steps = planInstall({
       executable: process.execPath, cniBinDir: a['cni-bin-dir'], cniConfDir: a['cni-conf-dir'], network: a.network, cniVersion: a['cni-version'],
       subnetFile: a['subnet-file'], ...(a.conflist !== undefined && { conflist: readConflist(a.conflist) }), systemdDir: a.systemd ? a['systemd-dir'] : undefined, envFile: a['systemd-env-file'],

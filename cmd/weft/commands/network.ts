@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { connect, DEFAULT_CNI_PATH, disconnect, type ApiTarget } from '../../../pkg/api/attach.ts';
 import { daemonCall, DEFAULT_SOCKET } from '../../../pkg/api/mod.ts';
+import { selfCommand } from '../../../pkg/install/self.ts';
 import { lsTable, type LsRow } from '../../../pkg/networks/mod.ts';
 
 interface Common {
@@ -12,13 +12,7 @@ interface Common {
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 const enc = encodeURIComponent;
 
-/** weft itself, for running as the CNI plugin when it is not installed in the CNI path. */
-function self(): string[] {
-  const script = process.argv[1];
-  return script && script !== process.execPath && existsSync(script) ? [process.execPath, script] : [process.execPath];
-}
-
-const target = (a: Common): ApiTarget => ({ socket: a.socket, cniPath: a['cni-path'].split(':').filter(Boolean), self: self() });
+const target = (a: Common): ApiTarget => ({ socket: a.socket, cniPath: a['cni-path'].split(':').filter(Boolean), self: selfCommand() });
 
 export const network: CommandModule<object, Common> = {
   command: 'network <command>',
