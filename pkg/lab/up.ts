@@ -6,7 +6,7 @@
  * processes outlive this command until `weft lab down`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { daemonCall } from '../api/mod.ts';
 import { WeftError, messageOf } from '../errors/mod.ts';
@@ -49,9 +49,9 @@ function preflight(o: UpOptions): void {
 }
 
 /** `weft network connect` for a namespace, run in its host as an operator would; the CNI result. */
-function connect(bin: string, host: { path: string; socket: string }, net: string, netns: string, name: string, ifname: string): { ips: Array<{ address: string }>; dns?: { nameservers?: string[]; search?: string[] } } {
+function connect(bin: string, cniPath: readonly string[], host: { path: string; socket: string }, net: string, netns: string, name: string, ifname: string): { ips: Array<{ address: string }>; dns?: { nameservers?: string[]; search?: string[] } } {
   const r = spawnSync('nsenter', [`--net=${host.path}`, bin, 'network', 'connect', net, '--netns', netns, '--name', name, '--ifname', ifname], {
-    encoding: 'utf8', env: { PATH: process.env.PATH, WEFT_SOCKET: host.socket, CNI_PATH: '/opt/cni/bin:/usr/lib/cni' },
+    encoding: 'utf8', env: { PATH: process.env.PATH, WEFT_SOCKET: host.socket, CNI_PATH: cniPath.join(':') },
   });
   if (r.status !== 0) throw new Error(`weft network connect ${net} --name ${name}: ${r.stderr.trim()}`);
   return JSON.parse(r.stdout) as ReturnType<typeof connect>;
@@ -89,13 +89,19 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
       }
     });
 
+    // The lab's own weft comes first in the plugin path: a weft installed in /opt/cni/bin may be another version.
+    const cniBin = join(o.dir, 'cni-bin');
+    mkdirSync(cniBin, { recursive: true });
+    rmSync(join(cniBin, 'weft'), { force: true }); // left by a half-finished earlier up
+    symlinkSync(bin, join(cniBin, 'weft'));
+    const cniPath = [cniBin, '/opt/cni/bin', '/usr/lib/cni'];
     const containers: LabContainer[] = [];
     const podmanNetns: string[] = [];
     const cdir = join(o.dir, 'containers');
     mkdirSync(cdir, { recursive: true });
     const manual = async (name: string, n: number, nets: string[]) => {
       const ns = await c.sim.namespace(`c-${name}`);
-      const results = nets.map((net, i) => ({ net, r: connect(bin, host(n), net, ns.path, name, `eth${i}`) }));
+      const results = nets.map((net, i) => ({ net, r: connect(bin, cniPath, host(n), net, ns.path, name, `eth${i}`) }));
       const resolvConf = join(cdir, `${name}.resolv.conf`);
       writeFileSync(resolvConf, resolvConfText(results.map((x) => x.r.dns)));
       containers.push({ name, host: n, netns: ns.path, via: 'weft network connect', resolvConf, addresses: Object.fromEntries(results.map((x) => [x.net, x.r.ips[0]!.address.split('/')[0]!])) });
@@ -105,9 +111,7 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
     const usePodman = o.podman && podmanAvailable();
     await step(o.out, `container2 on RED (host 2), ${usePodman ? 'run by podman' : 'attached by hand (podman not available)'}`, async () => {
       if (!usePodman) return manual('container2', 2, ['RED']);
-      const p = new Podman(join(o.dir, 'h2', 'podman'), { nsPath: host(2).path, netConfDir: c.daemon(2).cniConfDir, pluginDirs: [join(o.dir, 'cni-bin'), '/opt/cni/bin', '/usr/lib/cni'] });
-      mkdirSync(join(o.dir, 'cni-bin'), { recursive: true });
-      if (!existsSync(join(o.dir, 'cni-bin', 'weft'))) spawnSync('ln', ['-s', bin, join(o.dir, 'cni-bin', 'weft')]);
+      const p = new Podman(join(o.dir, 'h2', 'podman'), { nsPath: host(2).path, netConfDir: c.daemon(2).cniConfDir, pluginDirs: cniPath });
       const before = new Set(readdirSync('/run/netns'));
       const r = p.run(['-d', '--name', 'container2', '--network', 'RED'], ['sleep', 'infinity']);
       podmanNetns.push(...readdirSync('/run/netns').filter((x) => !before.has(x) && x.startsWith('netns-')));
