@@ -1,14 +1,15 @@
 /**
- * State files: atomic replacement (write a temporary file, rename over), exclusive creation (O_EXCL, the
- * race-free way to claim a name across concurrent processes), and tolerant reads. All synchronous: the CNI
+ * State files: atomic replacement (write a temporary file, rename over), exclusive creation (write a
+ * temporary file, link it to the name: link fails if the name exists, so it claims the name across
+ * concurrent processes, and the name never shows an empty or half-written file), and tolerant reads. All synchronous: the CNI
  * plugin is a short-lived process with nothing else to do meanwhile, and the daemon's files are tiny.
  *
  * Durability: a process killed at any point leaves either the old or the new content, never a torn file
- * (rename is atomic). There is no fsync per write: a plugin invocation would pay milliseconds for it, and the
+ * (rename and link are atomic); at worst a dot-named temporary file, which listings skip. There is no fsync per write: a plugin invocation would pay milliseconds for it, and the
  * case it guards (power loss) also ends every container; records from a previous boot are recognised by the
  * boot ID they carry and reclaimed (see pkg/attach).
  */
-import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export function ensureDir(dir: string, mode = 0o755): void {
@@ -23,10 +24,10 @@ function writeAll(fd: number, data: string): void {
 
 let tmpCounter = 0;
 
-/** Replaces `path` with `data` atomically, creating its directory. */
-export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
+/** Writes `data` to a new temporary file beside `path` (its directory created); returns the file's name. */
+function writeTemp(path: string, data: string, mode: number): string {
   ensureDir(dirname(path));
-  // Unique per process (pid) and per call (counter); O_EXCL below catches anything else.
+  // Unique per process (pid) and per call (counter); O_EXCL catches anything else.
   const tmp = join(dirname(path), `.${process.pid}.${(tmpCounter++).toString(36)}.tmp`);
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
@@ -34,6 +35,12 @@ export function writeFileAtomic(path: string, data: string, mode = 0o644): void 
   } finally {
     closeSync(fd);
   }
+  return tmp;
+}
+
+/** Replaces `path` with `data` atomically, creating its directory. */
+export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
+  const tmp = writeTemp(path, data, mode);
   try {
     renameSync(tmp, path);
   } catch (e) {
@@ -42,22 +49,21 @@ export function writeFileAtomic(path: string, data: string, mode = 0o644): void 
   }
 }
 
-/** Creates `path` with `data` only if it does not exist; false when it already does. */
+/**
+ * Creates `path` with `data` only if it does not exist; false when it already does. A process killed before
+ * the link leaves no `path` at all (an O_EXCL create followed by a write would leave it empty, with no owner).
+ */
 export function createExclusive(path: string, data: string, mode = 0o644): boolean {
-  ensureDir(dirname(path));
-  let fd: number;
+  const tmp = writeTemp(path, data, mode);
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    linkSync(tmp, path);
+    return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
-  }
-  try {
-    writeAll(fd, data);
   } finally {
-    closeSync(fd);
+    unlinkSync(tmp);
   }
-  return true;
 }
 
 export function readIfExists(path: string): string | undefined {
