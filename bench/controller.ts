@@ -77,14 +77,19 @@ async function main(): Promise<void> {
 
     // The floor: etcd delivering a PUT to a watcher in this process.
     const watchSeen = new Map<string, number>();
-    const watcher = await c.etcd.client.watch().prefix(`${PREFIX}/subnets/`).create();
-    watcher.on('put', (kv) => watchSeen.set(kv.key.toString(), performance.now()));
+    const rev = (await c.etcd.client.getPrefix(`${PREFIX}/subnets/`)).revision;
+    const watcher = await c.etcd.client.watchPrefix(`${PREFIX}/subnets/`, String(BigInt(rev) + 1n), {
+      events: (evs) => {
+        for (const ev of evs) if (ev.type === 'put') watchSeen.set(ev.kv.key, performance.now());
+      },
+      end: () => {},
+    });
 
     const weft: number[] = [];
     const etcdOnly: number[] = [];
     for (let i = 0; i < N; i++) {
       const t0 = performance.now();
-      await c.etcd.client.put(key(i)).value(lease(i)).exec();
+      await c.etcd.client.put(key(i), lease(i));
       const done = await waitFor(`lease ${i} programmed`, () => complete(i), 10_000, 1);
       const w = await waitFor(`lease ${i} watched`, () => watchSeen.get(key(i)), 10_000, 1);
       weft.push(done - t0);
@@ -104,14 +109,14 @@ async function main(): Promise<void> {
 
     // Burst: 1,000 leases at once.
     const b0 = performance.now();
-    for (let i = N; i < N + BURST; i += 100) await Promise.all(Array.from({ length: Math.min(100, N + BURST - i) }, (_, j) => c.etcd.client.put(key(i + j)).value(lease(i + j)).exec()));
+    for (let i = N; i < N + BURST; i += 100) await Promise.all(Array.from({ length: Math.min(100, N + BURST - i) }, (_, j) => c.etcd.client.put(key(i + j), lease(i + j))));
     const written = performance.now() - b0;
     const burstDone = await waitFor('the burst programmed', async () => ((await programmed()) >= N + BURST ? performance.now() : undefined), 120_000, 20);
 
     // Scale: 5,000 remote leases in all.
     const cpu0 = procStats(pid);
     const s0 = performance.now();
-    for (let i = N + BURST; i < SCALE; i += 200) await Promise.all(Array.from({ length: Math.min(200, SCALE - i) }, (_, j) => c.etcd.client.put(key(i + j)).value(lease(i + j)).exec()));
+    for (let i = N + BURST; i < SCALE; i += 200) await Promise.all(Array.from({ length: Math.min(200, SCALE - i) }, (_, j) => c.etcd.client.put(key(i + j), lease(i + j))));
     await waitFor('5,000 peers programmed', async () => (await programmed()) >= SCALE, 300_000, 20);
     const scaleMs = performance.now() - s0;
     const cpu1 = procStats(pid);

@@ -3,8 +3,8 @@
  * (`npm run bundle`, bundle/sea.ts, makes dist/weft). Writes dist/node/: weft.cjs, weft-cni.cjs and
  * `weft`, a tiny launcher whose first line points at node_modules' Node. The launcher turns on V8's compile
  * cache before the bundle is compiled, in a directory only root can write (a cache in /tmp could be planted
- * by another user to run code as root), then loads the bundle the invocation needs. etcd3 and the native
- * addons resolve from node_modules. The benchmarks use it to show what the packaging costs or saves.
+ * by another user to run code as root), then loads the bundle the invocation needs. The native addons
+ * resolve from node_modules. The benchmarks use it to show what the packaging costs or saves.
  */
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -28,7 +28,7 @@ require(process.env.CNI_COMMAND !== undefined ? './weft-cni.cjs' : './weft.cjs')
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
-const sizes = await bundle({ root, outdir: dist, selfContained: false });
+const sizes = await bundle({ root, outdir: dist });
 writeFileSync(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
 writeFileSync(join(dist, 'weft'), `#!${node}\n${LAUNCHER}`);
 chmodSync(join(dist, 'weft'), 0o755);

@@ -3,32 +3,16 @@
  * plugin alone (weft-cni.cjs, so a runtime's invocation parses ~110 KiB rather than the etcd client too).
  *
  * The native addons (netlink, koffi) are never bundled: pkg/kernel/native.ts dlopens their prebuilt binaries
- * by path. etcd3 reads its .proto files from `${__dirname}/../proto` at run time; the single-executable
- * build bundles it anyway and points that read at WEFT_PROTO_DIR, where the executable unpacks the files.
+ * by path. Everything else is, so nothing is left to resolve from node_modules at run time.
  */
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface BundleOptions {
   readonly root: string;
   readonly outdir: string;
-  /** Bundle etcd3 too (its protos then come from WEFT_PROTO_DIR): nothing is left to resolve from node_modules. */
-  readonly selfContained: boolean;
 }
-
-const PROTO_READ = '`${__dirname}/../proto/rpc.proto`';
-
-const etcdProtoDir: Plugin = {
-  name: 'etcd3-proto-dir',
-  setup(b) {
-    b.onLoad({ filter: /etcd3[\\/]lib[\\/]connection-pool\.js$/ }, (args) => {
-      const src = readFileSync(args.path, 'utf8');
-      if (!src.includes(PROTO_READ)) throw new Error(`etcd3 no longer reads its protos as ${PROTO_READ}; update bundle/esbuild.ts`);
-      return { contents: src.replace(PROTO_READ, '`${process.env.WEFT_PROTO_DIR}/rpc.proto`'), loader: 'js' };
-    });
-  },
-};
 
 export async function bundle(o: BundleOptions): Promise<{ weft: number; cni: number }> {
   const pkg = JSON.parse(readFileSync(join(o.root, 'package.json'), 'utf8')) as { version: string };
@@ -40,8 +24,7 @@ export async function bundle(o: BundleOptions): Promise<{ weft: number; cni: num
     format: 'cjs',
     platform: 'node',
     target: 'node24',
-    external: ['netlink', 'netlink/*', 'koffi', ...(o.selfContained ? [] : ['etcd3'])],
-    plugins: o.selfContained ? [etcdProtoDir] : [],
+    external: ['netlink', 'netlink/*', 'koffi'],
     define: { __WEFT_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__weftImportMetaUrl' },
     banner: { js: "const __weftImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     legalComments: 'none',

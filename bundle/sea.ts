@@ -2,8 +2,7 @@
  * `npm run bundle`: dist/weft, one self-contained executable (a Node single-executable application) that is
  * the CNI plugin, the daemon and the CLI, for hosts without Node.js.
  *
- * It carries the Node runtime, both esbuild bundles (etcd3 included), etcd's .proto files and the native
- * addons' binaries as assets. On its first run it unpacks them into a cache directory named by their hash
+ * It carries the Node runtime, both esbuild bundles and the native addons' binaries as assets. On its first run it unpacks them into a cache directory named by their hash
  * (/var/cache/weft/sea-<hash> for root, ~/.cache/weft/... otherwise): written to a fresh temporary
  * directory, then renamed into place, so a concurrent or interrupted first run never leaves half a set; a
  * directory not owned by the user or writable by others is never used (it could have been planted). Every
@@ -27,17 +26,13 @@ rmSync(work, { recursive: true, force: true });
 // What older builds left at the top of dist/.
 for (const f of ['weft.cjs', 'weft-cni.cjs', 'package.json']) rmSync(join(root, 'dist', f), { force: true });
 mkdirSync(work, { recursive: true });
-const sizes = await bundle({ root, outdir: work, selfContained: true });
+const sizes = await bundle({ root, outdir: work });
 
-const etcdProto = join(root, 'node_modules', 'etcd3', 'proto');
 const assets: Record<string, string> = {
   'weft.cjs': join(work, 'weft.cjs'),
   'weft-cni.cjs': join(work, 'weft-cni.cjs'),
   'netlink.node': join(root, 'node_modules', 'netlink', 'prebuilds', `linux-${arch}`, 'node.napi.node'),
   'koffi.node': join(root, 'node_modules', '@koromix', `koffi-linux-${arch}`, `linux_${arch}`, 'koffi.node'),
-  'rpc.proto': join(etcdProto, 'rpc.proto'),
-  'kv.proto': join(etcdProto, 'kv.proto'),
-  'auth.proto': join(etcdProto, 'auth.proto'),
 };
 const hash = createHash('sha256');
 for (const [name, path] of Object.entries(assets)) hash.update(name).update('\0').update(readFileSync(path));
@@ -77,7 +72,6 @@ try {
   process.exit(1);
 }
 process.env.WEFT_NATIVE_DIR = dir;
-process.env.WEFT_PROTO_DIR = dir;
 try { require('node:module').enableCompileCache(path.join(dir, 'compile-cache')); } catch {}
 require('node:module').createRequire(path.join(dir, 'loader'))(process.env.CNI_COMMAND !== undefined ? './weft-cni.cjs' : './weft.cjs');
 `;

@@ -10,7 +10,7 @@ import { WeftError } from '../errors/mod.ts';
 import type { DaemonFlags } from '../../flannel-compat/daemon-flags.ts';
 import { Netlink } from '../kernel/mod.ts';
 import { createLogger } from '../log/logger.ts';
-import { openEtcd, SubnetRegistry, type EtcdClient } from '../store/mod.ts';
+import { EtcdClient, SubnetRegistry } from '../store/mod.ts';
 import type { Server } from 'node:http';
 import { EtcdLeaseSource } from './lease-source.ts';
 import { NetworkAgent } from './agent.ts';
@@ -45,9 +45,10 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     agent = new NetworkAgent(defaultSpec, { source: (l) => new KubeLeaseSource(nodes, kube, l), nl, iface, log });
   } else {
     log.info('starting', { iface: iface.name, address: iface.address, publicIP: iface.publicIP, mtu: iface.mtu, etcd: flags.etcdEndpoints.join(',') });
-    const client = openEtcd({
+    const client = new EtcdClient({
       endpoints: flags.etcdEndpoints, certFile: flags.etcdCertFile, keyFile: flags.etcdKeyFile, caFile: flags.etcdCAFile,
       username: flags.etcdUsername, password: flags.etcdPassword,
+      onSwitch: (to, why) => log.warn(`etcd: now using ${to} (${why})`),
     });
     etcd = client;
     agent = new NetworkAgent(defaultSpec, { source: (l) => new EtcdLeaseSource(new SubnetRegistry(client, flags.etcdPrefix), l), nl, iface, log });

@@ -98,15 +98,15 @@ export class NetworkManager {
 
   /** The hosts holding a lease on a network (its peers), from etcd. */
   async peers(id: string): Promise<Array<{ Name: string; IP: string }>> {
-    const kvs = await this.#client.getAll().prefix(`${keys.network(this.#o.root, id)}/subnets/`).strings();
-    return Object.entries(kvs).map(([k, v]) => {
+    const { kvs } = await this.#client.getPrefix(`${keys.network(this.#o.root, id)}/subnets/`);
+    return kvs.map(({ key, value }) => {
       let ip = '';
       try {
-        ip = String((JSON.parse(v) as { PublicIP?: unknown }).PublicIP ?? '');
+        ip = String((JSON.parse(value) as { PublicIP?: unknown }).PublicIP ?? '');
       } catch {
         // a bad lease value: shown without its address
       }
-      return { Name: k.split('/').pop()!.replace('-', '/'), IP: ip };
+      return { Name: key.split('/').pop()!.replace('-', '/'), IP: ip };
     });
   }
 

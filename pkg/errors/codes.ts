@@ -22,7 +22,10 @@ export const CODES = {
   WEFT_ADDRESS_UNAVAILABLE: { cni: 102, summary: 'the requested address is taken or outside the subnet' },
   WEFT_ALREADY_EXISTS: { cni: 103, summary: 'the interface or attachment already exists' },
   WEFT_NOT_FOUND: { cni: 104, summary: 'the named object (network, endpoint, link) does not exist' },
-  WEFT_STORE: { cni: 105, summary: 'the cluster store (etcd) refused or could not be reached' },
+  WEFT_STORE: { cni: 105, summary: 'the cluster store (etcd) refused a request' },
+  WEFT_STORE_UNAVAILABLE: { cni: 106, summary: 'no etcd endpoint could be reached or could serve' },
+  WEFT_STORE_TLS: { cni: 107, summary: 'TLS to etcd failed (certificate untrusted, expired, for another name, refused, or unreadable)' },
+  WEFT_STORE_AUTH: { cni: 108, summary: 'etcd refused the credentials, or the user may not access weft\'s keys' },
   WEFT_INTERNAL: { cni: 999, summary: 'an unexpected failure; please report it' },
 } as const satisfies Record<string, { cni: number; summary: string }>;
 

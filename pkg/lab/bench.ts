@@ -9,7 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNamedNetns, deleteNamedNetns } from '../kernel/mod.ts';
 import { iperf, percentile, referencePlugin, rtt, summarize, timeCni, type TimedPlugin } from '../measure/mod.ts';
-import { openEtcd } from '../store/mod.ts';
+import { EtcdClient } from '../store/mod.ts';
 import { clusterDaemonArgs, Sim, SimDaemon, waitFor, weftPrefixBeside } from '../sim/mod.ts';
 import { labPrefix } from './names.ts';
 import { writeReport, type BenchReport } from './report.ts';
@@ -83,11 +83,11 @@ async function newHost(s: LabState): Promise<BenchReport['newHost']> {
   const sim = await Sim.reattach(prefix);
   const n = Math.max(...s.hosts.map((h) => h.n)) + 1;
   const hostDir = join(s.dir, `h${n}`);
-  const etcd = openEtcd({ endpoints: [s.etcd.socketEndpoint] });
+  const etcd = new EtcdClient({ endpoints: [s.etcd.socketEndpoint] });
   let d: SimDaemon | undefined;
   try {
     const host = await sim.addHost(n);
-    d = new SimDaemon(host, { dir: hostDir, bin: s.bin, args: clusterDaemonArgs(s.etcd.endpoint, LAB_ETCD_PREFIX) });
+    d = new SimDaemon(host, { dir: hostDir, bin: s.bin, args: clusterDaemonArgs(s.etcd, LAB_ETCD_PREFIX) });
     const t0 = performance.now();
     d.start();
     // The subnet file is written once the lease is held (as a network CIDR once parsed).
@@ -109,8 +109,8 @@ async function newHost(s: LabState): Promise<BenchReport['newHost']> {
     await d?.stop();
     // Its leases go with it, so the other hosts drop its routes as they would for a host that left for good.
     for (const prefixKey of [`${LAB_ETCD_PREFIX}/subnets/`, `${weftPrefixBeside(LAB_ETCD_PREFIX)}/networks/`]) {
-      const kvs = await etcd.getAll().prefix(prefixKey).strings().catch(() => ({} as Record<string, string>));
-      for (const [k, v] of Object.entries(kvs)) if (k.includes('/subnets/') && v.includes(`"PublicIP":"192.0.2.${n}"`)) await etcd.delete().key(k).exec();
+      const { kvs } = await etcd.getPrefix(prefixKey).catch(() => ({ kvs: [] }));
+      for (const { key, value } of kvs) if (key.includes('/subnets/') && value.includes(`"PublicIP":"192.0.2.${n}"`)) await etcd.delete(key);
     }
     etcd.close();
     sim.destroy();

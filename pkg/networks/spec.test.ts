@@ -14,7 +14,7 @@ describe('validateCreate()', () => {
   });
 
   it('refuses a duplicate name with Docker\'s message and an overlapping subnet naming the other network', () => {
-    expect(validateCreate({ name: 'BLUE', subnet: '10.10.30.0/24' }, existing)).toEqual({ ok: false, reason: 'network with name BLUE already exists' });
+    expect(validateCreate({ name: 'BLUE', subnet: '10.10.30.0/24' }, existing)).toEqual({ ok: false, reason: 'network with name BLUE already exists', nameTaken: true });
     expect(validateCreate({ name: 'RED', subnet: '10.10.0.0/16' }, existing)).toEqual({ ok: false, reason: 'subnet 10.10.0.0/16 overlaps with network BLUE (10.10.20.0/24)' });
     expect(validateCreate({ name: 'RED', subnet: '10.244.5.0/24' }, existing)).toMatchObject({ ok: false, reason: expect.stringContaining('overlaps with network default') });
   });

@@ -40,11 +40,18 @@ export interface ExistingNetwork {
   readonly subnet: string;
 }
 
-export function validateCreate(req: CreateRequest, existing: readonly ExistingNetwork[]): Result<ValidCreate> {
+/** A refusal says whether the name is taken (Docker's conflict) or the request is invalid. */
+export type CreateCheck = Result<ValidCreate> & { readonly nameTaken?: true };
+
+export function validateCreate(req: CreateRequest, existing: readonly ExistingNetwork[]): CreateCheck {
   const problems: string[] = [];
+  let nameTaken = false;
   if (!NETWORK_NAME.test(req.name)) problems.push(`invalid network name "${req.name}": use letters, digits, _ . - (starting with a letter or digit, at most 63)`);
   if (req.name === DEFAULT_NETWORK_NAME) problems.push(`network name "${DEFAULT_NETWORK_NAME}" is the flannel default network's`);
-  else if (existing.some((e) => e.name === req.name)) problems.push(`network with name ${req.name} already exists`);
+  else if (existing.some((e) => e.name === req.name)) {
+    problems.push(`network with name ${req.name} already exists`);
+    nameTaken = true;
+  }
   if (req.driver !== undefined && req.driver !== 'overlay') problems.push(`driver "${req.driver}" is not supported; weft networks are overlay networks (-d overlay)`);
   const parsed = parseNetwork(req.subnet);
   let subnet: string | undefined;
@@ -75,7 +82,7 @@ export function validateCreate(req: CreateRequest, existing: readonly ExistingNe
   }
   if (req.vni !== undefined && (!Number.isInteger(req.vni) || req.vni < 1 || req.vni > 0xffffff)) problems.push(`--vni ${req.vni} must be from 1 to 16777215`);
   if (req.mtu !== undefined && (!Number.isInteger(req.mtu) || req.mtu < 576 || req.mtu > 9000)) problems.push(`--mtu ${req.mtu} must be from 576 to 9000`);
-  if (problems.length > 0) return fail(problems.join('; '));
+  if (problems.length > 0) return nameTaken ? { ...fail(problems.join('; ')), nameTaken } : fail(problems.join('; '));
   return ok({ name: req.name, subnet: subnet!, gateway, vni: req.vni, hostSubnetLen, mtu: req.mtu });
 }
 

@@ -6,7 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { SimDaemon } from './daemon.ts';
-import { SimEtcd } from './etcd.ts';
+import { SimEtcd, type SimEtcdOptions } from './etcd.ts';
+import type { CertFiles } from './pki.ts';
 import { Sim, type SimHost, type SimNs } from './topology.ts';
 
 export const DEFAULT_CONFIG = { Network: '10.244.0.0/16', Backend: { Type: 'vxlan' } };
@@ -29,14 +30,32 @@ export interface ClusterOptions {
   readonly config?: object | string | null;
   /** etcd and the daemons outlive this process (the lab). */
   readonly detach?: boolean;
+  /** etcd's members and TLS (default: one member, plain HTTP). */
+  readonly etcd?: Omit<SimEtcdOptions, 'detach'>;
+  /** The daemons' client certificate, when etcd has TLS. */
+  readonly clientCert?: CertFiles;
 }
 
 /** The named networks' prefix beside a flannel prefix: /coreos.com/network -> /coreos.com/weft. */
 export const weftPrefixBeside = (etcdPrefix: string): string => etcdPrefix.replace(/\/[^/]*$/, '/weft');
 
+/** How a daemon reaches etcd: endpoints, and with TLS the CA and its client certificate. */
+export interface EtcdAccess {
+  readonly endpoint: string;
+  readonly ca?: string | undefined;
+  readonly clientCert?: CertFiles | undefined;
+}
+
+export function etcdArgs(a: EtcdAccess): string[] {
+  return [
+    `--etcd-endpoints=${a.endpoint}`, ...(a.ca ? [`--etcd-cafile=${a.ca}`] : []),
+    ...(a.clientCert ? [`--etcd-certfile=${a.clientCert.cert}`, `--etcd-keyfile=${a.clientCert.key}`] : []),
+  ];
+}
+
 /** The flags every simulated host's daemon gets (the lab adds hosts to a running cluster with them too). */
-export function clusterDaemonArgs(etcdEndpoint: string, etcdPrefix: string): string[] {
-  return [`--etcd-endpoints=${etcdEndpoint}`, `--etcd-prefix=${etcdPrefix}`, `--weft-prefix=${weftPrefixBeside(etcdPrefix)}`, '--resync-period=2'];
+export function clusterDaemonArgs(etcd: EtcdAccess, etcdPrefix: string): string[] {
+  return [...etcdArgs(etcd), `--etcd-prefix=${etcdPrefix}`, `--weft-prefix=${weftPrefixBeside(etcdPrefix)}`, '--resync-period=2'];
 }
 
 export class SimCluster {
@@ -55,7 +74,7 @@ export class SimCluster {
   static async create(opts: ClusterOptions): Promise<SimCluster> {
     const sim = new Sim(opts.netnsPrefix);
     try {
-      const c = new SimCluster(sim, await SimEtcd.start(sim, join(opts.dir, 'etcd'), { detach: opts.detach ?? false }), opts);
+      const c = new SimCluster(sim, await SimEtcd.start(sim, join(opts.dir, 'etcd'), { ...opts.etcd, detach: opts.detach ?? false }), opts);
       if (opts.config !== null) await c.putConfig(opts.config ?? DEFAULT_CONFIG);
       return c;
     } catch (e) {
@@ -74,15 +93,23 @@ export class SimCluster {
   }
 
   async putConfig(config: object | string): Promise<void> {
-    await this.etcd.client.put(`${this.prefix}/config`).value(typeof config === 'string' ? config : JSON.stringify(config)).exec();
+    await this.etcd.client.put(`${this.prefix}/config`, typeof config === 'string' ? config : JSON.stringify(config));
   }
 
-  /** Adds host n with a daemon (not yet started). */
-  async addHost(n: number, daemonArgs: readonly string[] = []): Promise<SimDaemon> {
+  /** How this cluster's daemons reach etcd. */
+  get etcdAccess(): EtcdAccess {
+    return { endpoint: this.etcd.endpoint, ca: this.etcd.tls?.ca, clientCert: this.opts.clientCert };
+  }
+
+  /**
+   * Adds host n with a daemon (not yet started). `etcd` replaces how it reaches etcd (a test of bad
+   * certificates); `hostsFile` becomes its /etc/hosts (a name for etcd that only this daemon resolves).
+   */
+  async addHost(n: number, daemonArgs: readonly string[] = [], o: { etcd?: EtcdAccess; hostsFile?: string } = {}): Promise<SimDaemon> {
     const host = await this.sim.addHost(n);
     const d = new SimDaemon(host, {
-      dir: join(this.opts.dir, `h${n}`), bin: this.opts.bin, detach: this.opts.detach ?? false,
-      args: [...clusterDaemonArgs(this.etcd.endpoint, this.prefix), ...daemonArgs],
+      dir: join(this.opts.dir, `h${n}`), bin: this.opts.bin, detach: this.opts.detach ?? false, hostsFile: o.hostsFile,
+      args: [...clusterDaemonArgs(o.etcd ?? this.etcdAccess, this.prefix), ...daemonArgs],
     });
     this.hosts[n - 1] = host;
     this.daemons[n - 1] = d;

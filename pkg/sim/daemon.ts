@@ -25,14 +25,19 @@ export class SimDaemon {
   #proc: ChildProcess | undefined;
 
   readonly #detach: boolean;
+  readonly #hostsFile: string | undefined;
 
-  /** `detach`: the daemon outlives this process (the lab); otherwise it is this process's child. */
-  constructor(host: SimHost, opts: { dir: string; bin: string; args: readonly string[]; detach?: boolean }) {
+  /**
+   * `detach`: the daemon outlives this process (the lab); otherwise it is this process's child. `hostsFile`:
+   * bind-mounted on /etc/hosts in a mount namespace of the daemon's own.
+   */
+  constructor(host: SimHost, opts: { dir: string; bin: string; args: readonly string[]; detach?: boolean; hostsFile?: string | undefined }) {
     this.host = host;
     this.dir = opts.dir;
     this.bin = opts.bin;
     this.args = opts.args;
     this.#detach = opts.detach ?? false;
+    this.#hostsFile = opts.hostsFile;
     mkdirSync(this.dir, { recursive: true });
   }
 
@@ -73,8 +78,10 @@ export class SimDaemon {
 
   start(): void {
     const log = openSync(join(this.dir, 'daemon.log'), 'a');
+    // nsenter and unshare exec (neither forks), so the child's pid is the daemon's.
+    const hosts = this.#hostsFile ? ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', this.#hostsFile] : [];
     this.#proc = spawn('nsenter', [
-      `--net=${this.host.path}`, this.bin, 'daemon', '--iface', 'eth0', `--subnet-file=${this.subnetFile}`, `--state-dir=${this.stateDir}`,
+      `--net=${this.host.path}`, ...hosts, this.bin, 'daemon', '--iface', 'eth0', `--subnet-file=${this.subnetFile}`, `--state-dir=${this.stateDir}`,
       `--run-dir=${join(this.dir, 'run')}`, `--node-name=h${this.host.n}`, `--cni-conf-dir=${this.cniConfDir}`, `--cni-data-dir=${this.cniDataDir}`, '--healthz-ip=127.0.0.1', `--healthz-port=${HEALTH_PORT}`, ...this.args,
     ], { stdio: ['ignore', log, log], detached: this.#detach });
     if (this.#detach) this.#proc.unref();

@@ -5,9 +5,10 @@
  * Endpoint names are claimed by compare-and-create.
  */
 import { randomBytes } from 'node:crypto';
-import type { Etcd3 } from 'etcd3';
 import { parseNetworkConfig, parseVxlanBackend } from '../../flannel-compat/network-config.ts';
-import { WeftError, messageOf } from '../errors/mod.ts';
+import { WeftError } from '../errors/mod.ts';
+import type { EtcdClient } from './etcd/mod.ts';
+import { storeError } from './registry.ts';
 import { classifyKey, decodeEndpoint, decodeMeta, keys, networkConfigOf, nextVni, validateCreate, type CreateRequest, type Endpoint, type ExistingNetwork, type NetworkMeta } from '../networks/mod.ts';
 
 export interface CreatedNetwork {
@@ -16,17 +17,13 @@ export interface CreatedNetwork {
 
 const GENERATION = (root: string) => `${root}/generation`;
 
-function storeError(what: string, e: unknown): WeftError {
-  return e instanceof WeftError ? e : new WeftError('WEFT_STORE', `etcd: ${what}: ${messageOf(e)}`, { cause: e });
-}
-
 export class NetworkStore {
-  readonly client: Etcd3;
+  readonly client: EtcdClient;
   readonly root: string;
   /** The flannel default network's config key: its range and VNI are not for a named network to take. */
   readonly flannelConfigKey: string | undefined;
 
-  constructor(client: Etcd3, root: string, flannelConfigKey?: string) {
+  constructor(client: EtcdClient, root: string, flannelConfigKey?: string) {
     this.client = client;
     this.root = root;
     this.flannelConfigKey = flannelConfigKey;
@@ -35,8 +32,8 @@ export class NetworkStore {
   /** The flannel default network's range and VNI, when it is configured and valid. */
   async #flannelDefault(): Promise<{ subnet: string; vni: number } | undefined> {
     if (!this.flannelConfigKey) return undefined;
-    const text = await this.client.get(this.flannelConfigKey).string().catch((e) => Promise.reject(storeError('reading the default network config', e)));
-    const cfg = text === null ? undefined : parseNetworkConfig(text);
+    const text = (await this.client.get(this.flannelConfigKey).catch((e: unknown) => Promise.reject(storeError('reading the default network config', e))))?.value;
+    const cfg = text === undefined ? undefined : parseNetworkConfig(text);
     if (!cfg?.ok || !cfg.value.ipv4) return undefined;
     const vx = parseVxlanBackend(cfg.value);
     return { subnet: cfg.value.ipv4.network, vni: vx.ok ? vx.value.vni : 1 };
@@ -44,9 +41,9 @@ export class NetworkStore {
 
   async list(): Promise<NetworkMeta[]> {
     try {
-      const kvs = await this.client.getAll().prefix(keys.networks(this.root)).strings();
+      const { kvs } = await this.client.getPrefix(keys.networks(this.root));
       const out: NetworkMeta[] = [];
-      for (const [key, value] of Object.entries(kvs)) {
+      for (const { key, value } of kvs) {
         if (classifyKey(this.root, key).kind !== 'meta') continue;
         const m = decodeMeta(value);
         if (m.ok) out.push(m.value);
@@ -76,14 +73,11 @@ export class NetworkStore {
   async create(req: CreateRequest): Promise<NetworkMeta> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const existing = await this.list();
-      const gen = await this.client.get(GENERATION(this.root)).exec().catch((e) => Promise.reject(storeError('reading the network generation', e)));
+      const genKv = await this.client.get(GENERATION(this.root)).catch((e: unknown) => Promise.reject(storeError('reading the network generation', e)));
       const dflt = await this.#flannelDefault();
       const others: ExistingNetwork[] = [...existing.map((m) => ({ name: m.Name, subnet: m.Subnet })), ...(dflt ? [{ name: 'default', subnet: dflt.subnet }] : [])];
       const v = validateCreate(req, others);
-      if (!v.ok) {
-        const code = v.reason.startsWith('network with name') ? 'WEFT_ALREADY_EXISTS' : 'WEFT_INVALID_CONFIG';
-        throw new WeftError(code, v.reason);
-      }
+      if (!v.ok) throw new WeftError(v.nameTaken ? 'WEFT_ALREADY_EXISTS' : 'WEFT_INVALID_CONFIG', v.reason);
       const taken = [...existing.map((m) => ({ name: m.Name, vni: m.VNI })), ...(dflt ? [{ name: 'default', vni: dflt.vni }] : [])];
       const vni = v.value.vni ?? nextVni(new Set(taken.map((t) => t.vni)));
       const user = taken.find((t) => t.vni === vni);
@@ -92,21 +86,23 @@ export class NetworkStore {
         Name: v.value.name, Id: randomBytes(32).toString('hex'), Created: new Date().toISOString(), Driver: 'overlay', Scope: 'global',
         Subnet: v.value.subnet, Gateway: v.value.gateway, VNI: vni, MTU: v.value.mtu, HostSubnetLen: v.value.hostSubnetLen,
       };
-      const genKv = gen.kvs[0];
-      const nextGen = String(Number(genKv?.value.toString() ?? '0') + 1);
+      const nextGen = String(Number(genKv?.value ?? '0') + 1);
       try {
-        const txn = this.client
-          .if(GENERATION(this.root), 'Mod', '==', genKv ? String(genKv.mod_revision) : 0)
-          .and(keys.name(this.root, meta.Name), 'Version', '==', 0)
-          .and(keys.vni(this.root, vni), 'Version', '==', 0)
-          .then(
-            this.client.put(GENERATION(this.root)).value(nextGen),
-            this.client.put(keys.name(this.root, meta.Name)).value(meta.Id),
-            this.client.put(keys.vni(this.root, vni)).value(meta.Id),
-            this.client.put(keys.meta(this.root, meta.Id)).value(JSON.stringify(meta)),
-            this.client.put(keys.config(this.root, meta.Id)).value(networkConfigOf(meta)),
-          );
-        if ((await txn.commit()).succeeded) return meta;
+        const created = await this.client.txn(
+          [
+            { key: GENERATION(this.root), target: 'mod', op: '==', value: genKv ? genKv.modRevision : 0 },
+            { key: keys.name(this.root, meta.Name), target: 'version', op: '==', value: 0 },
+            { key: keys.vni(this.root, vni), target: 'version', op: '==', value: 0 },
+          ],
+          [
+            { put: GENERATION(this.root), value: nextGen },
+            { put: keys.name(this.root, meta.Name), value: meta.Id },
+            { put: keys.vni(this.root, vni), value: meta.Id },
+            { put: keys.meta(this.root, meta.Id), value: JSON.stringify(meta) },
+            { put: keys.config(this.root, meta.Id), value: networkConfigOf(meta) },
+          ],
+        );
+        if (created) return meta;
       } catch (e) {
         throw storeError(`creating network ${meta.Name}`, e);
       }
@@ -116,8 +112,8 @@ export class NetworkStore {
 
   async endpoints(id: string): Promise<Endpoint[]> {
     try {
-      const kvs = await this.client.getAll().prefix(keys.endpoints(this.root, id)).strings();
-      return Object.values(kvs).map(decodeEndpoint).filter((r) => r.ok).map((r) => (r as { value: Endpoint }).value).sort((a, b) => a.Name.localeCompare(b.Name));
+      const { kvs } = await this.client.getPrefix(keys.endpoints(this.root, id));
+      return kvs.map((kv) => decodeEndpoint(kv.value)).filter((r) => r.ok).map((r) => (r as { value: Endpoint }).value).sort((a, b) => a.Name.localeCompare(b.Name));
     } catch (e) {
       throw storeError('listing endpoints', e);
     }
@@ -129,14 +125,11 @@ export class NetworkStore {
     const eps = await this.endpoints(meta.Id);
     if (eps.length > 0) throw new WeftError('WEFT_ALREADY_EXISTS', `network ${meta.Name} has active endpoints`, { details: eps.map((e) => `${e.Name} on ${e.Host}`).join(', ') });
     try {
-      await this.client
-        .if(keys.name(this.root, meta.Name), 'Value', '==', meta.Id)
-        .then(
-          this.client.delete().key(keys.name(this.root, meta.Name)),
-          this.client.delete().key(keys.vni(this.root, meta.VNI)),
-          this.client.delete().prefix(`${keys.network(this.root, meta.Id)}/`),
-        )
-        .commit();
+      await this.client.txn([{ key: keys.name(this.root, meta.Name), target: 'value', op: '==', value: meta.Id }], [
+        { delete: keys.name(this.root, meta.Name) },
+        { delete: keys.vni(this.root, meta.VNI) },
+        { deletePrefix: `${keys.network(this.root, meta.Id)}/` },
+      ]);
     } catch (e) {
       throw storeError(`removing network ${meta.Name}`, e);
     }
@@ -150,13 +143,13 @@ export class NetworkStore {
   async registerEndpoint(meta: NetworkMeta, ep: Endpoint): Promise<void> {
     const key = keys.endpoint(this.root, meta.Id, ep.Name);
     try {
-      const r = await this.client.if(key, 'Version', '==', 0).and(keys.meta(this.root, meta.Id), 'Version', '>', 0).then(this.client.put(key).value(JSON.stringify(ep))).commit();
-      if (r.succeeded) return;
-      const cur = await this.client.get(key).string();
-      if (cur === null) throw new WeftError('WEFT_NOT_FOUND', `network ${meta.Name} not found`);
+      const meta_ = keys.meta(this.root, meta.Id);
+      if (await this.client.txn([{ key, target: 'version', op: '==', value: 0 }, { key: meta_, target: 'version', op: '>', value: 0 }], [{ put: key, value: JSON.stringify(ep) }])) return;
+      const cur = (await this.client.get(key))?.value;
+      if (cur === undefined) throw new WeftError('WEFT_NOT_FOUND', `network ${meta.Name} not found`);
       const d = decodeEndpoint(cur);
       if (d.ok && d.value.ContainerID === ep.ContainerID && d.value.Interface === ep.Interface) {
-        await this.client.put(key).value(JSON.stringify(ep)).exec();
+        await this.client.put(key, JSON.stringify(ep));
         return;
       }
     } catch (e) {
@@ -169,11 +162,11 @@ export class NetworkStore {
   async unregisterEndpoint(meta: NetworkMeta, name: string, containerID?: string): Promise<boolean> {
     const key = keys.endpoint(this.root, meta.Id, name);
     try {
-      const cur = await this.client.get(key).string();
-      if (cur === null) return false;
+      const cur = (await this.client.get(key))?.value;
+      if (cur === undefined) return false;
       const d = decodeEndpoint(cur);
       if (containerID !== undefined && d.ok && d.value.ContainerID !== containerID) return false;
-      await this.client.delete().key(key).exec();
+      await this.client.delete(key);
       return true;
     } catch (e) {
       throw storeError(`removing endpoint ${name} from ${meta.Name}`, e);

@@ -1,13 +1,14 @@
 /**
  * List-then-watch over an etcd prefix, with no gap and no silent loss: list (a snapshot and its revision),
- * watch from revision + 1, and on any watcher error (etcd reports a compacted start revision as a cancelled
- * watch, and re-watching at that revision "fails identically forever", as flannel found) list again, hand over
- * the new snapshot, and watch from its revision. A failing list is retried with backoff (100 ms doubling to
- * 5 s). Disconnects are resumed by the client from the last revision it saw.
+ * watch from revision + 1, and whenever the watch ends (etcd compacted the revisions it needed, which
+ * re-watching "fails identically forever", as flannel found; etcd went away; the client moved to another
+ * endpoint) list again, hand over the new snapshot, and watch from its revision. A failing list is retried
+ * with backoff (100 ms doubling to 5 s).
  */
-import type { Etcd3, Watcher } from 'etcd3';
 import { messageOf } from '../errors/mod.ts';
 import type { RawKv } from '../lease/lease.ts';
+import type { EtcdClient, Watch, WatchEnd } from './etcd/mod.ts';
+import { toRaw } from './registry.ts';
 
 export type Change = { readonly type: 'put'; readonly kv: RawKv } | { readonly type: 'delete'; readonly key: string; readonly modRevision: string };
 
@@ -17,20 +18,19 @@ export interface FeedHandlers {
   log(level: 'info' | 'warn', msg: string): void;
 }
 
-export const toRaw = (kv: { key: Buffer; value: Buffer; lease: string; mod_revision: string }): RawKv => ({
-  key: kv.key.toString(), value: kv.value.toString(), leaseId: String(kv.lease || '0'), modRevision: String(kv.mod_revision),
-});
-
 export class PrefixFeed {
-  readonly #client: Etcd3;
+  readonly #client: EtcdClient;
   readonly #prefix: string;
   readonly #h: FeedHandlers;
-  #watcher: Watcher | undefined;
+  #watch: Watch | undefined;
   #stopped = false;
   #backoff = 100;
   #timer: NodeJS.Timeout | undefined;
+  #said = '';
+  /** Watch ends and relists since start, for status pages. */
+  relists = 0;
 
-  constructor(client: Etcd3, prefix: string, handlers: FeedHandlers) {
+  constructor(client: EtcdClient, prefix: string, handlers: FeedHandlers) {
     this.#client = client;
     this.#prefix = prefix;
     this.#h = handlers;
@@ -48,38 +48,42 @@ export class PrefixFeed {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    void this.#watcher?.cancel().catch(() => {});
+    this.#watch?.cancel();
   }
 
   async #resync(): Promise<boolean> {
     try {
-      const r = await this.#client.getAll().prefix(this.#prefix).exec();
-      const revision = String(r.header.revision);
-      this.#h.snapshot(r.kvs.map(toRaw), revision);
-      const w = await this.#client.watch().prefix(this.#prefix).startRevision(String(BigInt(revision) + 1n)).create();
-      w.on('data', (res) => {
-        const changes = res.events.map((ev): Change =>
-          ev.type === 'Put' ? { type: 'put', kv: toRaw(ev.kv) } : { type: 'delete', key: ev.kv.key.toString(), modRevision: String(ev.kv.mod_revision) },
-        );
-        if (changes.length > 0) this.#h.changes(changes);
+      const r = await this.#client.getPrefix(this.#prefix);
+      if (this.#stopped) return true;
+      this.#h.snapshot(r.kvs.map(toRaw), r.revision);
+      this.#watch?.cancel();
+      this.#watch = await this.#client.watchPrefix(this.#prefix, String(BigInt(r.revision) + 1n), {
+        events: (evs) => {
+          if (this.#stopped) return;
+          this.#h.changes(evs.map((ev): Change => (ev.type === 'put' ? { type: 'put', kv: toRaw(ev.kv) } : ev)));
+        },
+        end: (why) => this.#onEnd(why),
       });
-      w.on('error', (e: Error) => this.#onWatchError(w, e));
-      w.on('disconnected', (e: Error) => this.#onWatchError(w, e));
-      void this.#watcher?.cancel().catch(() => {});
-      this.#watcher = w;
+      if (this.#stopped) this.#watch.cancel();
       this.#backoff = 100;
+      if (this.#said) this.#h.log('info', `listing and watching ${this.#prefix} again`);
+      this.#said = '';
       return true;
     } catch (e) {
-      this.#h.log('warn', `cannot list or watch ${this.#prefix}: ${messageOf(e)}; retrying in ${this.#backoff} ms`);
+      const msg = messageOf(e);
+      // Said once per distinct problem: a minute of etcd down is not 60 identical lines.
+      if (msg !== this.#said) this.#h.log('warn', `cannot list or watch ${this.#prefix}: ${msg}; retrying with backoff up to 5 s`);
+      this.#said = msg;
       return false;
     }
   }
 
-  #onWatchError(w: Watcher, e: Error): void {
-    if (this.#stopped || w !== this.#watcher) return;
-    this.#h.log('info', `watch on ${this.#prefix} ended (${messageOf(e) || 'cancelled'}); listing again`);
-    this.#watcher = undefined;
-    void w.cancel().catch(() => {});
+  #onEnd(why: WatchEnd): void {
+    if (this.#stopped) return;
+    this.#watch = undefined;
+    this.relists++;
+    const reason = why.kind === 'compacted' ? `etcd compacted revision ${why.compactRevision}` : why.reason;
+    this.#h.log('info', `watch on ${this.#prefix} ended (${reason}); listing again`);
     void this.start();
   }
 }

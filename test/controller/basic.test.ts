@@ -17,12 +17,12 @@ describe('weft daemon, two hosts', () => {
     expect(e1.subnet).not.toBe(e2.subnet);
 
     // etcd holds flannel's keys and exact JSON, each key on a 24 h etcd lease
-    const kvs = (await c.etcd.client.getAll().prefix(`${c.prefix}/subnets/`).exec()).kvs;
+    const kvs = (await c.etcd.client.getPrefix(`${c.prefix}/subnets/`)).kvs;
     expect(kvs.map((kv) => kv.key.toString()).sort()).toEqual([e1.subnet!, e2.subnet!].map((s) => `${c.prefix}/subnets/${s.replace('/', '-')}`).sort());
     const link1 = ipJson<Array<{ address: string; mtu: number }>>(c.hosts[0]!.name, ['link', 'show', 'flannel.1'])[0]!;
     const mine = kvs.find((kv) => kv.key.toString().endsWith(e1.subnet!.replace('/', '-')))!;
     expect(mine.value.toString()).toBe(`{"PublicIP":"192.0.2.1","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${link1.address}"}}`);
-    const ttl = Number((await c.etcd.client.leaseClient.leaseTimeToLive({ ID: mine.lease })).TTL);
+    const ttl = await c.etcd.client.leaseTimeToLive(mine.lease);
     expect(ttl).toBeGreaterThan(86_000);
 
     // the VTEP: nolearning, local = underlay address, dev eth0, MTU 1450, <subnet>.0/32

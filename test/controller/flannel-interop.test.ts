@@ -23,8 +23,8 @@ describe('flannel interoperation', () => {
     ipf('link', 'add', 'flannel.1', 'address', FMAC, 'mtu', '1450', 'type', 'vxlan', 'id', '1', 'local', '192.0.2.2', 'dev', 'eth0', 'nolearning', 'dstport', '8472');
     ipf('addr', 'add', '10.244.200.0/32', 'dev', 'flannel.1');
     ipf('link', 'set', 'flannel.1', 'up');
-    const grant = await c.etcd.client.leaseClient.leaseGrant({ TTL: 86400 });
-    await c.etcd.client.put(`${c.prefix}/subnets/10.244.200.0-24`).value(`{"PublicIP":"192.0.2.2","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${FMAC}"}}`).lease(grant.ID).exec();
+    const grant = await c.etcd.client.leaseGrant(86400);
+    await c.etcd.client.put(`${c.prefix}/subnets/10.244.200.0-24`, `{"PublicIP":"192.0.2.2","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${FMAC}"}}`, { lease: grant.id });
     // flannel's CNI delegate (bridge + host-local) on host 2: cni0 with .1, a pod with .2
     ipf('link', 'add', 'cni0', 'type', 'bridge');
     ipf('addr', 'add', '10.244.200.1/24', 'dev', 'cni0');
@@ -42,7 +42,7 @@ describe('flannel interoperation', () => {
     await eventually('weft programs the flannel host', () => ipJson(c.hosts[0]!.name, ['route', 'show', '10.244.200.0/24']).length === 1);
 
     // flanneld on host 2 reads weft's lease (flannel's JSON) and programs its triple
-    const kv = (await c.etcd.client.getAll().prefix(`${c.prefix}/subnets/${weftSubnet.replace('/', '-')}`).exec()).kvs[0]!;
+    const kv = (await c.etcd.client.getPrefix(`${c.prefix}/subnets/${weftSubnet.replace('/', '-')}`)).kvs[0]!;
     const attrs = JSON.parse(kv.value.toString()) as { PublicIP: string; BackendType: string; BackendData: { VNI: number; VtepMAC: string } };
     expect(attrs).toMatchObject({ PublicIP: '192.0.2.1', BackendType: 'vxlan', BackendData: { VNI: 1 } });
     const gw = weftSubnet.split('/')[0]!;

@@ -29,7 +29,7 @@ describe('peers', () => {
     await c.startAll();
     const h = c.hosts[0]!.name;
     const key = `${c.prefix}/subnets/10.244.150.0-24`;
-    await c.etcd.client.put(key).value(lease('198.51.100.50', '02:00:00:00:50:01')).exec();
+    await c.etcd.client.put(key, lease('198.51.100.50', '02:00:00:00:50:01'));
     await eventually('the peer programmed', () => kernel(h, '10.244.150.0/24').route);
     expect(kernel(h, '10.244.150.0/24')).toEqual({
       route: expect.objectContaining({ gateway: '10.244.150.0', dev: 'flannel.1', flags: ['onlink'] }),
@@ -37,12 +37,12 @@ describe('peers', () => {
       fdb: [expect.objectContaining({ mac: '02:00:00:00:50:01', dst: '198.51.100.50' })],
     });
 
-    await c.etcd.client.put(key).value(lease('198.51.100.50', '02:00:00:00:50:02')).exec();
+    await c.etcd.client.put(key, lease('198.51.100.50', '02:00:00:00:50:02'));
     await eventually('the new MAC', () => kernel(h, '10.244.150.0/24').neigh?.lladdr === '02:00:00:00:50:02');
     // The old MAC's FDB entry is gone, not leaked as flanneld leaks it.
     expect(kernel(h, '10.244.150.0/24').fdb).toEqual([expect.objectContaining({ mac: '02:00:00:00:50:02', dst: '198.51.100.50' })]);
 
-    await c.etcd.client.delete().key(key).exec();
+    await c.etcd.client.delete(key);
     await eventually('the peer removed', () => !kernel(h, '10.244.150.0/24').route);
     expect(kernel(h, '10.244.150.0/24')).toEqual({ route: undefined, neigh: undefined, fdb: [] });
   });
@@ -51,7 +51,7 @@ describe('peers', () => {
     const c = await testCluster('pg', { hosts: 1 });
     await c.startAll();
     const h = c.hosts[0]!.name;
-    const put = (k: string, v: string) => c.etcd.client.put(`${c.prefix}/subnets/${k}`).value(v).exec();
+    const put = (k: string, v: string) => c.etcd.client.put(`${c.prefix}/subnets/${k}`, v);
     await put('not-a-subnet', lease('198.51.100.9', '02:00:00:00:00:09'));
     await put('10.244.151.0-24', '{garbage');
     await put('10.244.152.0-24', '{"PublicIP":"198.51.100.52","BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"zz"}}');
@@ -69,7 +69,7 @@ describe('peers', () => {
     const c = await testCluster('pr', { hosts: 1 });
     await c.startAll();
     const h = c.hosts[0]!.name;
-    await c.etcd.client.put(`${c.prefix}/subnets/10.244.160.0-24`).value(lease('198.51.100.60', '02:00:00:00:60:01')).exec();
+    await c.etcd.client.put(`${c.prefix}/subnets/10.244.160.0-24`, lease('198.51.100.60', '02:00:00:00:60:01'));
     await eventually('the peer programmed', () => kernel(h, '10.244.160.0/24').route);
     run('ip', ['-n', h, 'route', 'del', '10.244.160.0/24']);
     run('ip', ['-n', h, 'neigh', 'del', '10.244.160.0', 'dev', 'flannel.1']);
@@ -87,8 +87,8 @@ describe('peers', () => {
     const c = await testCluster('pc', { hosts: 1 });
     const stays = `${c.prefix}/subnets/10.244.170.0-24`;
     const goes = `${c.prefix}/subnets/10.244.171.0-24`;
-    await c.etcd.client.put(stays).value(lease('198.51.100.70', '02:00:00:00:70:01')).exec();
-    await c.etcd.client.put(goes).value(lease('198.51.100.71', '02:00:00:00:71:01')).exec();
+    await c.etcd.client.put(stays, lease('198.51.100.70', '02:00:00:00:70:01'));
+    await c.etcd.client.put(goes, lease('198.51.100.71', '02:00:00:00:71:01'));
     await c.startAll();
     const h = c.hosts[0]!.name;
     await eventually('both peers', () => kernel(h, '10.244.171.0/24').route && kernel(h, '10.244.170.0/24').route);
@@ -96,8 +96,8 @@ describe('peers', () => {
     // the history away, so the watch cannot resume where it stopped.
     run('ip', ['netns', 'exec', h, 'nft', '-f', '-'], { input: 'table ip cut {\n chain out {\n  type filter hook output priority 0;\n  ip daddr 192.0.2.250 tcp dport 2379 reject with tcp reset\n }\n}\n' });
     run('ip', ['netns', 'exec', h, 'ss', '-K', 'dst', '192.0.2.250']);
-    await c.etcd.client.delete().key(goes).exec();
-    await c.etcd.client.put(`${c.prefix}/subnets/10.244.172.0-24`).value(lease('198.51.100.72', '02:00:00:00:72:01')).exec();
+    await c.etcd.client.delete(goes);
+    await c.etcd.client.put(`${c.prefix}/subnets/10.244.172.0-24`, lease('198.51.100.72', '02:00:00:00:72:01'));
     await c.etcd.compact();
     run('ip', ['netns', 'exec', h, 'nft', 'delete', 'table', 'ip', 'cut']);
     await eventually('the new snapshot applied', () => kernel(h, '10.244.172.0/24').route && !kernel(h, '10.244.171.0/24').route && kernel(h, '10.244.170.0/24').route, 30_000);
@@ -114,7 +114,7 @@ describe('peers', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(ping(a.ns.name, b.ip, { count: 3 })).toBe(true);
     await c.etcd.restart();
-    await c.etcd.client.put(`${c.prefix}/subnets/10.244.180.0-24`).value(lease('198.51.100.80', '02:00:00:00:80:01')).exec();
+    await c.etcd.client.put(`${c.prefix}/subnets/10.244.180.0-24`, lease('198.51.100.80', '02:00:00:00:80:01'));
     await eventually('the change after the restart', () => kernel(c.hosts[0]!.name, '10.244.180.0/24').route && kernel(c.hosts[1]!.name, '10.244.180.0/24').route, 30_000);
     expect(ping(a.ns.name, b.ip)).toBe(true);
   }, 60_000);

@@ -2,15 +2,25 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimCluster } from '../../pkg/sim/mod.ts';
+import { SimCluster, type ClusterOptions } from '../../pkg/sim/mod.ts';
 import { WEFT_BIN } from './cni.ts';
 import { defer, deferOnFailure } from './netns.ts';
 import { NETNS_PREFIX, RUN_ID } from './run-id.ts';
 
-export async function testCluster(tag: string, opts: { config?: object | string | null; hosts?: number; bin?: string } = {}): Promise<SimCluster> {
-  const dir = mkdtempSync(join(tmpdir(), `weft-t-${RUN_ID}-${tag}-`));
-  defer(() => rmSync(dir, { recursive: true, force: true }));
-  const c = await SimCluster.create({ netnsPrefix: `${NETNS_PREFIX}${tag}-`, dir, etcdPrefix: `/weft-test/${RUN_ID}/${tag}/network`, bin: opts.bin ?? WEFT_BIN, ...(opts.config !== undefined && { config: opts.config }) });
+export interface TestClusterOptions extends Pick<ClusterOptions, 'etcd' | 'clientCert'> {
+  readonly config?: object | string | null;
+  readonly hosts?: number;
+  readonly bin?: string;
+  /** A directory made by the caller (with certificates in it, say); made and removed here otherwise. */
+  readonly dir?: string;
+}
+
+export async function testCluster(tag: string, opts: TestClusterOptions = {}): Promise<SimCluster> {
+  const dir = opts.dir ?? testDir(tag);
+  const c = await SimCluster.create({
+    netnsPrefix: `${NETNS_PREFIX}${tag}-`, dir, etcdPrefix: `/weft-test/${RUN_ID}/${tag}/network`, bin: opts.bin ?? WEFT_BIN,
+    ...(opts.config !== undefined && { config: opts.config }), ...(opts.etcd && { etcd: opts.etcd }), ...(opts.clientCert && { clientCert: opts.clientCert }),
+  });
   defer(() => c.destroy());
   // A failure in a multi-process test is only diagnosable with the daemons' side of the story.
   deferOnFailure(() => {
@@ -21,4 +31,11 @@ export async function testCluster(tag: string, opts: { config?: object | string 
   });
   for (let i = 1; i <= (opts.hosts ?? 0); i++) await c.addHost(i);
   return c;
+}
+
+/** A temporary directory named for this run, removed after the test. */
+export function testDir(tag: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `weft-t-${RUN_ID}-${tag}-`));
+  defer(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

@@ -90,7 +90,7 @@ describe('named networks, operations', () => {
 
     // An endpoint record lost from etcd is registered again from the plugin's local record.
     const id = (JSON.parse(weftOk(c, 1, ['network', 'inspect', 'GREEN'])) as Array<{ Id: string }>)[0]!.Id;
-    await c.etcd.client.delete().key(`${c.weftPrefix}/networks/${id}/endpoints/ga`).exec();
+    await c.etcd.client.delete(`${c.weftPrefix}/networks/${id}/endpoints/ga`);
     await eventually('ga registered again', () => Object.values(view().Containers).some((e) => e.Name === 'ga'));
     expect(c.daemon(1).log()).toContain('re-registered an endpoint missing from etcd');
   }, 120_000);

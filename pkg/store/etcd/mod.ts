@@ -1,0 +1,3 @@
+export { EtcdClient, type EtcdOptions, type EndpointState, type Range, type Watch, type WatchEnd, type WatchHandlers } from './client.ts';
+export type { Compare, KeyValue, Op, WatchEvent } from './codec.ts';
+export { parseEndpoint, parseEndpoints, type Endpoint } from './endpoint.ts';
