@@ -11,10 +11,18 @@ import { waitFor } from './wait.ts';
 
 export const HEALTH_PORT = 8471;
 
-/** GET on a simulated host's daemon health server, from inside the host (busybox wget). */
+/**
+ * GET on a simulated host's daemon health server, from inside the host (busybox nc: unlike wget, it shows
+ * the body of a 503 too, where /readyz says why).
+ */
 export function healthGet(hostPath: string, path: string, timeoutMs?: number): { ok: boolean; body: string } {
-  const r = spawnSync('nsenter', [`--net=${hostPath}`, 'busybox', 'wget', '-q', '-O', '-', `http://127.0.0.1:${HEALTH_PORT}${path}`], { encoding: 'utf8', ...(timeoutMs !== undefined && { timeout: timeoutMs }) });
-  return { ok: r.status === 0, body: r.stdout ?? '' };
+  const r = spawnSync('nsenter', [`--net=${hostPath}`, 'busybox', 'nc', '-w', '5', '127.0.0.1', String(HEALTH_PORT)], {
+    input: `GET ${path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n`, encoding: 'utf8', ...(timeoutMs !== undefined && { timeout: timeoutMs }),
+  });
+  const text = r.stdout ?? '';
+  const split = text.indexOf('\r\n\r\n');
+  const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
+  return { ok: r.status === 0 && status !== undefined && status.startsWith('2'), body: split < 0 ? '' : text.slice(split + 4) };
 }
 
 export class SimDaemon {

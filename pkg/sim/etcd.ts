@@ -56,7 +56,8 @@ export class SimEtcdMember {
       '--listen-client-urls', `${this.endpoint},unix://etcd.sock:1`, '--advertise-client-urls', this.endpoint,
       '--listen-peer-urls', `http://${host.ip}:2380`, '--initial-advertise-peer-urls', `http://${host.ip}:2380`,
       '--initial-cluster', opts.initialCluster, '--log-level', 'warn', '--quota-backend-bytes', String(2 ** 31),
-      ...(t ? ['--cert-file', t.server.cert, '--key-file', t.server.key, '--trusted-ca-file', t.ca, ...(t.clientCertAuth ? ['--client-cert-auth'] : [])] : []),
+      // etcd asks for client certificates whenever it has a trusted CA file, so that goes with client-cert auth.
+      ...(t ? ['--cert-file', t.server.cert, '--key-file', t.server.key, ...(t.clientCertAuth ? ['--trusted-ca-file', t.ca, '--client-cert-auth'] : [])] : []),
     ];
     mkdirSync(dir, { recursive: true });
   }
