@@ -109,7 +109,17 @@ function check(file: string, mode: 'kube' | 'etcd'): void {
     expect(binding.subjects).toContainEqual({ kind: 'ServiceAccount', name: 'weft', namespace: 'kube-weft' });
   } else {
     expect(f.etcdEndpoints.every((e) => e.startsWith('https://'))).toBe(true);
-    for (const file of [f.etcdCAFile, f.etcdCertFile, f.etcdKeyFile]) expect(onVolume(daemon, file!)?.volume?.secret, file).toBeDefined();
+    // The TLS files come from the Secret, each a key the Secret has; credentials from it too, if set.
+    const secret = byKind('Secret')[0]!;
+    for (const file of [f.etcdCAFile, f.etcdCertFile, f.etcdKeyFile]) {
+      const at = onVolume(daemon, file!);
+      expect(at?.volume?.secret?.secretName, file).toBe(secret.metadata.name);
+      expect(Object.keys(secret.stringData), file).toContain(at!.rest);
+    }
+    const fromSecret = (daemon.env as Obj[]).filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.optional]);
+    expect(fromSecret).toEqual([['FLANNELD_ETCD_USERNAME', secret.metadata.name, true], ['FLANNELD_ETCD_PASSWORD', secret.metadata.name, true]]);
+    const withAuth = parseDaemonFlags(args, { FLANNELD_ETCD_USERNAME: 'weft', FLANNELD_ETCD_PASSWORD: 'pw' });
+    expect(withAuth).toMatchObject({ ok: true, value: { etcdUsername: 'weft', etcdPassword: 'pw' } });
     expect(onVolume(daemon, f.runDir)?.volume?.hostPath.path).toBe('/run/weft');
     expect(onVolume(daemon, f.cniConfDir)?.volume?.hostPath.path).toBe('/etc/cni/net.d');
     expect(onVolume(daemon, f.cniDataDir)?.volume?.hostPath.path).toBe('/var/lib/cni');

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WeftError } from '../errors/mod.ts';
 import { writeFileAtomic } from '../files/mod.ts';
+import type { EtcdAccess } from '../sim/mod.ts';
 
 export const LAB_PREFIX = 'weft-lab-';
 export const LAB_ETCD_PREFIX = '/coreos.com/network';
@@ -28,7 +29,8 @@ export interface LabState {
   readonly created: string;
   readonly bin: string;
   readonly hosts: ReadonlyArray<{ n: number; name: string; ip: string; dir: string; socket: string }>;
-  readonly etcd: { endpoint: string; socketEndpoint: string };
+  /** How daemons reach etcd (with TLS: its CA and their client certificate), and the local socket. */
+  readonly etcd: EtcdAccess & { socketEndpoint: string };
   readonly networks: ReadonlyArray<{ name: string; subnet: string }>;
   readonly containers: LabContainer[];
   /** Namespaces podman made for its containers (netns-<uuid>), to remove if podman cannot. */

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync 
 import { join } from 'node:path';
 import { daemonCall } from '../api/mod.ts';
 import { WeftError, messageOf } from '../errors/mod.ts';
-import { SimCluster, waitFor } from '../sim/mod.ts';
+import { ETCD_HOST, SimCluster, SimPki, waitFor } from '../sim/mod.ts';
 import { runChecks, type CheckResult } from './checks.ts';
 import { cleanLeftovers } from './down.ts';
 import { labPrefix } from './names.ts';
@@ -21,11 +21,13 @@ export interface UpOptions {
   readonly dir: string;
   readonly hosts: number;
   readonly podman: boolean;
+  /** etcd with TLS and client-certificate auth, certificates made with openssl in <dir>/pki. */
+  readonly etcdTls?: boolean;
   readonly out: (line: string) => void;
 }
 
 const NETWORKS = [{ name: 'RED', subnet: '10.10.10.0/24' }, { name: 'BLUE', subnet: '10.10.20.0/24' }];
-const TOOLS: Array<[string, string]> = [['ip', 'iproute2'], ['nsenter', 'util-linux'], ['unshare', 'util-linux'], ['etcd', 'etcd-server'], ['busybox', 'busybox-static'], ['ping', 'iputils-ping'], ['getent', 'libc-bin'], ['nft', 'nftables']];
+const TOOLS: Array<[string, string]> = [['openssl', 'openssl'], ['ip', 'iproute2'], ['nsenter', 'util-linux'], ['unshare', 'util-linux'], ['etcd', 'etcd-server'], ['busybox', 'busybox-static'], ['ping', 'iputils-ping'], ['getent', 'libc-bin'], ['nft', 'nftables']];
 
 /** Runs `fn` as a named step with progress; a failure says which step and what to do. */
 export async function step<T>(out: (l: string) => void, label: string, fn: () => Promise<T> | T, hint = 'run weft lab down to remove what was made, then try again'): Promise<T> {
@@ -75,7 +77,12 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
   o.out(`weft lab: ${o.hosts} hosts on one machine, in ${o.dir} (namespaces ${prefix}*)`);
   await step(o.out, 'removing what an earlier lab left', () => cleanLeftovers(o.dir, () => {}));
   mkdirSync(o.dir, { recursive: true });
-  const c = await step(o.out, 'underlay 192.0.2.0/24 and etcd on 192.0.2.250', () => SimCluster.create({ netnsPrefix: prefix, dir: o.dir, etcdPrefix: LAB_ETCD_PREFIX, bin, detach: true }));
+  const c = await step(o.out, `underlay 192.0.2.0/24 and etcd on 192.0.2.250${o.etcdTls ? ' (TLS, client certificates)' : ''}`, () => {
+    if (!o.etcdTls) return SimCluster.create({ netnsPrefix: prefix, dir: o.dir, etcdPrefix: LAB_ETCD_PREFIX, bin, detach: true });
+    const pki = new SimPki(join(o.dir, 'pki'));
+    const tls = { ca: pki.ca, server: pki.issue('etcd', { sans: [`IP:192.0.2.${ETCD_HOST}`] }), clientCertAuth: true };
+    return SimCluster.create({ netnsPrefix: prefix, dir: o.dir, etcdPrefix: LAB_ETCD_PREFIX, bin, detach: true, etcd: { tls }, clientCert: pki.issue('weft-daemon') });
+  });
   try {
     await step(o.out, `${o.hosts} hosts running weft daemon`, async () => {
       for (let n = 1; n <= o.hosts; n++) await c.addHost(n);
@@ -130,7 +137,7 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
     const state: LabState = {
       dir: o.dir, created: new Date().toISOString(), bin,
       hosts: c.hosts.filter(Boolean).map((h) => ({ n: h.n, name: h.name, ip: h.ip, dir: c.daemon(h.n).dir, socket: c.daemon(h.n).socket })),
-      etcd: { endpoint: c.etcd.endpoint, socketEndpoint: c.etcd.socketEndpoint },
+      etcd: { ...c.etcdAccess, socketEndpoint: c.etcd.socketEndpoint },
       networks: NETWORKS, containers, podmanNetns,
     };
     writeState(state);

@@ -1,6 +1,6 @@
 /**
  * The lab as a newcomer runs it, from the single executable: `up` builds three hosts, RED and BLUE and four
- * containers (one by podman) and passes every check; `status` reports it healthy; a second `up` is refused;
+ * containers (one by podman) over an etcd with TLS and client certificates (`--etcd-tls`), and passes every check; `status` reports it healthy; a second `up` is refused;
  * `down` leaves no namespace, process or file behind and is safe to run twice.
  */
 import { spawnSync } from 'node:child_process';
@@ -35,8 +35,10 @@ describe('weft lab', () => {
       weft(['lab', 'down', '--dir', dir]);
       rmSync(join(dir, '..'), { recursive: true, force: true });
     });
-    const up = weft(['lab', 'up', '--dir', dir]);
+    const up = weft(['lab', 'up', '--dir', dir, '--etcd-tls']);
     expect(up.status, `${up.stdout}\n${up.stderr}`).toBe(0);
+    expect(up.stdout).toContain('etcd on 192.0.2.250 (TLS, client certificates): done');
+    expect(JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')).etcd).toMatchObject({ endpoint: 'https://192.0.2.250:2379', ca: join(dir, 'pki', 'ca.crt') });
     expect(up.stdout).toContain('all 11 checks passed');
     expect(up.stdout).toContain('container2 on RED (host 2), run by podman');
 

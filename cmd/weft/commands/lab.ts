@@ -16,9 +16,10 @@ export const labCommand: CommandModule<object, Common> = {
       .option('dir', { type: 'string', describe: 'the lab directory (default: $WEFT_LAB_DIR or ./lab)' })
       .command('up', 'build the lab and run the connectivity checks', (c) => c
         .option('hosts', { type: 'number', default: 3, describe: 'how many hosts (2-20)' })
-        .option('podman', { type: 'boolean', default: true, describe: 'run container2 with podman (--no-podman: a plain namespace)' }), async (a) => {
+        .option('podman', { type: 'boolean', default: true, describe: 'run container2 with podman (--no-podman: a plain namespace)' })
+        .option('etcd-tls', { type: 'boolean', default: false, describe: 'etcd with TLS and client-certificate auth (certificates made with openssl in <dir>/pki)' }), async (a) => {
         const { labUp, labDir } = await lab();
-        const { checks } = await labUp({ dir: labDir(a.dir), hosts: a.hosts, podman: a.podman, out });
+        const { checks } = await labUp({ dir: labDir(a.dir), hosts: a.hosts, podman: a.podman, etcdTls: a['etcd-tls'], out });
         if (checks.some((c) => !c.ok)) throw new WeftError('WEFT_INTERNAL', 'some lab checks failed (see the table); the lab stays up for a look: weft lab status, weft lab down');
         out(`\nnext: weft lab bench  |  weft lab status  |  weft lab down${a.dir ? ` (with --dir ${a.dir})` : ''}`);
       })
