@@ -4,6 +4,7 @@
  */
 import { causeChain, isWeftError, messageOf } from '../../pkg/errors/mod.ts';
 import { VERSION } from '../../pkg/version.ts';
+import { UsageError } from './usage.ts';
 
 export async function runCli(argv: readonly string[]): Promise<void> {
   const debug = argv.includes('--debug');
@@ -26,7 +27,8 @@ export async function runCli(argv: readonly string[]): Promise<void> {
       .demandCommand(1, 'name a command; see weft --help')
       .recommendCommands()
       .fail((msg, err) => {
-        throw err ?? new UsageError(msg);
+        // yargs wraps its own refusals and a coerce's in YError: those are usage errors too.
+        throw err && err.name !== 'YError' ? err : new UsageError(msg ?? err?.message ?? 'invalid command line');
       });
     y = y.command('daemon', 'run the per-host controller (flanneld-compatible flags; weft daemon --help)');
     for (const c of commands) y = y.command(c);
@@ -37,7 +39,6 @@ export async function runCli(argv: readonly string[]): Promise<void> {
   }
 }
 
-class UsageError extends Error {}
 
 async function daemon(args: readonly string[]): Promise<void> {
   const { parseDaemonFlags, DAEMON_USAGE } = await import('../../flannel-compat/daemon-flags.ts');
@@ -47,6 +48,6 @@ async function daemon(args: readonly string[]): Promise<void> {
     return;
   }
   if (!parsed.ok) throw new UsageError(parsed.reason);
-  const { runDaemon } = await import('../../pkg/controller/mod.ts');
+  const { runDaemon } = await import('../../pkg/daemon/mod.ts');
   await runDaemon(parsed.value);
 }

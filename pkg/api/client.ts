@@ -31,12 +31,26 @@ export async function daemonCall<T>(socketPath: string, method: 'GET' | 'POST' |
         });
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
-    req.on('error', (e: NodeJS.ErrnoException) =>
-      reject(new WeftError('WEFT_TRY_AGAIN', `the weft daemon on this host is not reachable at ${socketPath} (${e.code ?? e.message}); is weft daemon running?`, { cause: e })),
-    );
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
+    req.on('error', (e: NodeJS.ErrnoException) => reject(unreachable(socketPath, e, timeoutMs)));
     req.end(payload);
   });
+}
+
+/** Why the daemon's socket did not answer, told apart (issue 11: every cause read "is weft daemon running?"). */
+function unreachable(socketPath: string, e: NodeJS.ErrnoException, timeoutMs: number): WeftError {
+  switch (e.code) {
+    case 'ENOENT':
+    case 'ECONNREFUSED':
+      return new WeftError('WEFT_TRY_AGAIN', `the weft daemon on this host is not running (${e.code === 'ENOENT' ? 'no socket' : 'nothing listens'} at ${socketPath}); start it (systemctl start weft, or weft daemon)`, { cause: e });
+    case 'EACCES':
+    case 'EPERM':
+      return new WeftError('WEFT_IO', `permission denied on the weft daemon's socket ${socketPath}: it is root's (mode 0660); run this as root`, { cause: e });
+    case 'ETIMEDOUT':
+      return new WeftError('WEFT_TRY_AGAIN', `the weft daemon at ${socketPath} did not answer within ${timeoutMs / 1000} s (it may be waiting on etcd: see its log)`, { cause: e });
+    default:
+      return new WeftError('WEFT_TRY_AGAIN', `cannot talk to the weft daemon at ${socketPath} (${e.code ?? e.message})`, { cause: e });
+  }
 }
 
 const endpointsPath = (network: string) => `/v1/networks/${encodeURIComponent(network)}/endpoints`;

@@ -61,7 +61,26 @@ export async function ensureBridge(host: Netlink, spec: BridgeSpec): Promise<Lin
   return host.getLink(br.index);
 }
 
-/** Whether `cidr`'s address is one of the bridge's. */
-export function hasAddress(addrs: ReadonlyArray<{ cidr: string }>, cidr: string): boolean {
-  return parsePrefix(cidr).ok && addrs.some((a) => a.cidr === cidr);
+/**
+ * How the bridge found in the kernel differs from `spec`, and which of `ports` (the host ends of this host's
+ * attachments) are not on it: what a reconcile pass repairs and names. Pure.
+ */
+export function bridgeDrift(have: Link | undefined, addrs: ReadonlyArray<{ readonly cidr: string }>, spec: BridgeSpec, ports: readonly Link[]): string[] {
+  if (!have) return ['missing'];
+  if (have.kind !== 'bridge') return [`not a bridge (${have.kind ?? 'a physical device'})`];
+  const out: string[] = [];
+  // With no port the kernel puts a bridge's MTU back to 1500 by itself, and nothing is sent over it.
+  if (have.mtu !== spec.mtu && ports.length > 0) out.push(`mtu ${have.mtu} (want ${spec.mtu})`);
+  if (!have.up) out.push('down');
+  for (const gw of spec.gateways) if (!addrs.some((a) => a.cidr === gw)) out.push(`address ${gw} missing`);
+  for (const p of ports) if (p.master !== have.index) out.push(`${p.name} detached`);
+  return out;
+}
+
+/** Puts each of `ports` on the bridge and up (a bridge made again has none). */
+export async function attachPorts(host: Netlink, bridge: Link, ports: readonly Link[]): Promise<void> {
+  for (const p of ports) {
+    if (p.master !== bridge.index) await host.setMaster(p.index, bridge.index);
+    if (!p.up) await host.setUp(p.index);
+  }
 }

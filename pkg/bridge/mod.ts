@@ -1,1 +1,1 @@
-export { ensureBridge, bridgeMac, hasAddress, type BridgeSpec } from './bridge.ts';
+export { ensureBridge, bridgeMac, bridgeDrift, attachPorts, type BridgeSpec } from './bridge.ts';

@@ -29,6 +29,7 @@ export class DnsServer {
   readonly #directory: () => readonly DirectoryEntry[];
   readonly #upstreams: () => readonly string[];
   readonly #log: Logger;
+  #closed = false;
 
   constructor(opts: { address: string; network: string; directory: () => readonly DirectoryEntry[]; upstreams: () => readonly string[]; log: Logger }) {
     this.address = opts.address;
@@ -39,6 +40,12 @@ export class DnsServer {
     this.#socket = createSocket('udp4');
     this.#socket.on('message', (msg, rinfo) => void this.#onQuery(msg, rinfo.address, rinfo.port));
     this.#socket.on('error', (e) => this.#log.warn(`DNS server on ${this.address}: ${messageOf(e)}`));
+    this.#socket.on('close', () => (this.#closed = true));
+  }
+
+  /** Whether the socket has closed (by close(), or because it failed): the owner starts a new server. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   start(port = 53): Promise<void> {

@@ -26,6 +26,7 @@ export const CODES = {
   WEFT_STORE_UNAVAILABLE: { cni: 106, summary: 'no etcd endpoint could be reached or could serve' },
   WEFT_STORE_TLS: { cni: 107, summary: 'TLS to etcd failed (certificate untrusted, expired, for another name, refused, or unreadable)' },
   WEFT_STORE_AUTH: { cni: 108, summary: 'etcd refused the credentials, or the user may not access weft\'s keys' },
+  WEFT_LEASE_UNAVAILABLE: { cni: 109, summary: 'no subnet can be leased: the network is full or removed, or this host\'s subnet is held by another host' },
   WEFT_INTERNAL: { cni: 999, summary: 'an unexpected failure; please report it' },
 } as const satisfies Record<string, { cni: number; summary: string }>;
 

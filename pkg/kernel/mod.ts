@@ -8,5 +8,6 @@ export type { Link, LinkChange, VxlanInfo, BridgePortInfo } from '../rtnl/link.t
 export type { Addr, AddrSpec } from '../rtnl/addr.ts';
 export type { Route, RouteSpec } from '../rtnl/route.ts';
 export type { Neigh, NeighSpec, FdbEntry, FdbSpec } from '../rtnl/neigh.ts';
-export { RT_SCOPE, RT_TABLE, RTPROT, NUD } from '../rtnl/constants.ts';
+export { RT_SCOPE, RT_TABLE, RTPROT, NUD, RTNLGRP } from '../rtnl/constants.ts';
 export { createNamedNetns, deleteNamedNetns, listNamedNetns, NETNS_RUN_DIR } from './named-netns.ts';
+export { KernelWatcher, decodeEvent, type KernelEvent } from './watch.ts';

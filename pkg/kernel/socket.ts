@@ -34,11 +34,16 @@ export class RtSocket {
   #dumps: Promise<void> = Promise.resolve();
   /** Listeners for messages that answer no request (multicast notifications). */
   onNotification: ((m: RawMessage) => void) | undefined;
+  /** Told of a socket error (ENOBUFS: notifications were dropped because they came faster than read). */
+  onError: ((e: Error) => void) | undefined;
 
   private constructor(raw: RawSocket) {
     this.#raw = raw;
     raw.on('message', (buf) => this.#receive(buf));
-    raw.on('error', (err) => this.#failAll(err));
+    raw.on('error', (err) => {
+      this.#failAll(err);
+      this.onError?.(err);
+    });
     raw.unref();
   }
 

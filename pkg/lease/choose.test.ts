@@ -14,9 +14,30 @@ function lease(subnet: string, publicIP: string, leaseId = '7'): SubnetLease {
 }
 
 describe('chooseSubnet()', () => {
-  it('reuses the lease carrying this host\'s PublicIP (the first by key when there are several)', () => {
+  it('reuses the lease carrying this host\'s PublicIP (the first by key when there are several) when there is no subnet file', () => {
     const leases = [lease('10.244.9.0/24', '192.0.2.1'), lease('10.244.3.0/24', '192.0.2.1'), lease('10.244.4.0/24', '192.0.2.2')];
-    expect(chooseSubnet({ config, leases, publicIP: '192.0.2.1', previousSubnet: '10.244.7.0/24' }).choice).toMatchObject({ kind: 'reuse', lease: { subnet: '10.244.3.0/24' } });
+    const r = chooseSubnet({ config, leases, publicIP: '192.0.2.1' });
+    expect(r.choice).toMatchObject({ kind: 'reuse', why: 'public-ip', lease: { subnet: '10.244.3.0/24' } });
+    expect(r.ignored.map((i) => i.lease.subnet)).toEqual(['10.244.9.0/24']);
+  });
+
+  it('prefers the subnet file over a stale or forged lease with this PublicIP that sorts first (issue 11)', () => {
+    const forged = lease('10.244.1.0/24', '192.0.2.1');
+    const real = lease('10.244.66.0/24', '192.0.2.1');
+    const r = chooseSubnet({ config, leases: [forged, real], publicIP: '192.0.2.1', previousSubnet: '10.244.66.0/24', pinned: true });
+    expect(r.choice).toMatchObject({ kind: 'reuse', why: 'previous', lease: { subnet: '10.244.66.0/24' } });
+    expect(r.ignored).toEqual([{ lease: forged, why: 'this host\'s subnet file says 10.244.66.0/24' }]);
+    // Its own key gone (expired) and only the forged one left: the previous subnet is created again.
+    expect(chooseSubnet({ config, leases: [forged], publicIP: '192.0.2.1', previousSubnet: '10.244.66.0/24' }).choice).toEqual({ kind: 'create', subnet: '10.244.66.0/24', why: 'previous' });
+  });
+
+  it('never renumbers a host with running pods: the previous subnet held by another host is reported, not replaced', () => {
+    const other = lease('10.244.66.0/24', '192.0.2.9');
+    const mine = lease('10.244.1.0/24', '192.0.2.1');
+    const pinned = chooseSubnet({ config, leases: [other, mine], publicIP: '192.0.2.1', previousSubnet: '10.244.66.0/24', pinned: true });
+    expect(pinned.choice).toEqual({ kind: 'held-elsewhere', subnet: '10.244.66.0/24', holder: other });
+    // Without pods the host may move: to its own lease.
+    expect(chooseSubnet({ config, leases: [other, mine], publicIP: '192.0.2.1', previousSubnet: '10.244.66.0/24', pinned: false }).choice).toMatchObject({ kind: 'reuse', lease: { subnet: '10.244.1.0/24' } });
   });
 
   it('reports leases with this PublicIP that no longer fit the config, and does not reuse them', () => {

@@ -1,20 +1,30 @@
 /**
- * Which subnet this host should hold, as flanneld decides it (LocalManager.tryAcquireLease), pure:
- *   1. the lease that already carries this host's PublicIP, if it fits the config;
- *   2. else the subnet from the previous subnet file, if no lease holds it and it fits;
- *   3. else one of the first 100 free aligned subnets in [SubnetMin, SubnetMax], picked at random so that
- *      hosts starting together rarely collide (and when they do, the compare-and-create loses for one of
- *      them, which then asks again with that subnet excluded).
- * Leases with this host's PublicIP that no longer fit the config (the config changed) are returned for the
- * caller to delete, as flanneld does.
+ * Which subnet this host should hold, pure. flanneld (LocalManager.tryAcquireLease) takes the first lease
+ * carrying its PublicIP, then the previous subnet file's subnet, then a random free one. weft changes the
+ * order where flanneld's can renumber a host under its running pods (issue 11: a stale or forged key with
+ * this host's PublicIP, sorting first, moved a host to another subnet on restart):
+ *
+ *   1. the lease carrying this host's PublicIP whose subnet is the previous subnet file's;
+ *   2. else the previous subnet, if no lease holds it (this host's pods are numbered from it);
+ *   3. else, when pods are running on the previous subnet (`pinned`) and another host holds it: nothing. The
+ *      host waits, not ready, and says who holds it: renumbering live pods is not a decision weft takes;
+ *   4. else the first lease (by key) carrying this host's PublicIP that fits the config;
+ *   5. else one of the first 100 free aligned subnets in [SubnetMin, SubnetMax], picked at random so that
+ *      hosts starting together rarely collide (the compare-and-create loses for one of them, which then asks
+ *      again with that subnet excluded).
+ *
+ * Other leases carrying this host's PublicIP are reported as ignored, with why, for the caller to log;
+ * leases with its PublicIP that no longer fit the config are returned for the caller to delete, as flanneld
+ * does (the config changed: the operator renumbered the network).
  */
 import { formatPrefix, parseAddr, parsePrefix, overlaps, type Prefix } from '../netaddr/cidr.ts';
 import type { FamilyConfig } from '../../flannel-compat/network-config.ts';
 import type { SubnetLease } from './lease.ts';
 
 export type Choice =
-  | { readonly kind: 'reuse'; readonly lease: SubnetLease }
+  | { readonly kind: 'reuse'; readonly lease: SubnetLease; readonly why: 'previous' | 'public-ip' }
   | { readonly kind: 'create'; readonly subnet: string; readonly why: 'previous' | 'random' }
+  | { readonly kind: 'held-elsewhere'; readonly subnet: string; readonly holder: SubnetLease }
   | { readonly kind: 'exhausted' };
 
 export interface ChooseInput {
@@ -22,9 +32,19 @@ export interface ChooseInput {
   readonly leases: readonly SubnetLease[];
   readonly publicIP: string;
   readonly previousSubnet?: string | undefined;
+  /** Containers are attached on this host with addresses from `previousSubnet`. */
+  readonly pinned?: boolean;
   /** Subnets lost to another host in this round. */
   readonly exclude?: ReadonlySet<string>;
   readonly random?: () => number;
+}
+
+export interface ChooseResult {
+  readonly choice: Choice;
+  /** Leases with this PublicIP that no longer fit the config: delete them. */
+  readonly incompatible: SubnetLease[];
+  /** Other leases with this PublicIP that were not taken, and why: log them. */
+  readonly ignored: Array<{ readonly lease: SubnetLease; readonly why: string }>;
 }
 
 const CANDIDATES = 100;
@@ -42,28 +62,39 @@ export function fitsConfig(config: FamilyConfig, cidr: string): boolean {
   return !!p && p.family === 4 && p.prefix === config.subnetLen && p.ip >= min && p.ip <= max;
 }
 
-export function chooseSubnet(input: ChooseInput): { choice: Choice; incompatible: SubnetLease[] } {
+export function chooseSubnet(input: ChooseInput): ChooseResult {
   const { config, leases, publicIP } = input;
   const mine = leases.filter((l) => l.attrs.publicIP === publicIP).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const fitting = mine.find((l) => fitsConfig(config, l.subnet));
+  const prevPrefix = input.previousSubnet !== undefined ? prefix(input.previousSubnet) : undefined;
+  const previous = prevPrefix && fitsConfig(config, input.previousSubnet!) ? formatPrefix(prevPrefix) : undefined;
   const incompatible = mine.filter((l) => !fitsConfig(config, l.subnet));
-  if (fitting) return { choice: { kind: 'reuse', lease: fitting }, incompatible };
+  const fitting = mine.filter((l) => fitsConfig(config, l.subnet));
+  const ignoring = (taken: SubnetLease | undefined, why: string) => fitting.filter((l) => l !== taken).map((lease) => ({ lease, why }));
+  const result = (choice: Choice, taken?: SubnetLease, why = ''): ChooseResult => ({ choice, incompatible, ignored: why ? ignoring(taken, why) : [] });
+
+  if (previous) {
+    const same = fitting.find((l) => l.subnet === previous);
+    if (same) return result({ kind: 'reuse', lease: same, why: 'previous' }, same, `this host's subnet file says ${previous}`);
+    const taken = leases.map((l) => ({ l, p: prefix(l.subnet) })).filter((x) => x.p !== undefined);
+    const holder = taken.find((x) => overlaps(x.p!, prevPrefix!))?.l;
+    if (!holder && !input.exclude?.has(previous)) return result({ kind: 'create', subnet: previous, why: 'previous' }, undefined, `this host's subnet file says ${previous}`);
+    if (holder && input.pinned) {
+      return result({ kind: 'held-elsewhere', subnet: previous, holder }, undefined, `this host's pods are numbered from ${previous}`);
+    }
+  }
+  const first = fitting[0];
+  if (first) return result({ kind: 'reuse', lease: first, why: 'public-ip' }, first, `${first.key} was taken (the first by key)`);
 
   const taken = leases.map((l) => prefix(l.subnet)).filter((p): p is Prefix => p !== undefined);
   const exclude = input.exclude ?? new Set<string>();
   const free = (p: Prefix) => !exclude.has(formatPrefix(p)) && !taken.some((t) => overlaps(t, p));
-
-  const prev = input.previousSubnet && prefix(input.previousSubnet);
-  if (prev && fitsConfig(config, input.previousSubnet!) && free(prev)) {
-    return { choice: { kind: 'create', subnet: formatPrefix(prev), why: 'previous' }, incompatible };
-  }
   const size = 1n << BigInt(32 - config.subnetLen);
   const found: string[] = [];
   for (let ip = parseAddr(config.subnetMin)!.ip, max = parseAddr(config.subnetMax)!.ip; ip <= max && found.length < CANDIDATES; ip += size) {
     const p: Prefix = { family: 4, ip, prefix: config.subnetLen };
     if (free(p)) found.push(formatPrefix(p));
   }
-  if (found.length === 0) return { choice: { kind: 'exhausted' }, incompatible };
+  if (found.length === 0) return result({ kind: 'exhausted' });
   const pick = found[Math.floor((input.random ?? Math.random)() * found.length)] ?? found[0]!;
-  return { choice: { kind: 'create', subnet: pick, why: 'random' }, incompatible };
+  return result({ kind: 'create', subnet: pick, why: 'random' });
 }

@@ -1,2 +1,7 @@
 export { decodeLease, subnetOfKey, isReservation, type RawKv, type SubnetLease, type Decoded } from './lease.ts';
-export { chooseSubnet, fitsConfig, type Choice, type ChooseInput } from './choose.ts';
+export { chooseSubnet, fitsConfig, type Choice, type ChooseInput, type ChooseResult } from './choose.ts';
+export { realClock, type Clock, type Timer } from './clock.ts';
+export { LeaseKeeper, type HeldLease, type KeeperSpec, type KeeperState } from './keeper.ts';
+export { EtcdLeaseSource } from './etcd-source.ts';
+export type { AcquireSpec, LeaseSource, PeerHandlers } from './source.ts';
+export type { SubnetStore, Listing, Change, FeedHandlers, CreateResult } from './store.ts';

@@ -41,6 +41,27 @@ export function vtepIncompatibility(have: Link, want: VtepSpec): string | undefi
   return undefined;
 }
 
+/**
+ * How the VTEP found in the kernel differs from the wanted one, as a list of what is wrong (empty: nothing),
+ * for the reconcile pass to repair and to name in its log line. Pure.
+ */
+export function vtepDrift(have: Link | undefined, addrs: ReadonlyArray<{ readonly cidr: string }>, want: VtepSpec): string[] {
+  if (!have) return ['missing'];
+  const why = vtepIncompatibility(have, want);
+  if (why) return [`incompatible (${why})`];
+  const out: string[] = [];
+  if (have.mtu !== want.mtu) out.push(`mtu ${have.mtu} (want ${want.mtu})`);
+  if (have.mac !== want.mac) out.push(`mac ${have.mac} (want ${want.mac})`);
+  if (!have.up) out.push('down');
+  if (!addrs.some((a) => a.cidr === want.address)) out.push(`address ${want.address} missing`);
+  const cluster = parsePrefix(want.clusterNetwork);
+  for (const a of addrs) {
+    const p = parsePrefix(a.cidr);
+    if (a.cidr !== want.address && cluster.ok && p.ok && containsPrefix(cluster.value, { ...p.value, prefix: 32 })) out.push(`stray address ${a.cidr}`);
+  }
+  return out;
+}
+
 export async function ensureVtep(nl: Netlink, want: VtepSpec, log: (msg: string) => void): Promise<Link> {
   let link = await nl.findLink(want.name);
   if (link) {

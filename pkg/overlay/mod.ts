@@ -2,4 +2,4 @@ export { planPeers, onLinkOf, type OverlayDesired, type PlannedRoute, type PlanI
 export { diffOverlay, describeOp, type OverlayOp, type OverlayObserved, type ObservedRoute } from './diff.ts';
 export { observeOverlay, type OverlayScope } from './observe.ts';
 export { applyOverlay, type ApplyReport } from './apply.ts';
-export { ensureVtep, vtepIncompatibility, type VtepSpec } from './device.ts';
+export { ensureVtep, vtepDrift, vtepIncompatibility, type VtepSpec } from './device.ts';

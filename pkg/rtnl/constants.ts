@@ -20,6 +20,9 @@ export const RTM = {
   NEWNEIGH: 28, DELNEIGH: 29, GETNEIGH: 30,
 } as const;
 
+/** rtnetlink multicast groups (linux/rtnetlink.h enum rtnetlink_groups). */
+export const RTNLGRP = { LINK: 1, NEIGH: 3, IPV4_IFADDR: 5, IPV4_ROUTE: 7, IPV6_IFADDR: 9, IPV6_ROUTE: 11 } as const;
+
 export const AF = { UNSPEC: 0, INET: 2, BRIDGE: 7, INET6: 10 } as const;
 
 export const IFF = { UP: 0x1, BROADCAST: 0x2, LOOPBACK: 0x8, RUNNING: 0x40, NOARP: 0x80, PROMISC: 0x100, LOWER_UP: 0x10000 } as const;

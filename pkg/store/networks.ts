@@ -7,8 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { parseNetworkConfig, parseVxlanBackend } from '../../flannel-compat/network-config.ts';
 import { WeftError } from '../errors/mod.ts';
+import type { FeedHandlers } from '../lease/store.ts';
 import type { EtcdClient } from './etcd/mod.ts';
-import { storeError } from './registry.ts';
+import { PrefixFeed } from './prefix-feed.ts';
+import { storeError, SubnetRegistry } from './registry.ts';
 import { classifyKey, decodeEndpoint, decodeMeta, keys, networkConfigOf, nextVni, validateCreate, type CreateRequest, type Endpoint, type ExistingNetwork, type NetworkMeta } from '../networks/mod.ts';
 
 export interface CreatedNetwork {
@@ -37,6 +39,30 @@ export class NetworkStore {
     if (!cfg?.ok || !cfg.value.ipv4) return undefined;
     const vx = parseVxlanBackend(cfg.value);
     return { subnet: cfg.value.ipv4.network, vni: vx.ok ? vx.value.vni : 1 };
+  }
+
+  /** List-then-watch of every network's keys (metas, configs, leases, endpoints). */
+  watch(h: FeedHandlers): PrefixFeed {
+    return new PrefixFeed(this.client, keys.networks(this.root), h);
+  }
+
+  /** A network's leases, in flannel's schema under its own prefix. */
+  subnets(id: string): SubnetRegistry {
+    return new SubnetRegistry(this.client, keys.network(this.root, id));
+  }
+
+  /** The hosts holding a lease on a network: subnet and public address (empty when the value is bad). */
+  async peers(id: string): Promise<Array<{ Name: string; IP: string }>> {
+    const { kvs } = await this.subnets(id).listSubnets();
+    return kvs.map(({ key, value }) => {
+      let ip = '';
+      try {
+        ip = String((JSON.parse(value) as { PublicIP?: unknown }).PublicIP ?? '');
+      } catch {
+        // a bad lease value: shown without its address
+      }
+      return { Name: key.split('/').pop()!.replace('-', '/'), IP: ip };
+    });
   }
 
   async list(): Promise<NetworkMeta[]> {

@@ -7,16 +7,12 @@
  */
 import { messageOf } from '../errors/mod.ts';
 import type { RawKv } from '../lease/lease.ts';
-import type { EtcdClient, Watch, WatchEnd } from './etcd/mod.ts';
-import { toRaw } from './registry.ts';
+import type { Change, FeedHandlers } from '../lease/store.ts';
+import type { EtcdClient, KeyValue, Watch, WatchEnd } from './etcd/mod.ts';
 
-export type Change = { readonly type: 'put'; readonly kv: RawKv } | { readonly type: 'delete'; readonly key: string; readonly modRevision: string };
+export type { Change, FeedHandlers };
 
-export interface FeedHandlers {
-  snapshot(kvs: readonly RawKv[], revision: string): void;
-  changes(changes: readonly Change[]): void;
-  log(level: 'info' | 'warn', msg: string): void;
-}
+export const toRaw = (kv: KeyValue): RawKv => ({ key: kv.key, value: kv.value, leaseId: kv.lease, modRevision: kv.modRevision });
 
 export class PrefixFeed {
   readonly #client: EtcdClient;

@@ -7,14 +7,11 @@
  */
 import { WeftError, isWeftError } from '../errors/mod.ts';
 import type { RawKv } from '../lease/lease.ts';
-import { EtcdClient, type KeyValue } from './etcd/mod.ts';
+import type { CreateResult, FeedHandlers, Listing, SubnetStore } from '../lease/store.ts';
+import type { EtcdClient } from './etcd/mod.ts';
+import { PrefixFeed, toRaw } from './prefix-feed.ts';
 
-export interface Listing {
-  readonly revision: string;
-  readonly kvs: readonly RawKv[];
-}
-
-export const toRaw = (kv: KeyValue): RawKv => ({ key: kv.key, value: kv.value, leaseId: kv.lease, modRevision: kv.modRevision });
+export type { Listing };
 
 /** Says what was being done when etcd failed; the client's message (endpoint, cause) follows. Others pass. */
 export function storeError(what: string, e: unknown): WeftError {
@@ -22,7 +19,7 @@ export function storeError(what: string, e: unknown): WeftError {
   return new WeftError('WEFT_STORE', `${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
-export class SubnetRegistry {
+export class SubnetRegistry implements SubnetStore {
   readonly client: EtcdClient;
   readonly prefix: string;
   readonly configKey: string;
@@ -61,8 +58,13 @@ export class SubnetRegistry {
     }
   }
 
-  /** Compare-and-create with a fresh etcd lease of `ttl` seconds; the lease is revoked if the key exists. */
-  async createSubnet(key: string, value: string, ttl: number): Promise<{ created: true; leaseId: string; ttl: number } | { created: false }> {
+  /**
+   * Compare-and-create with a fresh etcd lease of `ttl` seconds, only while the network's config exists: a
+   * host must never (re)create a lease under a network that was just removed (its key would outlive the
+   * network on a 24 h lease). When it fails, says whether the key is taken or the config is gone; the
+   * unused lease is revoked.
+   */
+  async createSubnet(key: string, value: string, ttl: number): Promise<CreateResult> {
     let lease: { id: string; ttl: number };
     try {
       lease = await this.client.leaseGrant(ttl);
@@ -70,15 +72,14 @@ export class SubnetRegistry {
       throw storeError('granting a lease', e);
     }
     try {
-      if (await this.client.txn([{ key, target: 'version', op: '==', value: 0 }], [{ put: key, value, lease: lease.id }])) {
-        return { created: true, leaseId: lease.id, ttl: lease.ttl };
-      }
+      const compare = [{ key, target: 'version', op: '==', value: 0 }, { key: this.configKey, target: 'version', op: '>', value: 0 }] as const;
+      if (await this.client.txn(compare, [{ put: key, value, lease: lease.id }])) return { created: true, leaseId: lease.id, ttl: lease.ttl };
+      await this.revoke(lease.id);
+      return { created: false, why: (await this.client.get(key)) ? 'taken' : 'no-config' };
     } catch (e) {
       await this.revoke(lease.id);
       throw storeError(`creating ${key}`, e);
     }
-    await this.revoke(lease.id);
-    return { created: false };
   }
 
   /** Puts `value` under `key` only if nobody changed it since `modRevision`; keeps it on `leaseId` ("0": none). */
@@ -122,5 +123,9 @@ export class SubnetRegistry {
     } catch {
       // Unused leases expire on their own; failing to revoke one early is harmless.
     }
+  }
+
+  watchSubnets(h: FeedHandlers): PrefixFeed {
+    return new PrefixFeed(this.client, `${this.subnetsPrefix}/`, h);
   }
 }

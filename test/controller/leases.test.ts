@@ -55,7 +55,7 @@ describe('leases', () => {
     d.start();
     await d.ready();
     expect(d.subnetEnv().subnet).toBe(subnet);
-    expect(d.log()).toContain('how="previous subnet"');
+    expect(d.log()).toContain('how="the subnet file\'s, created again"');
   });
 
   it('takes its subnet back when its key is deleted while it runs', async () => {

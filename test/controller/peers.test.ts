@@ -60,8 +60,11 @@ describe('peers', () => {
     await eventually('the valid peer', () => kernel(h, '10.244.154.0/24').route);
     for (const s of ['10.244.151.0/24', '10.244.152.0/24', '10.244.153.0/24']) expect(kernel(h, s).route, s).toBeUndefined();
     const log = c.daemon(1).log();
-    expect(log).toContain('ignoring bad subnet entry: not a subnet key');
-    expect(log).toContain('ignoring bad subnet entry: BackendData.VtepMAC "zz" is not a MAC address');
+    const at = (k: string) => `ignoring subnet entry ${c.prefix}/subnets/${k}: `;
+    expect(log).toContain(`${at('not-a-subnet')}not a subnet key`);
+    expect(log).toContain(`${at('10.244.152.0-24')}BackendData.VtepMAC "zz" is not a MAC address`);
+    // A lease of another backend is said, once (issue 11: it was skipped silently).
+    expect(log.split('\n').filter((l) => l.includes(`${at('10.244.153.0-24')}its backend is host-gw, and weft serves vxlan only`))).toHaveLength(1);
     expect(c.daemon(1).http('/readyz').ok).toBe(true);
   });
 

@@ -3,13 +3,16 @@
  * behind) while an unnamed one does not; CLI errors are one line; endpoint records survive a daemon restart
  * and are repaired from the plugin's local records; the flannel default network is listed as a network.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CniHost, json } from '../helpers/cni.ts';
 import { testCluster } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/daemon.ts';
-import { makeNetns } from '../helpers/netns.ts';
+import { defer, makeNetns } from '../helpers/netns.ts';
+import { NETNS_PREFIX } from '../helpers/run-id.ts';
 import { ipJson, ping } from '../helpers/sh.ts';
 import { weftOk, weftOn } from '../helpers/weft-cli.ts';
 
@@ -23,7 +26,7 @@ describe('the plugin without the daemon', () => {
     expect(r.code).toBe(1);
     const err = json<{ code: number; msg: string }>(r);
     expect(err.code).toBe(11);
-    expect(err.msg).toMatch(/^cannot register web1 on network RED: the weft daemon on this host is not reachable at .*no-daemon\.sock \(ENOENT\); is weft daemon running\?$/);
+    expect(err.msg).toMatch(/^cannot register web1 on network RED: the weft daemon on this host is not running \(no socket at .*no-daemon\.sock\); start it \(systemctl start weft, or weft daemon\)$/);
     expect(ipJson(c.name, ['link', 'show', 'type', 'veth'])).toEqual([]);
     expect(ipJson(h.ns.name, ['link', 'show', 'type', 'veth'])).toEqual([]);
     const ips = join(h.dataDir, 'RED', 'ips');
@@ -55,6 +58,9 @@ describe('named networks, operations', () => {
       [['network', 'create', '--subnet', '10.10.0.0/24', 'bad name!'], /^weft: .*name.*\n$/],
       [['network', 'create', '--subnet', '10.10.0.0/24', '--vni', '1', 'LOW'], /^weft: .*VNI.*\n$/],
       [['network', 'create', '--subnet', '10.244.5.0/24', 'INSIDE'], /^weft: .*overlaps.*\n$/],
+      // Issue 11: a non-numeric or out-of-range number was taken as "not given".
+      [['network', 'create', '--subnet', '10.30.0.0/24', '--vni', 'abc', 'ABC'], 'weft: --vni "abc" is not a whole number\n'],
+      [['network', 'create', '--subnet', '10.30.0.0/24', '--mtu', '70000', 'ABC'], 'weft: --mtu 70000 must be from 576 to 9000\n'],
     ] as const;
     for (const [args, msg] of bad) {
       const r = weftOn(c, 1, args);
@@ -63,8 +69,17 @@ describe('named networks, operations', () => {
       if (typeof msg === 'string') expect(r.stderr).toBe(msg);
       else expect(r.stderr).toMatch(msg);
     }
+    expect(weftOk(c, 1, ['network', 'ls'])).not.toContain('ABC');
+    // A user the socket refuses is told so, not that the daemon is down (issue 11).
+    const cache = mkdtempSync(join(tmpdir(), `${NETNS_PREFIX}nobody-`));
+    defer(() => rmSync(cache, { recursive: true, force: true }));
+    chownSync(cache, 65534, 65534);
+    const nobody = spawnSync('nsenter', [`--net=${c.daemon(1).host.path}`, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', c.opts.bin, 'network', 'ls', '--socket', c.daemon(1).socket], {
+      encoding: 'utf8', env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache },
+    });
+    expect(nobody.stderr).toBe(`weft: permission denied on the weft daemon's socket ${c.daemon(1).socket}: it is root's (mode 0660); run this as root\n`);
     const noDaemon = weftOn(c, 1, ['network', 'ls', '--socket', '/nonexistent/weft.sock']);
-    expect(noDaemon).toMatchObject({ ok: false, stderr: 'weft: the weft daemon on this host is not reachable at /nonexistent/weft.sock (ENOENT); is weft daemon running?\n' });
+    expect(noDaemon).toMatchObject({ ok: false, stderr: 'weft: the weft daemon on this host is not running (no socket at /nonexistent/weft.sock); start it (systemctl start weft, or weft daemon)\n' });
 
     weftOk(c, 1, ['network', 'create', '--subnet', '10.20.0.0/16', '--host-subnet-len', '26', '--mtu', '1400', 'GREEN']);
     for (const n of [1, 2]) await eventually(`GREEN on h${n}`, () => existsSync(join(c.daemon(n).cniConfDir, 'weft-GREEN.conflist')));

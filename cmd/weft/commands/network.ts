@@ -3,6 +3,7 @@ import { connect, DEFAULT_CNI_PATH, disconnect, type ApiTarget } from '../../../
 import { daemonCall, DEFAULT_SOCKET } from '../../../pkg/api/mod.ts';
 import { selfCommand } from '../../../pkg/install/self.ts';
 import { lsTable, type LsRow } from '../../../pkg/networks/mod.ts';
+import { wholeNumber } from './options.ts';
 
 interface Common {
   socket: string;
@@ -27,9 +28,9 @@ export const network: CommandModule<object, Common> = {
           .option('driver', { alias: 'd', type: 'string', default: 'overlay', describe: 'only "overlay"' })
           .option('subnet', { type: 'string', demandOption: true, describe: 'the network\'s range, e.g. 10.10.10.0/24' })
           .option('gateway', { type: 'string', describe: 'recorded for inspect; each host\'s bridge is the first address of its host subnet' })
-          .option('vni', { type: 'number', describe: 'VXLAN network identifier (default: the lowest free from 256)' })
-          .option('host-subnet-len', { type: 'number', describe: 'prefix length of each host\'s subnet (default /24, or /(N+3) for a /N smaller than /22)' })
-          .option('mtu', { type: 'number', describe: 'containers\' MTU (default: the underlay\'s minus 50)' }),
+          .option('vni', { type: 'string', coerce: wholeNumber('vni', 1, 0xffffff), describe: 'VXLAN network identifier (default: the lowest free from 256)' })
+          .option('host-subnet-len', { type: 'string', coerce: wholeNumber('host-subnet-len', 1, 32), describe: 'prefix length of each host\'s subnet (default /24, or /(N+3) for a /N smaller than /22)' })
+          .option('mtu', { type: 'string', coerce: wholeNumber('mtu', 576, 9000), describe: 'containers\' MTU (default: the underlay\'s minus 50)' }),
         async (a) => {
           const created = await daemonCall<{ Id: string }>(a.socket, 'POST', '/v1/networks', {
             name: a.name, driver: a.driver, subnet: a.subnet, gateway: a.gateway, vni: a.vni, hostSubnetLen: a['host-subnet-len'], mtu: a.mtu,

@@ -4,7 +4,7 @@
  * of each network for people and for `weft lab status`.
  */
 import { createServer, type Server } from 'node:http';
-import type { AgentStatus } from './agent.ts';
+import type { AgentStatus } from '../agent/mod.ts';
 
 export function startHealthServer(opts: { host: string; port: number; status: () => AgentStatus[] }): Promise<Server> {
   const server = createServer((req, res) => {

@@ -2,23 +2,22 @@
  * The daemon's named networks (docs/adr/0003). It follows `<root>/networks/` in etcd: a network that appears
  * gets an agent on this host (its lease, VXLAN device, bridge and peers); once the agent serves, the
  * network's DNS server starts on the bridge address and its conflist is written for runtimes; a network that
- * disappears is torn down here. It also keeps the endpoint directory (every host's endpoints, for DNS and
- * inspect), the isolation rules, and this host's endpoint records equal to the CNI plugin's local records.
+ * disappears is torn down here (its lease given up, so nothing of it stays in etcd). It also keeps the endpoint
+ * directory (every host's endpoints, for DNS and inspect), the isolation rules, this host's endpoint records
+ * equal to the CNI plugin's local records, and every network's conflist and DNS listener in place.
  */
 import { createHash } from 'node:crypto';
-import { currentBootId, networkState } from '../attach/mod.ts';
+import { currentBootId, networkState, type AttachmentRecord } from '../attach/mod.ts';
 import { DnsServer, hostResolvers, type DirectoryEntry } from '../dns/mod.ts';
 import { messageOf } from '../errors/mod.ts';
-import { removeIfExists, writeFileAtomic } from '../files/mod.ts';
-import type { Netlink } from '../kernel/mod.ts';
+import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
+import { NetworkAgent, type AgentSpec, type AgentStatus, type ExternalInterface, type Served } from '../agent/mod.ts';
+import { ISOLATION_TABLE, isolationTable, type FirewallKeeper } from '../firewall/mod.ts';
+import type { KernelEvent, Netlink } from '../kernel/mod.ts';
+import { EtcdLeaseSource, type Change, type RawKv } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { classifyKey, conflistFileName, decodeEndpoint, decodeMeta, keys, leaseFileName, type Endpoint, type NetworkMeta } from '../networks/mod.ts';
-import { NetworkStore, PrefixFeed, SubnetRegistry, type Change, type EtcdClient } from '../store/mod.ts';
-import type { RawKv } from '../lease/lease.ts';
-import { EtcdLeaseSource } from './lease-source.ts';
-import { NetworkAgent, type AgentSpec, type AgentStatus, type Served } from './agent.ts';
-import type { ExternalInterface } from './iface.ts';
-import { applyIsolation, removeIsolation } from './isolation.ts';
+import type { NetworkStore, PrefixFeed } from '../store/mod.ts';
 
 export interface ManagerOptions {
   readonly root: string;
@@ -42,12 +41,20 @@ interface Running {
   dns?: DnsServer;
 }
 
+export interface ManagerDeps {
+  readonly store: NetworkStore;
+  readonly nl: Netlink;
+  readonly iface: ExternalInterface;
+  readonly log: Logger;
+  readonly firewall: FirewallKeeper;
+}
+
 export class NetworkManager {
   readonly store: NetworkStore;
-  readonly #client: EtcdClient;
   readonly #nl: Netlink;
   readonly #iface: ExternalInterface;
   readonly #log: Logger;
+  readonly #firewall: FirewallKeeper;
   readonly #o: ManagerOptions;
   readonly #metas = new Map<string, NetworkMeta>();
   readonly #endpoints = new Map<string, Map<string, Endpoint>>();
@@ -56,17 +63,17 @@ export class NetworkManager {
   #timer: NodeJS.Timeout | undefined;
   #isolation = '';
 
-  constructor(deps: { client: EtcdClient; nl: Netlink; iface: ExternalInterface; log: Logger }, opts: ManagerOptions) {
-    this.#client = deps.client;
+  constructor(deps: ManagerDeps, opts: ManagerOptions) {
+    this.store = deps.store;
     this.#nl = deps.nl;
     this.#iface = deps.iface;
     this.#log = deps.log;
+    this.#firewall = deps.firewall;
     this.#o = opts;
-    this.store = new NetworkStore(deps.client, opts.root, opts.flannelConfigKey);
   }
 
   async start(): Promise<void> {
-    this.#feed = new PrefixFeed(this.#client, keys.networks(this.#o.root), {
+    this.#feed = this.store.watch({
       snapshot: (kvs) => this.#onSnapshot(kvs),
       changes: (c) => this.#onChanges(c),
       log: (level, msg) => this.#log[level](msg),
@@ -97,17 +104,13 @@ export class NetworkManager {
   }
 
   /** The hosts holding a lease on a network (its peers), from etcd. */
-  async peers(id: string): Promise<Array<{ Name: string; IP: string }>> {
-    const { kvs } = await this.#client.getPrefix(`${keys.network(this.#o.root, id)}/subnets/`);
-    return kvs.map(({ key, value }) => {
-      let ip = '';
-      try {
-        ip = String((JSON.parse(value) as { PublicIP?: unknown }).PublicIP ?? '');
-      } catch {
-        // a bad lease value: shown without its address
-      }
-      return { Name: key.split('/').pop()!.replace('-', '/'), IP: ip };
-    });
+  peers(id: string): Promise<Array<{ Name: string; IP: string }>> {
+    return this.store.peers(id);
+  }
+
+  /** A kernel change, for every network's agent to judge. */
+  onKernelEvent(e: KernelEvent): void {
+    for (const r of this.#running.values()) r.agent.onKernelEvent(e);
   }
 
   served(id: string): Served | undefined {
@@ -183,49 +186,66 @@ export class NetworkManager {
     if (dflt) ranges.push({ name: 'default', subnet: dflt });
     const key = JSON.stringify(ranges);
     if (key !== this.#isolation) {
-      try {
-        if (ranges.length > 1) applyIsolation(ranges);
-        else removeIsolation();
-        this.#isolation = key;
-      } catch (e) {
-        this.#log.error(`cannot apply the isolation rules: ${messageOf(e)}`);
-      }
+      const t = isolationTable(ranges);
+      if (t) this.#firewall.want(t);
+      else this.#firewall.unwant({ family: 'inet', name: ISOLATION_TABLE });
+      this.#firewall.sync();
+      this.#isolation = key;
     }
   }
 
   #startNetwork(meta: NetworkMeta): void {
     const log = this.#log.child({ network: meta.Name });
     const agent = new NetworkAgent(
+      { ...this.#o.agent, key: meta.Name, network: meta.Name, ownsBridge: true, ipMasq: true, subnetFile: leaseFileName(this.#o.runDir, meta.Name) },
       {
-        ...this.#o.agent, key: meta.Name, network: meta.Name, preCreateBridge: true, ipMasq: true,
-        subnetFile: leaseFileName(this.#o.runDir, meta.Name),
+        source: (l) => new EtcdLeaseSource(this.store.subnets(meta.Id), l), nl: this.#nl, iface: this.#iface, log: this.#log, firewall: this.#firewall,
+        ports: () => this.#localAttachments(meta).map((r) => r.hostVeth),
       },
-      { source: (l) => new EtcdLeaseSource(new SubnetRegistry(this.#client, keys.network(this.#o.root, meta.Id)), l), nl: this.#nl, iface: this.#iface, log: this.#log },
     );
     const running: Running = { meta, agent };
     this.#running.set(meta.Id, running);
     log.info('network appeared; joining it', { id: meta.Id.slice(0, 12), subnet: meta.Subnet, vni: meta.VNI });
-    agent.start().then(async () => {
-      const served = agent.served();
-      if (!served || this.#running.get(meta.Id) !== running) return;
-      if (this.#o.cniConfDir) writeFileAtomic(conflistFileName(this.#o.cniConfDir, meta.Name), `${JSON.stringify(this.conflist(meta), null, 2)}\n`, 0o644);
-      if (this.#o.dns) {
-        const dns = new DnsServer({
-          address: served.gateway, network: meta.Name, log,
-          directory: () => this.directory(),
-          upstreams: () => hostResolvers(new Set([...this.#running.values()].map((r) => r.agent.served()?.gateway).filter((g): g is string => !!g))),
-        });
-        try {
-          await dns.start();
-          running.dns = dns;
-          log.info('DNS for container names listening', { address: `${served.gateway}:53` });
-        } catch (e) {
-          log.error(`cannot serve DNS on ${served.gateway}:53: ${messageOf(e)}`);
-        }
-      }
+    agent.start().then(() => {
+      if (this.#running.get(meta.Id) !== running) return;
+      this.#keepConflist(running);
+      return this.#keepDns(running);
     }, (e: unknown) => {
-      if ((e as Error).message !== 'stopped') log.error(`cannot join network: ${messageOf(e)}`);
+      if (!agent.signal.aborted) log.error(`cannot join network: ${messageOf(e)}`);
     });
+  }
+
+  /** The network's conflist for runtimes, written again if it went missing or was changed. */
+  #keepConflist(r: Running): void {
+    if (!this.#o.cniConfDir) return;
+    const path = conflistFileName(this.#o.cniConfDir, r.meta.Name);
+    const text = `${JSON.stringify(this.conflist(r.meta), null, 2)}\n`;
+    const now = readIfExists(path);
+    if (now === text) return;
+    writeFileAtomic(path, text, 0o644);
+    if (r.dns !== undefined || now !== undefined) this.#log.warn(`the conflist ${path} was ${now === undefined ? 'missing' : 'changed'}; wrote it again`, { network: r.meta.Name });
+  }
+
+  /** The network's DNS server on its gateway address: started once the agent serves, again if it failed or died. */
+  async #keepDns(r: Running): Promise<void> {
+    const served = r.agent.served();
+    if (!this.#o.dns || !served || (r.dns && !r.dns.closed)) return;
+    const log = this.#log.child({ network: r.meta.Name });
+    const restart = r.dns !== undefined;
+    const dns = new DnsServer({
+      address: served.gateway, network: r.meta.Name, log,
+      directory: () => this.directory(),
+      upstreams: () => hostResolvers(new Set([...this.#running.values()].map((x) => x.agent.served()?.gateway).filter((g): g is string => !!g))),
+    });
+    try {
+      await dns.start();
+      r.dns = dns;
+      if (restart) log.warn(`the DNS server on ${served.gateway}:53 had stopped; started it again`);
+      else log.info('DNS for container names listening', { address: `${served.gateway}:53` });
+    } catch (e) {
+      dns.close();
+      log.error(`cannot serve DNS on ${served.gateway}:53: ${messageOf(e)}; trying again every resync period`);
+    }
   }
 
   async #removeNetwork(id: string, r: Running): Promise<void> {
@@ -237,7 +257,10 @@ export class NetworkManager {
 
   async #periodic(): Promise<void> {
     for (const r of this.#running.values()) {
-      if (r.agent.served()) await this.#reconcileEndpoints(r.meta).catch((e) => this.#log.warn(`endpoint records of ${r.meta.Name}: ${messageOf(e)}`));
+      if (!r.agent.served()) continue;
+      this.#keepConflist(r);
+      await this.#keepDns(r);
+      await this.#reconcileEndpoints(r.meta).catch((e) => this.#log.warn(`endpoint records of ${r.meta.Name}: ${messageOf(e)}`));
     }
   }
 
@@ -247,8 +270,7 @@ export class NetworkManager {
    * could not reach the daemon) is removed.
    */
   async #reconcileEndpoints(meta: NetworkMeta): Promise<void> {
-    const boot = currentBootId();
-    const local = networkState({ dataDir: this.#o.cniDataDir, network: meta.Name }).records.list().flatMap((e) => (e.record?.bootId === boot ? [e.record] : []));
+    const local = this.#localAttachments(meta);
     const mine = this.endpointsOf(meta.Id).filter((e) => e.Host === this.#o.nodeName);
     for (const r of local) {
       const ep = r.endpoint;
@@ -263,6 +285,12 @@ export class NetworkManager {
         this.#log.info('removed an endpoint record with no attachment on this host', { network: meta.Name, name: e.Name });
       }
     }
+  }
+
+  /** This boot's attachments of the network on this host, as the CNI plugin recorded them. */
+  #localAttachments(meta: NetworkMeta): AttachmentRecord[] {
+    const boot = currentBootId();
+    return networkState({ dataDir: this.#o.cniDataDir, network: meta.Name }).records.list().flatMap((e) => (e.record?.bootId === boot ? [e.record] : []));
   }
 
   /** An endpoint record for an attachment on this host. */

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { dirname } from 'node:path';
 import { isWeftError, messageOf, WeftError, type WeftCode } from '../errors/mod.ts';
 import { inspectObject, DEFAULT_NETWORK_NAME, type LsRow, type NetworkMeta } from '../networks/mod.ts';
-import type { NetworkManager } from './networks.ts';
+import type { NetworkManager } from './network-manager.ts';
 
 const STATUS: Partial<Record<WeftCode, number>> = {
   WEFT_NOT_FOUND: 404, WEFT_ALREADY_EXISTS: 409, WEFT_INVALID_CONFIG: 400, WEFT_INVALID_ARGUMENT: 400, WEFT_STORE: 502, WEFT_STORE_UNAVAILABLE: 503, WEFT_STORE_TLS: 503, WEFT_STORE_AUTH: 503, WEFT_TRY_AGAIN: 503,
@@ -41,7 +41,12 @@ async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
 }
 
 const str = (b: Record<string, unknown>, k: string): string | undefined => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
-const num = (b: Record<string, unknown>, k: string): number | undefined => (typeof b[k] === 'number' ? (b[k] as number) : undefined);
+/** A numeric field: absent is undefined; anything but a number (null from a NaN, text) is refused, not ignored. */
+const num = (b: Record<string, unknown>, k: string): number | undefined => {
+  if (b[k] === undefined) return undefined;
+  if (typeof b[k] === 'number' && Number.isFinite(b[k])) return b[k] as number;
+  throw new WeftError('WEFT_INVALID_ARGUMENT', `${k} must be a number, got ${JSON.stringify(b[k])}`);
+};
 
 export async function startApiServer(socket: string, nm: NetworkManager, defaultNetwork: () => DefaultNetworkInfo): Promise<Server> {
   const meta = async (ref: string): Promise<NetworkMeta> => {

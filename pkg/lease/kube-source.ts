@@ -9,11 +9,12 @@ import { readFileSync } from 'node:fs';
 import { leaseAttrsOfNode, nodeAnnotations } from '../../flannel-compat/kube-annotations.ts';
 import { messageOf } from '../errors/mod.ts';
 import type { KubeNode, KubeNodes } from '../kube/mod.ts';
-import type { SubnetLease } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { containsPrefix, formatPrefix, parsePrefix, type Prefix } from '../netaddr/cidr.ts';
-import type { HeldLease, KeeperState } from './lease-keeper.ts';
-import type { AcquireSpec, LeaseSource, PeerHandlers } from './lease-source.ts';
+import { realClock, type Clock } from './clock.ts';
+import type { HeldLease, KeeperState } from './keeper.ts';
+import type { SubnetLease } from './lease.ts';
+import type { AcquireSpec, LeaseSource, PeerHandlers } from './source.ts';
 
 export interface KubeSourceOptions {
   readonly nodeName: string;
@@ -43,14 +44,16 @@ export class KubeLeaseSource implements LeaseSource {
   readonly #log: Logger;
   #held: HeldLease | undefined;
   #state: KeeperState | undefined;
+  readonly #clock: Clock;
   #watch: { stop(): void } | undefined;
   #stopped = false;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: { cancel(): void } | undefined;
 
-  constructor(nodes: KubeNodes, o: KubeSourceOptions, log: Logger) {
+  constructor(nodes: KubeNodes, o: KubeSourceOptions, log: Logger, clock: Clock = realClock) {
     this.#nodes = nodes;
     this.#o = o;
     this.#log = log;
+    this.#clock = clock;
   }
 
   get configWhere(): string {
@@ -78,14 +81,11 @@ export class KubeLeaseSource implements LeaseSource {
     return this.#state;
   }
 
-  #sleep(): Promise<void> {
-    return new Promise((r) => (this.#timer = setTimeout(r, this.#o.retryMs ?? RETRY_MS)));
-  }
-
   /** Waits for the node's podCIDR (retrying, and saying why), then publishes the annotations. */
-  async acquire(s: AcquireSpec): Promise<HeldLease> {
+  async acquire(s: AcquireSpec, signal: AbortSignal): Promise<HeldLease> {
     const network = parsePrefix(s.config.network);
-    while (!this.#stopped) {
+    for (;;) {
+      signal.throwIfAborted();
       let problem: string;
       try {
         const node = await this.#nodes.get(this.#o.nodeName);
@@ -105,9 +105,8 @@ export class KubeLeaseSource implements LeaseSource {
       }
       if (this.#state?.ok !== false || this.#state.reason !== problem) this.#log.warn(`${problem}; retrying every ${(this.#o.retryMs ?? RETRY_MS) / 1000} s`);
       this.#state = { ok: false, reason: problem };
-      await this.#sleep();
+      await this.#clock.sleep(this.#o.retryMs ?? RETRY_MS, signal);
     }
-    throw new Error('stopped');
   }
 
   /** Only what differs is patched, as flannel does: a restart with the same VTEP writes nothing. */
@@ -155,7 +154,7 @@ export class KubeLeaseSource implements LeaseSource {
       errored = true;
       if (this.#stopped) return;
       this.#log.warn(`watching nodes at ${this.#nodes.server} failed: ${messageOf(e)}; listing again in ${backoff / 1000} s`);
-      this.#timer = setTimeout(() => void run(), backoff);
+      this.#timer = this.#clock.timer(() => void run(), backoff);
       backoff = Math.min(backoff * 2, 30_000);
     };
     const run = async () => {
@@ -171,9 +170,14 @@ export class KubeLeaseSource implements LeaseSource {
     await done;
   }
 
+  /** A node's podCIDR is the controller manager's to give back. */
+  release(): Promise<void> {
+    return Promise.resolve();
+  }
+
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#watch?.stop();
   }
 }

@@ -2,64 +2,83 @@
  * `weft daemon`: one process per host. It finds the underlay interface and runs an agent for the flannel
  * default network with its leases in etcd, or, with --kube-subnet-mgr, in the Kubernetes API (Node podCIDR
  * and annotations). In etcd mode it also runs the named networks and the local API (docs/adr/0003). It
- * serves health endpoints, and on SIGTERM or SIGINT stops cleanly, keeping its lease (flanneld does the
- * same: peers keep their routes and a restart finds the same subnet).
+ * keeps weft's firewall tables (checked every resync period), follows the kernel's change notifications so
+ * agents repair what is changed behind their back within a moment, serves health endpoints, and on SIGTERM
+ * or SIGINT stops cleanly, keeping its lease (flanneld does the same: peers keep their routes and a restart
+ * finds the same subnet).
  */
 import { createHash } from 'node:crypto';
-import { WeftError } from '../errors/mod.ts';
-import type { DaemonFlags } from '../../flannel-compat/daemon-flags.ts';
-import { Netlink } from '../kernel/mod.ts';
-import { createLogger } from '../log/logger.ts';
-import { EtcdClient, SubnetRegistry } from '../store/mod.ts';
 import type { Server } from 'node:http';
-import { EtcdLeaseSource } from './lease-source.ts';
-import { NetworkAgent } from './agent.ts';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { startApiServer } from './api.ts';
-import { startHealthServer } from './health.ts';
-import { findExternalInterface } from './iface.ts';
-import { NetworkManager } from './networks.ts';
+import type { DaemonFlags } from '../../flannel-compat/daemon-flags.ts';
+import { findExternalInterface, NetworkAgent, type AgentSpec, type ExternalInterface } from '../agent/mod.ts';
+import { currentBootId, DEFAULT_NETWORK_KEY, networkState } from '../attach/mod.ts';
+import { WeftError } from '../errors/mod.ts';
+import { FirewallKeeper } from '../firewall/mod.ts';
+import { KernelWatcher, Netlink } from '../kernel/mod.ts';
+import { EtcdLeaseSource, type LeaseSource } from '../lease/mod.ts';
+import { createLogger, type Logger } from '../log/logger.ts';
+import { EtcdClient, NetworkStore, SubnetRegistry } from '../store/mod.ts';
+import { startApiServer } from './api-server.ts';
+import { requireNetAdmin } from './capabilities.ts';
+import { startHealthServer } from './health-server.ts';
+import { NetworkManager } from './network-manager.ts';
+
+type Shared = Pick<AgentSpec, 'stateDir' | 'ipMasqFullyRandom' | 'forwardRules' | 'renewMarginMs' | 'leaseTtlSeconds' | 'resyncMs'>;
 
 export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const log = createLogger({ level: flags.logLevel });
   for (const w of flags.warnings) log.warn(w);
+  requireNetAdmin();
   const nl = Netlink.open();
   const iface = await findExternalInterface(nl, { ifaces: flags.ifaces, ifaceRegexes: flags.ifaceRegexes, publicIP: flags.publicIP });
   const nodeName = flags.nodeName ?? process.env.NODE_NAME;
-  const shared = {
+  const firewall = new FirewallKeeper({ log });
+  const shared: Shared = {
     stateDir: flags.stateDir, ipMasqFullyRandom: flags.ipMasqFullyRandom, forwardRules: flags.forwardRules,
     renewMarginMs: flags.subnetLeaseRenewMargin * 60_000, leaseTtlSeconds: flags.subnetLeaseTtl, resyncMs: flags.resyncPeriod * 1000,
   };
-  const defaultSpec = { ...shared, key: '_default', network: '', preCreateBridge: false, subnetFile: flags.subnetFile, ipMasq: flags.ipMasq };
+  const defaultSpec: AgentSpec = { ...shared, key: DEFAULT_NETWORK_KEY, network: '', ownsBridge: false, subnetFile: flags.subnetFile, ipMasq: flags.ipMasq };
+  // The flannel default network's containers, as the plugin recorded them (under the same data directory).
+  const defaultPorts = () => {
+    const boot = currentBootId();
+    return networkState({ dataDir: flags.cniDataDir, network: '' }).records.list().flatMap((e) => (e.record?.bootId === boot ? [e.record.hostVeth] : []));
+  };
+  const agentDeps = (source: (l: Logger) => LeaseSource) => ({ source, nl, iface, log, firewall, ports: defaultPorts });
   let agent: NetworkAgent;
   let etcd: EtcdClient | undefined;
   let networks: NetworkManager | undefined;
   if (flags.kubeSubnetMgr) {
     if (!nodeName) throw new WeftError('WEFT_INVALID_CONFIG', '--kube-subnet-mgr needs this node\'s name: set NODE_NAME (the downward API\'s spec.nodeName) or --node-name');
     const { KubeNodes } = await import('../kube/mod.ts');
-    const { KubeLeaseSource } = await import('./kube-source.ts');
+    const { KubeLeaseSource } = await import('../lease/kube-source.ts');
     const nodes = new KubeNodes({ kubeconfigFile: flags.kubeconfigFile, apiUrl: flags.kubeApiUrl });
     log.info('starting', { iface: iface.name, address: iface.address, publicIP: iface.publicIP, mtu: iface.mtu, kubernetes: nodes.server, node: nodeName });
     const kube = { nodeName, annotationPrefix: flags.kubeAnnotationPrefix, netConfigPath: flags.netConfigPath, setNetworkUnavailable: flags.setNodeNetworkUnavailable };
-    agent = new NetworkAgent(defaultSpec, { source: (l) => new KubeLeaseSource(nodes, kube, l), nl, iface, log });
+    agent = new NetworkAgent(defaultSpec, agentDeps((l) => new KubeLeaseSource(nodes, kube, l)));
   } else {
-    log.info('starting', { iface: iface.name, address: iface.address, publicIP: iface.publicIP, mtu: iface.mtu, etcd: flags.etcdEndpoints.join(',') });
     const client = new EtcdClient({
       endpoints: flags.etcdEndpoints, certFile: flags.etcdCertFile, keyFile: flags.etcdKeyFile, caFile: flags.etcdCAFile,
       username: flags.etcdUsername, password: flags.etcdPassword,
       onSwitch: (to, why) => log.warn(`etcd: now using ${to} (${why})`),
     });
+    log.info('starting', { iface: iface.name, address: iface.address, publicIP: iface.publicIP, mtu: iface.mtu, etcd: client.endpoints.join(',') });
     etcd = client;
-    agent = new NetworkAgent(defaultSpec, { source: (l) => new EtcdLeaseSource(new SubnetRegistry(client, flags.etcdPrefix), l), nl, iface, log });
+    agent = new NetworkAgent(defaultSpec, agentDeps((l) => new EtcdLeaseSource(new SubnetRegistry(client, flags.etcdPrefix), l)));
     const dflt = agent;
-    networks = new NetworkManager({ client, nl, iface, log }, {
+    networks = new NetworkManager({ store: new NetworkStore(client, flags.weftPrefix, `${flags.etcdPrefix}/config`), nl, iface, log, firewall }, {
       root: flags.weftPrefix, runDir: flags.runDir, cniConfDir: flags.cniConfDir || undefined, cniDataDir: flags.cniDataDir,
       nodeName: nodeName ?? hostname(), dns: flags.dns, socket: join(flags.runDir, 'weft.sock'), agent: shared,
       defaultRange: () => dflt.clusterNetwork(), flannelConfigKey: `${flags.etcdPrefix}/config`,
     });
   }
-  if (iface.vtepLocal !== iface.publicIP) log.info('the public address is not on this host (NAT?); VXLAN packets leave from the interface address', { local: iface.vtepLocal });
+  logNat(log, iface);
+  const watcher = new KernelWatcher((e) => {
+    agent.onKernelEvent(e);
+    networks?.onKernelEvent(e);
+  });
+  const resync = setInterval(() => firewall.sync(), shared.resyncMs);
   const status = () => [agent.status(), ...(networks?.statuses() ?? [])];
   const health = flags.healthzPort > 0 ? await startHealthServer({ host: flags.healthzIP, port: flags.healthzPort, status }) : undefined;
   if (health) log.info('health endpoints listening', { address: `${flags.healthzIP}:${flags.healthzPort}` });
@@ -79,6 +98,8 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
       if (stopping) return;
       stopping = true;
       log.info('stopping; the lease is kept', { signal });
+      clearInterval(resync);
+      watcher.close();
       void Promise.all([agent.stop(), networks?.stop()]).finally(() => {
         health?.close();
         api?.close();
@@ -90,11 +111,14 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
     agent.start().catch((e: unknown) => {
-      if ((e as Error).message !== 'stopped') {
-        log.error(`network agent failed: ${(e as Error).message}`);
-        process.exitCode = 1;
-        stop('error');
-      }
+      if (agent.signal.aborted) return;
+      log.error(`network agent failed: ${(e as Error).message}`);
+      process.exitCode = 1;
+      stop('error');
     });
   });
+}
+
+function logNat(log: Logger, iface: ExternalInterface): void {
+  if (iface.vtepLocal !== iface.publicIP) log.info('the public address is not on this host (NAT?); VXLAN packets leave from the interface address', { local: iface.vtepLocal });
 }

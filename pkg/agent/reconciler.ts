@@ -40,8 +40,10 @@ export class Reconciler {
     }
   }
 
-  stop(): void {
+  /** No pass starts after this; resolves once a pass under way has finished (so teardown never races it). */
+  async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#retry);
+    await this.#running;
   }
 }

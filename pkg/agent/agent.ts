@@ -1,0 +1,407 @@
+/**
+ * One network on this host (docs/adr/0002): wait for the network's config, hold a subnet lease, run the
+ * VTEP, write the subnet file the CNI plugin reads, keep masquerade rules, and keep the kernel equal to what
+ * the leases say: the VXLAN device and its attributes, the network's bridge with its address and the host
+ * ends of this host's containers, every peer's route, neighbour and FDB entry, and IPv4 forwarding.
+ *
+ * Start-up order matters for pods: the subnet file is written only after the lease is held and the VTEP
+ * configured, and the agent reports ready only after the first reconcile programmed every known peer (flannel
+ * writes subnet.env before programming peers, so a pod could start with no routes).
+ *
+ * Self-healing (issue 11): every reconcile pass compares the kernel with the desired state and repairs what
+ * differs, with one warn line naming what was wrong; passes run after lease changes, on every resync, and
+ * within a moment of a kernel notification touching this network's devices or routes.
+ */
+import { encodeLeaseAttrs } from '../../flannel-compat/lease-attrs.ts';
+import { parseNetworkConfig, parseVxlanBackend, type FamilyConfig, type VxlanBackendConfig } from '../../flannel-compat/network-config.ts';
+import { formatSubnetEnv, parseSubnetEnv } from '../../flannel-compat/subnet-env.ts';
+import { attachPorts, bridgeDrift, bridgeMac, ensureBridge, type BridgeSpec } from '../bridge/mod.ts';
+import { messageOf } from '../errors/mod.ts';
+import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
+import { masqueradeTable, masqTableName, type FirewallKeeper } from '../firewall/mod.ts';
+import { readSysctl, writeSysctl, type KernelEvent, type Link, type Netlink } from '../kernel/mod.ts';
+import { realClock, type HeldLease, type LeaseSource, type SubnetLease } from '../lease/mod.ts';
+import type { Logger } from '../log/logger.ts';
+import { containsPrefix, parsePrefix } from '../netaddr/cidr.ts';
+import { bridgeName, firstAddress, vxlanDeviceName } from '../networks/mod.ts';
+import { applyOverlay, describeOp, diffOverlay, ensureVtep, observeOverlay, onLinkOf, planPeers, vtepDrift, type VtepSpec } from '../overlay/mod.ts';
+import type { ExternalInterface } from './iface.ts';
+import { Reconciler } from './reconciler.ts';
+import { loadVtepMac } from './vtep-mac.ts';
+
+export interface AgentSpec {
+  /** "_default" for the flannel default network, else the weft network's name. */
+  readonly key: string;
+  /** "" for the flannel default network, else the weft network's name (devices and bridge are named after it). */
+  readonly network: string;
+  /** The agent makes and keeps the network's bridge (named networks: their DNS server binds to it). */
+  readonly ownsBridge: boolean;
+  readonly subnetFile: string;
+  readonly stateDir: string;
+  readonly ipMasq: boolean;
+  readonly ipMasqFullyRandom: boolean;
+  readonly forwardRules: boolean;
+  readonly renewMarginMs: number;
+  readonly leaseTtlSeconds: number;
+  readonly resyncMs: number;
+}
+
+export interface AgentDeps {
+  readonly source: (log: Logger) => LeaseSource;
+  readonly nl: Netlink;
+  readonly iface: ExternalInterface;
+  readonly log: Logger;
+  readonly firewall: FirewallKeeper;
+  /** The host ends of this host's containers on the network (this boot's attachments), for the bridge. */
+  readonly ports: () => readonly string[];
+}
+
+/** What the agent serves on this host once ready. */
+export interface Served {
+  readonly subnet: string;
+  readonly gateway: string;
+  readonly device: string;
+  readonly bridge: string;
+  readonly mtu: number;
+}
+
+export interface ReconcileSummary {
+  readonly at: string;
+  readonly ms: number;
+  readonly applied: number;
+  readonly failed: number;
+  /** Things found wrong in the kernel and put right in this pass (not changes the leases asked for). */
+  readonly repairs: readonly string[];
+}
+
+export interface AgentStatus {
+  readonly network: string;
+  /** Whether the network's config exists in etcd (a host may run without the flannel default network). */
+  readonly configured: boolean;
+  readonly ready: boolean;
+  readonly reason: string | undefined;
+  readonly subnet: string | undefined;
+  readonly device: string | undefined;
+  readonly peers: number;
+  readonly lastReconcile: ReconcileSummary | undefined;
+  /** Repairs made since start. */
+  readonly repairs: number;
+}
+
+const CONFIG_RETRY_MS = 1000;
+/** Kernel notifications come in bursts (a flush, a device deleted with its entries): one pass for a burst. */
+const KERNEL_EVENT_DELAY_MS = 50;
+
+export class NetworkAgent {
+  readonly #spec: AgentSpec;
+  readonly #d: AgentDeps;
+  readonly #source: LeaseSource;
+  readonly #log: Logger;
+  readonly #abort = new AbortController();
+  readonly #peers = new Map<string, SubnetLease>();
+  #reconciler: Reconciler | undefined;
+  #resync: NodeJS.Timeout | undefined;
+  #soon: NodeJS.Timeout | undefined;
+  #config: { fam: FamilyConfig; vx: VxlanBackendConfig } | undefined;
+  #vtep: VtepSpec | undefined;
+  #vtepIndex = 0;
+  #bridgeIndex = 0;
+  #synced = false;
+  #configured = false;
+  #reason: string | undefined = 'starting';
+  #last: ReconcileSummary | undefined;
+  #repairs = 0;
+  /** Lease changes since the last pass: kernel differences they explain are changes, not repairs. */
+  #leasesChanged = true;
+
+  constructor(spec: AgentSpec, deps: AgentDeps) {
+    this.#spec = spec;
+    this.#d = deps;
+    this.#log = deps.log.child({ network: spec.key });
+    this.#source = deps.source(this.#log);
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  status(): AgentStatus {
+    const held = this.#source.held;
+    const keeperState = this.#source.state;
+    const reason = this.#reason ?? (keeperState && !keeperState.ok ? keeperState.reason : undefined);
+    return {
+      network: this.#spec.key, configured: this.#configured, ready: this.#synced && reason === undefined, reason, subnet: held?.subnet, device: this.#vtep?.name,
+      peers: this.#peers.size, lastReconcile: this.#last, repairs: this.#repairs,
+    };
+  }
+
+  /** Resolves once the agent is serving (lease held, subnet file written, peers programmed); rejects with the abort reason when stopped first. */
+  async start(): Promise<void> {
+    const signal = this.#abort.signal;
+    const { fam, vx } = await this.#waitForConfig();
+    this.#config = { fam, vx };
+    const name = vxlanDeviceName(this.#spec.network, vx.vni);
+    const existing = await this.#d.nl.findLink(name);
+    const mac = loadVtepMac(this.#spec.stateDir, this.#spec.key, vx.vni, existing?.mac);
+    const mtu = (vx.mtu ?? this.#d.iface.mtu) - 50;
+    const value = encodeLeaseAttrs({ publicIP: this.#d.iface.publicIP, vxlan: { vni: vx.vni, vtepMac: mac } });
+    this.#reason = 'acquiring a lease';
+    const previous = this.#previousSubnet();
+    const held = await this.#source.acquire({
+      config: fam, publicIP: this.#d.iface.publicIP, vni: vx.vni, vtepMac: mac, value, previousSubnet: previous, pinned: await this.#hasContainers(),
+      renewMarginMs: this.#spec.renewMarginMs, ttlSeconds: this.#spec.leaseTtlSeconds,
+    }, signal);
+    this.#vtep = {
+      name, vni: vx.vni, port: vx.port, local: this.#d.iface.vtepLocal, dev: this.#d.iface.index, learning: vx.learning, gbp: vx.gbp,
+      mtu, mac, address: `${held.subnet.split('/')[0]}/32`, clusterNetwork: fam.network,
+    };
+    const dev = await ensureVtep(this.#d.nl, this.#vtep, (msg) => this.#log.warn(msg));
+    this.#vtepIndex = dev.index;
+    this.#wantFirewall(held);
+    if (this.#spec.ownsBridge) this.#bridgeIndex = (await ensureBridge(this.#d.nl, this.#bridgeSpec(held))).index;
+    this.#writeSubnetFile(held);
+
+    this.#reconciler = new Reconciler(() => this.#reconcile());
+    this.#reason = 'programming peers';
+    const changed = () => {
+      this.#leasesChanged = true;
+      void this.#reconciler?.trigger();
+    };
+    await this.#source.watchPeers({
+      snapshot: (peers) => {
+        this.#peers.clear();
+        for (const p of peers) this.#peers.set(p.key, p);
+        changed();
+      },
+      put: (p) => {
+        this.#peers.set(p.key, p);
+        changed();
+      },
+      remove: (key) => {
+        if (this.#peers.delete(key)) changed();
+      },
+    });
+    signal.throwIfAborted();
+    await this.#reconciler.trigger();
+    this.#synced = true;
+    this.#reason = undefined;
+    this.#log.info('ready', { subnet: held.subnet, device: name, mac, mtu, peers: this.#peers.size });
+    this.#resync = setInterval(() => void this.#periodic(), this.#spec.resyncMs);
+  }
+
+  /** The network's range once its config is read (for isolation between networks). */
+  clusterNetwork(): string | undefined {
+    return this.#config?.fam.network;
+  }
+
+  /** What this host serves for the network, once ready. */
+  served(): Served | undefined {
+    const held = this.#source.held;
+    if (!this.#synced || !held || !this.#vtep) return undefined;
+    return { subnet: held.subnet, gateway: firstAddress(held.subnet), device: this.#vtep.name, bridge: bridgeName(this.#spec.network), mtu: this.#vtep.mtu };
+  }
+
+  /** A kernel change: a pass soon if it touches this network's devices, entries or routes. */
+  onKernelEvent(e: KernelEvent): void {
+    if (!this.#synced || !this.#relevant(e)) return;
+    this.#soon ??= setTimeout(() => {
+      this.#soon = undefined;
+      void this.#reconciler?.trigger();
+    }, KERNEL_EVENT_DELAY_MS);
+  }
+
+  #relevant(e: KernelEvent): boolean {
+    const own = (i: number) => i === this.#vtepIndex || (i === this.#bridgeIndex && i !== 0);
+    switch (e.kind) {
+      case 'overflow':
+        return true;
+      case 'link':
+        return own(e.index) || e.name === this.#vtep?.name || e.name === bridgeName(this.#spec.network);
+      case 'addr':
+      case 'neigh':
+      case 'fdb':
+        return own(e.index);
+      case 'route': {
+        if (e.oif !== undefined && own(e.oif)) return true;
+        const cluster = this.#config && parsePrefix(this.#config.fam.network);
+        const dst = parsePrefix(e.dst);
+        return !!cluster?.ok && dst.ok && containsPrefix(cluster.value, dst.value);
+      }
+    }
+  }
+
+  /**
+   * Stops; the lease is kept (a restart reuses it). With `teardown` (the network was removed) the lease is
+   * given up, and the device, the bridge, the rules and the subnet file go too.
+   */
+  async stop(opts: { teardown?: boolean } = {}): Promise<void> {
+    this.#abort.abort(new Error('the network agent was stopped'));
+    clearInterval(this.#resync);
+    clearTimeout(this.#soon);
+    this.#source.stop();
+    await this.#reconciler?.stop();
+    if (!opts.teardown) return;
+    await this.#source.release().catch((e: unknown) => this.#log.warn(`cannot give the lease up: ${messageOf(e)}`));
+    for (const link of [this.#vtep?.name, bridgeName(this.#spec.network)]) {
+      if (!link) continue;
+      try {
+        const l = await this.#d.nl.findLink(link);
+        if (l) await this.#d.nl.deleteLink(l.index);
+      } catch (e) {
+        this.#log.warn(`cannot remove ${link}: ${messageOf(e)}`);
+      }
+    }
+    this.#d.firewall.unwant({ family: 'ip', name: masqTableName(this.#spec.key) });
+    this.#d.firewall.sync();
+    removeIfExists(this.#spec.subnetFile);
+    this.#log.info('network removed from this host');
+  }
+
+  #bridgeSpec(held: HeldLease): BridgeSpec {
+    const name = bridgeName(this.#spec.network);
+    const len = held.subnet.split('/')[1]!;
+    return { name, mtu: this.#vtep!.mtu, mac: bridgeMac(name, [held.subnet]), gateways: [`${firstAddress(held.subnet)}/${len}`] };
+  }
+
+  async #waitForConfig(): Promise<{ fam: FamilyConfig; vx: VxlanBackendConfig }> {
+    let said = '';
+    const signal = this.#abort.signal;
+    for (;;) {
+      signal.throwIfAborted();
+      let problem: string;
+      try {
+        const text = await this.#source.readConfig();
+        this.#configured = text !== undefined;
+        if (text === undefined) problem = `network config ${this.#source.configWhere} does not exist yet; ${this.#source.configHint}`;
+        else {
+          const cfg = parseNetworkConfig(text);
+          const vx = cfg.ok ? parseVxlanBackend(cfg.value) : cfg;
+          if (cfg.ok && vx.ok && cfg.value.ipv4) return { fam: cfg.value.ipv4, vx: vx.value };
+          problem = `network config ${this.#source.configWhere} is invalid: ${!cfg.ok ? cfg.reason : !vx.ok ? vx.reason : 'weft serves IPv4 overlays; set EnableIPv4'}`;
+        }
+      } catch (e) {
+        problem = messageOf(e);
+      }
+      this.#reason = problem;
+      if (problem !== said) this.#log.warn(`${problem}; retrying every ${CONFIG_RETRY_MS / 1000} s`);
+      said = problem;
+      await realClock.sleep(CONFIG_RETRY_MS, signal);
+    }
+  }
+
+  #previousSubnet(): string | undefined {
+    const text = readIfExists(this.#spec.subnetFile);
+    const e = text === undefined ? undefined : parseSubnetEnv(text);
+    return e?.ok ? e.value.subnet : undefined;
+  }
+
+  /** Whether containers are attached here: the network's bridge has ports (the kernel's word, not a file's). */
+  async #hasContainers(): Promise<boolean> {
+    const br = await this.#d.nl.findLink(bridgeName(this.#spec.network));
+    return !!br && (await this.#d.nl.listLinks()).some((l) => l.master === br.index);
+  }
+
+  #wantFirewall(held: HeldLease): void {
+    const t = masqueradeTable({
+      key: this.#spec.key, clusterNetwork: this.#config!.fam.network, subnet: held.subnet,
+      masquerade: this.#spec.ipMasq, forward: this.#spec.forwardRules, fullyRandom: this.#spec.ipMasqFullyRandom,
+    });
+    if (t) this.#d.firewall.want(t);
+    else this.#d.firewall.unwant({ family: 'ip', name: masqTableName(this.#spec.key) });
+    this.#d.firewall.sync();
+  }
+
+  #writeSubnetFile(held: HeldLease): void {
+    const text = formatSubnetEnv({
+      networks: [this.#config!.fam.network], subnet: held.subnet, ipv6Networks: [], ipv6Subnet: undefined, mtu: this.#vtep!.mtu, ipMasq: this.#spec.ipMasq,
+      extra: { WEFT_VXLAN_DEVICE: this.#vtep!.name },
+    });
+    const now = readIfExists(this.#spec.subnetFile);
+    if (now === text) return;
+    writeFileAtomic(this.#spec.subnetFile, text, 0o644);
+    if (this.#synced) this.#log.warn(`the subnet file ${this.#spec.subnetFile} was ${now === undefined ? 'missing' : 'changed'}; wrote it again`);
+    else this.#log.info('subnet file written', { path: this.#spec.subnetFile });
+  }
+
+  /** The VTEP as wanted; repaired (recreated, or attributes set back) when it differs. */
+  async #keepVtep(repairs: string[]): Promise<Link> {
+    const want = this.#vtep!;
+    const have = await this.#d.nl.findLink(want.name);
+    const drift = vtepDrift(have, have ? await this.#d.nl.listAddrs({ index: have.index, family: 4 }) : [], want);
+    if (drift.length === 0) return have!;
+    const dev = await ensureVtep(this.#d.nl, want, () => {});
+    repairs.push(`${want.name}: ${drift.join(', ')}`);
+    return dev;
+  }
+
+  /** The bridge (when the agent owns it, or containers use it) with its address and every container's host end on it. */
+  async #keepBridge(held: HeldLease, repairs: string[]): Promise<void> {
+    const names = new Set(this.#d.ports());
+    if (!this.#spec.ownsBridge && names.size === 0) return;
+    const spec = this.#bridgeSpec(held);
+    const links = await this.#d.nl.listLinks();
+    const have = links.find((l) => l.name === spec.name);
+    const ports = links.filter((l) => names.has(l.name));
+    const drift = bridgeDrift(have, have ? await this.#d.nl.listAddrs({ index: have.index, family: 4 }) : [], spec, ports);
+    if (drift.length === 0) {
+      this.#bridgeIndex = have!.index;
+      return;
+    }
+    const br = await ensureBridge(this.#d.nl, spec);
+    await attachPorts(this.#d.nl, br, ports);
+    this.#bridgeIndex = br.index;
+    repairs.push(`${spec.name}: ${drift.join(', ')}`);
+  }
+
+  async #reconcile(): Promise<boolean> {
+    const held = this.#source.held;
+    if (!held || !this.#vtep || !this.#config || this.#abort.signal.aborted) return true;
+    const t0 = performance.now();
+    const leasesChanged = this.#leasesChanged;
+    this.#leasesChanged = false;
+    const repairs: string[] = [];
+    try {
+      const dev = await this.#keepVtep(repairs);
+      this.#vtepIndex = dev.index;
+      await this.#keepBridge(held, repairs);
+      const want = planPeers({
+        ownSubnet: held.subnet, ownPublicIP: this.#d.iface.publicIP, peers: this.#peers.values(), vxlanIndex: dev.index,
+        directRouting: this.#config.vx.directRouting, onLink: onLinkOf(this.#d.iface.prefixes),
+      });
+      const have = await observeOverlay(this.#d.nl, { vxlanIndex: dev.index, clusterNetwork: this.#config.fam.network, subnetLen: this.#config.fam.subnetLen, ownSubnet: held.subnet });
+      const ops = diffOverlay(want, have);
+      const report = await applyOverlay(this.#d.nl, dev.index, ops);
+      for (const f of report.failed) this.#log.warn(`could not ${describeOp(f.op)}: ${messageOf(f.error)}`);
+      // Entries that differ while no lease changed were changed behind weft's back.
+      if (ops.length > 0 && !leasesChanged) repairs.push(`peer entries: ${ops.slice(0, 4).map(describeOp).join('; ')}${ops.length > 4 ? `; and ${ops.length - 4} more` : ''}`);
+      this.#keepForwarding(repairs);
+      const ms = Math.round((performance.now() - t0) * 10) / 10;
+      this.#last = { at: new Date().toISOString(), ms, applied: report.applied, failed: report.failed.length, repairs };
+      this.#repairs += repairs.length;
+      if (repairs.length > 0) this.#log.warn(`repaired what changed behind weft's back: ${repairs.join(' | ')}`);
+      else if (ops.length > 0) this.#log.info('reconciled', { peers: want.routes.size, applied: report.applied, failed: report.failed.length, ms });
+      return report.failed.length === 0;
+    } catch (e) {
+      this.#log.warn(`reconcile failed: ${messageOf(e)}`);
+      return false;
+    }
+  }
+
+  /** IPv4 forwarding: without it no container traffic leaves the host. */
+  #keepForwarding(repairs: string[]): void {
+    try {
+      if (readSysctl('net/ipv4/ip_forward') === '1') return;
+      writeSysctl('net/ipv4/ip_forward', '1');
+      repairs.push('net.ipv4.ip_forward was 0: set to 1');
+    } catch (e) {
+      this.#log.warn(`cannot keep net.ipv4.ip_forward on: ${messageOf(e)}`);
+    }
+  }
+
+  async #periodic(): Promise<void> {
+    const held = this.#source.held;
+    if (!held || !this.#vtep) return;
+    this.#writeSubnetFile(held);
+    await this.#reconciler?.trigger();
+  }
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../log/logger.ts';
+import { isolationTable } from './isolation.ts';
+import { FirewallKeeper, type NftRunner } from './keeper.ts';
+import { masqueradeTable } from './masquerade.ts';
+import { splitRuleset } from './table.ts';
+
+/** nft as far as the keeper sees it: scripts in, a ruleset listing (tab-indented, like nft's) out. */
+class FakeNft implements NftRunner {
+  readonly tables = new Map<string, string[]>();
+  applies = 0;
+  fail: string | undefined;
+
+  listRuleset(): string {
+    if (this.fail) throw new Error(this.fail);
+    return [...this.tables].map(([k, body]) => [`table ${k} {`, ...body.map((l) => `\t${l.trim()}`), '}'].join('\n')).join('\n');
+  }
+
+  apply(script: string): void {
+    this.applies++;
+    let open: { key: string; body: string[] } | undefined;
+    for (const line of script.split('\n')) {
+      let m: RegExpExecArray | null;
+      if (open) {
+        if (line === '}') {
+          this.tables.set(open.key, open.body);
+          open = undefined;
+        } else open.body.push(line);
+      } else if ((m = /^table (\S+) (\S+) \{\}$/.exec(line))) {
+        if (!this.tables.has(`${m[1]} ${m[2]}`)) this.tables.set(`${m[1]} ${m[2]}`, []);
+      } else if ((m = /^delete table (\S+) (\S+)$/.exec(line))) {
+        this.tables.delete(`${m[1]} ${m[2]}`);
+      } else if ((m = /^table (\S+) (\S+) \{$/.exec(line))) {
+        open = { key: `${m[1]} ${m[2]}`, body: [] };
+      } else if ((m = /^add chain (\S+) (\S+) (\S+)$/.exec(line))) {
+        this.tables.set(`${m[1]} ${m[2]}`, [...(this.tables.get(`${m[1]} ${m[2]}`) ?? []), `chain ${m[3]} {`, '}']);
+      }
+    }
+  }
+}
+
+function setup() {
+  const lines: string[] = [];
+  const nft = new FakeNft();
+  const keeper = new FirewallKeeper({ log: createLogger({ write: (l) => lines.push(l) }), runner: nft });
+  return { nft, keeper, lines };
+}
+
+const RED = { name: 'RED', subnet: '10.10.10.0/24' };
+const BLUE = { name: 'BLUE', subnet: '10.10.20.0/24' };
+const masq = masqueradeTable({ key: '_default', clusterNetwork: '10.244.0.0/16', subnet: '10.244.3.0/24', masquerade: true, forward: true, fullyRandom: false })!;
+
+describe('FirewallKeeper', () => {
+  it('applies wanted tables once, then does nothing while the ruleset holds them', () => {
+    const { nft, keeper } = setup();
+    keeper.want(isolationTable([RED, BLUE])!);
+    keeper.want(masq);
+    expect(keeper.sync()).toEqual({ repaired: [], applied: ['table inet weft_isolation', 'table ip weft_default'] });
+    expect([...nft.tables.keys()].sort()).toEqual(['inet weft_isolation', 'ip weft_default']);
+    expect(keeper.sync()).toEqual({ repaired: [], applied: [] });
+    expect(nft.applies).toBe(1);
+  });
+
+  it('restores a table flushed or edited behind its back, with one warn line naming it (issue 11)', () => {
+    const { nft, keeper, lines } = setup();
+    keeper.want(isolationTable([RED, BLUE])!);
+    keeper.want(masq);
+    keeper.sync();
+    nft.tables.delete('inet weft_isolation');
+    nft.tables.get('ip weft_default')!.pop();
+    expect(keeper.sync().repaired).toEqual(['table inet weft_isolation was missing', 'table ip weft_default was changed']);
+    expect(nft.tables.get('inet weft_isolation')!.join('\n')).toContain('ip saddr 10.10.10.0/24 ip daddr { 10.10.20.0/24 } drop');
+    expect(lines.filter((l) => l.includes(' warn '))).toHaveLength(1);
+    expect(lines.at(-1)).toMatch(/warn  firewall: table inet weft_isolation was missing; table ip weft_default was changed \(a firewall reload or nft flush ruleset\?\); restored/);
+    expect(keeper.sync()).toEqual({ repaired: [], applied: [] });
+  });
+
+  it('applies a changed wish as a change, not a repair, and removes unwanted tables once', () => {
+    const { nft, keeper } = setup();
+    keeper.want(isolationTable([RED, BLUE])!);
+    keeper.sync();
+    keeper.want(isolationTable([RED, BLUE, { name: 'GREEN', subnet: '10.10.30.0/24' }])!);
+    expect(keeper.sync()).toEqual({ repaired: [], applied: ['table inet weft_isolation'] });
+    keeper.unwant({ family: 'inet', name: 'weft_isolation' });
+    expect(keeper.sync()).toEqual({ repaired: [], applied: ['removed table inet weft_isolation'] });
+    expect(nft.tables.size).toBe(0);
+    expect(keeper.sync()).toEqual({ repaired: [], applied: [] });
+  });
+
+  it('puts back an adopted chain that went missing', () => {
+    const { nft, keeper } = setup();
+    keeper.adopt('the ipMasq rule of RED', { present: (t) => t.get('inet weft-cni')?.includes('chain masq_RED {') ?? false, script: 'table inet weft-cni {}\nadd chain inet weft-cni masq_RED\n' });
+    expect(keeper.sync().repaired).toEqual(['the ipMasq rule of RED was missing']);
+    expect(keeper.sync().repaired).toEqual([]);
+    expect(splitRuleset(nft.listRuleset()).get('inet weft-cni')).toContain('chain masq_RED {');
+  });
+
+  it('logs an nft failure once per distinct message and never throws', () => {
+    const { nft, keeper, lines } = setup();
+    keeper.want(masq);
+    nft.fail = 'nft: command not found';
+    keeper.sync();
+    keeper.sync();
+    expect(lines.filter((l) => l.includes('command not found'))).toHaveLength(1);
+    nft.fail = undefined;
+    expect(keeper.sync().applied).toEqual(['table ip weft_default']);
+  });
+});
+
+describe('splitRuleset()', () => {
+  it('splits nft list ruleset output into tables', () => {
+    const t = splitRuleset('table ip a {\n\tchain c {\n\t}\n}\ntable inet b {\n}\n');
+    expect([...t.keys()]).toEqual(['ip a', 'inet b']);
+    expect(t.get('ip a')).toBe('table ip a {\n\tchain c {\n\t}\n}');
+  });
+});

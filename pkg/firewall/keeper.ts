@@ -1,0 +1,134 @@
+/**
+ * Keeps weft's nftables tables as wanted, whatever happens to the ruleset behind its back (a firewalld
+ * reload, `nft flush ruleset`, an iptables-restore): each owner says which tables it wants (`want`, `unwant`),
+ * and `sync` lists the ruleset once, compares every wanted table with how nft printed it right after weft
+ * applied it, and applies whatever is missing or changed in one transaction.
+ *
+ * nftables offers Node no cheap change notification, so the daemon calls `sync` every resync period (and at
+ * once when an owner changes what it wants): one `nft list ruleset` per period when nothing is wrong.
+ *
+ * Plugin-made chains (the CNI plugin's `ipMasq` rule, applied once per boot by the plugin) are kept too:
+ * `adopt` hands over a chain's script and a test of whether the listing still holds it.
+ */
+import { messageOf } from '../errors/mod.ts';
+import type { Logger } from '../log/logger.ts';
+import { applyNft, nft } from './nft.ts';
+import { deleteScript, replaceScript, splitRuleset, tableKey, type NftTable } from './table.ts';
+
+/** How the keeper reaches nft: the real command, or a fake in unit tests. */
+export interface NftRunner {
+  listRuleset(): string;
+  apply(script: string, what: string): void;
+}
+
+export const nftCommand: NftRunner = {
+  listRuleset() {
+    const r = nft(['list', 'ruleset']);
+    if (!r.ok) throw new Error(`nft list ruleset: ${r.stderr}`);
+    return r.stdout;
+  },
+  apply: applyNft,
+};
+
+/** A chain someone else made that weft keeps in place. */
+export interface Adopted {
+  /** Whether the ruleset (tables by "family name") still holds it. */
+  present(tables: ReadonlyMap<string, string>): boolean;
+  /** An idempotent nft -f script that puts it back. */
+  readonly script: string;
+}
+
+export interface SyncReport {
+  /** What was repaired (it had been applied, then changed or removed by someone else). */
+  readonly repaired: readonly string[];
+  /** What was applied for the first time or because an owner changed it. */
+  readonly applied: readonly string[];
+}
+
+export class FirewallKeeper {
+  readonly #runner: NftRunner;
+  readonly #log: Logger;
+  /** Wanted tables by key; undefined: wanted absent (deleted on the next sync, then forgotten). */
+  readonly #want = new Map<string, NftTable | undefined>();
+  /** How nft printed each table after weft applied it. */
+  readonly #printed = new Map<string, string>();
+  readonly #adopted = new Map<string, Adopted>();
+  #said = '';
+
+  constructor(deps: { log: Logger; runner?: NftRunner }) {
+    this.#log = deps.log;
+    this.#runner = deps.runner ?? nftCommand;
+  }
+
+  want(t: NftTable): void {
+    const key = tableKey(t);
+    const old = this.#want.get(key);
+    if (old && replaceScript(old) !== replaceScript(t)) this.#printed.delete(key);
+    this.#want.set(key, t);
+  }
+
+  unwant(t: Pick<NftTable, 'family' | 'name'>): void {
+    const key = tableKey(t);
+    this.#want.set(key, undefined);
+    this.#printed.delete(key);
+  }
+
+  /** Keeps `chain` (a name for logs) in place; undefined stops keeping it. */
+  adopt(name: string, chain: Adopted | undefined): void {
+    if (chain) this.#adopted.set(name, chain);
+    else this.#adopted.delete(name);
+  }
+
+  /** Compares the ruleset with what is wanted and applies the difference; never throws (the problem is logged). */
+  sync(): SyncReport {
+    try {
+      const report = this.#sync();
+      this.#said = '';
+      return report;
+    } catch (e) {
+      const msg = `firewall: ${messageOf(e)}`;
+      if (msg !== this.#said) this.#log.error(`${msg}; retrying every resync period`);
+      this.#said = msg;
+      return { repaired: [], applied: [] };
+    }
+  }
+
+  #sync(): SyncReport {
+    const have = splitRuleset(this.#runner.listRuleset());
+    const scripts: string[] = [];
+    const repaired: string[] = [];
+    const applied: string[] = [];
+    const touched: string[] = [];
+    for (const [key, t] of this.#want) {
+      const now = have.get(key);
+      if (t === undefined) {
+        if (now !== undefined) {
+          scripts.push(deleteScript({ family: key.split(' ')[0] as NftTable['family'], name: key.split(' ')[1]! }));
+          applied.push(`removed table ${key}`);
+        }
+        this.#want.delete(key);
+        continue;
+      }
+      const printed = this.#printed.get(key);
+      if (now !== undefined && now === printed) continue;
+      scripts.push(replaceScript(t));
+      touched.push(key);
+      if (printed === undefined) applied.push(`table ${key}`);
+      else repaired.push(now === undefined ? `table ${key} was missing` : `table ${key} was changed`);
+    }
+    for (const [name, a] of this.#adopted) {
+      if (a.present(have)) continue;
+      scripts.push(a.script);
+      repaired.push(`${name} was missing`);
+    }
+    if (scripts.length === 0) return { repaired, applied };
+    this.#runner.apply(scripts.join(''), [...repaired, ...applied].join(', '));
+    const after = splitRuleset(this.#runner.listRuleset());
+    for (const key of touched) {
+      const p = after.get(key);
+      if (p !== undefined) this.#printed.set(key, p);
+    }
+    if (repaired.length > 0) this.#log.warn(`firewall: ${repaired.join('; ')} (a firewall reload or nft flush ruleset?); restored`);
+    return { repaired, applied };
+  }
+}

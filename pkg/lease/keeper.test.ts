@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { encodeLeaseAttrs } from '../../flannel-compat/lease-attrs.ts';
+import type { FamilyConfig } from '../../flannel-compat/network-config.ts';
+import { createLogger } from '../log/logger.ts';
+import { LeaseKeeper, type KeeperSpec } from './keeper.ts';
+import { FakeClock } from './testing/fake-clock.ts';
+import { FakeSubnetStore } from './testing/fake-store.ts';
+
+const HOUR = 3_600_000;
+const config: FamilyConfig = { network: '10.244.0.0/16', subnetLen: 24, subnetMin: '10.244.1.0', subnetMax: '10.244.255.0' };
+const value = (ip: string, mac = '02:00:00:00:00:01') => encodeLeaseAttrs({ publicIP: ip, vxlan: { vni: 1, vtepMac: mac } });
+
+function setup(spec: Partial<KeeperSpec> = {}) {
+  const clock = new FakeClock();
+  const store = new FakeSubnetStore(clock);
+  const lines: string[] = [];
+  const abort = new AbortController();
+  const keeper = new LeaseKeeper(store, {
+    config, publicIP: '192.0.2.1', value: value('192.0.2.1'), previousSubnet: undefined, pinned: false, renewMarginMs: HOUR, ttlSeconds: 86_400, ...spec,
+  }, { log: createLogger({ write: (l) => lines.push(l) }), clock, signal: abort.signal });
+  const key = (subnet: string) => `${store.subnetsPrefix}/${subnet.replace('/', '-')}`;
+  return { clock, store, lines, abort, keeper, key };
+}
+
+describe('LeaseKeeper', () => {
+  it('holds a lease for days: renewed an hour before each expiry, never lapsing', async () => {
+    const { clock, store, keeper } = setup();
+    const held = await keeper.acquire();
+    expect(store.kvs.get(held.key)?.value).toBe(value('192.0.2.1'));
+    for (let day = 0; day < 3; day++) {
+      await clock.advance(24 * HOUR);
+      expect(store.kvs.has(held.key), `day ${day + 1}`).toBe(true);
+    }
+    expect(keeper.held!.expiresAt).toBeGreaterThan(clock.now() + HOUR);
+  });
+
+  it('retries a failed renewal every minute and recovers when etcd is back', async () => {
+    const { clock, store, keeper, lines } = setup();
+    const held = await keeper.acquire();
+    await clock.advance(23 * HOUR - 1000);
+    store.down = 'etcd at http://10.0.0.5:2379 is unreachable (ECONNREFUSED: connection refused)';
+    await clock.advance(5 * 60_000);
+    expect(lines.filter((l) => l.includes('lease renewal failed: etcd at http://10.0.0.5:2379 is unreachable')).length).toBeGreaterThanOrEqual(4);
+    store.down = undefined;
+    await clock.advance(60_000);
+    expect(keeper.held!.expiresAt).toBeGreaterThan(clock.now() + 23 * HOUR);
+    expect(store.kvs.has(held.key)).toBe(true);
+  });
+
+  it('takes the same subnet back when its lease lapsed, and when its key was deleted', async () => {
+    const { clock, store, keeper } = setup();
+    const held = await keeper.acquire();
+    store.leases.clear();
+    store.kvs.clear();
+    await keeper.renew();
+    expect(store.kvs.get(held.key)?.value).toBe(value('192.0.2.1'));
+    expect(keeper.held!.subnet).toBe(held.subnet);
+    store.kvs.delete(held.key);
+    await keeper.takeBack();
+    expect(store.kvs.has(held.key)).toBe(true);
+    expect(keeper.state).toEqual({ ok: true });
+    await clock.advance(0);
+  });
+
+  it('stays not ready, naming the holder, while another host holds its subnet; takes it back once freed', async () => {
+    const { clock, store, keeper } = setup();
+    const held = await keeper.acquire();
+    store.kvs.delete(held.key);
+    store.put(held.key, value('192.0.2.9'));
+    const back = keeper.takeBack();
+    await clock.advance(0);
+    expect(keeper.state).toEqual({ ok: false, reason: `subnet ${held.subnet} of this host is now held by 192.0.2.9; this host's pods keep their addresses until an operator frees it or restarts them` });
+    store.kvs.delete(held.key);
+    await clock.advance(10_000);
+    await back;
+    expect(keeper.state).toEqual({ ok: true });
+    expect(store.kvs.get(held.key)?.value).toBe(value('192.0.2.1'));
+  });
+
+  it('never creates a lease under a removed network: no take-back, no acquire (issue 11)', async () => {
+    const { clock, store, keeper, abort } = setup();
+    const held = await keeper.acquire();
+    store.config = undefined;
+    store.kvs.delete(held.key);
+    await keeper.takeBack();
+    expect(store.kvs.size).toBe(0);
+    expect(keeper.state).toMatchObject({ ok: false, reason: expect.stringContaining('is gone (the network was removed)') });
+
+    const second = setup();
+    second.store.config = undefined;
+    const p = second.keeper.acquire();
+    await second.clock.advance(30_000);
+    expect(second.keeper.state).toMatchObject({ ok: false, reason: expect.stringContaining('no lease is taken under a removed network') });
+    second.abort.abort(new Error('stopped'));
+    await expect(p).rejects.toThrow('stopped');
+    expect(second.store.kvs.size).toBe(0);
+    abort.abort();
+    await clock.advance(0);
+  });
+
+  it('loses a creation race gracefully: that subnet is excluded and another one taken', async () => {
+    const { store, keeper } = setup({ previousSubnet: '10.244.7.0/24' });
+    let raced = false;
+    store.beforeCreate = (k) => {
+      if (raced) return;
+      raced = true;
+      store.put(k, value('192.0.2.2'));
+    };
+    const held = await keeper.acquire();
+    expect(held.subnet).not.toBe('10.244.7.0/24');
+    expect(store.kvs.get(held.key)?.value).toBe(value('192.0.2.1'));
+  });
+
+  it('prefers the subnet file over a forged lease with its address, and logs the ignored one once (issue 11)', async () => {
+    const { store, keeper, lines, key } = setup({ previousSubnet: '10.244.66.0/24', pinned: true });
+    store.put(key('10.244.1.0/24'), value('192.0.2.1', '02:00:00:00:00:99'));
+    const held = await keeper.acquire();
+    expect(held.subnet).toBe('10.244.66.0/24');
+    expect(lines.filter((l) => l.includes(`ignoring ${key('10.244.1.0/24')}, which carries this host's address 192.0.2.1: this host's subnet file says 10.244.66.0/24`))).toHaveLength(1);
+  });
+
+  it('waits rather than renumber running containers when another host holds its subnet', async () => {
+    const { clock, store, keeper, key } = setup({ previousSubnet: '10.244.66.0/24', pinned: true });
+    store.put(key('10.244.66.0/24'), value('192.0.2.9'));
+    const p = keeper.acquire();
+    await clock.advance(0);
+    expect(keeper.state).toMatchObject({ ok: false, reason: expect.stringMatching(/^this host's subnet 10\.244\.66\.0\/24 \(its containers are numbered from it\) is held by 192\.0\.2\.9 .*rather than renumber running containers/) });
+    store.kvs.delete(key('10.244.66.0/24'));
+    await clock.advance(10_000);
+    expect((await p).subnet).toBe('10.244.66.0/24');
+  });
+
+  it('gives the lease up on release: the key and its lease go', async () => {
+    const { store, keeper } = setup();
+    await keeper.acquire();
+    await keeper.release();
+    expect(store.kvs.size).toBe(0);
+    expect(store.leases.size).toBe(0);
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * An in-memory SubnetStore with etcd's semantics where the keeper depends on them: compare-and-create,
+ * compare-and-swap on the modification revision, leases that expire on the injected clock (taking their keys
+ * with them), keep-alive of a lease that is gone answering "no such lease", and a network config key whose
+ * removal stops creations. Only an input to the keeper's unit tests (the real store is tested against etcd).
+ */
+import type { Clock } from '../clock.ts';
+import type { RawKv } from '../lease.ts';
+import type { CreateResult, FeedHandlers, Listing, SubnetStore } from '../store.ts';
+
+export class FakeSubnetStore implements SubnetStore {
+  readonly configKey = '/test/network/config';
+  readonly subnetsPrefix = '/test/network/subnets';
+  readonly #clock: Clock;
+  readonly kvs = new Map<string, RawKv>();
+  readonly leases = new Map<string, { expiresAt: number; ttl: number }>();
+  config: string | undefined = '{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}';
+  #rev = 1;
+  #leaseSeq = 100;
+  /** Set to make every call fail (etcd unreachable). */
+  down: string | undefined;
+  /** Called on every create, before it happens: a test can make another host win a race here. */
+  beforeCreate: ((key: string) => void) | undefined;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  #check(): void {
+    if (this.down) throw new Error(this.down);
+    for (const [id, l] of this.leases) {
+      if (l.expiresAt > this.#clock.now()) continue;
+      this.leases.delete(id);
+      for (const [k, kv] of this.kvs) if (kv.leaseId === id) this.kvs.delete(k);
+    }
+  }
+
+  /** Puts a key as another writer would (leaseId "0": a reservation). */
+  put(key: string, value: string, leaseId = '0'): RawKv {
+    const kv = { key, value, leaseId, modRevision: String(++this.#rev) };
+    this.kvs.set(key, kv);
+    return kv;
+  }
+
+  async getConfig(): Promise<string | undefined> {
+    this.#check();
+    return this.config;
+  }
+
+  async listSubnets(): Promise<Listing> {
+    this.#check();
+    return { revision: String(this.#rev), kvs: [...this.kvs.values()].filter((kv) => kv.key.startsWith(`${this.subnetsPrefix}/`)) };
+  }
+
+  async getSubnet(key: string): Promise<RawKv | undefined> {
+    this.#check();
+    return this.kvs.get(key);
+  }
+
+  async createSubnet(key: string, value: string, ttl: number): Promise<CreateResult> {
+    this.#check();
+    this.beforeCreate?.(key);
+    if (this.kvs.has(key)) return { created: false, why: 'taken' };
+    if (this.config === undefined) return { created: false, why: 'no-config' };
+    const leaseId = String(++this.#leaseSeq);
+    this.leases.set(leaseId, { expiresAt: this.#clock.now() + ttl * 1000, ttl });
+    this.put(key, value, leaseId);
+    return { created: true, leaseId, ttl };
+  }
+
+  async updateSubnet(key: string, value: string, leaseId: string, modRevision: string): Promise<boolean> {
+    this.#check();
+    if (this.kvs.get(key)?.modRevision !== modRevision) return false;
+    this.put(key, value, leaseId);
+    return true;
+  }
+
+  async deleteSubnet(key: string): Promise<void> {
+    this.#check();
+    this.kvs.delete(key);
+  }
+
+  async keepAlive(leaseId: string): Promise<number | undefined> {
+    this.#check();
+    const l = this.leases.get(leaseId);
+    if (!l) return undefined;
+    l.expiresAt = this.#clock.now() + l.ttl * 1000;
+    return l.ttl;
+  }
+
+  async leaseTTL(leaseId: string): Promise<number> {
+    this.#check();
+    const l = this.leases.get(leaseId);
+    return l ? Math.round((l.expiresAt - this.#clock.now()) / 1000) : -1;
+  }
+
+  async revoke(leaseId: string): Promise<void> {
+    this.leases.delete(leaseId);
+    for (const [k, kv] of this.kvs) if (kv.leaseId === leaseId) this.kvs.delete(k);
+  }
+
+  watchSubnets(_h: FeedHandlers): { start(): Promise<void>; stop(): void } {
+    throw new Error('the fake store has no watch: the keeper\'s tests call ownPut and takeBack directly');
+  }
+}
