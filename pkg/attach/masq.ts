@@ -10,7 +10,7 @@
  * the network's state directory), so an ordinary ADD spawns no process.
  */
 import { join } from 'node:path';
-import { readIfExists, writeFileAtomic } from '../files/mod.ts';
+import { listDir, readIfExists, writeFileAtomic } from '../files/mod.ts';
 import { applyNft, nft } from '../firewall/nft.ts';
 import { formatPrefix, type Prefix } from '../netaddr/cidr.ts';
 
@@ -44,9 +44,11 @@ export function masqScript(spec: MasqSpec): string {
   ].join('\n');
 }
 
+const MARKER = 'masq.applied';
+
 export function ensureMasquerade(spec: MasqSpec, stateDir: string, bootId: string): void {
   const script = masqScript(spec);
-  const marker = join(stateDir, 'masq.applied');
+  const marker = join(stateDir, MARKER);
   const want = `${bootId}\n${script}`;
   if (readIfExists(marker) === want) return;
   applyNft(script, `the masquerade rule for ${spec.key}`);
@@ -59,4 +61,17 @@ export function masqueradePresent(spec: MasqSpec): boolean {
   if (!r.ok) return false;
   const text = r.stdout.replace(/\s+/g, ' ');
   return spec.pools.every((p) => text.includes(`saddr ${formatPrefix(p.subnet)}`)) && text.includes('masquerade');
+}
+
+/**
+ * The masquerade chains the plugin applied in this boot, one per network under `dataDir`, with the script
+ * that makes each: the daemon keeps them in place (a firewall reload removes them, and the plugin applies a
+ * chain only once per boot).
+ */
+export function appliedMasquerades(dataDir: string, bootId: string): Array<{ readonly chain: string; readonly script: string }> {
+  return listDir(dataDir).flatMap((key) => {
+    const text = readIfExists(join(dataDir, key, MARKER));
+    if (!text?.startsWith(`${bootId}\n`)) return [];
+    return [{ chain: masqChain(key), script: text.slice(bootId.length + 1) }];
+  });
 }

@@ -44,12 +44,15 @@ async function unregister(socket: string, network: string, name: string, contain
   }
 }
 
-/** Tears down every attachment recorded in an earlier boot; returns how many. */
-export async function reclaimPreviousBoot(state: NetworkState, host: Netlink, bootId: string): Promise<number> {
+/**
+ * Tears down every attachment recorded in an earlier boot (its container died with the boot); returns how
+ * many. The plugin does it when a subnet runs out; the daemon on start, so a reboot leaks no address.
+ */
+export async function reclaimPreviousBoot(state: NetworkState, host: Netlink, bootId: string, say: (msg: string) => void = (m) => stderrLog.warn(m)): Promise<number> {
   let n = 0;
   for (const entry of state.records.list()) {
     if (!entry.record || entry.record.bootId === bootId) continue;
-    stderrLog.warn(`reclaiming ${entry.record.ips.join(', ') || 'nothing'} from container ${entry.containerID} (${entry.ifname}), attached before the last reboot`);
+    say(`reclaiming ${entry.record.ips.join(', ') || 'nothing'} from container ${entry.containerID} (${entry.ifname}), attached before the last reboot`);
     await teardown(state, entry, host);
     n++;
   }

@@ -35,12 +35,15 @@ export interface RuntimeOptions {
   readonly fallback: Readonly<Record<string, readonly string[]>>;
 }
 
-/** A plugin's error, as the CNI error JSON it printed. */
+/**
+ * A plugin's error, as the CNI error JSON it printed, named after the plugin ("portmap: ..."); weft's own
+ * message is weft's, so it is not prefixed again (the CLI printed "weft: weft: ...").
+ */
 export class PluginError extends WeftError {
   readonly plugin: string;
 
   constructor(plugin: string, cniCode: number, msg: string, details: string | undefined) {
-    super(codeOf(cniCode), `${plugin}: ${msg}`, details ? { details } : {});
+    super(codeOf(cniCode), plugin === 'weft' ? msg : `${plugin}: ${msg}`, details ? { details } : {});
     this.plugin = plugin;
   }
 }

@@ -13,15 +13,16 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonFlags } from '../../flannel-compat/daemon-flags.ts';
 import { findExternalInterface, NetworkAgent, type AgentSpec, type ExternalInterface } from '../agent/mod.ts';
-import { currentBootId, DEFAULT_NETWORK_KEY, networkState } from '../attach/mod.ts';
+import { appliedMasquerades, currentBootId, DEFAULT_NETWORK_KEY, MASQ_TABLE, networkState } from '../attach/mod.ts';
 import { WeftError } from '../errors/mod.ts';
 import { FirewallKeeper } from '../firewall/mod.ts';
 import { KernelWatcher, Netlink } from '../kernel/mod.ts';
 import { EtcdLeaseSource, type LeaseSource } from '../lease/mod.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
-import { EtcdClient, NetworkStore, SubnetRegistry } from '../store/mod.ts';
+import { EtcdClient, NetworkStore, parseEndpoints, SubnetRegistry } from '../store/mod.ts';
 import { startApiServer } from './api-server.ts';
 import { requireNetAdmin } from './capabilities.ts';
+import { reclaimEarlierBoots } from './previous-boot.ts';
 import { startHealthServer } from './health-server.ts';
 import { NetworkManager } from './network-manager.ts';
 
@@ -30,6 +31,8 @@ type Shared = Pick<AgentSpec, 'stateDir' | 'ipMasqFullyRandom' | 'forwardRules' 
 export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const log = createLogger({ level: flags.logLevel });
   for (const w of flags.warnings) log.warn(w);
+  // What can be refused without touching anything is refused first: a bad endpoint, missing privileges.
+  if (!flags.kubeSubnetMgr) parseEndpoints(flags.etcdEndpoints);
   requireNetAdmin();
   const nl = Netlink.open();
   const iface = await findExternalInterface(nl, { ifaces: flags.ifaces, ifaceRegexes: flags.ifaceRegexes, publicIP: flags.publicIP });
@@ -78,7 +81,10 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     agent.onKernelEvent(e);
     networks?.onKernelEvent(e);
   });
-  const resync = setInterval(() => firewall.sync(), shared.resyncMs);
+  const resync = setInterval(() => {
+    keepPluginMasquerades(firewall, flags.cniDataDir);
+    firewall.sync();
+  }, shared.resyncMs);
   const status = () => [agent.status(), ...(networks?.statuses() ?? [])];
   const health = flags.healthzPort > 0 ? await startHealthServer({ host: flags.healthzIP, port: flags.healthzPort, status }) : undefined;
   if (health) log.info('health endpoints listening', { address: `${flags.healthzIP}:${flags.healthzPort}` });
@@ -110,13 +116,27 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
-    agent.start().catch((e: unknown) => {
+    const dataDir = flags.cniDataDir;
+    void reclaimEarlierBoots({ dataDir, network: '', nl, log }).then(() => agent.start()).catch((e: unknown) => {
       if (agent.signal.aborted) return;
       log.error(`network agent failed: ${(e as Error).message}`);
       process.exitCode = 1;
       stop('error');
     });
   });
+}
+
+/** The CNI plugin's ipMasq chains of this boot are kept like weft's own tables. */
+function keepPluginMasquerades(firewall: FirewallKeeper, dataDir: string): void {
+  for (const m of appliedMasquerades(dataDir, currentBootId())) {
+    firewall.adopt(`the CNI plugin's ${m.chain} chain`, { present: (t) => /\bmasquerade\b/.test(chainText(t.get(`inet ${MASQ_TABLE}`), m.chain)), script: m.script });
+  }
+}
+
+/** One chain's text out of a listed table. */
+function chainText(table: string | undefined, chain: string): string {
+  const at = table?.indexOf(`chain ${chain} {`) ?? -1;
+  return at < 0 ? '' : table!.slice(at, table!.indexOf('}', at));
 }
 
 function logNat(log: Logger, iface: ExternalInterface): void {

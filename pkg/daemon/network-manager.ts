@@ -18,6 +18,7 @@ import { EtcdLeaseSource, type Change, type RawKv } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { classifyKey, conflistFileName, decodeEndpoint, decodeMeta, keys, leaseFileName, type Endpoint, type NetworkMeta } from '../networks/mod.ts';
 import type { NetworkStore, PrefixFeed } from '../store/mod.ts';
+import { reclaimEarlierBoots } from './previous-boot.ts';
 
 export interface ManagerOptions {
   readonly root: string;
@@ -206,7 +207,7 @@ export class NetworkManager {
     const running: Running = { meta, agent };
     this.#running.set(meta.Id, running);
     log.info('network appeared; joining it', { id: meta.Id.slice(0, 12), subnet: meta.Subnet, vni: meta.VNI });
-    agent.start().then(() => {
+    reclaimEarlierBoots({ dataDir: this.#o.cniDataDir, network: meta.Name, nl: this.#nl, log }).then(() => agent.start()).then(() => {
       if (this.#running.get(meta.Id) !== running) return;
       this.#keepConflist(running);
       return this.#keepDns(running);

@@ -178,7 +178,10 @@ export class LeaseKeeper {
     this.#renewal?.cancel();
     const held = this.#held;
     if (this.#signal.aborted || !held || !Number.isFinite(held.expiresAt)) return;
-    const wait = delay ?? Math.max(0, held.expiresAt - this.#spec.renewMarginMs - this.#clock.now());
+    // A margin as long as the lease itself (a short --subnet-lease-ttl) would renew without pause: half then.
+    const ttlMs = this.#spec.ttlSeconds * 1000;
+    const margin = this.#spec.renewMarginMs < ttlMs ? this.#spec.renewMarginMs : ttlMs / 2;
+    const wait = delay ?? Math.max(0, held.expiresAt - margin - this.#clock.now());
     this.#renewal = this.#clock.timer(() => void this.renew(), wait);
   }
 

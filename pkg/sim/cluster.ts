@@ -4,11 +4,14 @@
  * controller tests, the benchmarks and the lab; `destroy()` removes every namespace and process it made.
  */
 import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimDaemon } from './daemon.ts';
 import { SimEtcd, type SimEtcdOptions } from './etcd.ts';
 import type { CertFiles } from './pki.ts';
 import { Sim, type SimHost, type SimNs } from './topology.ts';
+
+const BOOT_ID = '/proc/sys/kernel/random/boot_id';
 
 export const DEFAULT_CONFIG = { Network: '10.244.0.0/16', Backend: { Type: 'vxlan' } };
 
@@ -108,9 +111,30 @@ export class SimCluster {
   async addHost(n: number, daemonArgs: readonly string[] = [], o: { etcd?: EtcdAccess; hostsFile?: string } = {}): Promise<SimDaemon> {
     const host = await this.sim.addHost(n);
     const d = new SimDaemon(host, {
-      dir: join(this.opts.dir, `h${n}`), bin: this.opts.bin, detach: this.opts.detach ?? false, hostsFile: o.hostsFile,
+      dir: join(this.opts.dir, `h${n}`), bin: this.opts.bin, detach: this.opts.detach ?? false, binds: o.hostsFile ? [[o.hostsFile, '/etc/hosts']] : [],
       args: [...clusterDaemonArgs(o.etcd ?? this.etcdAccess, this.prefix), ...daemonArgs],
     });
+    this.hosts[n - 1] = host;
+    this.daemons[n - 1] = d;
+    return d;
+  }
+
+  /**
+   * Host n reboots: its daemon dies, its containers and every kernel object go (the namespace is made anew),
+   * /run is empty again (the subnet file, the daemon's run directory), /var survives (VTEP MAC, CNI state), and
+   * the kernel has a new boot ID, which the new daemon (and the CLI run with its binds) sees. Not started.
+   */
+  async reboot(n: number, bootId: string): Promise<SimDaemon> {
+    const old = this.daemon(n);
+    old.kill();
+    await this.sim.removeHost(n);
+    rmSync(old.subnetFile, { force: true });
+    rmSync(join(old.dir, 'run'), { recursive: true, force: true });
+    const bootFile = join(old.dir, 'boot_id');
+    writeFileSync(bootFile, `${bootId}\n`);
+    const host = await this.sim.addHost(n);
+    const binds = [...old.binds.filter(([, dst]) => dst !== BOOT_ID), [bootFile, BOOT_ID] as const];
+    const d = new SimDaemon(host, { dir: old.dir, bin: old.bin, args: old.args, detach: this.opts.detach ?? false, binds });
     this.hosts[n - 1] = host;
     this.daemons[n - 1] = d;
     return d;

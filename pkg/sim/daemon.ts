@@ -25,6 +25,17 @@ export function healthGet(hostPath: string, path: string, timeoutMs?: number): {
   return { ok: r.status === 0 && status !== undefined && status.startsWith('2'), body: split < 0 ? '' : text.slice(split + 4) };
 }
 
+/**
+ * A command prefix that runs what follows with `binds` mounted in a private mount namespace; empty when there
+ * are none. unshare and sh exec what follows (nothing forks), so the pid is the command's.
+ */
+export function withBinds(binds: ReadonlyArray<readonly [string, string]>): string[] {
+  if (binds.length === 0) return [];
+  const mounts = binds.map((_, i) => `mount --bind "\${${2 * i}}" "\${${2 * i + 1}}"`).join(' && ');
+  const [first, ...rest] = binds.flatMap(([src, dst]) => [src, dst]);
+  return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', `${mounts} && shift ${2 * binds.length - 1} && exec "$@"`, first!, ...rest];
+}
+
 export class SimDaemon {
   readonly host: SimHost;
   readonly dir: string;
@@ -33,19 +44,17 @@ export class SimDaemon {
   #proc: ChildProcess | undefined;
 
   readonly #detach: boolean;
-  readonly #hostsFile: string | undefined;
+  /** Files bind-mounted over the host's own in a mount namespace of the daemon's (an /etc/hosts, a boot ID). */
+  binds: ReadonlyArray<readonly [string, string]>;
 
-  /**
-   * `detach`: the daemon outlives this process (the lab); otherwise it is this process's child. `hostsFile`:
-   * bind-mounted on /etc/hosts in a mount namespace of the daemon's own.
-   */
-  constructor(host: SimHost, opts: { dir: string; bin: string; args: readonly string[]; detach?: boolean; hostsFile?: string | undefined }) {
+  /** `detach`: the daemon outlives this process (the lab); otherwise it is this process's child. */
+  constructor(host: SimHost, opts: { dir: string; bin: string; args: readonly string[]; detach?: boolean; binds?: ReadonlyArray<readonly [string, string]> }) {
     this.host = host;
     this.dir = opts.dir;
     this.bin = opts.bin;
     this.args = opts.args;
     this.#detach = opts.detach ?? false;
-    this.#hostsFile = opts.hostsFile;
+    this.binds = opts.binds ?? [];
     mkdirSync(this.dir, { recursive: true });
   }
 
@@ -86,10 +95,8 @@ export class SimDaemon {
 
   start(): void {
     const log = openSync(join(this.dir, 'daemon.log'), 'a');
-    // nsenter and unshare exec (neither forks), so the child's pid is the daemon's.
-    const hosts = this.#hostsFile ? ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', this.#hostsFile] : [];
     this.#proc = spawn('nsenter', [
-      `--net=${this.host.path}`, ...hosts, this.bin, 'daemon', '--iface', 'eth0', `--subnet-file=${this.subnetFile}`, `--state-dir=${this.stateDir}`,
+      `--net=${this.host.path}`, ...withBinds(this.binds), this.bin, 'daemon', '--iface', 'eth0', `--subnet-file=${this.subnetFile}`, `--state-dir=${this.stateDir}`,
       `--run-dir=${join(this.dir, 'run')}`, `--node-name=h${this.host.n}`, `--cni-conf-dir=${this.cniConfDir}`, `--cni-data-dir=${this.cniDataDir}`, '--healthz-ip=127.0.0.1', `--healthz-port=${HEALTH_PORT}`, ...this.args,
     ], { stdio: ['ignore', log, log], detached: this.#detach });
     if (this.#detach) this.#proc.unref();
@@ -107,8 +114,18 @@ export class SimDaemon {
   }
 
   kill(): void {
+    this.#proc?.kill('SIGCONT');
     this.#proc?.kill('SIGKILL');
     this.#proc = undefined;
+  }
+
+  /** SIGSTOP: the daemon holds its sockets and answers nothing (a hung process, a host that froze). */
+  freeze(): void {
+    this.#proc?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.#proc?.kill('SIGCONT');
   }
 
   log(): string {

@@ -4,7 +4,7 @@
  * the caller's prefix and is recorded, so `destroy()` (or `destroyByPrefix()` after a crash) removes
  * everything, and nothing ever touches the root namespace. Used by the root tests, the benchmarks and the lab.
  */
-import { createNamedNetns, deleteNamedNetns, listNamedNetns, Netlink, openNetns, writeSysctl, type Link, type Netns } from '../kernel/mod.ts';
+import { createNamedNetns, deleteNamedNetns, isGone, listNamedNetns, Netlink, openNetns, writeSysctl, type Link, type Netns } from '../kernel/mod.ts';
 
 export const UNDERLAY_PREFIX = '192.0.2';
 
@@ -117,6 +117,28 @@ export class Sim {
     await pod.nl.setUp(eth0.index);
     await pod.nl.addRoute({ dst: '0.0.0.0/0', gateway: spec.gateway.split('/')[0]! });
     return pod;
+  }
+
+  /** Removes the namespaces this Sim made whose names `match` (a host's reboot takes its containers with it). */
+  removeNamespaces(match: (name: string) => boolean): string[] {
+    const gone = this.#made.filter((ns) => match(ns.name));
+    for (const ns of gone.reverse()) {
+      ns.nl.close();
+      ns.netns.close();
+      deleteNamedNetns(ns.name);
+    }
+    const names = new Set(gone.map((ns) => ns.name));
+    this.#made.splice(0, this.#made.length, ...this.#made.filter((ns) => !names.has(ns.name)));
+    return [...names];
+  }
+
+  /** Removes host n and its pods (namespaces `h<n>`, `h<n>-*`) and its port on the underlay, so it can be added again. */
+  async removeHost(n: number): Promise<void> {
+    this.removeNamespaces((name) => name === `${this.prefix}h${n}` || name.startsWith(`${this.prefix}h${n}-`));
+    // The kernel removes the underlay end of a deleted namespace's veth asynchronously: take it now.
+    const u = await this.underlay();
+    const port = await u.ns.nl.findLink(`h${n}`);
+    if (port) await u.ns.nl.deleteLink(port.index).catch((e: unknown) => { if (!isGone(e)) throw e; });
   }
 
   /** Closes the handles of namespaces it made or opened, leaving them in place (the lab's `up`). */

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import type { SimCluster } from '../../pkg/sim/mod.ts';
+import { withBinds, type SimCluster } from '../../pkg/sim/mod.ts';
 import { defer } from './netns.ts';
 
 export interface CliRun {
@@ -17,7 +17,8 @@ export interface CliRun {
 /** `cniPath`: where connect/disconnect find plugins (Debian's only, by default: weft then runs itself). */
 export function weftOn(c: SimCluster, n: number, args: readonly string[], cniPath = '/usr/lib/cni'): CliRun {
   const d = c.daemon(n);
-  const r = spawnSync('nsenter', [`--net=${d.host.path}`, c.opts.bin, ...args], {
+  // With the daemon's binds (its boot ID after a simulated reboot): the plugin the CLI runs sees the same host.
+  const r = spawnSync('nsenter', [`--net=${d.host.path}`, ...withBinds(d.binds), c.opts.bin, ...args], {
     encoding: 'utf8', env: { PATH: process.env.PATH, WEFT_SOCKET: d.socket, CNI_PATH: cniPath }, timeout: 60_000,
   });
   return { ok: r.status === 0, code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
