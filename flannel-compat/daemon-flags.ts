@@ -8,6 +8,7 @@
  */
 import { fail, ok, type Result } from '../pkg/netaddr/result.ts';
 import { parseIP } from '../pkg/netaddr/ip.ts';
+import { CNI_CONF_DIR, CNI_DATA_DIR, FLANNEL_SUBNET_FILE, RUN_DIR, STATE_DIR } from '../pkg/defaults.ts';
 
 export interface DaemonFlags {
   readonly etcdEndpoints: readonly string[];
@@ -74,7 +75,7 @@ const FLAGS: readonly Spec[] = [
   { name: 'iface', kind: 'list', key: 'ifaces', dflt: [], help: 'interface (name or address) for the overlay; repeatable, first found wins; default: the default route\'s' },
   { name: 'iface-regex', kind: 'list', key: 'ifaceRegexes', dflt: [], help: 'regex on interface addresses, then names; repeatable' },
   { name: 'public-ip', kind: 'string', key: 'publicIP', dflt: undefined, help: 'address other hosts reach this one at (default: the interface\'s)' },
-  { name: 'subnet-file', kind: 'string', key: 'subnetFile', dflt: '/run/flannel/subnet.env', help: 'where to write the host\'s lease (the CNI plugin reads it)' },
+  { name: 'subnet-file', kind: 'string', key: 'subnetFile', dflt: FLANNEL_SUBNET_FILE, help: 'where to write the host\'s lease (the CNI plugin reads it)' },
   { name: 'subnet-lease-renew-margin', kind: 'int', key: 'subnetLeaseRenewMargin', dflt: 60, help: 'minutes before expiry to renew the lease (1-1439)' },
   { name: 'subnet-lease-ttl', kind: 'int', key: 'subnetLeaseTtl', dflt: 86400, help: 'seconds a new lease lasts without renewal; a dead host\'s subnet frees after this', weft: true },
   { name: 'ip-masq', kind: 'bool', key: 'ipMasq', dflt: false, help: 'masquerade traffic leaving the cluster network' },
@@ -87,12 +88,12 @@ const FLAGS: readonly Spec[] = [
   { name: 'kubeconfig-file', kind: 'string', key: 'kubeconfigFile', dflt: undefined, help: 'kubeconfig (outside a cluster)' },
   { name: 'kube-annotation-prefix', kind: 'string', key: 'kubeAnnotationPrefix', dflt: 'flannel.alpha.coreos.com', help: 'prefix of the Node annotations' },
   { name: 'net-config-path', kind: 'string', key: 'netConfigPath', dflt: '/etc/kube-flannel/net-conf.json', help: 'network config file (Kubernetes mode)' },
-  { name: 'state-dir', kind: 'string', key: 'stateDir', dflt: '/var/lib/weft', help: 'weft\'s persistent state (VTEP MACs)', weft: true },
-  { name: 'run-dir', kind: 'string', key: 'runDir', dflt: '/run/weft', help: 'weft\'s runtime files (lease files of named networks, the daemon socket)', weft: true },
+  { name: 'state-dir', kind: 'string', key: 'stateDir', dflt: STATE_DIR, help: 'weft\'s persistent state (VTEP MACs)', weft: true },
+  { name: 'run-dir', kind: 'string', key: 'runDir', dflt: RUN_DIR, help: 'weft\'s runtime files (lease files of named networks, the daemon socket)', weft: true },
   { name: 'weft-prefix', kind: 'string', key: 'weftPrefix', dflt: '/weft', help: 'etcd prefix of weft\'s named networks', weft: true },
   { name: 'node-name', kind: 'string', key: 'nodeName', dflt: undefined, help: 'this host\'s name in endpoint records (default: $NODE_NAME or the host name)', weft: true },
-  { name: 'cni-conf-dir', kind: 'string', key: 'cniConfDir', dflt: '/etc/cni/net.d', help: 'where named networks\' conflists are written ("" for none)', weft: true },
-  { name: 'cni-data-dir', kind: 'string', key: 'cniDataDir', dflt: '/var/lib/cni/weft', help: 'the CNI plugin\'s state (named networks\' conflists point at it)', weft: true },
+  { name: 'cni-conf-dir', kind: 'string', key: 'cniConfDir', dflt: CNI_CONF_DIR, help: 'where named networks\' conflists are written ("" for none)', weft: true },
+  { name: 'cni-data-dir', kind: 'string', key: 'cniDataDir', dflt: CNI_DATA_DIR, help: 'the CNI plugin\'s state (named networks\' conflists point at it)', weft: true },
   { name: 'dns', kind: 'bool', key: 'dns', dflt: true, help: 'answer containers\' DNS queries for names on their networks', weft: true },
   { name: 'resync-period', kind: 'int', key: 'resyncPeriod', dflt: 30, help: 'seconds between full comparisons of the kernel with etcd', weft: true },
   { name: 'log-level', kind: 'string', key: 'logLevel', dflt: 'info', help: 'debug, info, warn or error', weft: true },

@@ -48,12 +48,43 @@ describe('import boundaries', () => {
 
   it('flannel-compat imports only the pure packages and pure built-ins (docs/adr/0001)', () => {
     const compat = product.filter((f) => f.startsWith('flannel-compat/'));
-    const ok = (i: string) => i.startsWith('./') || /^\.\.\/pkg\/(netaddr|errors|hash)\//.test(i);
+    const ok = (i: string) => i.startsWith('./') || /^\.\.\/pkg\/(netaddr|errors|hash)\//.test(i) || i === '../pkg/defaults.ts';
     expect(compat.flatMap((f) => importsOf(f).filter((i) => !ok(i)).map((i) => `${f} imports ${i}`))).toEqual([]);
+  });
+
+  it('the daemon and the CNI plugin share only pkg/contract: no daemon folder imports pkg/attach', () => {
+    const daemonSide = product.filter((f) => /^pkg\/(daemon|agent|lease|firewall|store)\//.test(f));
+    expect(daemonSide.flatMap((f) => importsOf(f).filter((i) => /\/attach\//.test(i)).map((i) => `${f} imports ${i}`))).toEqual([]);
   });
 
   it('nothing under pkg imports cmd', () => {
     const bad = product.filter((f) => f.startsWith('pkg/')).flatMap((f) => importsOf(f).filter((i) => /\/cmd\//.test(i)).map((i) => `${f} imports ${i}`));
     expect(bad).toEqual([]);
+  });
+});
+
+/** The folder of pkg/ a file is in ("pkg/store/etcd/client.ts" -> "store"), or undefined outside pkg/. */
+const folderOf = (file: string): string | undefined => /^pkg\/([^/]+)\//.exec(file)?.[1];
+
+describe('layering', () => {
+  it('no import cycle between the folders of pkg/ (issue 12)', () => {
+    const edges = new Map<string, Set<string>>();
+    for (const f of product.filter((x) => x.startsWith('pkg/'))) {
+      const from = folderOf(f);
+      if (!from) continue;
+      for (const i of importsOf(f).filter((x) => x.startsWith('.'))) {
+        const to = folderOf(relative(root, join(root, f, '..', i)));
+        if (to && to !== from) edges.set(from, (edges.get(from) ?? new Set()).add(to));
+      }
+    }
+    const cycles: string[] = [];
+    const visit = (node: string, path: string[]) => {
+      for (const next of edges.get(node) ?? []) {
+        if (next === path[0]) cycles.push([...path, next].join(' -> '));
+        else if (!path.includes(next) && next > path[0]!) visit(next, [...path, next]);
+      }
+    };
+    for (const start of edges.keys()) visit(start, [start]);
+    expect(cycles).toEqual([]);
   });
 });

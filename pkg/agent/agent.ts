@@ -18,7 +18,7 @@ import { formatSubnetEnv, parseSubnetEnv } from '../../flannel-compat/subnet-env
 import { attachPorts, bridgeDrift, bridgeMac, ensureBridge, type BridgeSpec } from '../bridge/mod.ts';
 import { messageOf } from '../errors/mod.ts';
 import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
-import { masqueradeTable, masqTableName, type FirewallKeeper } from '../firewall/mod.ts';
+import { flannelMasqTable, masqTableName, type FirewallKeeper } from '../firewall/mod.ts';
 import { readSysctl, writeSysctl, type KernelEvent, type Link, type Netlink } from '../kernel/mod.ts';
 import { realClock, type HeldLease, type LeaseSource, type SubnetLease } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
@@ -302,10 +302,8 @@ export class NetworkAgent {
   }
 
   #wantFirewall(held: HeldLease): void {
-    const t = masqueradeTable({
-      key: this.#spec.key, clusterNetwork: this.#config!.fam.network, subnet: held.subnet,
-      masquerade: this.#spec.ipMasq, forward: this.#spec.forwardRules, fullyRandom: this.#spec.ipMasqFullyRandom,
-    });
+    const spec = { key: this.#spec.key, subnets: [held.subnet], clusterNetworks: { 4: [this.#config!.fam.network], 6: [] }, fullyRandom: this.#spec.ipMasqFullyRandom };
+    const t = flannelMasqTable(spec, { masquerade: this.#spec.ipMasq, forward: this.#spec.forwardRules });
     if (t) this.#d.firewall.want(t);
     else this.#d.firewall.unwant({ family: 'ip', name: masqTableName(this.#spec.key) });
     this.#d.firewall.sync();

@@ -16,14 +16,14 @@ import type { CniResult } from '../cni/types.ts';
 import { ensureBridge } from '../bridge/mod.ts';
 import type { AttachContext } from './context.ts';
 import { loadLease, type HostLease } from './lease.ts';
-import { ensureMasquerade } from './masq.ts';
-import { hostVethName, networkKey } from './names.ts';
+import { ensureMasquerade, masqSpecOf } from './masq.ts';
+import { hostVethName } from '../networks/names.ts';
 import { planAttachment, resultOf, type AttachmentPlan } from './plan.ts';
-import { registerEndpoint, unregisterEndpoint } from '../api/client.ts';
+import { registerEndpoint, unregisterEndpoint } from '../contract/mod.ts';
 import { stderrLog } from '../log/stderr.ts';
-import { currentBootId, type AttachmentRecord } from './records.ts';
-import { reclaimPreviousBoot, teardown } from './teardown.ts';
-import { networkState, type NetworkState } from './state.ts';
+import { currentBootId, type AttachmentRecord } from '../contract/mod.ts';
+import { reclaimPreviousBoot, teardown } from '../contract/mod.ts';
+import { networkState, type NetworkState } from '../contract/mod.ts';
 import { Undo } from './undo.ts';
 
 export async function addAttachment(ctx: AttachContext): Promise<CniResult> {
@@ -110,7 +110,7 @@ async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Net
     for (const r of plan.container.routes) await cont.addRoute({ dst: r.dst, gateway: r.gateway, oif: c.index });
 
     if (cfg.ipMasq ?? !lease.ipMasq) {
-      ensureMasquerade({ key: networkKey(cfg.network), pools: lease.pools, clusterNetworks: lease.clusterNetworks }, state.dir, bootId);
+      ensureMasquerade(masqSpecOf(cfg.network, lease), state.dir, bootId);
     }
     const hostEnd = await host.getLink(veth.index);
     const dns = cfg.dns ?? (cfg.network !== '' ? { nameservers: [plan.bridge.gateways[0]!.split('/')[0]!], search: [cfg.network] } : undefined);

@@ -10,9 +10,9 @@ import { readPrevResult } from '../cni/result.ts';
 import type { CniResult } from '../cni/types.ts';
 import type { AttachContext } from './context.ts';
 import { loadLease } from './lease.ts';
-import { masqueradePresent } from './masq.ts';
-import { networkKey } from './names.ts';
-import { networkState } from './state.ts';
+import { networkKey } from '../networks/names.ts';
+import { masqSpecOf, masqueradePresent } from './masq.ts';
+import { networkState } from '../contract/mod.ts';
 
 export async function checkAttachment(ctx: AttachContext): Promise<void> {
   const { cfg, env } = ctx;
@@ -68,7 +68,7 @@ export async function checkAttachment(ctx: AttachContext): Promise<void> {
     ns.close();
   }
   const lease = tryLease(cfg.subnetFile);
-  if (lease && (cfg.ipMasq ?? !lease.ipMasq) && !masqueradePresent({ key: networkKey(cfg.network), pools: lease.pools, clusterNetworks: lease.clusterNetworks })) {
+  if (lease && (cfg.ipMasq ?? !lease.ipMasq) && !masqueradePresent(masqSpecOf(cfg.network, lease))) {
     drift.push(`the masquerade rule of network ${networkKey(cfg.network)} is missing (nft table inet weft-cni)`);
   }
   if (drift.length > 0) throw new WeftError('WEFT_NOT_FOUND', `CHECK: ${drift.join('; ')}`);

@@ -15,9 +15,10 @@ import { parseIP } from '../netaddr/ip.ts';
 import { canonicalMac } from '../netaddr/mac.ts';
 import { ifNameProblem } from '../kernel/ifname.ts';
 import type { CniDns, GcAttachment } from '../cni/types.ts';
-import { DEFAULT_SOCKET } from '../api/client.ts';
+import { DEFAULT_SOCKET } from '../contract/mod.ts';
 import { NETWORK_NAME } from '../networks/names.ts';
-import { defaultBridge, defaultSubnetFile } from './names.ts';
+import { bridgeName } from '../networks/names.ts';
+import { defaultSubnetFile } from './names.ts';
 
 export interface AttachConfig {
   /** The CNI network name (the conflist's `name`): scopes GC. */
@@ -49,7 +50,9 @@ export interface AttachConfig {
   readonly validAttachments: readonly GcAttachment[] | undefined;
 }
 
-export const DEFAULT_DATA_DIR = '/var/lib/cni/weft';
+import { CNI_DATA_DIR } from '../defaults.ts';
+
+export const DEFAULT_DATA_DIR = CNI_DATA_DIR;
 
 type Obj = Readonly<Record<string, unknown>>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -76,7 +79,7 @@ export function parseAttachConfig(raw: Obj, cniArgs: ReadonlyMap<string, string>
 
   const network = str('network', '');
   if (network !== '' && !NETWORK_NAME.test(network)) critical.push(`"network" "${network}" is not a valid weft network name (letters, digits, _ . -; starting with a letter or digit; at most 63)`);
-  const bridge = str('bridge', defaultBridge(network));
+  const bridge = str('bridge', bridgeName(network));
   const bridgeProblem = ifNameProblem(bridge);
   if (bridgeProblem) critical.push(`"bridge": ${bridgeProblem}`);
   const subnetFile = str('subnetFile', defaultSubnetFile(network));

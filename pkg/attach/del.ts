@@ -6,8 +6,8 @@
  */
 import { Netlink } from '../kernel/mod.ts';
 import type { AttachContext } from './context.ts';
-import { networkState } from './state.ts';
-import { teardown } from './teardown.ts';
+import { networkState } from '../contract/mod.ts';
+import { teardown } from '../contract/mod.ts';
 
 export async function delAttachment(ctx: AttachContext): Promise<void> {
   const { cfg, env } = ctx;

@@ -12,8 +12,8 @@
 import { messageOf, WeftError } from '../errors/mod.ts';
 import { Netlink } from '../kernel/mod.ts';
 import type { AttachContext } from './context.ts';
-import { networkState } from './state.ts';
-import { teardown } from './teardown.ts';
+import { networkState } from '../contract/mod.ts';
+import { teardown } from '../contract/mod.ts';
 
 const key = (cid: string, ifname: string) => `${cid}\u0000${ifname}`;
 

@@ -9,7 +9,7 @@ import { parseAttachConfig } from './config.ts';
 import type { AttachContext } from './context.ts';
 import { delAttachment } from './del.ts';
 import { delLegacyFlannel } from './flannel-legacy.ts';
-import { networkState } from './state.ts';
+import { networkState } from '../contract/mod.ts';
 import { gcAttachments } from './gc.ts';
 import { statusOf } from './status.ts';
 

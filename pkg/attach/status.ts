@@ -9,8 +9,8 @@ import { capacity } from '../ipam/mod.ts';
 import { formatPrefix } from '../netaddr/cidr.ts';
 import type { AttachContext } from './context.ts';
 import { loadLease, type HostLease } from './lease.ts';
-import { currentBootId } from './records.ts';
-import { networkState } from './state.ts';
+import { currentBootId } from '../contract/mod.ts';
+import { networkState } from '../contract/mod.ts';
 
 export async function statusOf(ctx: AttachContext): Promise<void> {
   const { cfg } = ctx;

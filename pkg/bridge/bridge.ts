@@ -7,7 +7,6 @@
  */
 import { WeftError } from '../errors/mod.ts';
 import { isKernelError, type Link, type Netlink } from '../kernel/mod.ts';
-import { parsePrefix } from '../netaddr/cidr.ts';
 import { stableMac } from '../netaddr/mac.ts';
 
 export interface BridgeSpec {

@@ -31,7 +31,9 @@ export interface CniPlugin {
   gc(req: CniRequest): Promise<void>;
 }
 
-const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+// SPEC.md, Configuration format: "name": alphanumeric first, then alphanumerics, _ . -; no length limit (weft's own
+// network names, Docker's rule, add one: pkg/networks NETWORK_NAME).
+const CNI_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 const MIN_VERSION: Partial<Record<Verb, string>> = { CHECK: '0.4.0', STATUS: '1.1.0', GC: '1.1.0' };
 
@@ -96,7 +98,7 @@ export async function dispatch(io: CniIo, plugin: CniPlugin, about: string): Pro
     const cv = config.cniVersion;
     if (typeof cv === 'string' && isSupported(cv)) version = cv;
     if (typeof config.name !== 'string' || config.name === '') throw new WeftError('WEFT_INVALID_CONFIG', 'missing network name');
-    if (!NETWORK_NAME.test(config.name)) throw new WeftError('WEFT_INVALID_CONFIG', 'invalid characters found in network name', { details: config.name });
+    if (!CNI_NAME.test(config.name)) throw new WeftError('WEFT_INVALID_CONFIG', 'invalid characters found in network name', { details: config.name });
     const req: CniRequest = { env, version: gateVersion(command, config), config };
     switch (command) {
       case 'ADD':

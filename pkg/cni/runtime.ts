@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { CODES, WeftError, type WeftCode } from '../errors/mod.ts';
 
-export const DEFAULT_CNI_PATH = ['/opt/cni/bin', '/usr/lib/cni'];
+export { CNI_PATH as DEFAULT_CNI_PATH } from '../defaults.ts';
 
 export interface Conflist {
   readonly cniVersion: string;

@@ -15,7 +15,7 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { isWeftError, messageOf, WeftError, type WeftCode } from '../errors/mod.ts';
-import { inspectObject, DEFAULT_NETWORK_NAME, type LsRow, type NetworkMeta } from '../networks/mod.ts';
+import { DEFAULT_NETWORK_NAME, type LsRow } from '../networks/mod.ts';
 import type { NetworkManager } from './network-manager.ts';
 
 const STATUS: Partial<Record<WeftCode, number>> = {
@@ -49,57 +49,36 @@ const num = (b: Record<string, unknown>, k: string): number | undefined => {
 };
 
 export async function startApiServer(socket: string, nm: NetworkManager, defaultNetwork: () => DefaultNetworkInfo): Promise<Server> {
-  const meta = async (ref: string): Promise<NetworkMeta> => {
-    const m = nm.metas().find((x) => x.Name === ref || x.Id === ref) ?? (await nm.store.find(ref));
-    if (!m) throw new WeftError('WEFT_NOT_FOUND', `network ${ref} not found`);
-    return m;
-  };
-
   const routes: Array<[string, RegExp, (m: RegExpExecArray, req: IncomingMessage, url: URL) => Promise<[number, unknown]>]> = [
     ['GET', /^\/v1\/networks$/, async () => {
       const d = defaultNetwork();
       const rows: LsRow[] = [
         ...(d.subnet ? [{ id: d.id, name: DEFAULT_NETWORK_NAME, driver: 'overlay', scope: 'global' }] : []),
-        ...(await nm.store.list()).map((m) => ({ id: m.Id, name: m.Name, driver: m.Driver, scope: m.Scope })),
+        ...(await nm.list()),
       ];
       return [200, rows];
     }],
     ['POST', /^\/v1\/networks$/, async (_m, req) => {
       const b = await body(req);
-      const created = await nm.store.create({
+      const created = await nm.create({
         name: str(b, 'name') ?? '', driver: str(b, 'driver'), subnet: str(b, 'subnet') ?? '', gateway: str(b, 'gateway'),
         vni: num(b, 'vni'), hostSubnetLen: num(b, 'hostSubnetLen'), mtu: num(b, 'mtu'),
       });
       return [201, created];
     }],
-    ['GET', /^\/v1\/networks\/([^/]+)$/, async (m) => {
-      const net = await meta(decodeURIComponent(m[1]!));
-      const eps = await nm.store.endpoints(net.Id);
-      const peers = await nm.peers(net.Id);
-      return [200, [inspectObject(net, eps, { mtu: nm.served(net.Id)?.mtu, peers })]];
-    }],
-    ['DELETE', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, await nm.store.remove(decodeURIComponent(m[1]!))]],
-    ['GET', /^\/v1\/networks\/([^/]+)\/conflist$/, async (m) => {
-      const net = await meta(decodeURIComponent(m[1]!));
-      if (!nm.served(net.Id)) throw new WeftError('WEFT_TRY_AGAIN', `network ${net.Name} is not ready on this host yet`);
-      return [200, nm.conflist(net)];
-    }],
+    ['GET', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, [await nm.inspect(decodeURIComponent(m[1]!))]]],
+    ['DELETE', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, await nm.remove(decodeURIComponent(m[1]!))]],
+    ['GET', /^\/v1\/networks\/([^/]+)\/conflist$/, async (m) => [200, await nm.conflistFor(decodeURIComponent(m[1]!))]],
     ['POST', /^\/v1\/networks\/([^/]+)\/endpoints$/, async (m, req) => {
-      const net = await meta(decodeURIComponent(m[1]!));
       const b = await body(req);
-      const ep = nm.endpointRecord(net, {
+      const ep = await nm.register(decodeURIComponent(m[1]!), {
         name: str(b, 'name') ?? '', aliases: Array.isArray(b.aliases) ? b.aliases.filter((a): a is string => typeof a === 'string') : [],
         containerID: str(b, 'containerID') ?? '', ifname: str(b, 'ifname') ?? '', address: str(b, 'address') ?? '', mac: str(b, 'mac') ?? '',
       });
-      if (!ep.Name || !ep.ContainerID || !ep.IPv4Address) throw new WeftError('WEFT_INVALID_ARGUMENT', 'an endpoint needs name, containerID and address');
-      await nm.store.registerEndpoint(net, ep);
       return [201, ep];
     }],
     ['DELETE', /^\/v1\/networks\/([^/]+)\/endpoints\/([^/]+)$/, async (m, _req, url) => {
-      const net = await meta(decodeURIComponent(m[1]!));
-      const name = decodeURIComponent(m[2]!);
-      const removed = await nm.store.unregisterEndpoint(net, name, url.searchParams.get('containerID') ?? undefined);
-      if (!removed && !url.searchParams.has('containerID')) throw new WeftError('WEFT_NOT_FOUND', `network ${net.Name} has no endpoint ${name}`);
+      const removed = await nm.unregister(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), url.searchParams.get('containerID') ?? undefined);
       return [200, { removed }];
     }],
   ];

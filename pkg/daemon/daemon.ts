@@ -13,9 +13,10 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonFlags } from '../../flannel-compat/daemon-flags.ts';
 import { findExternalInterface, NetworkAgent, type AgentSpec, type ExternalInterface } from '../agent/mod.ts';
-import { appliedMasquerades, currentBootId, DEFAULT_NETWORK_KEY, MASQ_TABLE, networkState } from '../attach/mod.ts';
+import { appliedMasquerades, currentBootId, networkState } from '../contract/mod.ts';
 import { WeftError } from '../errors/mod.ts';
-import { FirewallKeeper } from '../firewall/mod.ts';
+import { chainPresent, CNI_MASQ_TABLE, cniMasqChainName, FirewallKeeper } from '../firewall/mod.ts';
+import { DEFAULT_NETWORK_KEY } from '../networks/mod.ts';
 import { KernelWatcher, Netlink } from '../kernel/mod.ts';
 import { EtcdLeaseSource, type LeaseSource } from '../lease/mod.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
@@ -126,17 +127,17 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   });
 }
 
-/** The CNI plugin's ipMasq chains of this boot are kept like weft's own tables. */
+/**
+ * The CNI plugin's ipMasq chains of this boot are kept like weft's own tables: the plugin applies each once
+ * per boot, so after a firewall reload nothing else would put them back.
+ */
 function keepPluginMasquerades(firewall: FirewallKeeper, dataDir: string): void {
   for (const m of appliedMasquerades(dataDir, currentBootId())) {
-    firewall.adopt(`the CNI plugin's ${m.chain} chain`, { present: (t) => /\bmasquerade\b/.test(chainText(t.get(`inet ${MASQ_TABLE}`), m.chain)), script: m.script });
+    const name = cniMasqChainName(m.key);
+    const rules = m.script.split('\n').flatMap((l) => /^add rule \S+ \S+ \S+ (.*)$/.exec(l)?.[1] ?? []);
+    const chain = { family: 'inet', table: CNI_MASQ_TABLE, name, type: '', rules } as const;
+    firewall.adopt(`the CNI plugin's chain ${name}`, { present: (t) => chainPresent(t.get(`inet ${CNI_MASQ_TABLE}`), chain), script: m.script });
   }
-}
-
-/** One chain's text out of a listed table. */
-function chainText(table: string | undefined, chain: string): string {
-  const at = table?.indexOf(`chain ${chain} {`) ?? -1;
-  return at < 0 ? '' : table!.slice(at, table!.indexOf('}', at));
 }
 
 function logNat(log: Logger, iface: ExternalInterface): void {

@@ -7,16 +7,16 @@
  * equal to the CNI plugin's local records, and every network's conflist and DNS listener in place.
  */
 import { createHash } from 'node:crypto';
-import { currentBootId, networkState, type AttachmentRecord } from '../attach/mod.ts';
+import { currentBootId, networkState, type AttachmentRecord } from '../contract/mod.ts';
 import { DnsServer, hostResolvers, type DirectoryEntry } from '../dns/mod.ts';
-import { messageOf } from '../errors/mod.ts';
+import { messageOf, WeftError } from '../errors/mod.ts';
 import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
 import { NetworkAgent, type AgentSpec, type AgentStatus, type ExternalInterface, type Served } from '../agent/mod.ts';
 import { ISOLATION_TABLE, isolationTable, type FirewallKeeper } from '../firewall/mod.ts';
 import type { KernelEvent, Netlink } from '../kernel/mod.ts';
 import { EtcdLeaseSource, type Change, type RawKv } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
-import { classifyKey, conflistFileName, decodeEndpoint, decodeMeta, keys, leaseFileName, type Endpoint, type NetworkMeta } from '../networks/mod.ts';
+import { classifyKey, conflistFileName, decodeEndpoint, decodeMeta, inspectObject, leaseFileName, type CreateRequest, type Endpoint, type LsRow, type NetworkMeta } from '../networks/mod.ts';
 import type { NetworkStore, PrefixFeed } from '../store/mod.ts';
 import { reclaimEarlierBoots } from './previous-boot.ts';
 
@@ -50,8 +50,18 @@ export interface ManagerDeps {
   readonly firewall: FirewallKeeper;
 }
 
+/** What an endpoint registration asks for (the plugin's EndpointRequest, as received). */
+export interface EndpointInput {
+  readonly name: string;
+  readonly aliases: readonly string[];
+  readonly containerID: string;
+  readonly ifname: string;
+  readonly address: string;
+  readonly mac: string;
+}
+
 export class NetworkManager {
-  readonly store: NetworkStore;
+  readonly #store: NetworkStore;
   readonly #nl: Netlink;
   readonly #iface: ExternalInterface;
   readonly #log: Logger;
@@ -65,7 +75,7 @@ export class NetworkManager {
   #isolation = '';
 
   constructor(deps: ManagerDeps, opts: ManagerOptions) {
-    this.store = deps.store;
+    this.#store = deps.store;
     this.#nl = deps.nl;
     this.#iface = deps.iface;
     this.#log = deps.log;
@@ -74,7 +84,7 @@ export class NetworkManager {
   }
 
   async start(): Promise<void> {
-    this.#feed = this.store.watch({
+    this.#feed = this.#store.watch({
       snapshot: (kvs) => this.#onSnapshot(kvs),
       changes: (c) => this.#onChanges(c),
       log: (level, msg) => this.#log[level](msg),
@@ -96,18 +106,64 @@ export class NetworkManager {
     return [...this.#running.values()].map((r) => r.agent.status());
   }
 
-  metas(): NetworkMeta[] {
-    return [...this.#metas.values()];
-  }
-
-  endpointsOf(id: string): Endpoint[] {
+  #endpointsOf(id: string): Endpoint[] {
     return [...(this.#endpoints.get(id)?.values() ?? [])];
   }
 
-  /** The hosts holding a lease on a network (its peers), from etcd. */
-  peers(id: string): Promise<Array<{ Name: string; IP: string }>> {
-    return this.store.peers(id);
+  // ---- what the local API asks (pkg/daemon/api-server.ts)
+
+  /** A network by name, ID or ID prefix: this host's view first, etcd's otherwise. */
+  async #meta(ref: string): Promise<NetworkMeta> {
+    const m = [...this.#metas.values()].find((x) => x.Name === ref || x.Id === ref) ?? (await this.#store.find(ref));
+    if (!m) throw new WeftError('WEFT_NOT_FOUND', `network ${ref} not found`);
+    return m;
   }
+
+  /** `ls` rows of the named networks. */
+  async list(): Promise<LsRow[]> {
+    return (await this.#store.list()).map((m) => ({ id: m.Id, name: m.Name, driver: m.Driver, scope: m.Scope }));
+  }
+
+  create(req: CreateRequest): Promise<NetworkMeta> {
+    return this.#store.create(req);
+  }
+
+  remove(ref: string): Promise<NetworkMeta> {
+    return this.#store.remove(ref);
+  }
+
+  /** `inspect`: the network, every host's endpoints and leases, this host's MTU. */
+  async inspect(ref: string): Promise<ReturnType<typeof inspectObject>> {
+    const net = await this.#meta(ref);
+    const [eps, peers] = await Promise.all([this.#store.endpoints(net.Id), this.#store.peers(net.Id)]);
+    return inspectObject(net, eps, { mtu: this.served(net.Id)?.mtu, peers });
+  }
+
+  /** The conflist runtimes use for the network on this host, once it serves here. */
+  async conflistFor(ref: string): Promise<Record<string, unknown>> {
+    const net = await this.#meta(ref);
+    if (!this.served(net.Id)) throw new WeftError('WEFT_TRY_AGAIN', `network ${net.Name} is not ready on this host yet`);
+    return this.conflist(net);
+  }
+
+  /** Claims a name on the network for an attachment on this host (Docker's refusal when another holds it). */
+  async register(ref: string, input: EndpointInput): Promise<Endpoint> {
+    const net = await this.#meta(ref);
+    if (!input.name || !input.containerID || !input.address) throw new WeftError('WEFT_INVALID_ARGUMENT', 'an endpoint needs name, containerID and address');
+    const ep = this.endpointRecord(net, input);
+    await this.#store.registerEndpoint(net, ep);
+    return ep;
+  }
+
+  /** Removes a name's record: only `containerID`'s when given (a DEL), whoever's otherwise (`disconnect --force`). */
+  async unregister(ref: string, name: string, containerID: string | undefined): Promise<boolean> {
+    const net = await this.#meta(ref);
+    const removed = await this.#store.unregisterEndpoint(net, name, containerID);
+    if (!removed && containerID === undefined) throw new WeftError('WEFT_NOT_FOUND', `network ${net.Name} has no endpoint ${name}`);
+    return removed;
+  }
+
+  // ---- this host's side
 
   /** A kernel change, for every network's agent to judge. */
   onKernelEvent(e: KernelEvent): void {
@@ -200,7 +256,7 @@ export class NetworkManager {
     const agent = new NetworkAgent(
       { ...this.#o.agent, key: meta.Name, network: meta.Name, ownsBridge: true, ipMasq: true, subnetFile: leaseFileName(this.#o.runDir, meta.Name) },
       {
-        source: (l) => new EtcdLeaseSource(this.store.subnets(meta.Id), l), nl: this.#nl, iface: this.#iface, log: this.#log, firewall: this.#firewall,
+        source: (l) => new EtcdLeaseSource(this.#store.subnets(meta.Id), l), nl: this.#nl, iface: this.#iface, log: this.#log, firewall: this.#firewall,
         ports: () => this.#localAttachments(meta).map((r) => r.hostVeth),
       },
     );
@@ -272,17 +328,17 @@ export class NetworkManager {
    */
   async #reconcileEndpoints(meta: NetworkMeta): Promise<void> {
     const local = this.#localAttachments(meta);
-    const mine = this.endpointsOf(meta.Id).filter((e) => e.Host === this.#o.nodeName);
+    const mine = this.#endpointsOf(meta.Id).filter((e) => e.Host === this.#o.nodeName);
     for (const r of local) {
       const ep = r.endpoint;
       if (!ep || r.state !== 'added' || mine.some((e) => e.Name === ep.name && e.ContainerID === r.containerID)) continue;
-      await this.store.registerEndpoint(meta, this.endpointRecord(meta, { name: ep.name, aliases: ep.aliases, containerID: r.containerID, ifname: r.ifname, address: r.ips[0] ?? '', mac: ep.mac }))
+      await this.#store.registerEndpoint(meta, this.endpointRecord(meta, { name: ep.name, aliases: ep.aliases, containerID: r.containerID, ifname: r.ifname, address: r.ips[0] ?? '', mac: ep.mac }))
         .then(() => this.#log.info('re-registered an endpoint missing from etcd', { network: meta.Name, name: ep.name }), (e) => this.#log.warn(`cannot re-register ${ep.name}: ${messageOf(e)}`));
     }
     // Any local record protects its endpoint, also one still being added (registered, record not yet saved).
     for (const e of mine) {
       if (!local.some((r) => r.containerID === e.ContainerID && r.ifname === e.Interface)) {
-        await this.store.unregisterEndpoint(meta, e.Name, e.ContainerID);
+        await this.#store.unregisterEndpoint(meta, e.Name, e.ContainerID);
         this.#log.info('removed an endpoint record with no attachment on this host', { network: meta.Name, name: e.Name });
       }
     }
@@ -295,7 +351,7 @@ export class NetworkManager {
   }
 
   /** An endpoint record for an attachment on this host. */
-  endpointRecord(meta: NetworkMeta, a: { name: string; aliases: readonly string[]; containerID: string; ifname: string; address: string; mac: string }): Endpoint {
+  endpointRecord(meta: NetworkMeta, a: EndpointInput): Endpoint {
     return {
       Name: a.name, EndpointID: createHash('sha256').update(`${meta.Id}/${a.containerID}/${a.ifname}`).digest('hex'), NetworkID: meta.Id, Network: meta.Name,
       Host: this.#o.nodeName, HostIP: this.#iface.publicIP, ContainerID: a.containerID, Interface: a.ifname, IPv4Address: a.address, MacAddress: a.mac,

@@ -3,7 +3,7 @@
  * remain (they live under /var/lib): the daemon releases them when it starts, so a reboot leaks no address
  * and the names they held on a network are freed (the endpoint records follow at the next reconcile).
  */
-import { currentBootId, networkState, reclaimPreviousBoot } from '../attach/mod.ts';
+import { currentBootId, networkState, reclaimPreviousBoot } from '../contract/mod.ts';
 import { messageOf } from '../errors/mod.ts';
 import type { Netlink } from '../kernel/mod.ts';
 import type { Logger } from '../log/logger.ts';

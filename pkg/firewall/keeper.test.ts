@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../log/logger.ts';
 import { isolationTable } from './isolation.ts';
 import { FirewallKeeper, type NftRunner } from './keeper.ts';
-import { masqueradeTable } from './masquerade.ts';
+import { flannelMasqTable } from './masquerade.ts';
 import { splitRuleset } from './table.ts';
 
 /** nft as far as the keeper sees it: scripts in, a ruleset listing (tab-indented, like nft's) out. */
@@ -48,7 +48,7 @@ function setup() {
 
 const RED = { name: 'RED', subnet: '10.10.10.0/24' };
 const BLUE = { name: 'BLUE', subnet: '10.10.20.0/24' };
-const masq = masqueradeTable({ key: '_default', clusterNetwork: '10.244.0.0/16', subnet: '10.244.3.0/24', masquerade: true, forward: true, fullyRandom: false })!;
+const masq = flannelMasqTable({ key: '_default', subnets: ['10.244.3.0/24'], clusterNetworks: { 4: ['10.244.0.0/16'], 6: [] } }, { masquerade: true, forward: true })!;
 
 describe('FirewallKeeper', () => {
   it('applies wanted tables once, then does nothing while the ruleset holds them', () => {

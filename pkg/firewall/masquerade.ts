@@ -1,34 +1,44 @@
 /**
- * `--ip-masq` and forwarding, with flanneld's rules (its nftables mode, pkg/trafficmngr/nftables), one table
- * per network. C is the cluster network, P this host's subnet:
+ * Masquerade: containers reach addresses outside their network through the host's address, while traffic
+ * between containers (on any host) keeps its source. One description of what a host masquerades for a network
+ * (`MasqSpec`), two renderings of it:
  *
- *   postrouting (nat):  mark 0x4000 -> return        (kube-proxy's packets: never masquerade twice)
- *                       P -> C return; C -> P return; !C -> P return
- *                       C -> !224.0.0.0/4 masquerade; !C -> C masquerade
- *   forward (filter):   C -> accept; -> C accept     (with --iptables-forward-rules, flannel's default)
+ * - The daemon's `--ip-masq` (and forwarding), with flanneld's rules (its nftables mode,
+ *   pkg/trafficmngr/nftables), one table per network. C is the cluster network, P this host's subnet:
  *
- * Traffic between pods keeps its addresses everywhere; pods reach the outside through the host's address.
+ *     postrouting (nat):  mark 0x4000 -> return        (kube-proxy's packets: never masquerade twice)
+ *                         P -> C return; C -> P return; !C -> P return
+ *                         C -> !224.0.0.0/4 masquerade; !C -> C masquerade
+ *     forward (filter):   C -> accept; -> C accept     (with --iptables-forward-rules, flannel's default)
+ *
+ * - The CNI plugin's `ipMasq` (flannel's CNI config, when the daemon does not masquerade): one chain per
+ *   network in table `inet weft-cni`, one rule per family (not per container, unlike the reference bridge
+ *   plugin):  ip saddr <host subnet> ip daddr != { <cluster networks>, 224.0.0.0/4 } masquerade
  */
-import type { NftTable } from './table.ts';
+import type { NftChain, NftTable } from './table.ts';
 
 export interface MasqSpec {
+  /** The network's key (its name; `_default` for the flannel default network). */
   readonly key: string;
-  readonly clusterNetwork: string;
-  readonly subnet: string;
-  readonly masquerade: boolean;
-  readonly forward: boolean;
-  readonly fullyRandom: boolean;
+  /** This host's subnets of the network. */
+  readonly subnets: readonly string[];
+  /** The network's ranges per family: traffic to them keeps its source address. */
+  readonly clusterNetworks: Readonly<Record<4 | 6, readonly string[]>>;
+  readonly fullyRandom?: boolean;
 }
+
+const familyOf = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4);
 
 export const masqTableName = (key: string): string => `weft_${key.replace(/[^A-Za-z0-9_]/g, '_').replace(/^_+/, '')}`;
 
-/** The network's table, or undefined when it neither masquerades nor accepts forwarding. */
-export function masqueradeTable(s: MasqSpec): NftTable | undefined {
-  const C = s.clusterNetwork;
-  const P = s.subnet;
+/** The daemon's table for a network (IPv4, as flanneld), or undefined when it neither masquerades nor accepts forwarding. */
+export function flannelMasqTable(s: MasqSpec, o: { readonly masquerade: boolean; readonly forward: boolean }): NftTable | undefined {
+  const C = s.clusterNetworks[4][0];
+  const P = s.subnets.find((x) => familyOf(x) === 4);
+  if (!C || !P) return undefined;
   const masq = `masquerade${s.fullyRandom ? ' fully-random' : ''}`;
   const body: string[] = [];
-  if (s.masquerade) {
+  if (o.masquerade) {
     body.push(
       'chain postrouting {',
       '  type nat hook postrouting priority srcnat; policy accept;',
@@ -41,6 +51,22 @@ export function masqueradeTable(s: MasqSpec): NftTable | undefined {
       '}',
     );
   }
-  if (s.forward) body.push('chain forward {', '  type filter hook forward priority filter; policy accept;', `  ip saddr ${C} accept`, `  ip daddr ${C} accept`, '}');
+  if (o.forward) body.push('chain forward {', '  type filter hook forward priority filter; policy accept;', `  ip saddr ${C} accept`, `  ip daddr ${C} accept`, '}');
   return body.length > 0 ? { family: 'ip', name: masqTableName(s.key), body } : undefined;
+}
+
+/** The table that holds the CNI plugin's chains, one per network. */
+export const CNI_MASQ_TABLE = 'weft-cni';
+
+export const cniMasqChainName = (key: string): string => `masq_${key.replace(/[^A-Za-z0-9_]/g, '_')}`;
+
+/** The CNI plugin's chain for a network. */
+export function cniMasqChain(s: MasqSpec): NftChain {
+  const rules = s.subnets.map((subnet) => {
+    const f = familyOf(subnet);
+    const ip = f === 4 ? 'ip' : 'ip6';
+    const keep = [...s.clusterNetworks[f], f === 4 ? '224.0.0.0/4' : 'ff00::/8'];
+    return `${ip} saddr ${subnet} ${ip} daddr != { ${keep.join(', ')} } masquerade`;
+  });
+  return { family: 'inet', table: CNI_MASQ_TABLE, name: cniMasqChainName(s.key), type: 'type nat hook postrouting priority srcnat; policy accept;', rules };
 }

@@ -12,6 +12,30 @@ export interface NftTable {
   readonly body: readonly string[];
 }
 
+/** A chain weft owns inside a table others may share (the CNI plugin's, one per network). */
+export interface NftChain {
+  readonly family: NftFamily;
+  readonly table: string;
+  readonly name: string;
+  /** The base chain's `type ... hook ... priority ...; policy ...;` line. */
+  readonly type: string;
+  readonly rules: readonly string[];
+}
+
+/** nft -f input that makes the chain exactly `c`, leaving the table's other chains alone. */
+export function chainScript(c: NftChain): string {
+  const at = `${c.family} ${c.table} ${c.name}`;
+  return [`table ${c.family} ${c.table} {`, `  chain ${c.name} { ${c.type} }`, '}', `flush chain ${at}`, ...c.rules.map((r) => `add rule ${at} ${r}`), ''].join('\n');
+}
+
+/** Whether a listed table (nft's text) holds the chain with every one of its rules. */
+export function chainPresent(tableText: string | undefined, c: NftChain): boolean {
+  const at = tableText?.indexOf(`chain ${c.name} {`) ?? -1;
+  if (at < 0) return false;
+  const text = tableText!.slice(at, tableText!.indexOf('\n\t}', at)).replace(/\s+/g, ' ');
+  return c.rules.every((r) => text.includes(r.replace(/\s+/g, ' ')));
+}
+
 export const tableKey = (t: Pick<NftTable, 'family' | 'name'>): string => `${t.family} ${t.name}`;
 
 /** nft -f input that makes the table exactly `t`. */

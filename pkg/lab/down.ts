@@ -4,6 +4,7 @@
  * storage, processes by a path under the lab directory in their command line (etcd, daemons, conmon) or a
  * root there (containers), and namespaces by the lab's name prefix. The report files stay.
  */
+import { CNI_PATH } from '../defaults.ts';
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { deleteNamedNetns, listNamedNetns } from '../kernel/mod.ts';
@@ -60,7 +61,7 @@ export function cleanLeftovers(dir: string, out: (l: string) => void): { process
     const pdir = join(dir, h, 'podman');
     const hostNs = `/run/netns/${prefix}${h}`;
     if (existsSync(join(pdir, 'containers.conf')) && existsSync(hostNs)) {
-      new Podman(pdir, { nsPath: hostNs, netConfDir: join(dir, h, 'net.d'), pluginDirs: [join(dir, 'cni-bin'), '/opt/cni/bin', '/usr/lib/cni'] }).removeAll();
+      new Podman(pdir, { nsPath: hostNs, netConfDir: join(dir, h, 'net.d'), pluginDirs: [join(dir, 'cni-bin'), ...CNI_PATH] }).removeAll();
     }
   }
   const pids = labProcesses(dir);

@@ -2,7 +2,7 @@
  * `weft lab status`: the lab's hosts (daemon ready, leases), its networks and their endpoints on every host,
  * and its containers, as the daemons report them.
  */
-import { daemonCall } from '../api/mod.ts';
+import { daemonCall } from '../contract/mod.ts';
 import { table } from '../measure/mod.ts';
 import { healthGet } from '../sim/mod.ts';
 import type { LabState } from './state.ts';

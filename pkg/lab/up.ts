@@ -5,10 +5,11 @@
  * scenario's checks. Everything it makes is named `<prefix>...` or lives under the lab directory, and its
  * processes outlive this command until `weft lab down`.
  */
+import { CNI_PATH } from '../defaults.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { daemonCall } from '../api/mod.ts';
+import { daemonCall } from '../contract/mod.ts';
 import { WeftError, messageOf } from '../errors/mod.ts';
 import { ETCD_HOST, SimCluster, SimPki, waitFor } from '../sim/mod.ts';
 import { runChecks, type CheckResult } from './checks.ts';
@@ -101,7 +102,7 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
     mkdirSync(cniBin, { recursive: true });
     rmSync(join(cniBin, 'weft'), { force: true }); // left by a half-finished earlier up
     symlinkSync(bin, join(cniBin, 'weft'));
-    const cniPath = [cniBin, '/opt/cni/bin', '/usr/lib/cni'];
+    const cniPath = [cniBin, ...CNI_PATH];
     const containers: LabContainer[] = [];
     const podmanNetns: string[] = [];
     const cdir = join(o.dir, 'containers');

@@ -9,6 +9,17 @@ const SHORT_SAFE = /^[a-zA-Z0-9_.-]{1,13}$/;
 /** A weft network's name, and a container's name on one: letters, digits, _ . -, starting with a letter or digit, at most 63. */
 export const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
+/** The key of the flannel default network in state paths; weft network names cannot start with "_". */
+export const DEFAULT_NETWORK_KEY = '_default';
+
+/** A network's key in state paths and table names: its name, or DEFAULT_NETWORK_KEY for the default network. */
+export const networkKey = (network: string): string => network || DEFAULT_NETWORK_KEY;
+
+/** `veth` + 8 hex digits of a hash of (network, container ID, ifname): 12 bytes, unique per attachment. */
+export function hostVethName(network: string, containerID: string, ifname: string): string {
+  return `veth${fnvHex(`${network}\0${containerID}\0${ifname}`, 8)}`;
+}
+
 /** The bridge of a network on every host: cni0 for the flannel default network (as flannel's CNI uses). */
 export function bridgeName(network: string): string {
   if (network === '') return 'cni0';

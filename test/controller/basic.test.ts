@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { testCluster } from '../helpers/cluster.ts';
-import type { SimCluster } from '../../pkg/sim/mod.ts';
 import { eventually } from '../helpers/daemon.ts';
 import { bridgeJson, inNetns, ipJson, ping } from '../helpers/sh.ts';
 

@@ -1,7 +1,6 @@
 /** Pods on three hosts over the overlay, DirectRouting on a shared underlay, and --ip-masq. */
 import { describe, expect, it } from 'vitest';
 import { testCluster } from '../helpers/cluster.ts';
-import type { SimCluster } from '../../pkg/sim/mod.ts';
 import { eventually } from '../helpers/daemon.ts';
 import { ipJson, ping, run, tcpCheck } from '../helpers/sh.ts';
 

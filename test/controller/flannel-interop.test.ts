@@ -6,7 +6,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { testCluster } from '../helpers/cluster.ts';
-import type { SimCluster } from '../../pkg/sim/mod.ts';
 import { eventually } from '../helpers/daemon.ts';
 import { makeNetns } from '../helpers/netns.ts';
 import { ipJson, ping, run } from '../helpers/sh.ts';

@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { testCluster } from '../helpers/cluster.ts';
-import type { SimCluster } from '../../pkg/sim/mod.ts';
 import { eventually } from '../helpers/daemon.ts';
 import { bridgeJson, ipJson, ping, run } from '../helpers/sh.ts';
 

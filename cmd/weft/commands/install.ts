@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { SUPPORTED_VERSIONS } from '../../../pkg/cni/mod.ts';
+import { CNI_BIN_DIR, CNI_CONF_DIR } from '../../../pkg/defaults.ts';
 import { WeftError } from '../../../pkg/errors/mod.ts';
 import { applyInstall, ENV_FILE, isSingleExecutable, planInstall, shadowing } from '../../../pkg/install/mod.ts';
 
@@ -30,8 +31,8 @@ export const install: CommandModule<object, Args> = {
   describe: 'install this executable as a CNI plugin and write its conflist (and, with --systemd, the daemon\'s unit)',
   builder: (y) =>
     y
-      .option('cni-bin-dir', { type: 'string', default: '/opt/cni/bin', describe: 'where runtimes find CNI plugins' })
-      .option('cni-conf-dir', { type: 'string', default: '/etc/cni/net.d', describe: 'where runtimes read network configs' })
+      .option('cni-bin-dir', { type: 'string', default: CNI_BIN_DIR, describe: 'where runtimes find CNI plugins' })
+      .option('cni-conf-dir', { type: 'string', default: CNI_CONF_DIR, describe: 'where runtimes read network configs' })
       .option('network', { type: 'string', default: 'cbr0', describe: 'the CNI network name in the conflist' })
       .option('cni-version', { type: 'string', default: '1.0.0', choices: SUPPORTED_VERSIONS as unknown as string[], describe: 'the conflist\'s cniVersion (1.0.0: containerd >= 1.6, CRI-O, podman 4)' })
       .option('subnet-file', { type: 'string', describe: 'the daemon\'s subnet file, if not /run/flannel/subnet.env' })

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { connect, DEFAULT_CNI_PATH, disconnect, type ApiTarget } from '../../../pkg/api/attach.ts';
-import { daemonCall, DEFAULT_SOCKET } from '../../../pkg/api/mod.ts';
+import { daemonCall, DEFAULT_SOCKET } from '../../../pkg/contract/mod.ts';
+import { connect, DEFAULT_CNI_PATH, disconnect, type ApiTarget } from '../attach.ts';
 import { selfCommand } from '../../../pkg/install/self.ts';
 import { lsTable, type LsRow } from '../../../pkg/networks/mod.ts';
 import { wholeNumber } from './options.ts';

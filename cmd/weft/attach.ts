@@ -6,12 +6,11 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { networkState, type AttachmentRecord } from '../attach/mod.ts';
-import { CniRuntime, DEFAULT_CNI_PATH, type Conflist } from '../cni/runtime.ts';
-import { WeftError } from '../errors/mod.ts';
-import { fnvHex } from '../hash/fnv.ts';
-import { NETWORK_NAME } from '../networks/mod.ts';
-import { daemonCall, unregisterEndpoint } from './client.ts';
+import { CniRuntime, DEFAULT_CNI_PATH, type Conflist } from '../../pkg/cni/runtime.ts';
+import { daemonCall, networkState, unregisterEndpoint, type AttachmentRecord } from '../../pkg/contract/mod.ts';
+import { WeftError } from '../../pkg/errors/mod.ts';
+import { fnvHex } from '../../pkg/hash/fnv.ts';
+import { NETWORK_NAME } from '../../pkg/networks/mod.ts';
 
 export interface ConnectRequest {
   readonly network: string;

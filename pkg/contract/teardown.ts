@@ -7,9 +7,9 @@
 import { isGone, type Netlink } from '../kernel/mod.ts';
 import { ownerOf } from '../ipam/mod.ts';
 import { stderrLog } from '../log/stderr.ts';
-import { unregisterEndpoint } from '../api/client.ts';
 import { messageOf } from '../errors/mod.ts';
-import { hostVethName } from './names.ts';
+import { hostVethName } from '../networks/names.ts';
+import { unregisterEndpoint } from './daemon-client.ts';
 import type { RecordEntry } from './records.ts';
 import type { NetworkState } from './state.ts';
 

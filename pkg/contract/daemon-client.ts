@@ -5,7 +5,7 @@
  */
 import { WeftError, type WeftCode } from '../errors/mod.ts';
 
-export const DEFAULT_SOCKET = '/run/weft/weft.sock';
+export { DAEMON_SOCKET as DEFAULT_SOCKET } from '../defaults.ts';
 
 export async function daemonCall<T>(socketPath: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
   // node:http is loaded here, not at start-up: only named attachments and the CLI need it.

@@ -1,1 +1,0 @@
-export { daemonCall, registerEndpoint, unregisterEndpoint, DEFAULT_SOCKET, type EndpointRequest } from './client.ts';

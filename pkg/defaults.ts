@@ -1,0 +1,17 @@
+/**
+ * Where weft keeps things on a host by default, in one place: the daemon's flags, the CNI plugin's config,
+ * the CLI and `weft install` all start from these. Pure constants (flannel-compat may import this file).
+ */
+/** flanneld's subnet file: the default network's lease for the CNI plugin. */
+export const FLANNEL_SUBNET_FILE = '/run/flannel/subnet.env';
+/** The daemon's runtime files: named networks' lease files and the API socket. */
+export const RUN_DIR = '/run/weft';
+export const DAEMON_SOCKET = `${RUN_DIR}/weft.sock`;
+/** The daemon's persistent state (VTEP MACs). */
+export const STATE_DIR = '/var/lib/weft';
+/** The CNI plugin's state: attachment records and address files, per network. */
+export const CNI_DATA_DIR = '/var/lib/cni/weft';
+export const CNI_CONF_DIR = '/etc/cni/net.d';
+export const CNI_BIN_DIR = '/opt/cni/bin';
+/** Where a runtime looks for plugins: the usual directory, then Debian's. */
+export const CNI_PATH: readonly string[] = [CNI_BIN_DIR, '/usr/lib/cni'];
