@@ -8,7 +8,7 @@
  */
 import { fail, ok, type Result } from '../pkg/netaddr/result.ts';
 import { parseIP } from '../pkg/netaddr/ip.ts';
-import { CNI_CONF_DIR, CNI_DATA_DIR, FLANNEL_SUBNET_FILE, RUN_DIR, STATE_DIR } from '../pkg/defaults.ts';
+import { CNI_CONF_DIR, CNI_DATA_DIR, ETCD_PREFIX, FLANNEL_SUBNET_FILE, RUN_DIR, STATE_DIR, WEFT_PREFIX } from '../pkg/defaults.ts';
 
 export interface DaemonFlags {
   readonly etcdEndpoints: readonly string[];
@@ -66,7 +66,7 @@ interface Spec {
 
 const FLAGS: readonly Spec[] = [
   { name: 'etcd-endpoints', kind: 'string', key: 'etcdEndpoints', dflt: 'http://127.0.0.1:4001,http://127.0.0.1:2379', help: 'comma-separated etcd endpoints' },
-  { name: 'etcd-prefix', kind: 'string', key: 'etcdPrefix', dflt: '/coreos.com/network', help: 'etcd prefix of the flannel default network' },
+  { name: 'etcd-prefix', kind: 'string', key: 'etcdPrefix', dflt: ETCD_PREFIX, help: 'etcd prefix of the flannel default network' },
   { name: 'etcd-keyfile', kind: 'string', key: 'etcdKeyFile', dflt: undefined, help: 'TLS client key for etcd' },
   { name: 'etcd-certfile', kind: 'string', key: 'etcdCertFile', dflt: undefined, help: 'TLS client certificate for etcd' },
   { name: 'etcd-cafile', kind: 'string', key: 'etcdCAFile', dflt: undefined, help: 'CA that signed the etcd server certificate' },
@@ -90,7 +90,7 @@ const FLAGS: readonly Spec[] = [
   { name: 'net-config-path', kind: 'string', key: 'netConfigPath', dflt: '/etc/kube-flannel/net-conf.json', help: 'network config file (Kubernetes mode)' },
   { name: 'state-dir', kind: 'string', key: 'stateDir', dflt: STATE_DIR, help: 'weft\'s persistent state (VTEP MACs)', weft: true },
   { name: 'run-dir', kind: 'string', key: 'runDir', dflt: RUN_DIR, help: 'weft\'s runtime files (lease files of named networks, the daemon socket)', weft: true },
-  { name: 'weft-prefix', kind: 'string', key: 'weftPrefix', dflt: '/weft', help: 'etcd prefix of weft\'s named networks', weft: true },
+  { name: 'weft-prefix', kind: 'string', key: 'weftPrefix', dflt: WEFT_PREFIX, help: 'etcd prefix of weft\'s named networks', weft: true },
   { name: 'node-name', kind: 'string', key: 'nodeName', dflt: undefined, help: 'this host\'s name in endpoint records (default: $NODE_NAME or the host name)', weft: true },
   { name: 'cni-conf-dir', kind: 'string', key: 'cniConfDir', dflt: CNI_CONF_DIR, help: 'where named networks\' conflists are written ("" for none)', weft: true },
   { name: 'cni-data-dir', kind: 'string', key: 'cniDataDir', dflt: CNI_DATA_DIR, help: 'the CNI plugin\'s state (named networks\' conflists point at it)', weft: true },

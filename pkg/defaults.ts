@@ -4,6 +4,9 @@
  */
 /** flanneld's subnet file: the default network's lease for the CNI plugin. */
 export const FLANNEL_SUBNET_FILE = '/run/flannel/subnet.env';
+/** etcd prefixes: flannel's network (its schema), and weft's named networks beside it. */
+export const ETCD_PREFIX = '/coreos.com/network';
+export const WEFT_PREFIX = '/weft';
 /** The daemon's runtime files: named networks' lease files and the API socket. */
 export const RUN_DIR = '/run/weft';
 export const DAEMON_SOCKET = `${RUN_DIR}/weft.sock`;

@@ -9,11 +9,11 @@
  * reports; the bridge, shared by the network's containers, stays.
  */
 import { WeftError } from '../errors/mod.ts';
-import { isGone, Netlink, openNetns, readSysctl, writeSysctl, type Netns } from '../kernel/mod.ts';
+import { currentNetns, Netlink, openNetns, readSysctl, writeSysctl, type Netns } from '../kernel/mod.ts';
 import { allocate, ownerOf } from '../ipam/mod.ts';
 import { mergeResults, readPrevResult } from '../cni/result.ts';
 import type { CniResult } from '../cni/types.ts';
-import { ensureBridge } from '../bridge/mod.ts';
+import { applyAttachment } from './apply.ts';
 import type { AttachContext } from './context.ts';
 import { loadLease, type HostLease } from './lease.ts';
 import { ensureMasquerade, masqSpecOf } from './masq.ts';
@@ -52,14 +52,13 @@ export async function addAttachment(ctx: AttachContext): Promise<CniResult> {
   }
 }
 
-let ownNetnsId: string | undefined;
 function currentNetnsId(): string {
-  if (ownNetnsId === undefined) {
-    const self = openNetns('/proc/thread-self/ns/net');
-    ownNetnsId = self.id;
+  const self = currentNetns();
+  try {
+    return self.id;
+  } finally {
     self.close();
   }
-  return ownNetnsId;
 }
 
 async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Netlink, cont: Netlink): Promise<CniResult> {
@@ -92,29 +91,11 @@ async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Net
     if (endpoint) record = { ...record, endpoint };
     state.records.save(record);
 
-    const bridge = await ensureBridge(host, plan.bridge);
     enableForwarding(lease);
-    const veth = await host.addVeth({
-      name: hostVeth,
-      mtu: plan.hostVeth.mtu,
-      peer: { name: env.ifname, netns: ns, mtu: plan.container.mtu, ...(plan.container.mac && { mac: plan.container.mac }) },
-    });
-    undo.push(`delete ${hostVeth}`, () => host.deleteLink(veth.index).catch((e) => { if (!isGone(e)) throw e; }));
-    await host.setLink({ index: veth.index, master: bridge.index });
-    await host.setLink({ index: veth.index, hairpin: plan.hostVeth.hairpin, up: true });
-
-    const c = await cont.getLink(env.ifname);
-    for (const cidr of plan.container.addresses) await cont.addAddr({ index: c.index, cidr, ...(cidr.includes(':') && { noDad: true }) });
-    writeSysctl(`net/ipv4/conf/${env.ifname}/arp_notify`, '1', { netns: ns });
-    await cont.setUp(c.index);
-    for (const r of plan.container.routes) await cont.addRoute({ dst: r.dst, gateway: r.gateway, oif: c.index });
-
-    if (cfg.ipMasq ?? !lease.ipMasq) {
-      ensureMasquerade(masqSpecOf(cfg.network, lease), state.dir, bootId);
-    }
-    const hostEnd = await host.getLink(veth.index);
+    const macs = await applyAttachment(plan, { host, cont, ns }, undo);
+    if (cfg.ipMasq ?? !lease.ipMasq) ensureMasquerade(masqSpecOf(cfg.network, lease), state.dir, bootId);
     const dns = cfg.dns ?? (cfg.network !== '' ? { nameservers: [plan.bridge.gateways[0]!.split('/')[0]!], search: [cfg.network] } : undefined);
-    const result = resultOf(plan, { bridge: bridge.mac, hostVeth: hostEnd.mac, container: c.mac }, env.netns, dns);
+    const result = resultOf(plan, macs, env.netns, dns);
     state.records.save({ ...record, state: 'added', result });
     return result;
   } catch (e) {

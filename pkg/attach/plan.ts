@@ -3,7 +3,7 @@
  * addresses, the host end of the veth on it, and the container end with its addresses and routes. ADD
  * carries the plan out; CHECK compares the kernel against it. Pure: unit-tested without root.
  */
-import { formatPrefix, networkOf, parsePrefix } from '../netaddr/cidr.ts';
+import { formatPrefix } from '../netaddr/cidr.ts';
 import { bridgeMac, type BridgeSpec } from '../bridge/mod.ts';
 import type { CniResult, CniRoute } from '../cni/types.ts';
 import { gatewayOf, prefixLen, type Pool } from '../ipam/mod.ts';
@@ -91,11 +91,4 @@ export function resultOf(
     routes,
     ...(dns && { dns }),
   };
-}
-
-/** The network (CIDR) an address with prefix belongs to. */
-export function subnetOf(cidr: string): string {
-  const p = parsePrefix(cidr);
-  if (!p.ok) throw new RangeError(p.reason);
-  return formatPrefix(networkOf(p.value));
 }

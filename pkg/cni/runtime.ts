@@ -6,9 +6,10 @@
  * libcni's (`<cacheDir>/<network>-<containerID>-<ifname>`) so a later DEL gets it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CODES, WeftError, type WeftCode } from '../errors/mod.ts';
+import { ensureDir, readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
 
 export { CNI_PATH as DEFAULT_CNI_PATH } from '../defaults.ts';
 
@@ -28,11 +29,27 @@ export interface RuntimeAttachment {
   readonly capabilityArgs: Readonly<Record<string, unknown>>;
 }
 
+/** What running one plugin gave: its exit status and output, or the error that kept it from running. */
+export interface ExecResult {
+  readonly status: number | null;
+  readonly signal?: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly error?: Error | undefined;
+}
+
+/** Runs a plugin executable with the CNI environment and the config on stdin (libcni's invoke.Exec). */
+export type ExecPlugin = (bin: string, args: readonly string[], o: { readonly input: string; readonly env: Readonly<Record<string, string>> }) => ExecResult;
+
+export const execPlugin: ExecPlugin = (bin, args, o) => spawnSync(bin, args, { input: o.input, env: o.env, encoding: 'utf8' });
+
 export interface RuntimeOptions {
   readonly cniPath: readonly string[];
   readonly cacheDir: string;
   /** How to run a plugin type that is not in the CNI path (weft itself: this executable). */
   readonly fallback: Readonly<Record<string, readonly string[]>>;
+  /** How plugins are run (default: a child process each, as a runtime does). */
+  readonly exec?: ExecPlugin;
 }
 
 /**
@@ -81,8 +98,8 @@ export class CniRuntime {
     };
     const [bin, ...rest] = this.#command(type);
     const args = ['IgnoreUnknown=1', ...Object.entries(a.args).map(([k, v]) => `${k}=${v}`)].join(';');
-    const r = spawnSync(bin!, rest, {
-      input: JSON.stringify(conf), encoding: 'utf8',
+    const r = (this.#o.exec ?? execPlugin)(bin!, rest, {
+      input: JSON.stringify(conf),
       env: {
         PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: command, CNI_CONTAINERID: a.containerID, CNI_NETNS: a.netns,
         CNI_IFNAME: a.ifname, CNI_ARGS: args, CNI_PATH: this.#o.cniPath.join(':'),
@@ -121,8 +138,9 @@ export class CniRuntime {
         throw e;
       }
     }
-    mkdirSync(this.#o.cacheDir, { recursive: true, mode: 0o700 });
-    writeFileSync(this.#cacheFile(list, a), JSON.stringify({ kind: 'cniCacheV1', containerId: a.containerID, ifName: a.ifname, networkName: list.name, result: prev }));
+    // Atomic: a DEL must never read half a cache entry written by an ADD that was killed.
+    ensureDir(this.#o.cacheDir, 0o700);
+    writeFileAtomic(this.#cacheFile(list, a), JSON.stringify({ kind: 'cniCacheV1', containerId: a.containerID, ifName: a.ifname, networkName: list.name, result: prev }), 0o600);
     return (prev ?? {}) as Record<string, unknown>;
   }
 
@@ -131,9 +149,9 @@ export class CniRuntime {
     const file = this.#cacheFile(list, a);
     let cached: unknown;
     try {
-      cached = (JSON.parse(readFileSync(file, 'utf8')) as { result?: unknown }).result;
+      cached = (JSON.parse(readIfExists(file) ?? '{}') as { result?: unknown }).result;
     } catch {
-      // no cached result: the plugins work from their own state
+      // an unreadable cache entry: the plugins work from their own state
     }
     let first: unknown;
     for (const p of [...list.plugins].reverse()) {
@@ -144,6 +162,6 @@ export class CniRuntime {
       }
     }
     if (first) throw first;
-    rmSync(file, { force: true });
+    removeIfExists(file);
   }
 }

@@ -9,7 +9,6 @@ import { WeftError } from '../errors/mod.ts';
 import { writeFileAtomic } from '../files/mod.ts';
 import type { EtcdAccess } from '../sim/mod.ts';
 
-export const LAB_PREFIX = 'weft-lab-';
 export const LAB_ETCD_PREFIX = '/coreos.com/network';
 
 export interface LabContainer {

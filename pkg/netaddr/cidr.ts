@@ -91,10 +91,6 @@ export function overlaps(a: Prefix, b: Prefix): boolean {
   return containsPrefix(a, b) || containsPrefix(b, a);
 }
 
-export function samePrefix(a: Prefix, b: Prefix): boolean {
-  return a.family === b.family && a.prefix === b.prefix && a.ip === b.ip;
-}
-
 /** Parses a plain address into (family, bigint). */
 export function parseAddr(s: string): { family: Family; ip: bigint } | undefined {
   const a = parseIP(s);

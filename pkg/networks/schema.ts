@@ -12,7 +12,6 @@
  */
 import { fail, ok, type Result } from '../netaddr/result.ts';
 
-export const DEFAULT_ROOT = '/weft';
 
 export const keys = {
   networks: (root: string) => `${root}/networks/`,

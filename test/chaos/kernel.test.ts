@@ -6,16 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatPrefix, networkOf, parsePrefix } from '../../pkg/netaddr/cidr.ts';
+import { canonicalNetwork } from '../../pkg/netaddr/cidr.ts';
 import { bridgeJson, inNetns, ipJson, ping, run } from '../helpers/sh.ts';
 import { chaosCluster, converged, dataPathWorks, expectNothingLost, inventory, type Chaos } from './harness.ts';
 
 /** Host n's subnet of `net` as a network (the subnet file holds its first address: flannel's FLANNEL_SUBNET). */
-const subnetOf = (x: Chaos, n: number, net: string) => {
-  const p = parsePrefix(/FLANNEL_SUBNET=(\S+)/.exec(readFileSync(join(x.c.daemon(n).dir, 'run', 'networks', `${net}.env`), 'utf8'))![1]!);
-  if (!p.ok) throw new Error(p.reason);
-  return formatPrefix(networkOf(p.value));
-};
+const subnetOf = (x: Chaos, n: number, net: string) => canonicalNetwork(/FLANNEL_SUBNET=(\S+)/.exec(readFileSync(join(x.c.daemon(n).dir, 'run', 'networks', `${net}.env`), 'utf8'))![1]!)!;
 const macOf = (x: Chaos, n: number, dev: string) => ipJson<Array<{ address: string }>>(x.c.hosts[n - 1]!.name, ['link', 'show', dev])[0]!.address;
 const has = (f: () => unknown[]) => () => {
   try {

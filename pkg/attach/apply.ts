@@ -1,0 +1,31 @@
+/**
+ * Carries out an attachment plan in the kernel, one request at a time, each undoable step registered with
+ * the ADD's Undo; no decisions (those are plan.ts's). The bridge, shared by the network's containers, is made
+ * if missing and never undone. Returns the MACs the kernel gave, for the CNI result.
+ */
+import { ensureBridge } from '../bridge/mod.ts';
+import { isGone, writeSysctl, type Netlink, type Netns } from '../kernel/mod.ts';
+import type { AttachmentPlan } from './plan.ts';
+import type { Undo } from './undo.ts';
+
+export interface AppliedMacs {
+  readonly bridge: string | undefined;
+  readonly hostVeth: string | undefined;
+  readonly container: string | undefined;
+}
+
+export async function applyAttachment(plan: AttachmentPlan, k: { host: Netlink; cont: Netlink; ns: Netns }, undo: Undo): Promise<AppliedMacs> {
+  const { host, cont, ns } = k;
+  const c = plan.container;
+  const bridge = await ensureBridge(host, plan.bridge);
+  const veth = await host.addVeth({ name: plan.hostVeth.name, mtu: plan.hostVeth.mtu, peer: { name: c.ifname, netns: ns, mtu: c.mtu, ...(c.mac && { mac: c.mac }) } });
+  undo.push(`delete ${plan.hostVeth.name}`, () => host.deleteLink(veth.index).catch((e: unknown) => { if (!isGone(e)) throw e; }));
+  await host.setLink({ index: veth.index, master: bridge.index });
+  await host.setLink({ index: veth.index, hairpin: plan.hostVeth.hairpin, up: true });
+  const inner = await cont.getLink(c.ifname);
+  for (const cidr of c.addresses) await cont.addAddr({ index: inner.index, cidr, ...(cidr.includes(':') && { noDad: true }) });
+  writeSysctl(`net/ipv4/conf/${c.ifname}/arp_notify`, '1', { netns: ns });
+  await cont.setUp(inner.index);
+  for (const r of c.routes) await cont.addRoute({ dst: r.dst, gateway: r.gateway, oif: inner.index });
+  return { bridge: bridge.mac, hostVeth: (await host.getLink(veth.index)).mac, container: inner.mac };
+}
