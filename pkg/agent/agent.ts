@@ -19,8 +19,8 @@ import { attachPorts, bridgeDrift, bridgeMac, ensureBridge, type BridgeSpec } fr
 import { messageOf } from '../errors/mod.ts';
 import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
 import { flannelMasqTable, masqTableName, type FirewallKeeper } from '../firewall/mod.ts';
-import { readSysctl, writeSysctl, type KernelEvent, type Link, type Netlink } from '../kernel/mod.ts';
-import { realClock, type HeldLease, type LeaseSource, type SubnetLease } from '../lease/mod.ts';
+import type { KernelEvent, KernelOps, Link } from '../kernel/mod.ts';
+import { realClock, type Clock, type HeldLease, type LeaseSource, type SubnetLease, type Timer } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { containsPrefix, parsePrefix } from '../netaddr/cidr.ts';
 import { bridgeName, firstAddress, vxlanDeviceName } from '../networks/mod.ts';
@@ -48,12 +48,14 @@ export interface AgentSpec {
 
 export interface AgentDeps {
   readonly source: (log: Logger) => LeaseSource;
-  readonly nl: Netlink;
+  readonly nl: KernelOps;
   readonly iface: ExternalInterface;
   readonly log: Logger;
   readonly firewall: FirewallKeeper;
   /** The host ends of this host's containers on the network (this boot's attachments), for the bridge. */
   readonly ports: () => readonly string[];
+  /** Time for retries, the resync period and the kernel-event delay (default: the real clock). */
+  readonly clock?: Clock;
 }
 
 /** What the agent serves on this host once ready. */
@@ -97,11 +99,12 @@ export class NetworkAgent {
   readonly #d: AgentDeps;
   readonly #source: LeaseSource;
   readonly #log: Logger;
+  readonly #clock: Clock;
   readonly #abort = new AbortController();
   readonly #peers = new Map<string, SubnetLease>();
   #reconciler: Reconciler | undefined;
-  #resync: NodeJS.Timeout | undefined;
-  #soon: NodeJS.Timeout | undefined;
+  #resync: Timer | undefined;
+  #soon: Timer | undefined;
   #config: { fam: FamilyConfig; vx: VxlanBackendConfig } | undefined;
   #vtep: VtepSpec | undefined;
   #vtepIndex = 0;
@@ -118,6 +121,7 @@ export class NetworkAgent {
     this.#spec = spec;
     this.#d = deps;
     this.#log = deps.log.child({ network: spec.key });
+    this.#clock = deps.clock ?? realClock;
     this.#source = deps.source(this.#log);
   }
 
@@ -186,7 +190,15 @@ export class NetworkAgent {
     this.#synced = true;
     this.#reason = undefined;
     this.#log.info('ready', { subnet: held.subnet, device: name, mac, mtu, peers: this.#peers.size });
-    this.#resync = setInterval(() => void this.#periodic(), this.#spec.resyncMs);
+    this.#scheduleResync();
+  }
+
+  #scheduleResync(): void {
+    this.#resync = this.#clock.timer(() => {
+      void this.#periodic().finally(() => {
+        if (!this.#abort.signal.aborted) this.#scheduleResync();
+      });
+    }, this.#spec.resyncMs);
   }
 
   /** The network's range once its config is read (for isolation between networks). */
@@ -204,7 +216,7 @@ export class NetworkAgent {
   /** A kernel change: a pass soon if it touches this network's devices, entries or routes. */
   onKernelEvent(e: KernelEvent): void {
     if (!this.#synced || !this.#relevant(e)) return;
-    this.#soon ??= setTimeout(() => {
+    this.#soon ??= this.#clock.timer(() => {
       this.#soon = undefined;
       void this.#reconciler?.trigger();
     }, KERNEL_EVENT_DELAY_MS);
@@ -236,8 +248,8 @@ export class NetworkAgent {
    */
   async stop(opts: { teardown?: boolean } = {}): Promise<void> {
     this.#abort.abort(new Error('the network agent was stopped'));
-    clearInterval(this.#resync);
-    clearTimeout(this.#soon);
+    this.#resync?.cancel();
+    this.#soon?.cancel();
     this.#source.stop();
     await this.#reconciler?.stop();
     if (!opts.teardown) return;
@@ -285,7 +297,7 @@ export class NetworkAgent {
       this.#reason = problem;
       if (problem !== said) this.#log.warn(`${problem}; retrying every ${CONFIG_RETRY_MS / 1000} s`);
       said = problem;
-      await realClock.sleep(CONFIG_RETRY_MS, signal);
+      await this.#clock.sleep(CONFIG_RETRY_MS, signal);
     }
   }
 
@@ -388,8 +400,8 @@ export class NetworkAgent {
   /** IPv4 forwarding: without it no container traffic leaves the host. */
   #keepForwarding(repairs: string[]): void {
     try {
-      if (readSysctl('net/ipv4/ip_forward') === '1') return;
-      writeSysctl('net/ipv4/ip_forward', '1');
+      if (this.#d.nl.readSysctl('net/ipv4/ip_forward') === '1') return;
+      this.#d.nl.writeSysctl('net/ipv4/ip_forward', '1');
       repairs.push('net.ipv4.ip_forward was 0: set to 1');
     } catch (e) {
       this.#log.warn(`cannot keep net.ipv4.ip_forward on: ${messageOf(e)}`);

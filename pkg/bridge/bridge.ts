@@ -6,7 +6,7 @@
  * an IP address different from ..." without the guesswork).
  */
 import { WeftError } from '../errors/mod.ts';
-import { isKernelError, type Link, type Netlink } from '../kernel/mod.ts';
+import { isKernelError, type KernelOps, type Link } from '../kernel/mod.ts';
 import { stableMac } from '../netaddr/mac.ts';
 
 export interface BridgeSpec {
@@ -24,7 +24,7 @@ export function bridgeMac(name: string, subnets: readonly string[]): string {
 
 const familyOf = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4);
 
-export async function ensureBridge(host: Netlink, spec: BridgeSpec): Promise<Link> {
+export async function ensureBridge(host: KernelOps, spec: BridgeSpec): Promise<Link> {
   let br = await host.findLink(spec.name);
   if (!br) {
     try {
@@ -77,7 +77,7 @@ export function bridgeDrift(have: Link | undefined, addrs: ReadonlyArray<{ reado
 }
 
 /** Puts each of `ports` on the bridge and up (a bridge made again has none). */
-export async function attachPorts(host: Netlink, bridge: Link, ports: readonly Link[]): Promise<void> {
+export async function attachPorts(host: KernelOps, bridge: Link, ports: readonly Link[]): Promise<void> {
   for (const p of ports) {
     if (p.master !== bridge.index) await host.setMaster(p.index, bridge.index);
     if (!p.up) await host.setUp(p.index);

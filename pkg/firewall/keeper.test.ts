@@ -1,43 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../log/logger.ts';
 import { isolationTable } from './isolation.ts';
-import { FirewallKeeper, type NftRunner } from './keeper.ts';
+import { FirewallKeeper } from './keeper.ts';
+import { FakeNft } from './testing/fake-nft.ts';
 import { flannelMasqTable } from './masquerade.ts';
 import { splitRuleset } from './table.ts';
-
-/** nft as far as the keeper sees it: scripts in, a ruleset listing (tab-indented, like nft's) out. */
-class FakeNft implements NftRunner {
-  readonly tables = new Map<string, string[]>();
-  applies = 0;
-  fail: string | undefined;
-
-  listRuleset(): string {
-    if (this.fail) throw new Error(this.fail);
-    return [...this.tables].map(([k, body]) => [`table ${k} {`, ...body.map((l) => `\t${l.trim()}`), '}'].join('\n')).join('\n');
-  }
-
-  apply(script: string): void {
-    this.applies++;
-    let open: { key: string; body: string[] } | undefined;
-    for (const line of script.split('\n')) {
-      let m: RegExpExecArray | null;
-      if (open) {
-        if (line === '}') {
-          this.tables.set(open.key, open.body);
-          open = undefined;
-        } else open.body.push(line);
-      } else if ((m = /^table (\S+) (\S+) \{\}$/.exec(line))) {
-        if (!this.tables.has(`${m[1]} ${m[2]}`)) this.tables.set(`${m[1]} ${m[2]}`, []);
-      } else if ((m = /^delete table (\S+) (\S+)$/.exec(line))) {
-        this.tables.delete(`${m[1]} ${m[2]}`);
-      } else if ((m = /^table (\S+) (\S+) \{$/.exec(line))) {
-        open = { key: `${m[1]} ${m[2]}`, body: [] };
-      } else if ((m = /^add chain (\S+) (\S+) (\S+)$/.exec(line))) {
-        this.tables.set(`${m[1]} ${m[2]}`, [...(this.tables.get(`${m[1]} ${m[2]}`) ?? []), `chain ${m[3]} {`, '}']);
-      }
-    }
-  }
-}
 
 function setup() {
   const lines: string[] = [];

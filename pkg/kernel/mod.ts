@@ -11,3 +11,4 @@ export type { Neigh, NeighSpec, FdbEntry, FdbSpec } from '../rtnl/neigh.ts';
 export { RT_SCOPE, RT_TABLE, RTPROT, NUD, RTNLGRP } from '../rtnl/constants.ts';
 export { createNamedNetns, deleteNamedNetns, listNamedNetns, NETNS_RUN_DIR } from './named-netns.ts';
 export { KernelWatcher, decodeEvent, type KernelEvent } from './watch.ts';
+export type { KernelOps } from './ops.ts';

@@ -15,6 +15,7 @@ import { ErrnoError, KernelError } from './errors.ts';
 import { assertIfName } from './ifname.ts';
 import { withNetns, type Netns } from './netns.ts';
 import { RtSocket } from './socket.ts';
+import { readSysctl, writeSysctl } from './sysctl.ts';
 
 export type LinkRef = string | number;
 
@@ -34,9 +35,11 @@ export class Netlink {
   readonly #sock: RtSocket;
   /** Where this handle points, for error messages: "" for the caller's own namespace. */
   readonly #where: string;
+  readonly #netns: Netns | undefined;
 
   private constructor(sock: RtSocket, netns: Netns | undefined) {
     this.#sock = sock;
+    this.#netns = netns;
     this.#where = netns ? ` in ${netns.path}` : '';
   }
 
@@ -49,6 +52,16 @@ export class Netlink {
 
   close(): void {
     this.#sock.close();
+  }
+
+  /** `sysctl -n net.…` in this handle's namespace (a key in slash form: `net/ipv4/ip_forward`). */
+  readSysctl(key: string): string {
+    return readSysctl(key, this.#netns ? { netns: this.#netns } : {});
+  }
+
+  /** `sysctl -w net.…=value` in this handle's namespace. */
+  writeSysctl(key: string, value: string): void {
+    writeSysctl(key, value, this.#netns ? { netns: this.#netns } : {});
   }
 
   /** The underlying socket, for subscribing to notifications. */

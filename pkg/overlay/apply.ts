@@ -3,7 +3,7 @@
  * is tried; one failing (a peer's entry the kernel refuses) is reported and does not stop the others. A
  * removal of something already gone counts as done.
  */
-import { isGone, type Netlink } from '../kernel/mod.ts';
+import { isGone, type KernelOps } from '../kernel/mod.ts';
 import type { OverlayOp } from './diff.ts';
 
 export interface ApplyReport {
@@ -11,7 +11,7 @@ export interface ApplyReport {
   readonly failed: ReadonlyArray<{ readonly op: OverlayOp; readonly error: unknown }>;
 }
 
-async function applyOne(nl: Netlink, index: number, o: OverlayOp): Promise<void> {
+async function applyOne(nl: KernelOps, index: number, o: OverlayOp): Promise<void> {
   switch (o.op) {
     case 'neigh-set':
       return nl.setNeigh({ index, ip: o.ip, mac: o.mac });
@@ -28,7 +28,7 @@ async function applyOne(nl: Netlink, index: number, o: OverlayOp): Promise<void>
   }
 }
 
-export async function applyOverlay(nl: Netlink, vxlanIndex: number, ops: readonly OverlayOp[]): Promise<ApplyReport> {
+export async function applyOverlay(nl: KernelOps, vxlanIndex: number, ops: readonly OverlayOp[]): Promise<ApplyReport> {
   let applied = 0;
   const failed: Array<{ op: OverlayOp; error: unknown }> = [];
   for (const op of ops) {

@@ -7,7 +7,7 @@
  * An existing device is reused when compatible. Otherwise it is recreated, and the log says which attribute
  * differed (as flannel's vxlanLinksIncompat does); MTU and MAC are corrected in place.
  */
-import { isKernelError, writeSysctl, type Link, type Netlink } from '../kernel/mod.ts';
+import { isKernelError, type KernelOps, type Link } from '../kernel/mod.ts';
 import { containsPrefix, parsePrefix } from '../netaddr/cidr.ts';
 
 export interface VtepSpec {
@@ -62,7 +62,7 @@ export function vtepDrift(have: Link | undefined, addrs: ReadonlyArray<{ readonl
   return out;
 }
 
-export async function ensureVtep(nl: Netlink, want: VtepSpec, log: (msg: string) => void): Promise<Link> {
+export async function ensureVtep(nl: KernelOps, want: VtepSpec, log: (msg: string) => void): Promise<Link> {
   let link = await nl.findLink(want.name);
   if (link) {
     const why = vtepIncompatibility(link, want);
@@ -96,7 +96,7 @@ export async function ensureVtep(nl: Netlink, want: VtepSpec, log: (msg: string)
     if (!isKernelError(e, 'EEXIST')) throw e;
   }
   try {
-    writeSysctl(`net/ipv6/conf/${want.name}/accept_ra`, '0');
+    nl.writeSysctl(`net/ipv6/conf/${want.name}/accept_ra`, '0');
   } catch {
     // IPv6 may be disabled on this host: nothing to turn off then.
   }

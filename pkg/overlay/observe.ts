@@ -6,7 +6,7 @@
  * flanneld that ran before, an operator), so entries no lease backs are removed.
  */
 import { containsPrefix, parsePrefix } from '../netaddr/cidr.ts';
-import { RTPROT, type Netlink } from '../kernel/mod.ts';
+import { RTPROT, type KernelOps } from '../kernel/mod.ts';
 import type { OverlayObserved } from './diff.ts';
 
 export interface OverlayScope {
@@ -19,7 +19,7 @@ export interface OverlayScope {
 const ZERO_MAC = '00:00:00:00:00:00';
 const RTN_UNICAST = 1;
 
-export async function observeOverlay(nl: Netlink, scope: OverlayScope): Promise<OverlayObserved> {
+export async function observeOverlay(nl: KernelOps, scope: OverlayScope): Promise<OverlayObserved> {
   const cluster = parsePrefix(scope.clusterNetwork);
   if (!cluster.ok) throw new RangeError(cluster.reason);
   const [neighs, fdb, routes] = await Promise.all([

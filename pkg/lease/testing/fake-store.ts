@@ -21,6 +21,7 @@ export class FakeSubnetStore implements SubnetStore {
   down: string | undefined;
   /** Called on every create, before it happens: a test can make another host win a race here. */
   beforeCreate: ((key: string) => void) | undefined;
+  readonly #watchers = new Set<FeedHandlers>();
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -31,15 +32,23 @@ export class FakeSubnetStore implements SubnetStore {
     for (const [id, l] of this.leases) {
       if (l.expiresAt > this.#clock.now()) continue;
       this.leases.delete(id);
-      for (const [k, kv] of this.kvs) if (kv.leaseId === id) this.kvs.delete(k);
+      for (const [k, kv] of this.kvs) if (kv.leaseId === id) this.remove(k);
     }
   }
 
-  /** Puts a key as another writer would (leaseId "0": a reservation). */
+  /** Puts a key as another writer would (leaseId "0": a reservation); watchers see it. */
   put(key: string, value: string, leaseId = '0'): RawKv {
     const kv = { key, value, leaseId, modRevision: String(++this.#rev) };
     this.kvs.set(key, kv);
+    for (const w of this.#watchers) w.changes([{ type: 'put', kv }]);
     return kv;
+  }
+
+  /** Deletes a key as another writer (or an expiring lease) would; watchers see it. */
+  remove(key: string): void {
+    if (!this.kvs.delete(key)) return;
+    const modRevision = String(++this.#rev);
+    for (const w of this.#watchers) w.changes([{ type: 'delete', key, modRevision }]);
   }
 
   async getConfig(): Promise<string | undefined> {
@@ -77,7 +86,7 @@ export class FakeSubnetStore implements SubnetStore {
 
   async deleteSubnet(key: string): Promise<void> {
     this.#check();
-    this.kvs.delete(key);
+    this.remove(key);
   }
 
   async keepAlive(leaseId: string): Promise<number | undefined> {
@@ -96,10 +105,18 @@ export class FakeSubnetStore implements SubnetStore {
 
   async revoke(leaseId: string): Promise<void> {
     this.leases.delete(leaseId);
-    for (const [k, kv] of this.kvs) if (kv.leaseId === leaseId) this.kvs.delete(k);
+    for (const [k, kv] of this.kvs) if (kv.leaseId === leaseId) this.remove(k);
   }
 
-  watchSubnets(_h: FeedHandlers): { start(): Promise<void>; stop(): void } {
-    throw new Error('the fake store has no watch: the keeper\'s tests call ownPut and takeBack directly');
+  /** A snapshot, then every put and delete as it happens (etcd's list-then-watch, without its failures). */
+  watchSubnets(h: FeedHandlers): { start(): Promise<void>; stop(): void } {
+    return {
+      start: async () => {
+        const l = await this.listSubnets();
+        h.snapshot(l.kvs, l.revision);
+        this.#watchers.add(h);
+      },
+      stop: () => void this.#watchers.delete(h),
+    };
   }
 }
