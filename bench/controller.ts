@@ -54,14 +54,17 @@ async function main(): Promise<void> {
     // Kernel notifications from host 1's namespace: first time each subnet's route, neighbour and FDB entry appear.
     const nl = Netlink.open({ netns: c.hosts[0]!.netns });
     const seen = new Map<string, { route?: number; neigh?: number; fdb?: number }>();
-    const at = (k: string) => seen.get(k) ?? (seen.set(k, {}), seen.get(k)!);
+    const at = (k: string) => {
+      if (!seen.has(k)) seen.set(k, {});
+      return seen.get(k)!;
+    };
     nl.socket.subscribe(RTNLGRP_IPV4_ROUTE);
     nl.socket.subscribe(RTNLGRP_NEIGH);
     nl.socket.onNotification = (m) => {
       const now = performance.now();
       if (m.type === RTM.NEWROUTE) {
         const r = decodeRoute(m.payload);
-        if (r && r.dst.startsWith('10.') && at(r.dst).route === undefined) at(r.dst).route = now;
+        if (r?.dst.startsWith('10.') && at(r.dst).route === undefined) at(r.dst).route = now;
       } else if (m.type === RTM.NEWNEIGH) {
         const n = decodeNeigh(m.payload);
         if (n?.kind === 'neigh' && at(`${n.neigh.ip}/24`).neigh === undefined) at(`${n.neigh.ip}/24`).neigh = now;

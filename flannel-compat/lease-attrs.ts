@@ -50,7 +50,7 @@ export function decodeLeaseAttrs(text: string): Result<LeaseAttrs> {
   const o = parsed.value;
   const pub = field(o, 'PublicIP');
   const pub4 = typeof pub === 'string' ? parseIP(pub) : undefined;
-  if (!pub4 || pub4.family !== 4) return fail(`PublicIP ${JSON.stringify(pub)} is not an IPv4 address`);
+  if (pub4?.family !== 4) return fail(`PublicIP ${JSON.stringify(pub)} is not an IPv4 address`);
   const pub6raw = field(o, 'PublicIPv6');
   let publicIPv6: string | undefined;
   if (pub6raw !== undefined && pub6raw !== null) {

@@ -13,6 +13,7 @@ import { parseNetworkConfig } from '../../flannel-compat/network-config.ts';
 import { checkConflist } from '../../pkg/install/mod.ts';
 
 // Manifests are untyped data; the checks below are what types them.
+// biome-ignore lint/suspicious/noExplicitAny: walking parsed YAML; every field read is checked by an expect.
 type Obj = Record<string, any>;
 
 function load(file: string): Obj[] {

@@ -22,7 +22,7 @@ export async function checkAttachment(ctx: AttachContext): Promise<void> {
   const state = networkState(cfg);
   const entry = state.records.read(env.containerID, env.ifname);
   const record = entry?.record;
-  if (!record || record.state !== 'added' || !record.result) {
+  if (record?.state !== 'added' || !record.result) {
     throw new WeftError('WEFT_NOT_FOUND', `weft has no attachment ${env.ifname} of container ${env.containerID} on network ${cfg.cniNetwork}`);
   }
   const drift: string[] = [];

@@ -8,16 +8,12 @@ import type { CniResult } from '../cni/types.ts';
 import type { AttachmentRecord } from '../contract/mod.ts';
 import type { AttachmentPlan, PlannedRoute } from './plan.ts';
 
-export interface AttachmentShape {
+/** The plan's container end (a MAC of undefined: any, the kernel chose it), with the names around it. */
+export type AttachmentShape = Pick<AttachmentPlan['container'], 'ifname' | 'mac' | 'addresses' | 'routes'> & {
   readonly bridge: string;
   readonly hostVeth: string;
-  readonly ifname: string;
   readonly netns: string;
-  /** undefined: any MAC (the kernel chose it). */
-  readonly mac: string | undefined;
-  readonly addresses: readonly string[];
-  readonly routes: readonly PlannedRoute[];
-}
+};
 
 /** What the kernel holds for an attachment, as observe.ts reads it. */
 export interface ObservedAttachment {
@@ -52,7 +48,7 @@ export function attachmentDrift(want: AttachmentShape, have: ObservedAttachment)
     for (const r of want.routes) if (!c.routes.some((x) => x.dst === r.dst && x.gateway === r.gateway)) out.push(`route ${r.dst} via ${r.gateway} is missing in the container`);
   }
   const br = have.bridge;
-  if (!br || br.kind !== 'bridge') out.push(`bridge ${want.bridge} is missing`);
+  if (br?.kind !== 'bridge') out.push(`bridge ${want.bridge} is missing`);
   const v = have.hostVeth;
   if (!v) out.push(`host interface ${want.hostVeth} is missing`);
   else {

@@ -34,7 +34,7 @@ export async function statusOf(ctx: AttachContext): Promise<void> {
   try {
     if (lease.vxlanDevice) {
       const dev = await host.findLink(lease.vxlanDevice);
-      if (!dev || !dev.up) throw new WeftError('WEFT_NOT_AVAILABLE', `overlay device ${lease.vxlanDevice} is ${dev ? 'down' : 'missing'} on this host; is weft daemon running?`);
+      if (!dev?.up) throw new WeftError('WEFT_NOT_AVAILABLE', `overlay device ${lease.vxlanDevice} is ${dev ? 'down' : 'missing'} on this host; is weft daemon running?`);
     }
     const live = entries.filter((e) => e.record?.state === 'added' && e.record.bootId === bootId);
     if (live.length > 0 && !(await host.findLink(cfg.bridge))) {

@@ -20,7 +20,11 @@ async function run(env: Record<string, string>, stdin: string, plugin: Partial<C
     del: record('DEL'), check: record('CHECK'), status: record('STATUS'), gc: record('GC'),
     ...plugin,
   };
-  const io: CniIo = { env, readStdin: () => Buffer.from(stdin), writeStdout: (s) => void (stdout += s), writeStderr: (s) => void (stderr += s) };
+  const io: CniIo = { env, readStdin: () => Buffer.from(stdin), writeStdout: (s) => {
+    stdout += s;
+  }, writeStderr: (s) => {
+    stderr += s;
+  } };
   const code = await dispatch(io, p, 'weft CNI plugin');
   return { code, stdout, stderr, calls };
 }

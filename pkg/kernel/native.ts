@@ -79,7 +79,9 @@ export function openRawSocket(protocol: number, recvBufferSize: number): RawSock
       try {
         f(x);
       } catch (e) {
-        setImmediate(() => listeners.error.forEach((g) => g(e as Error)));
+        setImmediate(() => {
+          for (const g of listeners.error) g(e as Error);
+        });
       }
     }
   };

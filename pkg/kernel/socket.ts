@@ -92,7 +92,8 @@ export class RtSocket {
 
   #send(type: number, flags: number, payload: Uint8Array, dump: boolean): Promise<RawMessage[]> {
     if (this.#closed) return Promise.reject(new Error('netlink socket is closed'));
-    const seq = (this.#seq = (this.#seq + 1) >>> 0);
+    this.#seq = (this.#seq + 1) >>> 0;
+    const seq = this.#seq;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.#settle(seq, new ErrnoError(ETIMEDOUT)), REQUEST_TIMEOUT_MS);
       this.#pending.set(seq, { dump, parts: [], interrupted: false, resolve, reject, timer });

@@ -57,7 +57,10 @@ function cni(s: LabState, o: BenchOptions): BenchReport['cni'] {
     const weft: TimedPlugin = { name: 'weft', bin: s.bin, conf: JSON.stringify({ cniVersion: '1.0.0', name: 'bench', type: 'weft', subnetFile: join(h1.dir, 'subnet.env'), dataDir: join(dir, 'weft') }) };
     const ref = referencePlugin('cni-ref', '10.99.0.0/24', join(dir, 'host-local'));
     const t: Record<string, number[]> = {};
-    const put = (k: string, v: number) => (t[k] ??= []).push(v);
+    const put = (k: string, v: number) => {
+      t[k] ??= [];
+      t[k].push(v);
+    };
     for (let i = -2; i < o.cycles; i++) {
       for (const p of i % 2 === 0 ? [weft, ref] : [ref, weft]) {
         const cid = `lab-bench-${i + 2}`;

@@ -42,7 +42,7 @@ export function reportTables(r: BenchReport): string {
   const h = r.newHost;
   return [
     table([
-      ['data path (median of ' + d.rounds + ' rounds)', 'throughput', 'ratio', 'RTT', 'ratio'],
+      [`data path (median of ${d.rounds} rounds)`, 'throughput', 'ratio', 'RTT', 'ratio'],
       ['host-to-host (underlay)', `${f2(d.hostGbps)} Gbit/s`, '1.00', `${d.hostRttUs.toFixed(0)} us`, '1.00'],
       ['pod-to-pod over VXLAN', `${f2(d.podGbps)} Gbit/s`, f2(d.podGbps / d.hostGbps), `${d.podRttUs.toFixed(0)} us`, f2(d.podRttUs / d.hostRttUs)],
     ]),

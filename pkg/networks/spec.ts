@@ -75,7 +75,7 @@ export function validateCreate(req: CreateRequest, existing: readonly ExistingNe
   let gateway: string | undefined;
   if (req.gateway !== undefined) {
     const g = parseAddr(req.gateway);
-    if (!g || g.family !== 4) problems.push(`gateway ${req.gateway} is not an IPv4 address`);
+    if (g?.family !== 4) problems.push(`gateway ${req.gateway} is not an IPv4 address`);
     else if (parsed.ok && (!containsIP(parsed.value, 4, g.ip) || g.ip === networkOf(parsed.value).ip || g.ip === lastOf(parsed.value))) {
       problems.push(`gateway ${req.gateway} is not an assignable address of ${req.subnet}`);
     } else gateway = formatAddr(4, g!.ip);

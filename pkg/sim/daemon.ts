@@ -32,7 +32,7 @@ export function healthGet(hostPath: string, path: string, timeoutMs?: number): {
 export function withBinds(binds: ReadonlyArray<readonly [string, string]>): string[] {
   if (binds.length === 0) return [];
   const mounts = binds.map((_, i) => `mount --bind "\${${2 * i}}" "\${${2 * i + 1}}"`).join(' && ');
-  const [first, ...rest] = binds.flatMap(([src, dst]) => [src, dst]);
+  const [first, ...rest] = binds.flat();
   return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', `${mounts} && shift ${2 * binds.length - 1} && exec "$@"`, first!, ...rest];
 }
 

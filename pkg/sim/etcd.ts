@@ -160,7 +160,11 @@ export class SimEtcd {
   async #serving(m: SimEtcdMember): Promise<void> {
     const probe = new EtcdClient({ endpoints: [m.socketEndpoint], callTimeoutMs: 2000 });
     try {
-      await waitFor(`etcd ${m.name} to serve (log: ${join(m.dir, 'etcd.log')})`, async () => existsSync(join(m.dir, 'etcd.sock:1')) && (await probe.get('/weft-sim/ping'), true), 20_000, 100);
+      await waitFor(`etcd ${m.name} to serve (log: ${join(m.dir, 'etcd.log')})`, async () => {
+        if (!existsSync(join(m.dir, 'etcd.sock:1'))) return false;
+        await probe.get('/weft-sim/ping');
+        return true;
+      }, 20_000, 100);
     } finally {
       probe.close();
     }

@@ -128,7 +128,10 @@ export async function inventory(x: Chaos): Promise<Inventory> {
 export async function settles(x: Chaos, before: Inventory, fault: string): Promise<void> {
   let last: Inventory | undefined;
   try {
-    await converged(`${fault}: state as before`, async () => JSON.stringify((last = await inventory(x))) === JSON.stringify(before), 30_000);
+    await converged(`${fault}: state as before`, async () => {
+      last = await inventory(x);
+      return JSON.stringify(last) === JSON.stringify(before);
+    }, 30_000);
   } catch {
     // fall through to the comparison, which names what differs
   }

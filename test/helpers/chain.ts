@@ -4,7 +4,7 @@
  * order and DEL in reverse, each given the cached final result. Plugins other than weft come from
  * Debian's containernetworking-plugins in /usr/lib/cni.
  */
-import { CniHost, json, runPlugin, WEFT_BIN, type PluginRun } from './cni.ts';
+import { type CniHost, json, runPlugin, WEFT_BIN, type PluginRun } from './cni.ts';
 
 export interface ChainRun {
   readonly ok: boolean;

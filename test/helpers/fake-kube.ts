@@ -156,7 +156,8 @@ export class FakeKube {
       }
       for (const c of p.status?.conditions ?? []) {
         n.status ??= {};
-        const list = (n.status.conditions ??= []);
+        n.status.conditions ??= [];
+        const list = n.status.conditions;
         const i = list.findIndex((x) => x.type === c.type);
         if (i >= 0) list[i] = { ...list[i], ...c };
         else list.push(c);

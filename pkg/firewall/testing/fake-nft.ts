@@ -19,21 +19,21 @@ export class FakeNft implements NftRunner {
     this.applies++;
     let open: { key: string; body: string[] } | undefined;
     for (const line of script.split('\n')) {
-      let m: RegExpExecArray | null;
       if (open) {
         if (line === '}') {
           this.tables.set(open.key, open.body);
           open = undefined;
         } else open.body.push(line);
-      } else if ((m = /^table (\S+) (\S+) \{\}$/.exec(line))) {
-        if (!this.tables.has(`${m[1]} ${m[2]}`)) this.tables.set(`${m[1]} ${m[2]}`, []);
-      } else if ((m = /^delete table (\S+) (\S+)$/.exec(line))) {
-        this.tables.delete(`${m[1]} ${m[2]}`);
-      } else if ((m = /^table (\S+) (\S+) \{$/.exec(line))) {
-        open = { key: `${m[1]} ${m[2]}`, body: [] };
-      } else if ((m = /^add chain (\S+) (\S+) (\S+)$/.exec(line))) {
-        this.tables.set(`${m[1]} ${m[2]}`, [...(this.tables.get(`${m[1]} ${m[2]}`) ?? []), `chain ${m[3]} {`, '}']);
+        continue;
       }
+      const declare = /^table (\S+) (\S+) \{\}$/.exec(line);
+      const del = /^delete table (\S+) (\S+)$/.exec(line);
+      const define = /^table (\S+) (\S+) \{$/.exec(line);
+      const chain = /^add chain (\S+) (\S+) (\S+)$/.exec(line);
+      if (declare && !this.tables.has(`${declare[1]} ${declare[2]}`)) this.tables.set(`${declare[1]} ${declare[2]}`, []);
+      else if (del) this.tables.delete(`${del[1]} ${del[2]}`);
+      else if (define) open = { key: `${define[1]} ${define[2]}`, body: [] };
+      else if (chain) this.tables.set(`${chain[1]} ${chain[2]}`, [...(this.tables.get(`${chain[1]} ${chain[2]}`) ?? []), `chain ${chain[3]} {`, '}']);
     }
   }
 }

@@ -261,7 +261,13 @@ export class EtcdClient {
           created = true;
           this.#watches.add(w);
           this.#ensureHealthCheck();
-          resolve({ cancel: () => ((ended = true), this.#watches.delete(w), abort.abort()) });
+          resolve({
+            cancel: () => {
+              ended = true;
+              this.#watches.delete(w);
+              abort.abort();
+            },
+          });
         }
         if (r.events && r.events.length > 0) h.events(r.events.map(decodeEvent), r.header?.revision ?? '0');
       };
