@@ -8,7 +8,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['pkg/**/*.test.ts', 'flannel-compat/**/*.test.ts', 'cmd/**/*.test.ts', 'bundle/**/*.test.ts', 'scripts/**/*.test.ts', 'deploy/**/*.test.ts'],
+          include: [
+            'pkg/**/*.test.ts',
+            'flannel-compat/**/*.test.ts',
+            'cmd/**/*.test.ts',
+            'bundle/**/*.test.ts',
+            'scripts/**/*.test.ts',
+            'deploy/**/*.test.ts',
+          ],
           exclude: ['bundle/**/*.root.test.ts'],
         },
       },

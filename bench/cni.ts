@@ -38,14 +38,19 @@ process.on('SIGINT', () => {
   process.exit(130);
 });
 
-const invoke = (p: TimedPlugin, command: 'ADD' | 'DEL' | 'VERSION', cid: string, extra: string[] = []): number => timeCni(p, `/run/netns/${HOST}`, command, cid, `/run/netns/${CONT}`, extra);
+const invoke = (p: TimedPlugin, command: 'ADD' | 'DEL' | 'VERSION', cid: string, extra: string[] = []): number =>
+  timeCni(p, `/run/netns/${HOST}`, command, cid, `/run/netns/${CONT}`, extra);
 
 function main(): void {
   if (process.getuid?.() !== 0) throw new Error('run as root: the benchmark creates network namespaces');
   sh('ip', 'netns', 'add', HOST);
   sh('ip', 'netns', 'add', CONT);
-  writeFileSync(join(dir, 'subnet.env'), 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n');
-  const weftConf = (d: string) => JSON.stringify({ cniVersion: '1.0.0', name: 'bench', type: 'weft', subnetFile: join(dir, 'subnet.env'), dataDir: join(dir, d) });
+  writeFileSync(
+    join(dir, 'subnet.env'),
+    'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n',
+  );
+  const weftConf = (d: string) =>
+    JSON.stringify({ cniVersion: '1.0.0', name: 'bench', type: 'weft', subnetFile: join(dir, 'subnet.env'), dataDir: join(dir, d) });
   const plugins: TimedPlugin[] = [
     { name: 'weft', bin: WEFT, conf: weftConf('weft') },
     { name: 'weft on node', bin: WEFT_NODE, conf: weftConf('weft-node') },
@@ -71,17 +76,23 @@ function main(): void {
   const s = (k: string): Summary => summarize(samples.get(k)!);
   console.log(`CNI benchmark: ${CYCLES} ADD+DEL cycles per plugin, interleaved; each invocation a new process via nsenter\n`);
   const rows: string[][] = [['plugin', 'verb', 'p50', 'p90', 'mean']];
-  for (const p of plugins) for (const v of ['ADD', 'DEL', 'ADD+DEL', 'VERSION']) rows.push([p.name, v, ms(s(`${p.name} ${v}`).p50), ms(s(`${p.name} ${v}`).p90), ms(s(`${p.name} ${v}`).mean)]);
+  for (const p of plugins)
+    for (const v of ['ADD', 'DEL', 'ADD+DEL', 'VERSION'])
+      rows.push([p.name, v, ms(s(`${p.name} ${v}`).p50), ms(s(`${p.name} ${v}`).p90), ms(s(`${p.name} ${v}`).mean)]);
   rows.push(['node -e 0', '(runtime start-up)', ms(s('node -e 0').p50), ms(s('node -e 0').p90), ms(s('node -e 0').mean)]);
   console.log(table(rows));
   const ref = s('bridge+host-local ADD+DEL');
   const refV = s('bridge+host-local VERSION');
   for (const name of ['weft', 'weft on node']) {
     const [w, v] = [s(`${name} ADD+DEL`), s(`${name} VERSION`)];
-    console.log(`\nratio ${name} / reference: ADD+DEL p50 ${(w.p50 / ref.p50).toFixed(2)}, p90 ${(w.p90 / ref.p90).toFixed(2)} (target <= 1.0); VERSION p50 ${(v.p50 / refV.p50).toFixed(2)}`);
+    console.log(
+      `\nratio ${name} / reference: ADD+DEL p50 ${(w.p50 / ref.p50).toFixed(2)}, p90 ${(w.p90 / ref.p90).toFixed(2)} (target <= 1.0); VERSION p50 ${(v.p50 / refV.p50).toFixed(2)}`,
+    );
   }
   const f = s('node -e 0').p50;
-  console.log(`\nbound: two Node start-ups (2 x ${ms(f)}) are ${((2 * f) / ref.p50).toFixed(2)} x the reference's whole ADD+DEL; weft's own work per ADD+DEL is ${ms(s('weft ADD+DEL').p50 - 2 * f)} at p50`);
+  console.log(
+    `\nbound: two Node start-ups (2 x ${ms(f)}) are ${((2 * f) / ref.p50).toFixed(2)} x the reference's whole ADD+DEL; weft's own work per ADD+DEL is ${ms(s('weft ADD+DEL').p50 - 2 * f)} at p50`,
+  );
 }
 
 try {

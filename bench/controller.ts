@@ -31,9 +31,11 @@ const RTNLGRP_IPV4_ROUTE = 7;
 
 /** Subnet i of 10.0.0.0/8 (skipping the first, as flannel does): 10.<1 + i/256>.<i%256>.0/24. */
 const subnet = (i: number) => `10.${1 + Math.floor(i / 256)}.${i % 256}.0/24`;
-const mac = (i: number) => `02:bb:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:01`;
+const mac = (i: number) =>
+  `02:bb:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:01`;
 const publicIP = (i: number) => (i % 2 === 0 ? `198.51.100.${1 + (i % 254)}` : `203.0.113.${1 + (i % 254)}`);
-const lease = (i: number) => `{"PublicIP":"${publicIP(i)}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${mac(i)}"}}`;
+const lease = (i: number) =>
+  `{"PublicIP":"${publicIP(i)}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${mac(i)}"}}`;
 const key = (i: number) => `${PREFIX}/subnets/${subnet(i).replace('/', '-')}`;
 
 function procStats(pid: number): { rssMiB: number; cpuSec: number } {
@@ -106,20 +108,31 @@ async function main(): Promise<void> {
     const probe = Netlink.open({ netns: c.hosts[0]!.netns });
     const vx = (await probe.getLink('flannel.1')).index;
     const programmed = async () => {
-      const [routes, neighs, fdb] = [await probe.listRoutes({ family: 4, oif: vx }), await probe.listNeighs({ index: vx, family: 4 }), await probe.listFdb({ index: vx })];
+      const [routes, neighs, fdb] = [
+        await probe.listRoutes({ family: 4, oif: vx }),
+        await probe.listNeighs({ index: vx, family: 4 }),
+        await probe.listFdb({ index: vx }),
+      ];
       return Math.min(routes.length, neighs.filter((n) => n.permanent).length, fdb.filter((f) => f.dst !== undefined).length);
     };
 
     // Burst: 1,000 leases at once.
     const b0 = performance.now();
-    for (let i = N; i < N + BURST; i += 100) await Promise.all(Array.from({ length: Math.min(100, N + BURST - i) }, (_, j) => c.etcd.client.put(key(i + j), lease(i + j))));
+    for (let i = N; i < N + BURST; i += 100)
+      await Promise.all(Array.from({ length: Math.min(100, N + BURST - i) }, (_, j) => c.etcd.client.put(key(i + j), lease(i + j))));
     const written = performance.now() - b0;
-    const burstDone = await waitFor('the burst programmed', async () => ((await programmed()) >= N + BURST ? performance.now() : undefined), 120_000, 20);
+    const burstDone = await waitFor(
+      'the burst programmed',
+      async () => ((await programmed()) >= N + BURST ? performance.now() : undefined),
+      120_000,
+      20,
+    );
 
     // Scale: 5,000 remote leases in all.
     const cpu0 = procStats(pid);
     const s0 = performance.now();
-    for (let i = N + BURST; i < SCALE; i += 200) await Promise.all(Array.from({ length: Math.min(200, SCALE - i) }, (_, j) => c.etcd.client.put(key(i + j), lease(i + j))));
+    for (let i = N + BURST; i < SCALE; i += 200)
+      await Promise.all(Array.from({ length: Math.min(200, SCALE - i) }, (_, j) => c.etcd.client.put(key(i + j), lease(i + j))));
     await waitFor('5,000 peers programmed', async () => (await programmed()) >= SCALE, 300_000, 20);
     const scaleMs = performance.now() - s0;
     const cpu1 = procStats(pid);
@@ -129,10 +142,15 @@ async function main(): Promise<void> {
     const i0 = performance.now();
     for (let k = 0; k < 3; k++) {
       const before = JSON.parse(d.http('/status').body)[0].lastReconcile.at as string;
-      await waitFor('a periodic reconcile', () => {
-        const st = JSON.parse(d.http('/status').body)[0].lastReconcile as { at: string; ms: number; applied: number };
-        return st.at !== before && st.applied === 0 ? st.ms : undefined;
-      }, 60_000, 200).then((x) => reconciles.push(x));
+      await waitFor(
+        'a periodic reconcile',
+        () => {
+          const st = JSON.parse(d.http('/status').body)[0].lastReconcile as { at: string; ms: number; applied: number };
+          return st.at !== before && st.applied === 0 ? st.ms : undefined;
+        },
+        60_000,
+        200,
+      ).then((x) => reconciles.push(x));
     }
     const idle1 = procStats(pid);
     const idleSec = (performance.now() - i0) / 1000;
@@ -140,15 +158,23 @@ async function main(): Promise<void> {
     await watcher.cancel();
 
     console.log(`weft controller benchmark (1 host, real etcd; ${N} sequential leases, then a burst of ${BURST}, then ${SCALE} in all)\n`);
-    console.log(table([
-      ['convergence (lease PUT -> route + neighbour + FDB)', 'p50', 'p99', 'max'],
-      ['weft daemon', ms(percentile(sw, 50)), ms(percentile(sw, 99)), ms(sw[sw.length - 1]!)],
-      ['etcd watch delivery alone (floor)', ms(percentile(se, 50)), ms(percentile(se, 99)), ms(se[se.length - 1]!)],
-    ]));
-    console.log(`ratio weft / etcd delivery: p50 ${(percentile(sw, 50) / percentile(se, 50)).toFixed(2)}, p99 ${(percentile(sw, 99) / percentile(se, 99)).toFixed(2)}`);
+    console.log(
+      table([
+        ['convergence (lease PUT -> route + neighbour + FDB)', 'p50', 'p99', 'max'],
+        ['weft daemon', ms(percentile(sw, 50)), ms(percentile(sw, 99)), ms(sw[sw.length - 1]!)],
+        ['etcd watch delivery alone (floor)', ms(percentile(se, 50)), ms(percentile(se, 99)), ms(se[se.length - 1]!)],
+      ]),
+    );
+    console.log(
+      `ratio weft / etcd delivery: p50 ${(percentile(sw, 50) / percentile(se, 50)).toFixed(2)}, p99 ${(percentile(sw, 99) / percentile(se, 99)).toFixed(2)}`,
+    );
     console.log(`\nburst: ${BURST} leases written in ${ms(written)}; all programmed ${ms(burstDone - b0)} after the first write`);
-    console.log(`scale: ${SCALE} remote leases (${SCALE * 3} kernel entries) programmed in ${(scaleMs / 1000).toFixed(1)} s; CPU ${(cpu1.cpuSec - cpu0.cpuSec).toFixed(1)} s`);
-    console.log(`       at rest: RSS ${idle1.rssMiB.toFixed(0)} MiB (${startRss.toFixed(0)} MiB with no peer), CPU ${(((idle1.cpuSec - idle0.cpuSec) / idleSec) * 100).toFixed(1)}% of a core (a full reconcile every 10 s)`);
+    console.log(
+      `scale: ${SCALE} remote leases (${SCALE * 3} kernel entries) programmed in ${(scaleMs / 1000).toFixed(1)} s; CPU ${(cpu1.cpuSec - cpu0.cpuSec).toFixed(1)} s`,
+    );
+    console.log(
+      `       at rest: RSS ${idle1.rssMiB.toFixed(0)} MiB (${startRss.toFixed(0)} MiB with no peer), CPU ${(((idle1.cpuSec - idle0.cpuSec) / idleSec) * 100).toFixed(1)}% of a core (a full reconcile every 10 s)`,
+    );
     console.log(`       full reconcile with nothing to change (dump, plan, diff): ${reconciles.map((x) => `${x} ms`).join(', ')}`);
   } finally {
     stop();

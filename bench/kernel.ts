@@ -85,12 +85,16 @@ async function main(): Promise<void> {
   const a = summarize(ours);
   const b = summarize(theirs);
   console.log(`kernel-layer benchmark: veth into a namespace + address + route + delete, ${N} cycles each, interleaved\n`);
-  console.log(table([
-    ['method', 'p50', 'p90', 'mean'],
-    ['weft kernel layer', ms(a.p50), ms(a.p90), ms(a.mean)],
-    ['ip commands (5 per cycle)', ms(b.p50), ms(b.p90), ms(b.mean)],
-  ]));
-  console.log(`\nratio weft/ip: p50 ${(a.p50 / b.p50).toFixed(3)}, p90 ${(a.p90 / b.p90).toFixed(3)}  (lower is better; < 1 means weft is faster)`);
+  console.log(
+    table([
+      ['method', 'p50', 'p90', 'mean'],
+      ['weft kernel layer', ms(a.p50), ms(a.p90), ms(a.mean)],
+      ['ip commands (5 per cycle)', ms(b.p50), ms(b.p90), ms(b.mean)],
+    ]),
+  );
+  console.log(
+    `\nratio weft/ip: p50 ${(a.p50 / b.p50).toFixed(3)}, p90 ${(a.p90 / b.p90).toFixed(3)}  (lower is better; < 1 means weft is faster)`,
+  );
 }
 
 main().catch((e) => {

@@ -32,4 +32,6 @@ const sizes = await bundle({ root, outdir: dist });
 writeFileSync(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
 writeFileSync(join(dist, 'weft'), `#!${node}\n${LAUNCHER}`);
 chmodSync(join(dist, 'weft'), 0o755);
-process.stdout.write(`built dist/node/weft (launcher), weft.cjs (${(sizes.weft / 1024).toFixed(0)} KiB), weft-cni.cjs (${(sizes.cni / 1024).toFixed(0)} KiB)\n`);
+process.stdout.write(
+  `built dist/node/weft (launcher), weft.cjs (${(sizes.weft / 1024).toFixed(0)} KiB), weft-cni.cjs (${(sizes.cni / 1024).toFixed(0)} KiB)\n`,
+);

@@ -78,10 +78,20 @@ require('node:module').createRequire(path.join(dir, 'loader'))(process.env.CNI_C
 writeFileSync(join(work, 'loader.cjs'), loader);
 // A young generation big enough that a CNI invocation never collects garbage (measured: ~8 ms of scavenges
 // per ADD otherwise); the daemon's memory grows by the same few MiB.
-const config = { main: join(work, 'loader.cjs'), output: out, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false, execArgv: ['--min-semi-space-size=16'], assets };
+const config = {
+  main: join(work, 'loader.cjs'),
+  output: out,
+  disableExperimentalSEAWarning: true,
+  useCodeCache: false,
+  useSnapshot: false,
+  execArgv: ['--min-semi-space-size=16'],
+  assets,
+};
 writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
 rmSync(out, { force: true });
 execFileSync(node, ['--build-sea', join(work, 'sea-config.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
 chmodSync(out, 0o755);
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
-process.stdout.write(`built dist/weft (single executable, ${mib(statSync(out).size)}; assets sea-${id}: weft.cjs ${(sizes.weft / 1024).toFixed(0)} KiB, weft-cni.cjs ${(sizes.cni / 1024).toFixed(0)} KiB)\n`);
+process.stdout.write(
+  `built dist/weft (single executable, ${mib(statSync(out).size)}; assets sea-${id}: weft.cjs ${(sizes.weft / 1024).toFixed(0)} KiB, weft-cni.cjs ${(sizes.cni / 1024).toFixed(0)} KiB)\n`,
+);

@@ -13,25 +13,65 @@ const problem = (argv: string[], env: Record<string, string> = {}) => {
 };
 
 describe('parseDaemonFlags()', () => {
-  it('has flanneld\'s defaults', () => {
+  it("has flanneld's defaults", () => {
     expect(parse([])).toMatchObject({
-      etcdEndpoints: ['http://127.0.0.1:4001', 'http://127.0.0.1:2379'], etcdPrefix: '/coreos.com/network', subnetFile: '/run/flannel/subnet.env',
-      subnetLeaseRenewMargin: 60, ipMasq: false, healthzIP: '0.0.0.0', healthzPort: 0, ifaces: [], stateDir: '/var/lib/weft', resyncPeriod: 30,
+      etcdEndpoints: ['http://127.0.0.1:4001', 'http://127.0.0.1:2379'],
+      etcdPrefix: '/coreos.com/network',
+      subnetFile: '/run/flannel/subnet.env',
+      subnetLeaseRenewMargin: 60,
+      ipMasq: false,
+      healthzIP: '0.0.0.0',
+      healthzPort: 0,
+      ifaces: [],
+      stateDir: '/var/lib/weft',
+      resyncPeriod: 30,
     });
   });
 
-  it('reads -flag, --flag, -flag=value, -flag value, booleans and repeated flags as Go\'s flag package does', () => {
-    const f = parse(['-etcd-endpoints=http://192.0.2.250:2379', '--etcd-prefix', '/x/network', '-ip-masq', '--iface', 'eth0', '-iface=eth1', '--healthz-port=8471', '-iptables-forward-rules=false']);
-    expect(f).toMatchObject({ etcdEndpoints: ['http://192.0.2.250:2379'], etcdPrefix: '/x/network', ipMasq: true, ifaces: ['eth0', 'eth1'], healthzPort: 8471, forwardRules: false });
+  it("reads -flag, --flag, -flag=value, -flag value, booleans and repeated flags as Go's flag package does", () => {
+    const f = parse([
+      '-etcd-endpoints=http://192.0.2.250:2379',
+      '--etcd-prefix',
+      '/x/network',
+      '-ip-masq',
+      '--iface',
+      'eth0',
+      '-iface=eth1',
+      '--healthz-port=8471',
+      '-iptables-forward-rules=false',
+    ]);
+    expect(f).toMatchObject({
+      etcdEndpoints: ['http://192.0.2.250:2379'],
+      etcdPrefix: '/x/network',
+      ipMasq: true,
+      ifaces: ['eth0', 'eth1'],
+      healthzPort: 8471,
+      forwardRules: false,
+    });
   });
 
-  it('falls back to FLANNELD_* (and WEFT_* for weft\'s flags) when a flag is not given; the command line wins', () => {
-    const env = { FLANNELD_ETCD_ENDPOINTS: 'http://e:2379', FLANNELD_IP_MASQ: 'true', FLANNELD_IFACE: 'eth0,eth1', WEFT_STATE_DIR: '/tmp/s', FLANNELD_SUBNET_FILE: '/a' };
-    expect(parse(['--subnet-file', '/b'], env)).toMatchObject({ etcdEndpoints: ['http://e:2379'], ipMasq: true, ifaces: ['eth0', 'eth1'], stateDir: '/tmp/s', subnetFile: '/b' });
+  it("falls back to FLANNELD_* (and WEFT_* for weft's flags) when a flag is not given; the command line wins", () => {
+    const env = {
+      FLANNELD_ETCD_ENDPOINTS: 'http://e:2379',
+      FLANNELD_IP_MASQ: 'true',
+      FLANNELD_IFACE: 'eth0,eth1',
+      WEFT_STATE_DIR: '/tmp/s',
+      FLANNELD_SUBNET_FILE: '/a',
+    };
+    expect(parse(['--subnet-file', '/b'], env)).toMatchObject({
+      etcdEndpoints: ['http://e:2379'],
+      ipMasq: true,
+      ifaces: ['eth0', 'eth1'],
+      stateDir: '/tmp/s',
+      subnetFile: '/b',
+    });
   });
 
   it('accepts flanneld flags without effect, with a warning', () => {
-    expect(parse(['--iptables-resync=5', '-v=2']).warnings).toEqual(['--iptables-resync has no effect in weft (flanneld; weft checks its rules every --resync-period)', '--v has no effect in weft (flanneld log verbosity; use --log-level)']);
+    expect(parse(['--iptables-resync=5', '-v=2']).warnings).toEqual([
+      '--iptables-resync has no effect in weft (flanneld; weft checks its rules every --resync-period)',
+      '--v has no effect in weft (flanneld log verbosity; use --log-level)',
+    ]);
   });
 
   it('refuses unknown and unimplemented flags and bad values, all at once, in one line', () => {

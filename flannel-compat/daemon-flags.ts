@@ -65,42 +65,150 @@ interface Spec {
 }
 
 const FLAGS: readonly Spec[] = [
-  { name: 'etcd-endpoints', kind: 'string', key: 'etcdEndpoints', dflt: 'http://127.0.0.1:4001,http://127.0.0.1:2379', help: 'comma-separated etcd endpoints' },
+  {
+    name: 'etcd-endpoints',
+    kind: 'string',
+    key: 'etcdEndpoints',
+    dflt: 'http://127.0.0.1:4001,http://127.0.0.1:2379',
+    help: 'comma-separated etcd endpoints',
+  },
   { name: 'etcd-prefix', kind: 'string', key: 'etcdPrefix', dflt: ETCD_PREFIX, help: 'etcd prefix of the flannel default network' },
   { name: 'etcd-keyfile', kind: 'string', key: 'etcdKeyFile', dflt: undefined, help: 'TLS client key for etcd' },
   { name: 'etcd-certfile', kind: 'string', key: 'etcdCertFile', dflt: undefined, help: 'TLS client certificate for etcd' },
   { name: 'etcd-cafile', kind: 'string', key: 'etcdCAFile', dflt: undefined, help: 'CA that signed the etcd server certificate' },
   { name: 'etcd-username', kind: 'string', key: 'etcdUsername', dflt: undefined, help: 'etcd user (basic auth)' },
   { name: 'etcd-password', kind: 'string', key: 'etcdPassword', dflt: undefined, help: 'etcd password' },
-  { name: 'iface', kind: 'list', key: 'ifaces', dflt: [], help: 'interface (name or address) for the overlay; repeatable, first found wins; default: the default route\'s' },
+  {
+    name: 'iface',
+    kind: 'list',
+    key: 'ifaces',
+    dflt: [],
+    help: "interface (name or address) for the overlay; repeatable, first found wins; default: the default route's",
+  },
   { name: 'iface-regex', kind: 'list', key: 'ifaceRegexes', dflt: [], help: 'regex on interface addresses, then names; repeatable' },
-  { name: 'public-ip', kind: 'string', key: 'publicIP', dflt: undefined, help: 'address other hosts reach this one at (default: the interface\'s)' },
-  { name: 'subnet-file', kind: 'string', key: 'subnetFile', dflt: FLANNEL_SUBNET_FILE, help: 'where to write the host\'s lease (the CNI plugin reads it)' },
-  { name: 'subnet-lease-renew-margin', kind: 'int', key: 'subnetLeaseRenewMargin', dflt: 60, help: 'minutes before expiry to renew the lease (1-1439)' },
-  { name: 'subnet-lease-ttl', kind: 'int', key: 'subnetLeaseTtl', dflt: 86400, help: 'seconds a new lease lasts without renewal; a dead host\'s subnet frees after this', weft: true },
+  {
+    name: 'public-ip',
+    kind: 'string',
+    key: 'publicIP',
+    dflt: undefined,
+    help: "address other hosts reach this one at (default: the interface's)",
+  },
+  {
+    name: 'subnet-file',
+    kind: 'string',
+    key: 'subnetFile',
+    dflt: FLANNEL_SUBNET_FILE,
+    help: "where to write the host's lease (the CNI plugin reads it)",
+  },
+  {
+    name: 'subnet-lease-renew-margin',
+    kind: 'int',
+    key: 'subnetLeaseRenewMargin',
+    dflt: 60,
+    help: 'minutes before expiry to renew the lease (1-1439)',
+  },
+  {
+    name: 'subnet-lease-ttl',
+    kind: 'int',
+    key: 'subnetLeaseTtl',
+    dflt: 86400,
+    help: "seconds a new lease lasts without renewal; a dead host's subnet frees after this",
+    weft: true,
+  },
   { name: 'ip-masq', kind: 'bool', key: 'ipMasq', dflt: false, help: 'masquerade traffic leaving the cluster network' },
-  { name: 'ip-masq-fully-random-disable', kind: 'bool', key: undefined, dflt: false, help: 'do not use fully random source ports when masquerading' },
-  { name: 'iptables-forward-rules', kind: 'bool', key: 'forwardRules', dflt: true, help: 'accept forwarded traffic of the cluster network' },
+  {
+    name: 'ip-masq-fully-random-disable',
+    kind: 'bool',
+    key: undefined,
+    dflt: false,
+    help: 'do not use fully random source ports when masquerading',
+  },
+  {
+    name: 'iptables-forward-rules',
+    kind: 'bool',
+    key: 'forwardRules',
+    dflt: true,
+    help: 'accept forwarded traffic of the cluster network',
+  },
   { name: 'healthz-ip', kind: 'string', key: 'healthzIP', dflt: '0.0.0.0', help: 'address of /healthz and /readyz' },
   { name: 'healthz-port', kind: 'int', key: 'healthzPort', dflt: 0, help: 'port of /healthz and /readyz (0: off)' },
-  { name: 'kube-subnet-mgr', kind: 'bool', key: 'kubeSubnetMgr', dflt: false, help: 'take the subnet from the Kubernetes Node (podCIDR) instead of etcd' },
+  {
+    name: 'kube-subnet-mgr',
+    kind: 'bool',
+    key: 'kubeSubnetMgr',
+    dflt: false,
+    help: 'take the subnet from the Kubernetes Node (podCIDR) instead of etcd',
+  },
   { name: 'kube-api-url', kind: 'string', key: 'kubeApiUrl', dflt: undefined, help: 'Kubernetes API server URL (outside a cluster)' },
   { name: 'kubeconfig-file', kind: 'string', key: 'kubeconfigFile', dflt: undefined, help: 'kubeconfig (outside a cluster)' },
-  { name: 'kube-annotation-prefix', kind: 'string', key: 'kubeAnnotationPrefix', dflt: 'flannel.alpha.coreos.com', help: 'prefix of the Node annotations' },
-  { name: 'net-config-path', kind: 'string', key: 'netConfigPath', dflt: '/etc/kube-flannel/net-conf.json', help: 'network config file (Kubernetes mode)' },
-  { name: 'state-dir', kind: 'string', key: 'stateDir', dflt: STATE_DIR, help: 'weft\'s persistent state (VTEP MACs)', weft: true },
-  { name: 'run-dir', kind: 'string', key: 'runDir', dflt: RUN_DIR, help: 'weft\'s runtime files (lease files of named networks, the daemon socket)', weft: true },
-  { name: 'weft-prefix', kind: 'string', key: 'weftPrefix', dflt: WEFT_PREFIX, help: 'etcd prefix of weft\'s named networks', weft: true },
-  { name: 'node-name', kind: 'string', key: 'nodeName', dflt: undefined, help: 'this host\'s name in endpoint records (default: $NODE_NAME or the host name)', weft: true },
-  { name: 'cni-conf-dir', kind: 'string', key: 'cniConfDir', dflt: CNI_CONF_DIR, help: 'where named networks\' conflists are written ("" for none)', weft: true },
-  { name: 'cni-data-dir', kind: 'string', key: 'cniDataDir', dflt: CNI_DATA_DIR, help: 'the CNI plugin\'s state (named networks\' conflists point at it)', weft: true },
-  { name: 'dns', kind: 'bool', key: 'dns', dflt: true, help: 'answer containers\' DNS queries for names on their networks', weft: true },
-  { name: 'resync-period', kind: 'int', key: 'resyncPeriod', dflt: 30, help: 'seconds between full comparisons of the kernel with etcd', weft: true },
+  {
+    name: 'kube-annotation-prefix',
+    kind: 'string',
+    key: 'kubeAnnotationPrefix',
+    dflt: 'flannel.alpha.coreos.com',
+    help: 'prefix of the Node annotations',
+  },
+  {
+    name: 'net-config-path',
+    kind: 'string',
+    key: 'netConfigPath',
+    dflt: '/etc/kube-flannel/net-conf.json',
+    help: 'network config file (Kubernetes mode)',
+  },
+  { name: 'state-dir', kind: 'string', key: 'stateDir', dflt: STATE_DIR, help: "weft's persistent state (VTEP MACs)", weft: true },
+  {
+    name: 'run-dir',
+    kind: 'string',
+    key: 'runDir',
+    dflt: RUN_DIR,
+    help: "weft's runtime files (lease files of named networks, the daemon socket)",
+    weft: true,
+  },
+  { name: 'weft-prefix', kind: 'string', key: 'weftPrefix', dflt: WEFT_PREFIX, help: "etcd prefix of weft's named networks", weft: true },
+  {
+    name: 'node-name',
+    kind: 'string',
+    key: 'nodeName',
+    dflt: undefined,
+    help: "this host's name in endpoint records (default: $NODE_NAME or the host name)",
+    weft: true,
+  },
+  {
+    name: 'cni-conf-dir',
+    kind: 'string',
+    key: 'cniConfDir',
+    dflt: CNI_CONF_DIR,
+    help: 'where named networks\' conflists are written ("" for none)',
+    weft: true,
+  },
+  {
+    name: 'cni-data-dir',
+    kind: 'string',
+    key: 'cniDataDir',
+    dflt: CNI_DATA_DIR,
+    help: "the CNI plugin's state (named networks' conflists point at it)",
+    weft: true,
+  },
+  { name: 'dns', kind: 'bool', key: 'dns', dflt: true, help: "answer containers' DNS queries for names on their networks", weft: true },
+  {
+    name: 'resync-period',
+    kind: 'int',
+    key: 'resyncPeriod',
+    dflt: 30,
+    help: 'seconds between full comparisons of the kernel with etcd',
+    weft: true,
+  },
   { name: 'log-level', kind: 'string', key: 'logLevel', dflt: 'info', help: 'debug, info, warn or error', weft: true },
   // flanneld flags that have no effect in weft: accepted so unit files keep working.
   { name: 'iptables-resync', kind: 'int', key: undefined, dflt: 5, help: '(flanneld; weft checks its rules every --resync-period)' },
   { name: 'v', kind: 'int', key: undefined, dflt: 0, help: '(flanneld log verbosity; use --log-level)' },
-  { name: 'set-node-network-unavailable', kind: 'bool', key: 'setNodeNetworkUnavailable', dflt: true, help: 'mark the Node\'s NetworkUnavailable condition False once serving (Kubernetes mode)' },
+  {
+    name: 'set-node-network-unavailable',
+    kind: 'bool',
+    key: 'setNodeNetworkUnavailable',
+    dflt: true,
+    help: "mark the Node's NetworkUnavailable condition False once serving (Kubernetes mode)",
+  },
 ];
 
 const REFUSED: Record<string, string> = {
@@ -112,12 +220,17 @@ const REFUSED: Record<string, string> = {
 export const DAEMON_USAGE = [
   'Usage: weft daemon [flags]   (flanneld flags; -flag and --flag both work; FLANNELD_<FLAG> env fallback)',
   '',
-  ...FLAGS.filter((f) => f.key).map((f) => `  --${f.name.padEnd(28)}${f.help}${f.dflt !== undefined && f.kind !== 'list' ? ` (default ${JSON.stringify(f.dflt)})` : ''}`),
+  ...FLAGS.filter((f) => f.key).map(
+    (f) => `  --${f.name.padEnd(28)}${f.help}${f.dflt !== undefined && f.kind !== 'list' ? ` (default ${JSON.stringify(f.dflt)})` : ''}`,
+  ),
 ].join('\n');
 
 const envName = (prefix: string, flag: string) => `${prefix}_${flag.toUpperCase().replace(/-/g, '_')}`;
 
-export function parseDaemonFlags(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Result<DaemonFlags> | { readonly help: true } {
+export function parseDaemonFlags(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Result<DaemonFlags> | { readonly help: true } {
   const given = new Map<string, string[]>();
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -171,7 +284,8 @@ export function parseDaemonFlags(argv: readonly string[], env: Readonly<Record<s
         out[spec.key] = values.flatMap((v) => v.split(',')).filter(Boolean);
         break;
       case 'bool':
-        if (!/^(1|0|t|f|true|false|TRUE|FALSE|True|False)$/.test(last)) problems.push(`--${spec.name} must be true or false, got "${last}"`);
+        if (!/^(1|0|t|f|true|false|TRUE|FALSE|True|False)$/.test(last))
+          problems.push(`--${spec.name} must be true or false, got "${last}"`);
         out[spec.key] = /^(1|t|true)$/i.test(last);
         break;
       case 'int':
@@ -182,7 +296,10 @@ export function parseDaemonFlags(argv: readonly string[], env: Readonly<Record<s
         out[spec.key] = last;
     }
   }
-  out.etcdEndpoints = String(out.etcdEndpoints).split(',').map((s) => s.trim()).filter(Boolean);
+  out.etcdEndpoints = String(out.etcdEndpoints)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if ((out.etcdEndpoints as string[]).length === 0) problems.push('--etcd-endpoints is empty');
   const margin = out.subnetLeaseRenewMargin as number;
   if (margin < 1 || margin > 1439) problems.push(`--subnet-lease-renew-margin must be from 1 to 1439 minutes, got ${margin}`);
@@ -191,9 +308,11 @@ export function parseDaemonFlags(argv: readonly string[], env: Readonly<Record<s
   if (ttl < 10) problems.push(`--subnet-lease-ttl must be at least 10 seconds, got ${ttl}`);
   const port = out.healthzPort as number;
   if (port < 0 || port > 65535) problems.push(`--healthz-port must be from 0 to 65535, got ${port}`);
-  if (out.publicIP !== undefined && parseIP(out.publicIP as string)?.family !== 4) problems.push(`--public-ip "${String(out.publicIP)}" is not an IPv4 address`);
+  if (out.publicIP !== undefined && parseIP(out.publicIP as string)?.family !== 4)
+    problems.push(`--public-ip "${String(out.publicIP)}" is not an IPv4 address`);
   if ((out.resyncPeriod as number) < 1) problems.push('--resync-period must be at least 1 second');
-  if (!['debug', 'info', 'warn', 'error'].includes(out.logLevel as string)) problems.push(`--log-level must be debug, info, warn or error, got "${String(out.logLevel)}"`);
+  if (!['debug', 'info', 'warn', 'error'].includes(out.logLevel as string))
+    problems.push(`--log-level must be debug, info, warn or error, got "${String(out.logLevel)}"`);
   for (const re of out.ifaceRegexes as string[]) {
     try {
       new RegExp(re);

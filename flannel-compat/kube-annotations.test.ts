@@ -4,7 +4,7 @@ import { DEFAULT_ANNOTATION_PREFIX as P, leaseAttrsOfNode, nodeAnnotations } fro
 describe('flannel node annotations', () => {
   const mine = nodeAnnotations(P, { publicIP: '192.0.2.1', vxlan: { vni: 1, vtepMac: 'e6:7c:02:8e:e8:7e' } });
 
-  it('publishes exactly flanneld\'s four annotations', () => {
+  it("publishes exactly flanneld's four annotations", () => {
     expect(mine).toEqual({
       'flannel.alpha.coreos.com/backend-type': 'vxlan',
       'flannel.alpha.coreos.com/backend-data': '{"VNI":1,"VtepMAC":"e6:7c:02:8e:e8:7e"}',
@@ -14,12 +14,33 @@ describe('flannel node annotations', () => {
   });
 
   it('reads them back, honours public-ip-overwrite, and tells unmanaged nodes from broken ones', () => {
-    expect(leaseAttrsOfNode(P, mine)).toEqual({ ok: true, value: { publicIP: '192.0.2.1', publicIPv6: undefined, backendType: 'vxlan', vxlan: { vni: 1, vtepMac: 'e6:7c:02:8e:e8:7e' }, vxlanV6: undefined } });
-    expect(leaseAttrsOfNode(P, { ...mine, [`${P}/public-ip-overwrite`]: '198.51.100.9' })).toMatchObject({ ok: true, value: { publicIP: '198.51.100.9' } });
+    expect(leaseAttrsOfNode(P, mine)).toEqual({
+      ok: true,
+      value: {
+        publicIP: '192.0.2.1',
+        publicIPv6: undefined,
+        backendType: 'vxlan',
+        vxlan: { vni: 1, vtepMac: 'e6:7c:02:8e:e8:7e' },
+        vxlanV6: undefined,
+      },
+    });
+    expect(leaseAttrsOfNode(P, { ...mine, [`${P}/public-ip-overwrite`]: '198.51.100.9' })).toMatchObject({
+      ok: true,
+      value: { publicIP: '198.51.100.9' },
+    });
     expect(leaseAttrsOfNode(P, {})).toEqual({ ok: false, unmanaged: true });
-    expect(leaseAttrsOfNode(P, { ...mine, [`${P}/backend-data`]: '[1]' })).toEqual({ ok: false, reason: 'annotation flannel.alpha.coreos.com/backend-data is not a JSON object' });
-    expect(leaseAttrsOfNode(P, { ...mine, [`${P}/backend-data`]: '{"VNI":1,"VtepMAC":"zz"}' })).toMatchObject({ ok: false, reason: 'BackendData.VtepMAC "zz" is not a MAC address' });
-    expect(leaseAttrsOfNode(P, { ...mine, [`${P}/backend-type`]: 'host-gw' })).toMatchObject({ ok: true, value: { backendType: 'host-gw', vxlan: undefined } });
+    expect(leaseAttrsOfNode(P, { ...mine, [`${P}/backend-data`]: '[1]' })).toEqual({
+      ok: false,
+      reason: 'annotation flannel.alpha.coreos.com/backend-data is not a JSON object',
+    });
+    expect(leaseAttrsOfNode(P, { ...mine, [`${P}/backend-data`]: '{"VNI":1,"VtepMAC":"zz"}' })).toMatchObject({
+      ok: false,
+      reason: 'BackendData.VtepMAC "zz" is not a MAC address',
+    });
+    expect(leaseAttrsOfNode(P, { ...mine, [`${P}/backend-type`]: 'host-gw' })).toMatchObject({
+      ok: true,
+      value: { backendType: 'host-gw', vxlan: undefined },
+    });
     expect(leaseAttrsOfNode('example.com', mine)).toEqual({ ok: false, unmanaged: true });
   });
 });

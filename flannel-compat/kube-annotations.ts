@@ -25,14 +25,18 @@ export function nodeAnnotations(prefix: string, a: { publicIP: string; vxlan: Vx
  * A node's lease attributes; `unmanaged` for a node no flannel-compatible manager has claimed (skipped
  * silently), an error for a claimed node whose annotations do not decode (logged and skipped).
  */
-export function leaseAttrsOfNode(prefix: string, annotations: Readonly<Record<string, string>>): Result<LeaseAttrs> | { readonly ok: false; readonly unmanaged: true } {
+export function leaseAttrsOfNode(
+  prefix: string,
+  annotations: Readonly<Record<string, string>>,
+): Result<LeaseAttrs> | { readonly ok: false; readonly unmanaged: true } {
   if (annotations[key(prefix, 'kube-subnet-manager')] !== 'true') return { ok: false, unmanaged: true };
   const overwrite = annotations[key(prefix, 'public-ip-overwrite')];
   const publicIP = overwrite || annotations[key(prefix, 'public-ip')];
   const backendType = annotations[key(prefix, 'backend-type')];
   const data = annotations[key(prefix, 'backend-data')];
   if (!publicIP) return fail(`annotation ${key(prefix, 'public-ip')} is missing`);
-  if (backendType !== 'vxlan') return ok({ publicIP, publicIPv6: undefined, backendType: backendType ?? '', vxlan: undefined, vxlanV6: undefined });
+  if (backendType !== 'vxlan')
+    return ok({ publicIP, publicIPv6: undefined, backendType: backendType ?? '', vxlan: undefined, vxlanV6: undefined });
   if (data === undefined) return fail(`annotation ${key(prefix, 'backend-data')} is missing`);
   let parsed: unknown;
   try {
@@ -40,7 +44,8 @@ export function leaseAttrsOfNode(prefix: string, annotations: Readonly<Record<st
   } catch {
     parsed = undefined;
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail(`annotation ${key(prefix, 'backend-data')} is not a JSON object`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return fail(`annotation ${key(prefix, 'backend-data')} is not a JSON object`);
   // The same JSON an etcd lease carries, so one decoder checks both.
   return decodeLeaseAttrs(JSON.stringify({ PublicIP: publicIP, BackendType: 'vxlan', BackendData: parsed }));
 }

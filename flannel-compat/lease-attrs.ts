@@ -54,7 +54,8 @@ export function decodeLeaseAttrs(text: string): Result<LeaseAttrs> {
   const pub6raw = field(o, 'PublicIPv6');
   let publicIPv6: string | undefined;
   if (pub6raw !== undefined && pub6raw !== null) {
-    if (typeof pub6raw !== 'string' || parseIP(pub6raw)?.family !== 6) return fail(`PublicIPv6 ${JSON.stringify(pub6raw)} is not an IPv6 address`);
+    if (typeof pub6raw !== 'string' || parseIP(pub6raw)?.family !== 6)
+      return fail(`PublicIPv6 ${JSON.stringify(pub6raw)} is not an IPv6 address`);
     publicIPv6 = canonicalIP(pub6raw);
   }
   const bt = field(o, 'BackendType');

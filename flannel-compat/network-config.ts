@@ -51,12 +51,17 @@ function uint(o: JsonObject, name: string, problems: string[]): number {
 }
 
 function checkFamily(o: JsonObject, family: 4 | 6, problems: string[]): FamilyConfig | undefined {
-  const [netKey, lenKey, minKey, maxKey] = family === 4 ? ['Network', 'SubnetLen', 'SubnetMin', 'SubnetMax'] : ['IPv6Network', 'IPv6SubnetLen', 'IPv6SubnetMin', 'IPv6SubnetMax'];
+  const [netKey, lenKey, minKey, maxKey] =
+    family === 4 ? ['Network', 'SubnetLen', 'SubnetMin', 'SubnetMax'] : ['IPv6Network', 'IPv6SubnetLen', 'IPv6SubnetMin', 'IPv6SubnetMax'];
   const bits = family === 4 ? 32 : 128;
   const raw = field(o, netKey);
   const parsed = typeof raw === 'string' ? parsePrefix(raw) : undefined;
   if (!parsed?.ok || parsed.value.family !== family) {
-    problems.push(family === 4 ? 'please define a correct Network parameter in the flannel config' : 'please define a correct IPv6Network parameter in the flannel config');
+    problems.push(
+      family === 4
+        ? 'please define a correct Network parameter in the flannel config'
+        : 'please define a correct IPv6Network parameter in the flannel config',
+    );
     return undefined;
   }
   const network: Prefix = networkOf(parsed.value);
@@ -65,7 +70,11 @@ function checkFamily(o: JsonObject, family: 4 | 6, problems: string[]): FamilyCo
     if (subnetLen > bits - 2) return void problems.push(`${family === 4 ? 'SubnetLen' : 'IPv6SubnetLen'} must be less than /${bits - 1}`);
     if (subnetLen < network.prefix + 2) return void problems.push('network must be able to accommodate at least four subnets');
   } else if (network.prefix > bits - 4) {
-    return void problems.push(family === 4 ? 'network is too small. Minimum useful network prefix is /28' : 'IPv6Network is too small. Minimum useful network prefix is /124');
+    return void problems.push(
+      family === 4
+        ? 'network is too small. Minimum useful network prefix is /28'
+        : 'IPv6Network is too small. Minimum useful network prefix is /124',
+    );
   } else {
     subnetLen = network.prefix <= (family === 4 ? 22 : 62) ? (family === 4 ? 24 : 64) : network.prefix + 2;
   }
@@ -150,13 +159,27 @@ export function parseVxlanBackend(cfg: NetworkConfig): Result<VxlanBackendConfig
   const vni = int('VNI', 1, 0, 0xffffff);
   const port = int('Port', 0, 0, 65535);
   const mtuRaw = int('MTU', 0, 0, 65535);
-  const out = { vni, port, mtu: mtuRaw === 0 ? undefined : mtuRaw, gbp: flag('GBP'), learning: flag('Learning'), directRouting: flag('DirectRouting') };
+  const out = {
+    vni,
+    port,
+    mtu: mtuRaw === 0 ? undefined : mtuRaw,
+    gbp: flag('GBP'),
+    learning: flag('Learning'),
+    directRouting: flag('DirectRouting'),
+  };
   if (out.mtu !== undefined && out.mtu < 118) problems.push('Backend.MTU must leave at least 68 bytes after the 50-byte VXLAN overhead');
   return problems.length > 0 ? fail(problems.join('; ')) : ok(out);
 }
 
 /** A config as `weft network create` and the tests write it (flannel's field names). */
-export function formatNetworkConfig(c: { network: string; subnetLen?: number; vni: number; port?: number; mtu?: number; directRouting?: boolean }): string {
+export function formatNetworkConfig(c: {
+  network: string;
+  subnetLen?: number;
+  vni: number;
+  port?: number;
+  mtu?: number;
+  directRouting?: boolean;
+}): string {
   const backend: Record<string, unknown> = { Type: 'vxlan', VNI: c.vni };
   if (c.port) backend.Port = c.port;
   if (c.mtu) backend.MTU = c.mtu;

@@ -11,20 +11,35 @@ const must = (text: string): SubnetEnv => {
 };
 
 describe('parseSubnetEnv()', () => {
-  it('reads flanneld\'s file: the subnet is the network of FLANNEL_SUBNET\'s gateway form', () => {
+  it("reads flanneld's file: the subnet is the network of FLANNEL_SUBNET's gateway form", () => {
     expect(must(golden('subnet.env'))).toEqual({
-      networks: ['10.244.0.0/16'], subnet: '10.244.1.0/24', ipv6Networks: [], ipv6Subnet: undefined, mtu: 1450, ipMasq: true, extra: {},
+      networks: ['10.244.0.0/16'],
+      subnet: '10.244.1.0/24',
+      ipv6Networks: [],
+      ipv6Subnet: undefined,
+      mtu: 1450,
+      ipMasq: true,
+      extra: {},
     });
   });
 
-  it('reads the dual-stack form and tolerates comma lists, CRLF and weft\'s extra keys', () => {
-    expect(must(golden('subnet-dualstack.env'))).toMatchObject({ ipv6Networks: ['fc00::/48'], ipv6Subnet: 'fc00:0:0:1::/64', ipMasq: false });
-    const e = must('FLANNEL_NETWORK=10.244.0.0/16,10.245.0.0/16\r\nFLANNEL_SUBNET=10.244.1.1/24\r\nFLANNEL_MTU=1450\r\nFLANNEL_IPMASQ=True\r\nWEFT_VXLAN_DEVICE=flannel.1\r\n');
+  it("reads the dual-stack form and tolerates comma lists, CRLF and weft's extra keys", () => {
+    expect(must(golden('subnet-dualstack.env'))).toMatchObject({
+      ipv6Networks: ['fc00::/48'],
+      ipv6Subnet: 'fc00:0:0:1::/64',
+      ipMasq: false,
+    });
+    const e = must(
+      'FLANNEL_NETWORK=10.244.0.0/16,10.245.0.0/16\r\nFLANNEL_SUBNET=10.244.1.1/24\r\nFLANNEL_MTU=1450\r\nFLANNEL_IPMASQ=True\r\nWEFT_VXLAN_DEVICE=flannel.1\r\n',
+    );
     expect(e).toMatchObject({ networks: ['10.244.0.0/16', '10.245.0.0/16'], ipMasq: false, extra: { WEFT_VXLAN_DEVICE: 'flannel.1' } });
   });
 
   it('lists every missing key at once', () => {
-    expect(parseSubnetEnv('FLANNEL_NETWORK=10.244.0.0/16\n')).toEqual({ ok: false, reason: 'missing FLANNEL_SUBNET, FLANNEL_MTU, FLANNEL_IPMASQ' });
+    expect(parseSubnetEnv('FLANNEL_NETWORK=10.244.0.0/16\n')).toEqual({
+      ok: false,
+      reason: 'missing FLANNEL_SUBNET, FLANNEL_MTU, FLANNEL_IPMASQ',
+    });
     expect(parseSubnetEnv('')).toEqual({ ok: false, reason: 'missing FLANNEL_NETWORK, FLANNEL_SUBNET, FLANNEL_MTU, FLANNEL_IPMASQ' });
   });
 
@@ -38,9 +53,11 @@ describe('parseSubnetEnv()', () => {
   });
 
   it('never throws on arbitrary text', () => {
-    fc.assert(fc.property(fc.string(), (s) => {
-      expect(() => parseSubnetEnv(s)).not.toThrow();
-    }));
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        expect(() => parseSubnetEnv(s)).not.toThrow();
+      }),
+    );
   });
 });
 
@@ -49,7 +66,7 @@ describe('formatSubnetEnv()', () => {
     for (const f of ['subnet.env', 'subnet-dualstack.env']) expect(formatSubnetEnv(must(golden(f)))).toBe(golden(f));
   });
 
-  it('appends weft\'s keys after flannel\'s', () => {
+  it("appends weft's keys after flannel's", () => {
     const text = formatSubnetEnv({ ...must(golden('subnet.env')), extra: { WEFT_VXLAN_DEVICE: 'flannel.1' } });
     expect(text.endsWith('FLANNEL_IPMASQ=true\nWEFT_VXLAN_DEVICE=flannel.1\n')).toBe(true);
   });

@@ -69,7 +69,8 @@ export function parseSubnetEnv(text: string): Result<SubnetEnv> {
   if (missing.length > 0) problems.unshift(`missing ${missing.join(', ')}`);
   const mtuText = values.get('FLANNEL_MTU');
   const mtu = Number(mtuText);
-  if (mtuText !== undefined && (!/^\d+$/.test(mtuText) || mtu < 68 || mtu > 65535)) problems.push(`FLANNEL_MTU: "${mtuText}" is not an MTU (68-65535)`);
+  if (mtuText !== undefined && (!/^\d+$/.test(mtuText) || mtu < 68 || mtu > 65535))
+    problems.push(`FLANNEL_MTU: "${mtuText}" is not an MTU (68-65535)`);
   if (subnet.length > 1 || v6Subnet.length > 1) problems.push('a host has one subnet per family');
   if (problems.length > 0) return fail(problems.join('; '));
   return ok({

@@ -26,39 +26,79 @@ const product = [...sources('pkg'), ...sources('cmd'), ...sources('flannel-compa
 
 describe('import boundaries', () => {
   it('only pkg/kernel loads the native addons', () => {
-    const bad = product.filter((f) => !f.startsWith('pkg/kernel/')).flatMap((f) => importsOf(f).filter((i) => /^(netlink|koffi)(\/|$)/.test(i)).map((i) => `${f} imports ${i}`));
+    const bad = product
+      .filter((f) => !f.startsWith('pkg/kernel/'))
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((i) => /^(netlink|koffi)(\/|$)/.test(i))
+          .map((i) => `${f} imports ${i}`),
+      );
     expect(bad).toEqual([]);
   });
 
   it('the pure packages (netaddr, rtnl, errors, hash) import only each other', () => {
     const pure = product.filter((f) => /^pkg\/(netaddr|rtnl|errors|hash)\//.test(f));
-    const bad = pure.flatMap((f) => importsOf(f).filter((i) => !(i.startsWith('./') || /^\.\.\/(netaddr|rtnl|errors|hash)\//.test(i))).map((i) => `${f} imports ${i}`));
+    const bad = pure.flatMap((f) =>
+      importsOf(f)
+        .filter((i) => !(i.startsWith('./') || /^\.\.\/(netaddr|rtnl|errors|hash)\//.test(i)))
+        .map((i) => `${f} imports ${i}`),
+    );
     expect(bad).toEqual([]);
   });
 
   it('only pkg/store talks to etcd (its client lives in pkg/store/etcd)', () => {
-    const bad = product.filter((f) => !f.startsWith('pkg/store/')).flatMap((f) => importsOf(f).filter((i) => /\/store\/etcd\//.test(i)).map((i) => `${f} imports ${i}`));
+    const bad = product
+      .filter((f) => !f.startsWith('pkg/store/'))
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((i) => /\/store\/etcd\//.test(i))
+          .map((i) => `${f} imports ${i}`),
+      );
     expect(bad).toEqual([]);
   });
 
   it('only pkg/kube talks to the Kubernetes API', () => {
-    const bad = product.filter((f) => !f.startsWith('pkg/kube/')).flatMap((f) => importsOf(f).filter((i) => i.startsWith('@kubernetes/')).map((i) => `${f} imports ${i}`));
+    const bad = product
+      .filter((f) => !f.startsWith('pkg/kube/'))
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((i) => i.startsWith('@kubernetes/'))
+          .map((i) => `${f} imports ${i}`),
+      );
     expect(bad).toEqual([]);
   });
 
   it('flannel-compat imports only the pure packages and pure built-ins (docs/adr/0001)', () => {
     const compat = product.filter((f) => f.startsWith('flannel-compat/'));
     const ok = (i: string) => i.startsWith('./') || /^\.\.\/pkg\/(netaddr|errors|hash)\//.test(i) || i === '../pkg/defaults.ts';
-    expect(compat.flatMap((f) => importsOf(f).filter((i) => !ok(i)).map((i) => `${f} imports ${i}`))).toEqual([]);
+    expect(
+      compat.flatMap((f) =>
+        importsOf(f)
+          .filter((i) => !ok(i))
+          .map((i) => `${f} imports ${i}`),
+      ),
+    ).toEqual([]);
   });
 
   it('the daemon and the CNI plugin share only pkg/contract: no daemon folder imports pkg/attach', () => {
     const daemonSide = product.filter((f) => /^pkg\/(daemon|agent|lease|firewall|store)\//.test(f));
-    expect(daemonSide.flatMap((f) => importsOf(f).filter((i) => /\/attach\//.test(i)).map((i) => `${f} imports ${i}`))).toEqual([]);
+    expect(
+      daemonSide.flatMap((f) =>
+        importsOf(f)
+          .filter((i) => /\/attach\//.test(i))
+          .map((i) => `${f} imports ${i}`),
+      ),
+    ).toEqual([]);
   });
 
   it('nothing under pkg imports cmd', () => {
-    const bad = product.filter((f) => f.startsWith('pkg/')).flatMap((f) => importsOf(f).filter((i) => /\/cmd\//.test(i)).map((i) => `${f} imports ${i}`));
+    const bad = product
+      .filter((f) => f.startsWith('pkg/'))
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((i) => /\/cmd\//.test(i))
+          .map((i) => `${f} imports ${i}`),
+      );
     expect(bad).toEqual([]);
   });
 });

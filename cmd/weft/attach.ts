@@ -57,12 +57,16 @@ export function manualContainerId(netns: string, name: string): string {
 }
 
 export async function connect(t: ApiTarget, r: ConnectRequest): Promise<Record<string, unknown>> {
-  if (!NETWORK_NAME.test(r.name)) throw new WeftError('WEFT_INVALID_ARGUMENT', `"${r.name}" is not a valid container name (letters, digits, _ . -; at most 63)`);
+  if (!NETWORK_NAME.test(r.name))
+    throw new WeftError('WEFT_INVALID_ARGUMENT', `"${r.name}" is not a valid container name (letters, digits, _ . -; at most 63)`);
   if (!existsSync(r.netns)) throw new WeftError('WEFT_UNKNOWN_CONTAINER', `network namespace ${r.netns} does not exist`);
   const { list, weft } = await conflistOf(t, r.network);
   return runtimeFor(t, weft).add(list, {
-    containerID: manualContainerId(r.netns, r.name), netns: r.netns, ifname: r.ifname,
-    args: { K8S_POD_NAME: r.name }, capabilityArgs: r.aliases.length > 0 ? { aliases: { [r.network]: r.aliases } } : {},
+    containerID: manualContainerId(r.netns, r.name),
+    netns: r.netns,
+    ifname: r.ifname,
+    args: { K8S_POD_NAME: r.name },
+    capabilityArgs: r.aliases.length > 0 ? { aliases: { [r.network]: r.aliases } } : {},
   });
 }
 
@@ -85,11 +89,18 @@ export async function disconnect(t: ApiTarget, network: string, name: string, fo
   const [view] = await daemonCall<InspectView[]>(t.socket, 'GET', `/v1/networks/${enc(network)}`);
   const remote = Object.values(view?.Containers ?? {}).find((c) => c.Name === name);
   const { list, weft } = await conflistOf(t, network);
-  const local = networkState(weft).records.list().map((e) => e.record).find((rec): rec is AttachmentRecord => rec?.endpoint?.name === name);
+  const local = networkState(weft)
+    .records.list()
+    .map((e) => e.record)
+    .find((rec): rec is AttachmentRecord => rec?.endpoint?.name === name);
   if (local) {
     try {
       runtimeFor(t, weft).del(list, {
-        containerID: local.containerID, netns: existsSync(local.netns) ? local.netns : '', ifname: local.ifname, args: { K8S_POD_NAME: name }, capabilityArgs: {},
+        containerID: local.containerID,
+        netns: existsSync(local.netns) ? local.netns : '',
+        ifname: local.ifname,
+        args: { K8S_POD_NAME: name },
+        capabilityArgs: {},
       });
       return { outcome: 'detached' };
     } catch (e) {
@@ -97,7 +108,11 @@ export async function disconnect(t: ApiTarget, network: string, name: string, fo
     }
   }
   if (!force) {
-    if (remote) throw new WeftError('WEFT_INVALID_ARGUMENT', `${name} is attached to ${network} on host ${remote.Host}; disconnect it there, or remove its record with --force if that host is gone`);
+    if (remote)
+      throw new WeftError(
+        'WEFT_INVALID_ARGUMENT',
+        `${name} is attached to ${network} on host ${remote.Host}; disconnect it there, or remove its record with --force if that host is gone`,
+      );
     throw new WeftError('WEFT_NOT_FOUND', `network ${network} has no endpoint ${name}`);
   }
   await unregisterEndpoint(t.socket, network, name);

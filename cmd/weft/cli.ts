@@ -39,7 +39,6 @@ export async function runCli(argv: readonly string[]): Promise<void> {
   }
 }
 
-
 async function daemon(args: readonly string[]): Promise<void> {
   const { parseDaemonFlags, DAEMON_USAGE } = await import('../../flannel-compat/daemon-flags.ts');
   const parsed = parseDaemonFlags(args, process.env);

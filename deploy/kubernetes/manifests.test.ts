@@ -64,10 +64,16 @@ function check(file: string, mode: 'kube' | 'etcd'): void {
   const volumes = new Map<string, Obj>(pod.volumes.map((v: Obj) => [v.name, v]));
   const mounts = [...pod.initContainers, ...pod.containers].flatMap((c: Obj) => c.volumeMounts as Obj[]);
   for (const m of mounts) expect(volumes.has(m.name), `volume ${m.name}`).toBe(true);
-  for (const name of volumes.keys()) expect(mounts.some((m) => m.name === name), `volume ${name} is mounted`).toBe(true);
+  for (const name of volumes.keys())
+    expect(
+      mounts.some((m) => m.name === name),
+      `volume ${name} is mounted`,
+    ).toBe(true);
   for (const v of volumes.values()) if (v.hostPath) expect(v.hostPath.path).toMatch(/^\//);
   const onVolume = (c: Obj, path: string): Obj | undefined => {
-    const m = (c.volumeMounts as Obj[]).filter((x) => path === x.mountPath || path.startsWith(`${x.mountPath}/`)).sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+    const m = (c.volumeMounts as Obj[])
+      .filter((x) => path === x.mountPath || path.startsWith(`${x.mountPath}/`))
+      .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
     return m && { mount: m, volume: volumes.get(m.name), rest: path.slice(m.mountPath.length + 1) };
   };
   const fileOf = (c: Obj, path: string): string => {
@@ -117,8 +123,13 @@ function check(file: string, mode: 'kube' | 'etcd'): void {
       expect(at?.volume?.secret?.secretName, file).toBe(secret.metadata.name);
       expect(Object.keys(secret.stringData), file).toContain(at!.rest);
     }
-    const fromSecret = (daemon.env as Obj[]).filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.optional]);
-    expect(fromSecret).toEqual([['FLANNELD_ETCD_USERNAME', secret.metadata.name, true], ['FLANNELD_ETCD_PASSWORD', secret.metadata.name, true]]);
+    const fromSecret = (daemon.env as Obj[])
+      .filter((e) => e.valueFrom?.secretKeyRef)
+      .map((e) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.optional]);
+    expect(fromSecret).toEqual([
+      ['FLANNELD_ETCD_USERNAME', secret.metadata.name, true],
+      ['FLANNELD_ETCD_PASSWORD', secret.metadata.name, true],
+    ]);
     const withAuth = parseDaemonFlags(args, { FLANNELD_ETCD_USERNAME: 'weft', FLANNELD_ETCD_PASSWORD: 'pw' });
     expect(withAuth).toMatchObject({ ok: true, value: { etcdUsername: 'weft', etcdPassword: 'pw' } });
     expect(onVolume(daemon, f.runDir)?.volume?.hostPath.path).toBe('/run/weft');

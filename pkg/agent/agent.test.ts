@@ -35,12 +35,35 @@ async function setup(o: { ownsBridge?: boolean; ports?: string[] } = {}) {
   const lines: string[] = [];
   const log = createLogger({ write: (l) => lines.push(l) });
   const spec: AgentSpec = {
-    key: o.ownsBridge ? 'RED' : '_default', network: o.ownsBridge ? 'RED' : '', ownsBridge: o.ownsBridge ?? false, subnetFile: join(dir, 'subnet.env'),
-    stateDir: join(dir, 'state'), ipMasq: true, ipMasqFullyRandom: false, forwardRules: true, renewMarginMs: 3_600_000, leaseTtlSeconds: 86_400, resyncMs: 30_000,
+    key: o.ownsBridge ? 'RED' : '_default',
+    network: o.ownsBridge ? 'RED' : '',
+    ownsBridge: o.ownsBridge ?? false,
+    subnetFile: join(dir, 'subnet.env'),
+    stateDir: join(dir, 'state'),
+    ipMasq: true,
+    ipMasqFullyRandom: false,
+    forwardRules: true,
+    renewMarginMs: 3_600_000,
+    leaseTtlSeconds: 86_400,
+    resyncMs: 30_000,
   };
-  const iface = { name: 'eth0', index: eth0.index, address: '192.0.2.1', publicIP: '192.0.2.1', vtepLocal: '192.0.2.1', mtu: 1500, prefixes: ['192.0.2.0/24'] };
+  const iface = {
+    name: 'eth0',
+    index: eth0.index,
+    address: '192.0.2.1',
+    publicIP: '192.0.2.1',
+    vtepLocal: '192.0.2.1',
+    mtu: 1500,
+    prefixes: ['192.0.2.0/24'],
+  };
   const agent = new NetworkAgent(spec, {
-    source: (l) => new EtcdLeaseSource(store, l, clock), nl: kernel, iface, log, firewall: new FirewallKeeper({ log, runner: nft }), ports: () => o.ports ?? [], clock,
+    source: (l) => new EtcdLeaseSource(store, l, clock),
+    nl: kernel,
+    iface,
+    log,
+    firewall: new FirewallKeeper({ log, runner: nft }),
+    ports: () => o.ports ?? [],
+    clock,
   });
   const started = agent.start();
   await clock.advance(0);
@@ -62,7 +85,9 @@ describe('NetworkAgent', () => {
     t.store.put(t.subnetKey('10.244.200.0/24'), peer('198.51.100.7', '02:00:00:00:07:01'));
     await t.clock.advance(0);
     const i = t.dev()!.index;
-    expect(t.kernel.routes).toContainEqual(expect.objectContaining({ dst: '10.244.200.0/24', gateway: '10.244.200.0', oif: i, onlink: true }));
+    expect(t.kernel.routes).toContainEqual(
+      expect.objectContaining({ dst: '10.244.200.0/24', gateway: '10.244.200.0', oif: i, onlink: true }),
+    );
     expect(t.kernel.neighs).toContainEqual(expect.objectContaining({ index: i, ip: '10.244.200.0', mac: '02:00:00:00:07:01' }));
     expect(t.kernel.fdb).toContainEqual(expect.objectContaining({ index: i, mac: '02:00:00:00:07:01', dst: '198.51.100.7' }));
     t.store.remove(t.subnetKey('10.244.200.0/24'));
@@ -95,7 +120,7 @@ describe('NetworkAgent', () => {
     expect(t.agent.status().repairs).toBeGreaterThanOrEqual(3);
   });
 
-  it('an owned bridge comes back with its address and the containers\' host ends on it', async () => {
+  it("an owned bridge comes back with its address and the containers' host ends on it", async () => {
     const t = await setup({ ownsBridge: true, ports: ['veth1', 'veth2'] });
     const br = () => [...t.kernel.links.values()].find((l) => l.name === 'w-RED');
     for (const p of ['veth1', 'veth2']) t.kernel.addPlain(p, { mtu: 1450, master: br()!.index });
@@ -103,7 +128,12 @@ describe('NetworkAgent', () => {
     t.agent.onKernelEvent({ kind: 'link', op: 'del', index: 0, name: 'w-RED' });
     await t.clock.advance(100);
     expect(br()).toMatchObject({ kind: 'bridge', up: true });
-    expect([...t.kernel.links.values()].filter((l) => l.master === br()!.index).map((l) => l.name).sort()).toEqual(['veth1', 'veth2']);
+    expect(
+      [...t.kernel.links.values()]
+        .filter((l) => l.master === br()!.index)
+        .map((l) => l.name)
+        .sort(),
+    ).toEqual(['veth1', 'veth2']);
     expect(t.kernel.addrs.filter((a) => a.index === br()!.index).map((a) => a.cidr)).toEqual([`${t.agent.served()!.gateway}/24`]);
   });
 

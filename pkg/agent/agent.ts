@@ -24,7 +24,17 @@ import { realClock, type Clock, type HeldLease, type LeaseSource, type SubnetLea
 import type { Logger } from '../log/logger.ts';
 import { containsPrefix, parsePrefix } from '../netaddr/cidr.ts';
 import { bridgeName, firstAddress, vxlanDeviceName } from '../networks/mod.ts';
-import { applyOverlay, describeOp, diffOverlay, ensureVtep, observeOverlay, onLinkOf, planPeers, vtepDrift, type VtepSpec } from '../overlay/mod.ts';
+import {
+  applyOverlay,
+  describeOp,
+  diffOverlay,
+  ensureVtep,
+  observeOverlay,
+  onLinkOf,
+  planPeers,
+  vtepDrift,
+  type VtepSpec,
+} from '../overlay/mod.ts';
 import type { ExternalInterface } from './iface.ts';
 import { Reconciler } from './reconciler.ts';
 import { loadVtepMac } from './vtep-mac.ts';
@@ -134,8 +144,15 @@ export class NetworkAgent {
     const keeperState = this.#source.state;
     const reason = this.#reason ?? (keeperState && !keeperState.ok ? keeperState.reason : undefined);
     return {
-      network: this.#spec.key, configured: this.#configured, ready: this.#synced && reason === undefined, reason, subnet: held?.subnet, device: this.#vtep?.name,
-      peers: this.#peers.size, lastReconcile: this.#last, repairs: this.#repairs,
+      network: this.#spec.key,
+      configured: this.#configured,
+      ready: this.#synced && reason === undefined,
+      reason,
+      subnet: held?.subnet,
+      device: this.#vtep?.name,
+      peers: this.#peers.size,
+      lastReconcile: this.#last,
+      repairs: this.#repairs,
     };
   }
 
@@ -151,13 +168,32 @@ export class NetworkAgent {
     const value = encodeLeaseAttrs({ publicIP: this.#d.iface.publicIP, vxlan: { vni: vx.vni, vtepMac: mac } });
     this.#reason = 'acquiring a lease';
     const previous = this.#previousSubnet();
-    const held = await this.#source.acquire({
-      config: fam, publicIP: this.#d.iface.publicIP, vni: vx.vni, vtepMac: mac, value, previousSubnet: previous, pinned: await this.#hasContainers(),
-      renewMarginMs: this.#spec.renewMarginMs, ttlSeconds: this.#spec.leaseTtlSeconds,
-    }, signal);
+    const held = await this.#source.acquire(
+      {
+        config: fam,
+        publicIP: this.#d.iface.publicIP,
+        vni: vx.vni,
+        vtepMac: mac,
+        value,
+        previousSubnet: previous,
+        pinned: await this.#hasContainers(),
+        renewMarginMs: this.#spec.renewMarginMs,
+        ttlSeconds: this.#spec.leaseTtlSeconds,
+      },
+      signal,
+    );
     this.#vtep = {
-      name, vni: vx.vni, port: vx.port, local: this.#d.iface.vtepLocal, dev: this.#d.iface.index, learning: vx.learning, gbp: vx.gbp,
-      mtu, mac, address: `${held.subnet.split('/')[0]}/32`, clusterNetwork: fam.network,
+      name,
+      vni: vx.vni,
+      port: vx.port,
+      local: this.#d.iface.vtepLocal,
+      dev: this.#d.iface.index,
+      learning: vx.learning,
+      gbp: vx.gbp,
+      mtu,
+      mac,
+      address: `${held.subnet.split('/')[0]}/32`,
+      clusterNetwork: fam.network,
     };
     const dev = await ensureVtep(this.#d.nl, this.#vtep, (msg) => this.#log.warn(msg));
     this.#vtepIndex = dev.index;
@@ -210,7 +246,13 @@ export class NetworkAgent {
   served(): Served | undefined {
     const held = this.#source.held;
     if (!this.#synced || !held || !this.#vtep) return undefined;
-    return { subnet: held.subnet, gateway: firstAddress(held.subnet), device: this.#vtep.name, bridge: bridgeName(this.#spec.network), mtu: this.#vtep.mtu };
+    return {
+      subnet: held.subnet,
+      gateway: firstAddress(held.subnet),
+      device: this.#vtep.name,
+      bridge: bridgeName(this.#spec.network),
+      mtu: this.#vtep.mtu,
+    };
   }
 
   /** A kernel change: a pass soon if it touches this network's devices, entries or routes. */
@@ -314,7 +356,12 @@ export class NetworkAgent {
   }
 
   #wantFirewall(held: HeldLease): void {
-    const spec = { key: this.#spec.key, subnets: [held.subnet], clusterNetworks: { 4: [this.#config!.fam.network], 6: [] }, fullyRandom: this.#spec.ipMasqFullyRandom };
+    const spec = {
+      key: this.#spec.key,
+      subnets: [held.subnet],
+      clusterNetworks: { 4: [this.#config!.fam.network], 6: [] },
+      fullyRandom: this.#spec.ipMasqFullyRandom,
+    };
     const t = flannelMasqTable(spec, { masquerade: this.#spec.ipMasq, forward: this.#spec.forwardRules });
     if (t) this.#d.firewall.want(t);
     else this.#d.firewall.unwant({ family: 'ip', name: masqTableName(this.#spec.key) });
@@ -323,13 +370,19 @@ export class NetworkAgent {
 
   #writeSubnetFile(held: HeldLease): void {
     const text = formatSubnetEnv({
-      networks: [this.#config!.fam.network], subnet: held.subnet, ipv6Networks: [], ipv6Subnet: undefined, mtu: this.#vtep!.mtu, ipMasq: this.#spec.ipMasq,
+      networks: [this.#config!.fam.network],
+      subnet: held.subnet,
+      ipv6Networks: [],
+      ipv6Subnet: undefined,
+      mtu: this.#vtep!.mtu,
+      ipMasq: this.#spec.ipMasq,
       extra: { WEFT_VXLAN_DEVICE: this.#vtep!.name },
     });
     const now = readIfExists(this.#spec.subnetFile);
     if (now === text) return;
     writeFileAtomic(this.#spec.subnetFile, text, 0o644);
-    if (this.#synced) this.#log.warn(`the subnet file ${this.#spec.subnetFile} was ${now === undefined ? 'missing' : 'changed'}; wrote it again`);
+    if (this.#synced)
+      this.#log.warn(`the subnet file ${this.#spec.subnetFile} was ${now === undefined ? 'missing' : 'changed'}; wrote it again`);
     else this.#log.info('subnet file written', { path: this.#spec.subnetFile });
   }
 
@@ -375,21 +428,32 @@ export class NetworkAgent {
       this.#vtepIndex = dev.index;
       await this.#keepBridge(held, repairs);
       const want = planPeers({
-        ownSubnet: held.subnet, ownPublicIP: this.#d.iface.publicIP, peers: this.#peers.values(), vxlanIndex: dev.index,
-        directRouting: this.#config.vx.directRouting, onLink: onLinkOf(this.#d.iface.prefixes),
+        ownSubnet: held.subnet,
+        ownPublicIP: this.#d.iface.publicIP,
+        peers: this.#peers.values(),
+        vxlanIndex: dev.index,
+        directRouting: this.#config.vx.directRouting,
+        onLink: onLinkOf(this.#d.iface.prefixes),
       });
-      const have = await observeOverlay(this.#d.nl, { vxlanIndex: dev.index, clusterNetwork: this.#config.fam.network, subnetLen: this.#config.fam.subnetLen, ownSubnet: held.subnet });
+      const have = await observeOverlay(this.#d.nl, {
+        vxlanIndex: dev.index,
+        clusterNetwork: this.#config.fam.network,
+        subnetLen: this.#config.fam.subnetLen,
+        ownSubnet: held.subnet,
+      });
       const ops = diffOverlay(want, have);
       const report = await applyOverlay(this.#d.nl, dev.index, ops);
       for (const f of report.failed) this.#log.warn(`could not ${describeOp(f.op)}: ${messageOf(f.error)}`);
       // Entries that differ while no lease changed were changed behind weft's back.
-      if (ops.length > 0 && !leasesChanged) repairs.push(`peer entries: ${ops.slice(0, 4).map(describeOp).join('; ')}${ops.length > 4 ? `; and ${ops.length - 4} more` : ''}`);
+      if (ops.length > 0 && !leasesChanged)
+        repairs.push(`peer entries: ${ops.slice(0, 4).map(describeOp).join('; ')}${ops.length > 4 ? `; and ${ops.length - 4} more` : ''}`);
       this.#keepForwarding(repairs);
       const ms = Math.round((performance.now() - t0) * 10) / 10;
       this.#last = { at: new Date().toISOString(), ms, applied: report.applied, failed: report.failed.length, repairs };
       this.#repairs += repairs.length;
       if (repairs.length > 0) this.#log.warn(`repaired what changed behind weft's back: ${repairs.join(' | ')}`);
-      else if (ops.length > 0) this.#log.info('reconciled', { peers: want.routes.size, applied: report.applied, failed: report.failed.length, ms });
+      else if (ops.length > 0)
+        this.#log.info('reconciled', { peers: want.routes.size, applied: report.applied, failed: report.failed.length, ms });
       return report.failed.length === 0;
     } catch (e) {
       this.#log.warn(`reconcile failed: ${messageOf(e)}`);

@@ -40,7 +40,9 @@ export async function findExternalInterface(nl: Netlink, sel: IfaceSelector): Pr
   let why: string;
   if (sel.ifaces.length > 0) {
     for (const want of sel.ifaces) {
-      link = parseIP(want) ? links.find((l) => addrs.some((a) => a.index === l.index && a.address === want)) : links.find((l) => l.name === want);
+      link = parseIP(want)
+        ? links.find((l) => addrs.some((a) => a.index === l.index && a.address === want))
+        : links.find((l) => l.name === want);
       if (link) break;
     }
     why = `none of --iface ${sel.ifaces.join(', ')} exists on this host`;

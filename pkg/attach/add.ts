@@ -74,11 +74,24 @@ async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Net
     await teardown(state, existing, host);
   }
   let record: AttachmentRecord = {
-    v: 1, cniNetwork: cfg.cniNetwork, network: cfg.network, containerID: env.containerID, ifname: env.ifname,
-    netns: env.netns, hostVeth, bridge: cfg.bridge, bootId, state: 'adding', ips: [], created: new Date().toISOString(),
+    v: 1,
+    cniNetwork: cfg.cniNetwork,
+    network: cfg.network,
+    containerID: env.containerID,
+    ifname: env.ifname,
+    netns: env.netns,
+    hostVeth,
+    bridge: cfg.bridge,
+    bootId,
+    state: 'adding',
+    ips: [],
+    created: new Date().toISOString(),
   };
   if (!state.records.create(record)) {
-    throw new WeftError('WEFT_ALREADY_EXISTS', `container ${env.containerID} already has interface ${env.ifname} on network ${cfg.cniNetwork}; DEL it before adding it again`);
+    throw new WeftError(
+      'WEFT_ALREADY_EXISTS',
+      `container ${env.containerID} already has interface ${env.ifname} on network ${cfg.cniNetwork}; DEL it before adding it again`,
+    );
   }
   const undo = new Undo();
   undo.push('remove the attachment record', () => state.records.remove(env.containerID, env.ifname));
@@ -94,7 +107,8 @@ async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Net
     enableForwarding(lease);
     const macs = await applyAttachment(plan, { host, cont, ns }, undo);
     if (cfg.ipMasq ?? !lease.ipMasq) ensureMasquerade(masqSpecOf(cfg.network, lease), state.dir, bootId);
-    const dns = cfg.dns ?? (cfg.network !== '' ? { nameservers: [plan.bridge.gateways[0]!.split('/')[0]!], search: [cfg.network] } : undefined);
+    const dns =
+      cfg.dns ?? (cfg.network !== '' ? { nameservers: [plan.bridge.gateways[0]!.split('/')[0]!], search: [cfg.network] } : undefined);
     const result = resultOf(plan, macs, env.netns, dns);
     state.records.save({ ...record, state: 'added', result });
     return result;
@@ -116,10 +130,18 @@ async function registerName(ctx: AttachContext, plan: AttachmentPlan, undo: Undo
   const name = cfg.endpointName ?? env.containerID.slice(0, 12);
   const mac = plan.container.mac ?? '';
   try {
-    await registerEndpoint(cfg.daemonSocket, cfg.network, { name, aliases: cfg.aliases, containerID: env.containerID, ifname: env.ifname, address: plan.container.addresses[0], mac });
+    await registerEndpoint(cfg.daemonSocket, cfg.network, {
+      name,
+      aliases: cfg.aliases,
+      containerID: env.containerID,
+      ifname: env.ifname,
+      address: plan.container.addresses[0],
+      mac,
+    });
   } catch (e) {
     if (!(e instanceof WeftError && e.code === 'WEFT_TRY_AGAIN')) throw e;
-    if (cfg.endpointName !== undefined) throw new WeftError('WEFT_TRY_AGAIN', `cannot register ${name} on network ${cfg.network}: ${e.message}`, { cause: e });
+    if (cfg.endpointName !== undefined)
+      throw new WeftError('WEFT_TRY_AGAIN', `cannot register ${name} on network ${cfg.network}: ${e.message}`, { cause: e });
     stderrLog.warn(`${e.message}; ${env.containerID.slice(0, 12)} is attached without a name record`);
     return undefined;
   }
@@ -127,11 +149,21 @@ async function registerName(ctx: AttachContext, plan: AttachmentPlan, undo: Undo
   return { name, aliases: cfg.aliases, mac };
 }
 
-async function reserveAddresses(ctx: AttachContext, lease: HostLease, state: NetworkState, owner: string, host: Netlink, undo: Undo): Promise<string[]> {
+async function reserveAddresses(
+  ctx: AttachContext,
+  lease: HostLease,
+  state: NetworkState,
+  owner: string,
+  host: Netlink,
+  undo: Undo,
+): Promise<string[]> {
   const { cfg } = ctx;
   for (const want of cfg.requestedIPs) {
     if (!lease.pools.some((p) => (p.family === 4) === !want.includes(':'))) {
-      throw new WeftError('WEFT_ADDRESS_UNAVAILABLE', `requested address ${want} has no IPv${want.includes(':') ? 6 : 4} subnet on this host (lease ${lease.file})`);
+      throw new WeftError(
+        'WEFT_ADDRESS_UNAVAILABLE',
+        `requested address ${want} has no IPv${want.includes(':') ? 6 : 4} subnet on this host (lease ${lease.file})`,
+      );
     }
   }
   const ips: string[] = [];
@@ -142,7 +174,11 @@ async function reserveAddresses(ctx: AttachContext, lease: HostLease, state: Net
       ip = allocate(pool, state.addresses, owner, requested);
     } catch (e) {
       // Addresses still held by attachments of an earlier boot are free in fact: reclaim them and retry once.
-      if (!(e instanceof WeftError && e.code === 'WEFT_ADDRESS_EXHAUSTED') || (await reclaimPreviousBoot(state, host, currentBootId())) === 0) throw e;
+      if (
+        !(e instanceof WeftError && e.code === 'WEFT_ADDRESS_EXHAUSTED') ||
+        (await reclaimPreviousBoot(state, host, currentBootId())) === 0
+      )
+        throw e;
       ip = allocate(pool, state.addresses, owner, requested);
     }
     undo.push(`release ${ip}`, () => state.addresses.release(ip, owner));

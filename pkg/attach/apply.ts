@@ -14,12 +14,24 @@ export interface AppliedMacs {
   readonly container: string | undefined;
 }
 
-export async function applyAttachment(plan: AttachmentPlan, k: { host: Netlink; cont: Netlink; ns: Netns }, undo: Undo): Promise<AppliedMacs> {
+export async function applyAttachment(
+  plan: AttachmentPlan,
+  k: { host: Netlink; cont: Netlink; ns: Netns },
+  undo: Undo,
+): Promise<AppliedMacs> {
   const { host, cont, ns } = k;
   const c = plan.container;
   const bridge = await ensureBridge(host, plan.bridge);
-  const veth = await host.addVeth({ name: plan.hostVeth.name, mtu: plan.hostVeth.mtu, peer: { name: c.ifname, netns: ns, mtu: c.mtu, ...(c.mac && { mac: c.mac }) } });
-  undo.push(`delete ${plan.hostVeth.name}`, () => host.deleteLink(veth.index).catch((e: unknown) => { if (!isGone(e)) throw e; }));
+  const veth = await host.addVeth({
+    name: plan.hostVeth.name,
+    mtu: plan.hostVeth.mtu,
+    peer: { name: c.ifname, netns: ns, mtu: c.mtu, ...(c.mac && { mac: c.mac }) },
+  });
+  undo.push(`delete ${plan.hostVeth.name}`, () =>
+    host.deleteLink(veth.index).catch((e: unknown) => {
+      if (!isGone(e)) throw e;
+    }),
+  );
   await host.setLink({ index: veth.index, master: bridge.index });
   await host.setLink({ index: veth.index, hairpin: plan.hostVeth.hairpin, up: true });
   const inner = await cont.getLink(c.ifname);

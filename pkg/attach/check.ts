@@ -23,12 +23,16 @@ export async function checkAttachment(ctx: AttachContext): Promise<void> {
   const entry = state.records.read(env.containerID, env.ifname);
   const record = entry?.record;
   if (record?.state !== 'added' || !record.result) {
-    throw new WeftError('WEFT_NOT_FOUND', `weft has no attachment ${env.ifname} of container ${env.containerID} on network ${cfg.cniNetwork}`);
+    throw new WeftError(
+      'WEFT_NOT_FOUND',
+      `weft has no attachment ${env.ifname} of container ${env.containerID} on network ${cfg.cniNetwork}`,
+    );
   }
   const drift: string[] = [];
   const mine = record.result;
   const prevIface = prev.interfaces?.find((i) => i.name === env.ifname && i.sandbox !== undefined);
-  if (prevIface && prevIface.sandbox !== env.netns) drift.push(`prevResult puts ${env.ifname} in ${prevIface.sandbox}, not in CNI_NETNS ${env.netns}`);
+  if (prevIface && prevIface.sandbox !== env.netns)
+    drift.push(`prevResult puts ${env.ifname} in ${prevIface.sandbox}, not in CNI_NETNS ${env.netns}`);
 
   const owner = ownerOf(env.containerID, env.ifname);
   for (const cidr of record.ips) {

@@ -78,17 +78,25 @@ export function parseAttachConfig(raw: Obj, cniArgs: ReadonlyMap<string, string>
   };
 
   const network = str('network', '');
-  if (network !== '' && !NETWORK_NAME.test(network)) critical.push(`"network" "${network}" is not a valid weft network name (letters, digits, _ . -; starting with a letter or digit; at most 63)`);
+  if (network !== '' && !NETWORK_NAME.test(network))
+    critical.push(
+      `"network" "${network}" is not a valid weft network name (letters, digits, _ . -; starting with a letter or digit; at most 63)`,
+    );
   const bridge = str('bridge', bridgeName(network));
   const bridgeProblem = ifNameProblem(bridge);
   if (bridgeProblem) critical.push(`"bridge": ${bridgeProblem}`);
   const subnetFile = str('subnetFile', defaultSubnetFile(network));
   const dataDir = str('dataDir', DEFAULT_DATA_DIR);
-  for (const [k, v] of [['subnetFile', subnetFile], ['dataDir', dataDir]] as const) if (!v.startsWith('/')) critical.push(`"${k}" must be an absolute path, got "${v}"`);
+  for (const [k, v] of [
+    ['subnetFile', subnetFile],
+    ['dataDir', dataDir],
+  ] as const)
+    if (!v.startsWith('/')) critical.push(`"${k}" must be an absolute path, got "${v}"`);
 
   let mtu: number | undefined;
   if (raw.mtu !== undefined && raw.mtu !== null) {
-    if (typeof raw.mtu !== 'number' || !Number.isInteger(raw.mtu) || raw.mtu < 68 || raw.mtu > 65535) problems.push(`"mtu" must be an integer from 68 to 65535, got ${JSON.stringify(raw.mtu)}`);
+    if (typeof raw.mtu !== 'number' || !Number.isInteger(raw.mtu) || raw.mtu < 68 || raw.mtu > 65535)
+      problems.push(`"mtu" must be an integer from 68 to 65535, got ${JSON.stringify(raw.mtu)}`);
     else mtu = raw.mtu;
   }
 
@@ -106,7 +114,8 @@ export function parseAttachConfig(raw: Obj, cniArgs: ReadonlyMap<string, string>
   const pod = cniArgs.get('K8S_POD_NAME');
   const podNs = cniArgs.get('K8S_POD_NAMESPACE');
   const endpointName = pod ? (podNs ? `${pod}.${podNs}` : pod) : undefined;
-  if (endpointName !== undefined && !NETWORK_NAME.test(endpointName)) problems.push(`container name "${endpointName}" (from CNI_ARGS) is not a valid endpoint name`);
+  if (endpointName !== undefined && !NETWORK_NAME.test(endpointName))
+    problems.push(`container name "${endpointName}" (from CNI_ARGS) is not a valid endpoint name`);
   const aliasMap = isObj(runtime.aliases) ? runtime.aliases : {};
   const aliasList = aliasMap[network] ?? aliasMap[typeof raw.name === 'string' ? raw.name : ''];
   const aliases = Array.isArray(aliasList) ? aliasList.filter((a): a is string => typeof a === 'string' && a !== endpointName) : [];
@@ -168,7 +177,8 @@ function readIPs(v: unknown, problems: string[]): string[] {
     const addr = s.split('/')[0]!;
     const a = parseIP(addr);
     if (!a) problems.push(`requested address "${s}" is not an IP address`);
-    else if (out.some((x) => parseIP(x)!.family === a.family)) problems.push(`more than one requested IPv${a.family} address ("${s}"); weft gives one address per family`);
+    else if (out.some((x) => parseIP(x)!.family === a.family))
+      problems.push(`more than one requested IPv${a.family} address ("${s}"); weft gives one address per family`);
     else out.push(addr);
   }
   return out;
@@ -183,7 +193,8 @@ function readValidAttachments(raw: Obj, problems: string[]): GcAttachment[] | un
   }
   const out: GcAttachment[] = [];
   for (const a of v) {
-    if (isObj(a) && typeof a.containerID === 'string' && typeof a.ifname === 'string') out.push({ containerID: a.containerID, ifname: a.ifname });
+    if (isObj(a) && typeof a.containerID === 'string' && typeof a.ifname === 'string')
+      out.push({ containerID: a.containerID, ifname: a.ifname });
     else problems.push('each valid attachment needs "containerID" and "ifname"');
   }
   return out;

@@ -23,9 +23,19 @@ export function delLegacyFlannel(env: CniEnv, flannelDataDir: string): boolean {
   const dirs = env.path.split(':').filter(Boolean);
   const fs = process.getBuiltinModule('node:fs');
   const bin = typeof type === 'string' && !type.includes('/') ? dirs.map((d) => join(d, type)).find((p) => fs.existsSync(p)) : undefined;
-  if (!bin) throw new WeftError('WEFT_INVALID_ENV', `cannot find flannel's delegate plugin ${JSON.stringify(type)} in CNI_PATH ${env.path} to delete container ${env.containerID}`);
-  const r = process.getBuiltinModule('node:child_process').spawnSync(bin, [], { input: saved, env: { ...process.env, CNI_COMMAND: 'DEL' }, encoding: 'utf8' });
-  if (r.status !== 0) throw new WeftError('WEFT_INTERNAL', `flannel's delegate ${String(type)} failed to delete container ${env.containerID}: ${r.stdout.trim() || r.stderr.trim()}`);
+  if (!bin)
+    throw new WeftError(
+      'WEFT_INVALID_ENV',
+      `cannot find flannel's delegate plugin ${JSON.stringify(type)} in CNI_PATH ${env.path} to delete container ${env.containerID}`,
+    );
+  const r = process
+    .getBuiltinModule('node:child_process')
+    .spawnSync(bin, [], { input: saved, env: { ...process.env, CNI_COMMAND: 'DEL' }, encoding: 'utf8' });
+  if (r.status !== 0)
+    throw new WeftError(
+      'WEFT_INTERNAL',
+      `flannel's delegate ${String(type)} failed to delete container ${env.containerID}: ${r.stdout.trim() || r.stderr.trim()}`,
+    );
   removeIfExists(file);
   return true;
 }

@@ -20,19 +20,45 @@ describe('planAttachment()', () => {
     const p = planAttachment({ cfg: cfg(), lease: lease(), ips: ['10.244.1.7'], hostVeth: 'veth00000001', ifname: 'eth0' });
     expect(p.bridge).toMatchObject({ name: 'cni0', mtu: 1450, gateways: ['10.244.1.1/24'] });
     expect(p.hostVeth).toEqual({ name: 'veth00000001', mtu: 1450, hairpin: true });
-    expect(p.container).toEqual({ ifname: 'eth0', mtu: 1450, mac: '02:42:0a:f4:01:07', addresses: ['10.244.1.7/24'], routes: [{ dst: '0.0.0.0/0', gateway: '10.244.1.1' }] });
+    expect(p.container).toEqual({
+      ifname: 'eth0',
+      mtu: 1450,
+      mac: '02:42:0a:f4:01:07',
+      addresses: ['10.244.1.7/24'],
+      routes: [{ dst: '0.0.0.0/0', gateway: '10.244.1.1' }],
+    });
   });
 
   it('routes only the cluster network when isDefaultGateway is false, and honours mtu and mac overrides', () => {
-    const p = planAttachment({ cfg: cfg({ isDefaultGateway: false, mtu: 1400, runtimeConfig: { mac: '02:00:00:00:00:01' } }), lease: lease(), ips: ['10.244.1.7'], hostVeth: 'v', ifname: 'net1' });
+    const p = planAttachment({
+      cfg: cfg({ isDefaultGateway: false, mtu: 1400, runtimeConfig: { mac: '02:00:00:00:00:01' } }),
+      lease: lease(),
+      ips: ['10.244.1.7'],
+      hostVeth: 'v',
+      ifname: 'net1',
+    });
     expect(p.container).toMatchObject({ mtu: 1400, mac: '02:00:00:00:00:01', routes: [{ dst: '10.244.0.0/16', gateway: '10.244.1.1' }] });
     expect(p.bridge.mtu).toBe(1400);
   });
 
   it('routes only the cluster network when the container already has a default route (a second attachment)', () => {
-    const p = planAttachment({ cfg: cfg(), lease: lease(), ips: ['10.244.1.7'], hostVeth: 'v', ifname: 'net1', routedDsts: new Set(['0.0.0.0/0']) });
+    const p = planAttachment({
+      cfg: cfg(),
+      lease: lease(),
+      ips: ['10.244.1.7'],
+      hostVeth: 'v',
+      ifname: 'net1',
+      routedDsts: new Set(['0.0.0.0/0']),
+    });
     expect(p.container.routes).toEqual([{ dst: '10.244.0.0/16', gateway: '10.244.1.1' }]);
-    const third = planAttachment({ cfg: cfg(), lease: lease(), ips: ['10.244.1.8'], hostVeth: 'w', ifname: 'net2', routedDsts: new Set(['0.0.0.0/0', '10.244.0.0/16']) });
+    const third = planAttachment({
+      cfg: cfg(),
+      lease: lease(),
+      ips: ['10.244.1.8'],
+      hostVeth: 'w',
+      ifname: 'net2',
+      routedDsts: new Set(['0.0.0.0/0', '10.244.0.0/16']),
+    });
     expect(third.container.routes).toEqual([]);
   });
 
@@ -40,14 +66,23 @@ describe('planAttachment()', () => {
     const p = planAttachment({ cfg: cfg(), lease: lease(true), ips: ['10.244.1.7', 'fd00:0:0:1::7'], hostVeth: 'v', ifname: 'eth0' });
     expect(p.bridge.gateways).toEqual(['10.244.1.1/24', 'fd00:0:0:1::1/64']);
     expect(p.container.addresses).toEqual(['10.244.1.7/24', 'fd00:0:0:1::7/64']);
-    expect(p.container.routes).toEqual([{ dst: '0.0.0.0/0', gateway: '10.244.1.1' }, { dst: '::/0', gateway: 'fd00:0:0:1::1' }]);
+    expect(p.container.routes).toEqual([
+      { dst: '0.0.0.0/0', gateway: '10.244.1.1' },
+      { dst: '::/0', gateway: 'fd00:0:0:1::1' },
+    ]);
   });
 
-  it('gives each host\'s bridge its own stable MAC', () => {
+  it("gives each host's bridge its own stable MAC", () => {
     const a = planAttachment({ cfg: cfg(), lease: lease(), ips: ['10.244.1.7'], hostVeth: 'v', ifname: 'eth0' });
     const b = planAttachment({ cfg: cfg(), lease: lease(), ips: ['10.244.1.9'], hostVeth: 'w', ifname: 'eth0' });
     expect(a.bridge.mac).toBe(b.bridge.mac);
-    const other = planAttachment({ cfg: cfg(), lease: { ...lease(), pools: [makePool('10.244.2.0/24')] }, ips: ['10.244.2.7'], hostVeth: 'v', ifname: 'eth0' });
+    const other = planAttachment({
+      cfg: cfg(),
+      lease: { ...lease(), pools: [makePool('10.244.2.0/24')] },
+      ips: ['10.244.2.7'],
+      hostVeth: 'v',
+      ifname: 'eth0',
+    });
     expect(other.bridge.mac).not.toBe(a.bridge.mac);
   });
 });
@@ -55,7 +90,9 @@ describe('planAttachment()', () => {
 describe('resultOf()', () => {
   it('lists bridge, host veth (no sandbox) and the container interface (with sandbox); IPs point at it', () => {
     const p = planAttachment({ cfg: cfg(), lease: lease(), ips: ['10.244.1.7'], hostVeth: 'veth00000001', ifname: 'eth0' });
-    const r = resultOf(p, { bridge: 'aa:aa:aa:aa:aa:aa', hostVeth: 'bb:bb:bb:bb:bb:bb', container: '02:42:0a:f4:01:07' }, '/run/netns/c1', { nameservers: ['10.96.0.10'] });
+    const r = resultOf(p, { bridge: 'aa:aa:aa:aa:aa:aa', hostVeth: 'bb:bb:bb:bb:bb:bb', container: '02:42:0a:f4:01:07' }, '/run/netns/c1', {
+      nameservers: ['10.96.0.10'],
+    });
     expect(r.interfaces).toEqual([
       { name: 'cni0', mac: 'aa:aa:aa:aa:aa:aa', mtu: 1450 },
       { name: 'veth00000001', mac: 'bb:bb:bb:bb:bb:bb', mtu: 1450 },
@@ -71,7 +108,14 @@ describe('attachmentDrift()', () => {
   const plan = planAttachment({ cfg: cfg(), lease: lease(), ips: ['10.244.1.7'], hostVeth: 'veth00000001', ifname: 'eth0' });
   const want = shapeOfPlan(plan, '/run/netns/c1');
   const healthy: ObservedAttachment = {
-    container: { index: 2, kind: 'veth', up: true, mac: '02:42:0a:f4:01:07', addresses: ['10.244.1.7/24'], routes: [{ dst: '0.0.0.0/0', gateway: '10.244.1.1' }] },
+    container: {
+      index: 2,
+      kind: 'veth',
+      up: true,
+      mac: '02:42:0a:f4:01:07',
+      addresses: ['10.244.1.7/24'],
+      routes: [{ dst: '0.0.0.0/0', gateway: '10.244.1.1' }],
+    },
     bridge: { index: 5, kind: 'bridge' },
     hostVeth: { master: 5, peer: 2, up: true },
   };
@@ -87,10 +131,17 @@ describe('attachmentDrift()', () => {
       hostVeth: { master: undefined, peer: 7, up: false },
     };
     expect(attachmentDrift(want, broken)).toEqual([
-      'eth0 is down', 'eth0 has MAC 02:00:00:00:00:99, expected 02:42:0a:f4:01:07', 'eth0 lacks address 10.244.1.7/24',
-      'route 0.0.0.0/0 via 10.244.1.1 is missing in the container', 'bridge cni0 is missing', 'host interface veth00000001 is not the peer of eth0',
+      'eth0 is down',
+      'eth0 has MAC 02:00:00:00:00:99, expected 02:42:0a:f4:01:07',
+      'eth0 lacks address 10.244.1.7/24',
+      'route 0.0.0.0/0 via 10.244.1.1 is missing in the container',
+      'bridge cni0 is missing',
+      'host interface veth00000001 is not the peer of eth0',
       'host interface veth00000001 is down',
     ]);
-    expect(attachmentDrift(want, { container: undefined, bridge: healthy.bridge, hostVeth: undefined })).toEqual(['interface eth0 is missing from /run/netns/c1', 'host interface veth00000001 is missing']);
+    expect(attachmentDrift(want, { container: undefined, bridge: healthy.bridge, hostVeth: undefined })).toEqual([
+      'interface eth0 is missing from /run/netns/c1',
+      'host interface veth00000001 is missing',
+    ]);
   });
 });

@@ -56,12 +56,23 @@ export function planAttachment({ cfg, lease, ips, hostVeth, ifname, routedDsts }
     const gw = gatewayOf(pool);
     gateways.push(`${gw}/${prefixLen(pool)}`);
     addresses.push(`${ips[i]}/${prefixLen(pool)}`);
-    const dsts = cfg.isDefaultGateway && !routedDsts?.has(DEFAULT_ROUTE[pool.family]) ? [DEFAULT_ROUTE[pool.family]] : lease.clusterNetworks[pool.family];
+    const dsts =
+      cfg.isDefaultGateway && !routedDsts?.has(DEFAULT_ROUTE[pool.family])
+        ? [DEFAULT_ROUTE[pool.family]]
+        : lease.clusterNetworks[pool.family];
     for (const dst of dsts) if (!routedDsts?.has(dst)) routes.push({ dst, gateway: gw });
   });
   const v4 = lease.pools.findIndex((p) => p.family === 4);
   return {
-    bridge: { name: cfg.bridge, mtu, mac: bridgeMac(cfg.bridge, lease.pools.map((p) => formatPrefix(p.subnet))), gateways },
+    bridge: {
+      name: cfg.bridge,
+      mtu,
+      mac: bridgeMac(
+        cfg.bridge,
+        lease.pools.map((p) => formatPrefix(p.subnet)),
+      ),
+      gateways,
+    },
     hostVeth: { name: hostVeth, mtu, hairpin: cfg.hairpinMode },
     container: {
       ifname,

@@ -43,4 +43,4 @@ export const weftPlugin: CniPlugin = {
   gc: (req) => gcAttachments(context(req)),
 };
 
-export const ABOUT = 'weft CNI plugin: a bridge per network on each host, addresses from the host\'s subnet, a VXLAN overlay between hosts';
+export const ABOUT = "weft CNI plugin: a bridge per network on each host, addresses from the host's subnet, a VXLAN overlay between hosts";

@@ -17,21 +17,43 @@ export type AttachmentShape = Pick<AttachmentPlan['container'], 'ifname' | 'mac'
 
 /** What the kernel holds for an attachment, as observe.ts reads it. */
 export interface ObservedAttachment {
-  readonly container: { readonly index: number; readonly kind: string | undefined; readonly up: boolean; readonly mac: string | undefined; readonly addresses: readonly string[]; readonly routes: readonly PlannedRoute[] } | undefined;
+  readonly container:
+    | {
+        readonly index: number;
+        readonly kind: string | undefined;
+        readonly up: boolean;
+        readonly mac: string | undefined;
+        readonly addresses: readonly string[];
+        readonly routes: readonly PlannedRoute[];
+      }
+    | undefined;
   readonly bridge: { readonly index: number; readonly kind: string | undefined } | undefined;
   readonly hostVeth: { readonly master: number | undefined; readonly peer: number | undefined; readonly up: boolean } | undefined;
 }
 
 export function shapeOfPlan(plan: AttachmentPlan, netns: string): AttachmentShape {
   const c = plan.container;
-  return { bridge: plan.bridge.name, hostVeth: plan.hostVeth.name, ifname: c.ifname, netns, mac: c.mac, addresses: c.addresses, routes: c.routes };
+  return {
+    bridge: plan.bridge.name,
+    hostVeth: plan.hostVeth.name,
+    ifname: c.ifname,
+    netns,
+    mac: c.mac,
+    addresses: c.addresses,
+    routes: c.routes,
+  };
 }
 
 /** The shape an `added` record describes; a MAC a later plugin set (in prevResult) replaces the recorded one. */
 export function shapeOfRecord(r: AttachmentRecord & { result: CniResult }, prevMac?: string): AttachmentShape {
   const mac = prevMac ?? r.result.interfaces?.find((i) => i.name === r.ifname && i.sandbox)?.mac;
   return {
-    bridge: r.bridge, hostVeth: r.hostVeth, ifname: r.ifname, netns: r.netns, mac, addresses: r.ips,
+    bridge: r.bridge,
+    hostVeth: r.hostVeth,
+    ifname: r.ifname,
+    netns: r.netns,
+    mac,
+    addresses: r.ips,
     routes: (r.result.routes ?? []).map((x) => ({ dst: x.dst, gateway: x.gw ?? '' })),
   };
 }
@@ -45,7 +67,9 @@ export function attachmentDrift(want: AttachmentShape, have: ObservedAttachment)
     if (!c.up) out.push(`${want.ifname} is down`);
     if (want.mac && c.mac !== want.mac) out.push(`${want.ifname} has MAC ${c.mac}, expected ${want.mac}`);
     for (const a of want.addresses) if (!c.addresses.includes(a)) out.push(`${want.ifname} lacks address ${a}`);
-    for (const r of want.routes) if (!c.routes.some((x) => x.dst === r.dst && x.gateway === r.gateway)) out.push(`route ${r.dst} via ${r.gateway} is missing in the container`);
+    for (const r of want.routes)
+      if (!c.routes.some((x) => x.dst === r.dst && x.gateway === r.gateway))
+        out.push(`route ${r.dst} via ${r.gateway} is missing in the container`);
   }
   const br = have.bridge;
   if (br?.kind !== 'bridge') out.push(`bridge ${want.bridge} is missing`);

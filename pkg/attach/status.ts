@@ -24,21 +24,31 @@ export async function statusOf(ctx: AttachContext): Promise<void> {
   const bootId = currentBootId();
   const entries = state.records.list();
   // Addresses of attachments from an earlier boot are reclaimed on demand, so they count as free.
-  const stale = new Set(entries.filter((e) => e.record && e.record.bootId !== bootId).flatMap((e) => e.record!.ips.map((c) => c.split('/')[0]!)));
+  const stale = new Set(
+    entries.filter((e) => e.record && e.record.bootId !== bootId).flatMap((e) => e.record!.ips.map((c) => c.split('/')[0]!)),
+  );
   const held = [...state.addresses.reservations().keys()].filter((ip) => !stale.has(ip));
   for (const pool of lease.pools) {
     const used = held.filter((ip) => ip.includes(':') === (pool.family === 6)).length;
-    if (BigInt(used) >= capacity(pool)) throw new WeftError('WEFT_NOT_AVAILABLE', `no free address left in ${formatPrefix(pool.subnet)} (all ${capacity(pool)} are in use)`);
+    if (BigInt(used) >= capacity(pool))
+      throw new WeftError('WEFT_NOT_AVAILABLE', `no free address left in ${formatPrefix(pool.subnet)} (all ${capacity(pool)} are in use)`);
   }
   const host = Netlink.open();
   try {
     if (lease.vxlanDevice) {
       const dev = await host.findLink(lease.vxlanDevice);
-      if (!dev?.up) throw new WeftError('WEFT_NOT_AVAILABLE', `overlay device ${lease.vxlanDevice} is ${dev ? 'down' : 'missing'} on this host; is weft daemon running?`);
+      if (!dev?.up)
+        throw new WeftError(
+          'WEFT_NOT_AVAILABLE',
+          `overlay device ${lease.vxlanDevice} is ${dev ? 'down' : 'missing'} on this host; is weft daemon running?`,
+        );
     }
     const live = entries.filter((e) => e.record?.state === 'added' && e.record.bootId === bootId);
     if (live.length > 0 && !(await host.findLink(cfg.bridge))) {
-      throw new WeftError('WEFT_LIMITED_CONNECTIVITY', `bridge ${cfg.bridge} is missing but ${live.length} container(s) are attached to it`);
+      throw new WeftError(
+        'WEFT_LIMITED_CONNECTIVITY',
+        `bridge ${cfg.bridge} is missing but ${live.length} container(s) are attached to it`,
+      );
     }
   } finally {
     host.close();

@@ -35,7 +35,10 @@ export async function ensureBridge(host: KernelOps, spec: BridgeSpec): Promise<L
     }
   }
   if (br.kind !== 'bridge') {
-    throw new WeftError('WEFT_INVALID_CONFIG', `${spec.name} already exists on this host but is not a bridge (it is ${br.kind ?? 'a physical device'}); set "bridge" to another name`);
+    throw new WeftError(
+      'WEFT_INVALID_CONFIG',
+      `${spec.name} already exists on this host but is not a bridge (it is ${br.kind ?? 'a physical device'}); set "bridge" to another name`,
+    );
   }
   if (br.mtu !== spec.mtu) await host.setLink({ index: br.index, mtu: spec.mtu });
   const have = await host.listAddrs({ index: br.index });
@@ -46,7 +49,10 @@ export async function ensureBridge(host: KernelOps, spec: BridgeSpec): Promise<L
     if (stale.length > 0) {
       const ports = (await host.listLinks()).filter((l) => l.master === br!.index);
       if (ports.length > 0) {
-        throw new WeftError('WEFT_INVALID_CONFIG', `bridge ${spec.name} has address ${stale.map((a) => a.cidr).join(', ')} but this host's lease needs ${gw}; ${ports.length} interface(s) from the old subnet are still attached: remove those containers first`);
+        throw new WeftError(
+          'WEFT_INVALID_CONFIG',
+          `bridge ${spec.name} has address ${stale.map((a) => a.cidr).join(', ')} but this host's lease needs ${gw}; ${ports.length} interface(s) from the old subnet are still attached: remove those containers first`,
+        );
       }
       for (const a of stale) await host.deleteAddr({ index: br.index, cidr: a.cidr });
     }
@@ -64,7 +70,12 @@ export async function ensureBridge(host: KernelOps, spec: BridgeSpec): Promise<L
  * How the bridge found in the kernel differs from `spec`, and which of `ports` (the host ends of this host's
  * attachments) are not on it: what a reconcile pass repairs and names. Pure.
  */
-export function bridgeDrift(have: Link | undefined, addrs: ReadonlyArray<{ readonly cidr: string }>, spec: BridgeSpec, ports: readonly Link[]): string[] {
+export function bridgeDrift(
+  have: Link | undefined,
+  addrs: ReadonlyArray<{ readonly cidr: string }>,
+  spec: BridgeSpec,
+  ports: readonly Link[],
+): string[] {
   if (!have) return ['missing'];
   if (have.kind !== 'bridge') return [`not a bridge (${have.kind ?? 'a physical device'})`];
   const out: string[] = [];

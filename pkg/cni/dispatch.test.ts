@@ -3,7 +3,12 @@ import { WeftError } from '../errors/mod.ts';
 import { dispatch, type CniPlugin, type CniRequest } from './dispatch.ts';
 import type { CniIo } from './io.ts';
 
-interface Run { code: number; stdout: string; stderr: string; calls: string[] }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  calls: string[];
+}
 
 async function run(env: Record<string, string>, stdin: string, plugin: Partial<CniPlugin> = {}): Promise<Run> {
   let stdout = '';
@@ -15,22 +20,34 @@ async function run(env: Record<string, string>, stdin: string, plugin: Partial<C
   const p: CniPlugin = {
     add: async (req) => {
       calls.push(`ADD ${req.version}`);
-      return { interfaces: [{ name: 'eth0', mac: '02:42:0a:00:00:02', sandbox: req.env.netns }], ips: [{ address: '10.0.0.2/24', gateway: '10.0.0.1', interface: 0 }] };
+      return {
+        interfaces: [{ name: 'eth0', mac: '02:42:0a:00:00:02', sandbox: req.env.netns }],
+        ips: [{ address: '10.0.0.2/24', gateway: '10.0.0.1', interface: 0 }],
+      };
     },
-    del: record('DEL'), check: record('CHECK'), status: record('STATUS'), gc: record('GC'),
+    del: record('DEL'),
+    check: record('CHECK'),
+    status: record('STATUS'),
+    gc: record('GC'),
     ...plugin,
   };
-  const io: CniIo = { env, readStdin: () => Buffer.from(stdin), writeStdout: (s) => {
-    stdout += s;
-  }, writeStderr: (s) => {
-    stderr += s;
-  } };
+  const io: CniIo = {
+    env,
+    readStdin: () => Buffer.from(stdin),
+    writeStdout: (s) => {
+      stdout += s;
+    },
+    writeStderr: (s) => {
+      stderr += s;
+    },
+  };
   const code = await dispatch(io, p, 'weft CNI plugin');
   return { code, stdout, stderr, calls };
 }
 
 const ADD_ENV = { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c1', CNI_NETNS: '/run/netns/c1', CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin' };
-const conf = (v: string | undefined, extra: object = {}) => JSON.stringify({ ...(v !== undefined && { cniVersion: v }), name: 'net1', type: 'weft', ...extra });
+const conf = (v: string | undefined, extra: object = {}) =>
+  JSON.stringify({ ...(v !== undefined && { cniVersion: v }), name: 'net1', type: 'weft', ...extra });
 const err = (r: Run) => JSON.parse(r.stdout) as { code: number; msg: string; details?: string; cniVersion: string };
 
 describe('dispatch(): environment and input (checklist X4-X10, A1-A3, D11)', () => {
@@ -58,7 +75,11 @@ describe('dispatch(): environment and input (checklist X4-X10, A1-A3, D11)', () 
   });
 
   it('validates the container ID and interface name (code 4) before touching anything', async () => {
-    expect(err(await run({ ...ADD_ENV, CNI_CONTAINERID: '-x/y' }, conf('1.0.0')))).toMatchObject({ code: 4, msg: 'invalid characters in containerID', details: '-x/y' });
+    expect(err(await run({ ...ADD_ENV, CNI_CONTAINERID: '-x/y' }, conf('1.0.0')))).toMatchObject({
+      code: 4,
+      msg: 'invalid characters in containerID',
+      details: '-x/y',
+    });
     for (const bad of ['averyveryverylongname', '.', '..', 'a/b', 'a:b', 'a b']) {
       const r = await run({ ...ADD_ENV, CNI_IFNAME: bad }, conf('1.0.0'));
       expect(err(r).code, bad).toBe(4);
@@ -69,11 +90,23 @@ describe('dispatch(): environment and input (checklist X4-X10, A1-A3, D11)', () 
   it('answers code 6 for stdin that is not a JSON object, and code 7 for a missing or bad name', async () => {
     for (const s of ['{', '', '[]', '"x"', 'null']) expect(err(await run(ADD_ENV, s)).code, JSON.stringify(s)).toBe(6);
     expect(err(await run(ADD_ENV, '{"cniVersion":"1.0.0"}'))).toMatchObject({ code: 7, msg: 'missing network name' });
-    expect(err(await run(ADD_ENV, '{"cniVersion":"1.0.0","name":"-bad/name"}'))).toMatchObject({ code: 7, msg: 'invalid characters found in network name' });
+    expect(err(await run(ADD_ENV, '{"cniVersion":"1.0.0","name":"-bad/name"}'))).toMatchObject({
+      code: 7,
+      msg: 'invalid characters found in network name',
+    });
   });
 
   it('ignores unknown keys, capabilities, runtimeConfig and cni.dev/* keys (X8)', async () => {
-    const r = await run(ADD_ENV, conf('1.0.0', { capabilities: { mac: true }, runtimeConfig: { portMappings: [] }, args: { cni: { x: 1 } }, 'cni.dev/x': 1, whatever: [1] }));
+    const r = await run(
+      ADD_ENV,
+      conf('1.0.0', {
+        capabilities: { mac: true },
+        runtimeConfig: { portMappings: [] },
+        args: { cni: { x: 1 } },
+        'cni.dev/x': 1,
+        whatever: [1],
+      }),
+    );
     expect(r.code).toBe(0);
   });
 });
@@ -81,7 +114,10 @@ describe('dispatch(): environment and input (checklist X4-X10, A1-A3, D11)', () 
 describe('dispatch(): versions (X9, X10, V1-V5)', () => {
   it('VERSION replies with the asked version and every supported one, reading no config', async () => {
     const r = await run({ CNI_COMMAND: 'VERSION' }, '{"cniVersion":"0.4.0"}');
-    expect(JSON.parse(r.stdout)).toEqual({ cniVersion: '0.4.0', supportedVersions: ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
+    expect(JSON.parse(r.stdout)).toEqual({
+      cniVersion: '0.4.0',
+      supportedVersions: ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'],
+    });
     for (const stdin of ['', 'garbage', conf('9.9.9')]) {
       const v = await run({ CNI_COMMAND: 'VERSION', CNI_NETNS: 'dummy', CNI_IFNAME: 'dummy', CNI_PATH: 'dummy' }, stdin);
       expect(v.code).toBe(0);
@@ -91,22 +127,34 @@ describe('dispatch(): versions (X9, X10, V1-V5)', () => {
 
   it('ADD and DEL need a supported version exactly; a missing cniVersion means 0.1.0', async () => {
     const r = await run(ADD_ENV, conf('1.2.0'));
-    expect(err(r)).toMatchObject({ code: 1, msg: 'incompatible CNI versions', details: 'config is "1.2.0", plugin supports ["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0" "1.0.0" "1.1.0"]' });
+    expect(err(r)).toMatchObject({
+      code: 1,
+      msg: 'incompatible CNI versions',
+      details: 'config is "1.2.0", plugin supports ["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0" "1.0.0" "1.1.0"]',
+    });
     expect(r.calls).toEqual([]);
     const old = await run(ADD_ENV, conf(undefined));
     expect(JSON.parse(old.stdout)).toEqual({ cniVersion: '0.1.0', ip4: { ip: '10.0.0.2/24', gateway: '10.0.0.1' }, dns: {} });
   });
 
   it('CHECK needs 0.4.0, STATUS and GC need 1.1.0; an unparsable version is code 6', async () => {
-    expect(err(await run({ ...ADD_ENV, CNI_COMMAND: 'CHECK' }, conf('0.3.1')))).toMatchObject({ code: 1, msg: 'config version does not allow CHECK' });
-    expect(err(await run({ CNI_COMMAND: 'STATUS' }, conf('1.0.0')))).toMatchObject({ code: 1, msg: 'config version does not allow STATUS' });
+    expect(err(await run({ ...ADD_ENV, CNI_COMMAND: 'CHECK' }, conf('0.3.1')))).toMatchObject({
+      code: 1,
+      msg: 'config version does not allow CHECK',
+    });
+    expect(err(await run({ CNI_COMMAND: 'STATUS' }, conf('1.0.0')))).toMatchObject({
+      code: 1,
+      msg: 'config version does not allow STATUS',
+    });
     expect(err(await run({ CNI_COMMAND: 'GC' }, conf('1.0.0')))).toMatchObject({ code: 1, msg: 'config version does not allow GC' });
     expect(err(await run({ ...ADD_ENV, CNI_COMMAND: 'CHECK' }, conf('one')))).toMatchObject({ code: 6 });
     expect((await run({ CNI_COMMAND: 'GC' }, conf('1.1.0'))).calls).toEqual(['GC 1.1.0']);
   });
 
-  it('reports a plugin\'s typed error with its code and an untyped one as 999, in the config\'s version', async () => {
-    const typed = await run(ADD_ENV, conf('0.4.0'), { add: () => Promise.reject(new WeftError('WEFT_TRY_AGAIN', 'no lease yet', { details: 'd' })) });
+  it("reports a plugin's typed error with its code and an untyped one as 999, in the config's version", async () => {
+    const typed = await run(ADD_ENV, conf('0.4.0'), {
+      add: () => Promise.reject(new WeftError('WEFT_TRY_AGAIN', 'no lease yet', { details: 'd' })),
+    });
     expect(err(typed)).toEqual({ cniVersion: '0.4.0', code: 11, msg: 'no lease yet', details: 'd' });
     expect(typed.stderr).toBe('weft: CNI ADD: no lease yet\n');
     const untyped = await run(ADD_ENV, conf('1.0.0'), { add: () => Promise.reject(new TypeError('boom')) });

@@ -56,7 +56,10 @@ function gateVersion(command: Verb, config: Record<string, unknown>): CniVersion
   const min = MIN_VERSION[command];
   if (min !== undefined) {
     if (!parseVersion(raw)) throw new WeftError('WEFT_DECODE', `cniVersion "${raw}" is not a version`);
-    if (compareVersions(raw, min) < 0) throw new WeftError('WEFT_CNI_VERSION', `config version does not allow ${command}`, { details: `config is "${raw}"; ${command} needs ${min} or later` });
+    if (compareVersions(raw, min) < 0)
+      throw new WeftError('WEFT_CNI_VERSION', `config version does not allow ${command}`, {
+        details: `config is "${raw}"; ${command} needs ${min} or later`,
+      });
   }
   if (!isSupported(raw)) {
     throw new WeftError('WEFT_CNI_VERSION', 'incompatible CNI versions', {
@@ -98,7 +101,8 @@ export async function dispatch(io: CniIo, plugin: CniPlugin, about: string): Pro
     const cv = config.cniVersion;
     if (typeof cv === 'string' && isSupported(cv)) version = cv;
     if (typeof config.name !== 'string' || config.name === '') throw new WeftError('WEFT_INVALID_CONFIG', 'missing network name');
-    if (!CNI_NAME.test(config.name)) throw new WeftError('WEFT_INVALID_CONFIG', 'invalid characters found in network name', { details: config.name });
+    if (!CNI_NAME.test(config.name))
+      throw new WeftError('WEFT_INVALID_CONFIG', 'invalid characters found in network name', { details: config.name });
     const req: CniRequest = { env, version: gateVersion(command, config), config };
     switch (command) {
       case 'ADD':

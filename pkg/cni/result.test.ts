@@ -16,7 +16,11 @@ const result: CniResult = {
 describe('renderResult()', () => {
   it('1.1.0 carries everything', () => {
     const r = renderResult(result, '1.1.0');
-    expect(r).toMatchObject({ cniVersion: '1.1.0', interfaces: [{ mtu: 1450 }, {}, { sandbox: '/run/netns/c1', mtu: 1450 }], routes: [{ mtu: 1400 }] });
+    expect(r).toMatchObject({
+      cniVersion: '1.1.0',
+      interfaces: [{ mtu: 1450 }, {}, { sandbox: '/run/netns/c1', mtu: 1450 }],
+      routes: [{ mtu: 1400 }],
+    });
     expect(r.dns).toEqual({ nameservers: ['10.96.0.10'] });
   });
 
@@ -29,13 +33,20 @@ describe('renderResult()', () => {
 
   it('0.3.x and 0.4.0 add ips[].version', () => {
     for (const v of ['0.3.0', '0.3.1', '0.4.0'] as const) {
-      expect((renderResult(result, v) as { ips: object[] }).ips[0]).toEqual({ version: '4', interface: 2, address: '10.244.1.2/24', gateway: '10.244.1.1' });
+      expect((renderResult(result, v) as { ips: object[] }).ips[0]).toEqual({
+        version: '4',
+        interface: 2,
+        address: '10.244.1.2/24',
+        gateway: '10.244.1.1',
+      });
     }
   });
 
   it('0.1.0 and 0.2.0 use ip4 with its routes', () => {
     expect(renderResult(result, '0.2.0')).toEqual({
-      cniVersion: '0.2.0', ip4: { ip: '10.244.1.2/24', gateway: '10.244.1.1', routes: [{ dst: '0.0.0.0/0', gw: '10.244.1.1' }] }, dns: { nameservers: ['10.96.0.10'] },
+      cniVersion: '0.2.0',
+      ip4: { ip: '10.244.1.2/24', gateway: '10.244.1.1', routes: [{ dst: '0.0.0.0/0', gw: '10.244.1.1' }] },
+      dns: { nameservers: ['10.96.0.10'] },
     });
   });
 });
@@ -51,7 +62,9 @@ describe('readPrevResult()', () => {
   });
 
   it('refuses malformed prevResults with a decode error naming the field', () => {
-    expect(() => readPrevResult({ ips: [{ address: '10.0.0.1' }] })).toThrow(expect.objectContaining({ code: 'WEFT_DECODE', message: expect.stringContaining('ips[].address') }));
+    expect(() => readPrevResult({ ips: [{ address: '10.0.0.1' }] })).toThrow(
+      expect.objectContaining({ code: 'WEFT_DECODE', message: expect.stringContaining('ips[].address') }),
+    );
     expect(() => readPrevResult({ interfaces: [{}], ips: [] })).toThrow(/name/);
     expect(() => readPrevResult({ interfaces: [], ips: [{ address: '10.0.0.1/24', interface: 3 }] })).toThrow(/out of range/);
     expect(() => readPrevResult('x')).toThrow(/object/);
@@ -59,10 +72,13 @@ describe('readPrevResult()', () => {
 });
 
 describe('mergeResults()', () => {
-  it('keeps the previous plugin\'s interfaces and IPs and re-indexes ours after them', () => {
+  it("keeps the previous plugin's interfaces and IPs and re-indexes ours after them", () => {
     const prev: CniResult = { interfaces: [{ name: 'net0', sandbox: '/x' }], ips: [{ address: '10.9.0.2/24', interface: 0 }] };
     const merged = mergeResults(prev, result);
     expect(merged.interfaces?.map((i) => i.name)).toEqual(['net0', 'cni0', 'veth1a2b3c4d', 'eth0']);
-    expect(merged.ips).toEqual([{ address: '10.9.0.2/24', interface: 0 }, { address: '10.244.1.2/24', gateway: '10.244.1.1', interface: 3 }]);
+    expect(merged.ips).toEqual([
+      { address: '10.9.0.2/24', interface: 0 },
+      { address: '10.244.1.2/24', gateway: '10.244.1.1', interface: 3 },
+    ]);
   });
 });

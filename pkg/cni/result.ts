@@ -122,7 +122,10 @@ function readDns(v: unknown): CniDns | undefined {
   const search = strList(v, 'search');
   const options = strList(v, 'options');
   return {
-    ...(nameservers && { nameservers }), ...(domain !== undefined && { domain }), ...(search && { search }), ...(options && { options }),
+    ...(nameservers && { nameservers }),
+    ...(domain !== undefined && { domain }),
+    ...(search && { search }),
+    ...(options && { options }),
   };
 }
 
@@ -165,7 +168,11 @@ export function readPrevResult(raw: unknown): CniResult {
     const gateway = optStr(v, 'gateway');
     const iface = optNum(v, 'interface');
     if (iface !== undefined && iface >= interfaces.length) bad(`ips[].interface ${iface} is out of range`);
-    return { address: cidr(optStr(v, 'address'), 'ips[].address'), ...(gateway !== undefined && { gateway }), ...(iface !== undefined && { interface: iface }) };
+    return {
+      address: cidr(optStr(v, 'address'), 'ips[].address'),
+      ...(gateway !== undefined && { gateway }),
+      ...(iface !== undefined && { interface: iface }),
+    };
   });
   return { interfaces, ips, routes: list(raw, 'routes').map(readRoute), ...(dns && { dns }) };
 }
@@ -176,7 +183,10 @@ export function mergeResults(prev: CniResult, mine: CniResult): CniResult {
   const dns = mine.dns && Object.keys(mine.dns).length > 0 ? mine.dns : prev.dns;
   return {
     interfaces: [...(prev.interfaces ?? []), ...(mine.interfaces ?? [])],
-    ips: [...(prev.ips ?? []), ...(mine.ips ?? []).map((ip) => (ip.interface === undefined ? ip : { ...ip, interface: ip.interface + offset }))],
+    ips: [
+      ...(prev.ips ?? []),
+      ...(mine.ips ?? []).map((ip) => (ip.interface === undefined ? ip : { ...ip, interface: ip.interface + offset })),
+    ],
     routes: [...(prev.routes ?? []), ...(mine.routes ?? [])],
     ...(dns && { dns }),
   };

@@ -22,8 +22,21 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const list = { cniVersion: '1.0.0', name: 'RED', plugins: [{ type: 'weft', capabilities: { aliases: true } }, { type: 'portmap', capabilities: { portMappings: true } }] };
-const att = { containerID: 'c1', netns: '/run/netns/c1', ifname: 'eth0', args: { K8S_POD_NAME: 'web' }, capabilityArgs: { aliases: { RED: ['www'] } } };
+const list = {
+  cniVersion: '1.0.0',
+  name: 'RED',
+  plugins: [
+    { type: 'weft', capabilities: { aliases: true } },
+    { type: 'portmap', capabilities: { portMappings: true } },
+  ],
+};
+const att = {
+  containerID: 'c1',
+  netns: '/run/netns/c1',
+  ifname: 'eth0',
+  args: { K8S_POD_NAME: 'web' },
+  capabilityArgs: { aliases: { RED: ['www'] } },
+};
 
 function runtime(exec: ExecPlugin) {
   const cacheDir = mkdtempSync(join(tmpdir(), 'weft-unit-cache-'));
@@ -33,23 +46,38 @@ function runtime(exec: ExecPlugin) {
 
 describe('CniRuntime', () => {
   it('ADD passes each result on as prevResult and capability arguments to the plugins that declare them; DEL runs in reverse with the cached result', () => {
-    const { calls, exec } = fakePlugins((type, verb) => ({ status: 0, out: verb === 'ADD' ? { cniVersion: '1.0.0', ips: [{ address: '10.10.10.2/24' }], by: type } : undefined }));
+    const { calls, exec } = fakePlugins((type, verb) => ({
+      status: 0,
+      out: verb === 'ADD' ? { cniVersion: '1.0.0', ips: [{ address: '10.10.10.2/24' }], by: type } : undefined,
+    }));
     const { rt, cacheDir } = runtime(exec);
     expect(rt.add(list, att)).toMatchObject({ by: 'portmap' });
-    expect(calls.map((c) => [c.type, c.verb])).toEqual([['weft', 'ADD'], ['portmap', 'ADD']]);
+    expect(calls.map((c) => [c.type, c.verb])).toEqual([
+      ['weft', 'ADD'],
+      ['portmap', 'ADD'],
+    ]);
     expect(calls[0]).toMatchObject({ prevResult: undefined, runtimeConfig: { aliases: { RED: ['www'] } } });
     expect(calls[1]).toMatchObject({ prevResult: { by: 'weft' }, runtimeConfig: undefined });
     expect(readdirSync(cacheDir)).toEqual(['RED-c1-eth0']);
     rt.del(list, att);
-    expect(calls.slice(2).map((c) => [c.type, c.verb, (c.prevResult as { by?: string } | undefined)?.by])).toEqual([['portmap', 'DEL', 'portmap'], ['weft', 'DEL', 'portmap']]);
+    expect(calls.slice(2).map((c) => [c.type, c.verb, (c.prevResult as { by?: string } | undefined)?.by])).toEqual([
+      ['portmap', 'DEL', 'portmap'],
+      ['weft', 'DEL', 'portmap'],
+    ]);
     expect(readdirSync(cacheDir)).toEqual([]);
   });
 
-  it('a failing ADD deletes what the earlier plugins added and reports the plugin\'s error, unprefixed for weft\'s own', () => {
-    const { calls, exec } = fakePlugins((type, verb) => (type === 'portmap' && verb === 'ADD' ? { status: 1, out: { code: 7, msg: 'bad port' } } : { status: 0, out: { by: type } }));
+  it("a failing ADD deletes what the earlier plugins added and reports the plugin's error, unprefixed for weft's own", () => {
+    const { calls, exec } = fakePlugins((type, verb) =>
+      type === 'portmap' && verb === 'ADD' ? { status: 1, out: { code: 7, msg: 'bad port' } } : { status: 0, out: { by: type } },
+    );
     const { rt } = runtime(exec);
     expect(() => rt.add(list, att)).toThrow('portmap: bad port');
-    expect(calls.map((c) => [c.type, c.verb])).toEqual([['weft', 'ADD'], ['portmap', 'ADD'], ['weft', 'DEL']]);
+    expect(calls.map((c) => [c.type, c.verb])).toEqual([
+      ['weft', 'ADD'],
+      ['portmap', 'ADD'],
+      ['weft', 'DEL'],
+    ]);
     const weftFails = fakePlugins(() => ({ status: 1, out: { code: 11, msg: 'the weft daemon is not running' } }));
     expect(() => runtime(weftFails.exec).rt.add(list, att)).toThrow(/^the weft daemon is not running$/);
   });

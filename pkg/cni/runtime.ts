@@ -39,7 +39,11 @@ export interface ExecResult {
 }
 
 /** Runs a plugin executable with the CNI environment and the config on stdin (libcni's invoke.Exec). */
-export type ExecPlugin = (bin: string, args: readonly string[], o: { readonly input: string; readonly env: Readonly<Record<string, string>> }) => ExecResult;
+export type ExecPlugin = (
+  bin: string,
+  args: readonly string[],
+  o: { readonly input: string; readonly env: Readonly<Record<string, string>> },
+) => ExecResult;
 
 export const execPlugin: ExecPlugin = (bin, args, o) => spawnSync(bin, args, { input: o.input, env: o.env, encoding: 'utf8' });
 
@@ -93,16 +97,24 @@ export class CniRuntime {
     const caps = (plugin.capabilities ?? {}) as Record<string, unknown>;
     const runtimeConfig = Object.fromEntries(Object.entries(a.capabilityArgs).filter(([k]) => caps[k] === true));
     const conf = {
-      ...plugin, cniVersion: list.cniVersion, name: list.name,
-      ...(prevResult !== undefined && { prevResult }), ...(Object.keys(runtimeConfig).length > 0 && { runtimeConfig }),
+      ...plugin,
+      cniVersion: list.cniVersion,
+      name: list.name,
+      ...(prevResult !== undefined && { prevResult }),
+      ...(Object.keys(runtimeConfig).length > 0 && { runtimeConfig }),
     };
     const [bin, ...rest] = this.#command(type);
     const args = ['IgnoreUnknown=1', ...Object.entries(a.args).map(([k, v]) => `${k}=${v}`)].join(';');
     const r = (this.#o.exec ?? execPlugin)(bin!, rest, {
       input: JSON.stringify(conf),
       env: {
-        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: command, CNI_CONTAINERID: a.containerID, CNI_NETNS: a.netns,
-        CNI_IFNAME: a.ifname, CNI_ARGS: args, CNI_PATH: this.#o.cniPath.join(':'),
+        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+        CNI_COMMAND: command,
+        CNI_CONTAINERID: a.containerID,
+        CNI_NETNS: a.netns,
+        CNI_IFNAME: a.ifname,
+        CNI_ARGS: args,
+        CNI_PATH: this.#o.cniPath.join(':'),
       },
     });
     if (r.error) throw new WeftError('WEFT_INTERNAL', `cannot run CNI plugin ${type} (${bin}): ${r.error.message}`, { cause: r.error });
@@ -110,7 +122,10 @@ export class CniRuntime {
     try {
       out = r.stdout.trim() === '' ? undefined : JSON.parse(r.stdout);
     } catch {
-      throw new WeftError('WEFT_INTERNAL', `CNI plugin ${type} printed something that is not JSON (exit ${r.status}): ${r.stdout.slice(0, 200)}${r.stderr ? `; stderr: ${r.stderr.trim().slice(0, 200)}` : ''}`);
+      throw new WeftError(
+        'WEFT_INTERNAL',
+        `CNI plugin ${type} printed something that is not JSON (exit ${r.status}): ${r.stdout.slice(0, 200)}${r.stderr ? `; stderr: ${r.stderr.trim().slice(0, 200)}` : ''}`,
+      );
     }
     if (r.status !== 0) {
       const e = (out ?? {}) as { code?: number; msg?: string; details?: string };
@@ -140,7 +155,11 @@ export class CniRuntime {
     }
     // Atomic: a DEL must never read half a cache entry written by an ADD that was killed.
     ensureDir(this.#o.cacheDir, 0o700);
-    writeFileAtomic(this.#cacheFile(list, a), JSON.stringify({ kind: 'cniCacheV1', containerId: a.containerID, ifName: a.ifname, networkName: list.name, result: prev }), 0o600);
+    writeFileAtomic(
+      this.#cacheFile(list, a),
+      JSON.stringify({ kind: 'cniCacheV1', containerId: a.containerID, ifName: a.ifname, networkName: list.name, result: prev }),
+      0o600,
+    );
     return (prev ?? {}) as Record<string, unknown>;
   }
 

@@ -7,13 +7,25 @@ import { WeftError, type WeftCode } from '../errors/mod.ts';
 
 export { DAEMON_SOCKET as DEFAULT_SOCKET } from '../defaults.ts';
 
-export async function daemonCall<T>(socketPath: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
+export async function daemonCall<T>(
+  socketPath: string,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+  timeoutMs = 10_000,
+): Promise<T> {
   // node:http is loaded here, not at start-up: only named attachments and the CLI need it.
   const http = process.getBuiltinModule('node:http');
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise<T>((resolve, reject) => {
     const req = http.request(
-      { socketPath, method, path, timeout: timeoutMs, headers: { 'content-type': 'application/json', ...(payload && { 'content-length': Buffer.byteLength(payload) }) } },
+      {
+        socketPath,
+        method,
+        path,
+        timeout: timeoutMs,
+        headers: { 'content-type': 'application/json', ...(payload && { 'content-length': Buffer.byteLength(payload) }) },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -27,7 +39,13 @@ export async function daemonCall<T>(socketPath: string, method: 'GET' | 'POST' |
           }
           if ((res.statusCode ?? 500) < 300) return resolve(parsed as T);
           const e = parsed as { code?: WeftCode; message?: string; details?: string } | undefined;
-          reject(new WeftError(e?.code ?? 'WEFT_INTERNAL', e?.message ?? `the weft daemon answered ${res.statusCode}`, e?.details ? { details: e.details } : {}));
+          reject(
+            new WeftError(
+              e?.code ?? 'WEFT_INTERNAL',
+              e?.message ?? `the weft daemon answered ${res.statusCode}`,
+              e?.details ? { details: e.details } : {},
+            ),
+          );
         });
       },
     );
@@ -42,12 +60,24 @@ function unreachable(socketPath: string, e: NodeJS.ErrnoException, timeoutMs: nu
   switch (e.code) {
     case 'ENOENT':
     case 'ECONNREFUSED':
-      return new WeftError('WEFT_TRY_AGAIN', `the weft daemon on this host is not running (${e.code === 'ENOENT' ? 'no socket' : 'nothing listens'} at ${socketPath}); start it (systemctl start weft, or weft daemon)`, { cause: e });
+      return new WeftError(
+        'WEFT_TRY_AGAIN',
+        `the weft daemon on this host is not running (${e.code === 'ENOENT' ? 'no socket' : 'nothing listens'} at ${socketPath}); start it (systemctl start weft, or weft daemon)`,
+        { cause: e },
+      );
     case 'EACCES':
     case 'EPERM':
-      return new WeftError('WEFT_IO', `permission denied on the weft daemon's socket ${socketPath}: it is root's (mode 0660); run this as root`, { cause: e });
+      return new WeftError(
+        'WEFT_IO',
+        `permission denied on the weft daemon's socket ${socketPath}: it is root's (mode 0660); run this as root`,
+        { cause: e },
+      );
     case 'ETIMEDOUT':
-      return new WeftError('WEFT_TRY_AGAIN', `the weft daemon at ${socketPath} did not answer within ${timeoutMs / 1000} s (it may be waiting on etcd: see its log)`, { cause: e });
+      return new WeftError(
+        'WEFT_TRY_AGAIN',
+        `the weft daemon at ${socketPath} did not answer within ${timeoutMs / 1000} s (it may be waiting on etcd: see its log)`,
+        { cause: e },
+      );
     default:
       return new WeftError('WEFT_TRY_AGAIN', `cannot talk to the weft daemon at ${socketPath} (${e.code ?? e.message})`, { cause: e });
   }

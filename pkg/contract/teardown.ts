@@ -13,7 +13,13 @@ import { unregisterEndpoint } from './daemon-client.ts';
 import type { RecordEntry } from './records.ts';
 import type { NetworkState } from './state.ts';
 
-export async function teardown(state: NetworkState, entry: RecordEntry, host: Netlink, network = entry.record?.network ?? '', daemonSocket?: string): Promise<void> {
+export async function teardown(
+  state: NetworkState,
+  entry: RecordEntry,
+  host: Netlink,
+  network = entry.record?.network ?? '',
+  daemonSocket?: string,
+): Promise<void> {
   const { containerID, ifname, record } = entry;
   if (record?.endpoint && daemonSocket) await unregister(daemonSocket, record.network, record.endpoint.name, containerID);
   const vethName = record?.hostVeth ?? hostVethName(network, containerID, ifname);
@@ -48,11 +54,18 @@ async function unregister(socket: string, network: string, name: string, contain
  * Tears down every attachment recorded in an earlier boot (its container died with the boot); returns how
  * many. The plugin does it when a subnet runs out; the daemon on start, so a reboot leaks no address.
  */
-export async function reclaimPreviousBoot(state: NetworkState, host: Netlink, bootId: string, say: (msg: string) => void = (m) => stderrLog.warn(m)): Promise<number> {
+export async function reclaimPreviousBoot(
+  state: NetworkState,
+  host: Netlink,
+  bootId: string,
+  say: (msg: string) => void = (m) => stderrLog.warn(m),
+): Promise<number> {
   let n = 0;
   for (const entry of state.records.list()) {
     if (!entry.record || entry.record.bootId === bootId) continue;
-    say(`reclaiming ${entry.record.ips.join(', ') || 'nothing'} from container ${entry.containerID} (${entry.ifname}), attached before the last reboot`);
+    say(
+      `reclaiming ${entry.record.ips.join(', ') || 'nothing'} from container ${entry.containerID} (${entry.ifname}), attached before the last reboot`,
+    );
     await teardown(state, entry, host);
     n++;
   }

@@ -19,7 +19,15 @@ import { DEFAULT_NETWORK_NAME, type LsRow } from '../networks/mod.ts';
 import type { NetworkManager } from './network-manager.ts';
 
 const STATUS: Partial<Record<WeftCode, number>> = {
-  WEFT_NOT_FOUND: 404, WEFT_ALREADY_EXISTS: 409, WEFT_INVALID_CONFIG: 400, WEFT_INVALID_ARGUMENT: 400, WEFT_STORE: 502, WEFT_STORE_UNAVAILABLE: 503, WEFT_STORE_TLS: 503, WEFT_STORE_AUTH: 503, WEFT_TRY_AGAIN: 503,
+  WEFT_NOT_FOUND: 404,
+  WEFT_ALREADY_EXISTS: 409,
+  WEFT_INVALID_CONFIG: 400,
+  WEFT_INVALID_ARGUMENT: 400,
+  WEFT_STORE: 502,
+  WEFT_STORE_UNAVAILABLE: 503,
+  WEFT_STORE_TLS: 503,
+  WEFT_STORE_AUTH: 503,
+  WEFT_TRY_AGAIN: 503,
 };
 
 export interface DefaultNetworkInfo {
@@ -50,47 +58,82 @@ const num = (b: Record<string, unknown>, k: string): number | undefined => {
 
 export async function startApiServer(socket: string, nm: NetworkManager, defaultNetwork: () => DefaultNetworkInfo): Promise<Server> {
   const routes: Array<[string, RegExp, (m: RegExpExecArray, req: IncomingMessage, url: URL) => Promise<[number, unknown]>]> = [
-    ['GET', /^\/v1\/networks$/, async () => {
-      const d = defaultNetwork();
-      const rows: LsRow[] = [
-        ...(d.subnet ? [{ id: d.id, name: DEFAULT_NETWORK_NAME, driver: 'overlay', scope: 'global' }] : []),
-        ...(await nm.list()),
-      ];
-      return [200, rows];
-    }],
-    ['POST', /^\/v1\/networks$/, async (_m, req) => {
-      const b = await body(req);
-      const created = await nm.create({
-        name: str(b, 'name') ?? '', driver: str(b, 'driver'), subnet: str(b, 'subnet') ?? '', gateway: str(b, 'gateway'),
-        vni: num(b, 'vni'), hostSubnetLen: num(b, 'hostSubnetLen'), mtu: num(b, 'mtu'),
-      });
-      return [201, created];
-    }],
+    [
+      'GET',
+      /^\/v1\/networks$/,
+      async () => {
+        const d = defaultNetwork();
+        const rows: LsRow[] = [
+          ...(d.subnet ? [{ id: d.id, name: DEFAULT_NETWORK_NAME, driver: 'overlay', scope: 'global' }] : []),
+          ...(await nm.list()),
+        ];
+        return [200, rows];
+      },
+    ],
+    [
+      'POST',
+      /^\/v1\/networks$/,
+      async (_m, req) => {
+        const b = await body(req);
+        const created = await nm.create({
+          name: str(b, 'name') ?? '',
+          driver: str(b, 'driver'),
+          subnet: str(b, 'subnet') ?? '',
+          gateway: str(b, 'gateway'),
+          vni: num(b, 'vni'),
+          hostSubnetLen: num(b, 'hostSubnetLen'),
+          mtu: num(b, 'mtu'),
+        });
+        return [201, created];
+      },
+    ],
     ['GET', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, [await nm.inspect(decodeURIComponent(m[1]!))]]],
     ['DELETE', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, await nm.remove(decodeURIComponent(m[1]!))]],
     ['GET', /^\/v1\/networks\/([^/]+)\/conflist$/, async (m) => [200, await nm.conflistFor(decodeURIComponent(m[1]!))]],
-    ['POST', /^\/v1\/networks\/([^/]+)\/endpoints$/, async (m, req) => {
-      const b = await body(req);
-      const ep = await nm.register(decodeURIComponent(m[1]!), {
-        name: str(b, 'name') ?? '', aliases: Array.isArray(b.aliases) ? b.aliases.filter((a): a is string => typeof a === 'string') : [],
-        containerID: str(b, 'containerID') ?? '', ifname: str(b, 'ifname') ?? '', address: str(b, 'address') ?? '', mac: str(b, 'mac') ?? '',
-      });
-      return [201, ep];
-    }],
-    ['DELETE', /^\/v1\/networks\/([^/]+)\/endpoints\/([^/]+)$/, async (m, _req, url) => {
-      const removed = await nm.unregister(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), url.searchParams.get('containerID') ?? undefined);
-      return [200, { removed }];
-    }],
+    [
+      'POST',
+      /^\/v1\/networks\/([^/]+)\/endpoints$/,
+      async (m, req) => {
+        const b = await body(req);
+        const ep = await nm.register(decodeURIComponent(m[1]!), {
+          name: str(b, 'name') ?? '',
+          aliases: Array.isArray(b.aliases) ? b.aliases.filter((a): a is string => typeof a === 'string') : [],
+          containerID: str(b, 'containerID') ?? '',
+          ifname: str(b, 'ifname') ?? '',
+          address: str(b, 'address') ?? '',
+          mac: str(b, 'mac') ?? '',
+        });
+        return [201, ep];
+      },
+    ],
+    [
+      'DELETE',
+      /^\/v1\/networks\/([^/]+)\/endpoints\/([^/]+)$/,
+      async (m, _req, url) => {
+        const removed = await nm.unregister(
+          decodeURIComponent(m[1]!),
+          decodeURIComponent(m[2]!),
+          url.searchParams.get('containerID') ?? undefined,
+        );
+        return [200, { removed }];
+      },
+    ],
   ];
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://weft');
     const route = routes.find(([method, re]) => method === req.method && re.test(url.pathname));
-    const send = (status: number, data: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(data)}\n`);
+    const send = (status: number, data: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(data)}\n`);
     if (!route) return send(404, { code: 'WEFT_NOT_FOUND', message: `no such API: ${req.method} ${url.pathname}` });
     route[2](route[1].exec(url.pathname)!, req, url).then(
       ([status, data]) => send(status, data),
-      (e: unknown) => send(isWeftError(e) ? (STATUS[e.code] ?? 500) : 500, { code: isWeftError(e) ? e.code : 'WEFT_INTERNAL', message: messageOf(e), ...(isWeftError(e) && e.details && { details: e.details }) }),
+      (e: unknown) =>
+        send(isWeftError(e) ? (STATUS[e.code] ?? 500) : 500, {
+          code: isWeftError(e) ? e.code : 'WEFT_INTERNAL',
+          message: messageOf(e),
+          ...(isWeftError(e) && e.details && { details: e.details }),
+        }),
     );
   });
   mkdirSync(dirname(socket), { recursive: true, mode: 0o755 });

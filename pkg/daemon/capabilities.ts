@@ -16,5 +16,8 @@ export function hasNetAdmin(status: string): boolean {
 
 export function requireNetAdmin(status = readFileSync('/proc/self/status', 'utf8')): void {
   if (hasNetAdmin(status)) return;
-  throw new WeftError('WEFT_KERNEL', 'weft daemon needs CAP_NET_ADMIN to program its devices, routes and firewall: run it as root, or grant the capability (systemd: AmbientCapabilities=CAP_NET_ADMIN; Kubernetes: securityContext.capabilities.add: [NET_ADMIN])');
+  throw new WeftError(
+    'WEFT_KERNEL',
+    'weft daemon needs CAP_NET_ADMIN to program its devices, routes and firewall: run it as root, or grant the capability (systemd: AmbientCapabilities=CAP_NET_ADMIN; Kubernetes: securityContext.capabilities.add: [NET_ADMIN])',
+  );
 }

@@ -40,42 +40,97 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const nodeName = flags.nodeName ?? process.env.NODE_NAME;
   const firewall = new FirewallKeeper({ log });
   const shared: Shared = {
-    stateDir: flags.stateDir, ipMasqFullyRandom: flags.ipMasqFullyRandom, forwardRules: flags.forwardRules,
-    renewMarginMs: flags.subnetLeaseRenewMargin * 60_000, leaseTtlSeconds: flags.subnetLeaseTtl, resyncMs: flags.resyncPeriod * 1000,
+    stateDir: flags.stateDir,
+    ipMasqFullyRandom: flags.ipMasqFullyRandom,
+    forwardRules: flags.forwardRules,
+    renewMarginMs: flags.subnetLeaseRenewMargin * 60_000,
+    leaseTtlSeconds: flags.subnetLeaseTtl,
+    resyncMs: flags.resyncPeriod * 1000,
   };
-  const defaultSpec: AgentSpec = { ...shared, key: DEFAULT_NETWORK_KEY, network: '', ownsBridge: false, subnetFile: flags.subnetFile, ipMasq: flags.ipMasq };
+  const defaultSpec: AgentSpec = {
+    ...shared,
+    key: DEFAULT_NETWORK_KEY,
+    network: '',
+    ownsBridge: false,
+    subnetFile: flags.subnetFile,
+    ipMasq: flags.ipMasq,
+  };
   // The flannel default network's containers, as the plugin recorded them (under the same data directory).
   const defaultPorts = () => {
     const boot = currentBootId();
-    return networkState({ dataDir: flags.cniDataDir, network: '' }).records.list().flatMap((e) => (e.record?.bootId === boot ? [e.record.hostVeth] : []));
+    return networkState({ dataDir: flags.cniDataDir, network: '' })
+      .records.list()
+      .flatMap((e) => (e.record?.bootId === boot ? [e.record.hostVeth] : []));
   };
   const agentDeps = (source: (l: Logger) => LeaseSource) => ({ source, nl, iface, log, firewall, ports: defaultPorts });
   let agent: NetworkAgent;
   let etcd: EtcdClient | undefined;
   let networks: NetworkManager | undefined;
   if (flags.kubeSubnetMgr) {
-    if (!nodeName) throw new WeftError('WEFT_INVALID_CONFIG', '--kube-subnet-mgr needs this node\'s name: set NODE_NAME (the downward API\'s spec.nodeName) or --node-name');
+    if (!nodeName)
+      throw new WeftError(
+        'WEFT_INVALID_CONFIG',
+        "--kube-subnet-mgr needs this node's name: set NODE_NAME (the downward API's spec.nodeName) or --node-name",
+      );
     const { KubeNodes } = await import('../kube/mod.ts');
     const { KubeLeaseSource } = await import('../lease/kube-source.ts');
     const nodes = new KubeNodes({ kubeconfigFile: flags.kubeconfigFile, apiUrl: flags.kubeApiUrl });
-    log.info('starting', { iface: iface.name, address: iface.address, publicIP: iface.publicIP, mtu: iface.mtu, kubernetes: nodes.server, node: nodeName });
-    const kube = { nodeName, annotationPrefix: flags.kubeAnnotationPrefix, netConfigPath: flags.netConfigPath, setNetworkUnavailable: flags.setNodeNetworkUnavailable };
-    agent = new NetworkAgent(defaultSpec, agentDeps((l) => new KubeLeaseSource(nodes, kube, l)));
+    log.info('starting', {
+      iface: iface.name,
+      address: iface.address,
+      publicIP: iface.publicIP,
+      mtu: iface.mtu,
+      kubernetes: nodes.server,
+      node: nodeName,
+    });
+    const kube = {
+      nodeName,
+      annotationPrefix: flags.kubeAnnotationPrefix,
+      netConfigPath: flags.netConfigPath,
+      setNetworkUnavailable: flags.setNodeNetworkUnavailable,
+    };
+    agent = new NetworkAgent(
+      defaultSpec,
+      agentDeps((l) => new KubeLeaseSource(nodes, kube, l)),
+    );
   } else {
     const client = new EtcdClient({
-      endpoints: flags.etcdEndpoints, certFile: flags.etcdCertFile, keyFile: flags.etcdKeyFile, caFile: flags.etcdCAFile,
-      username: flags.etcdUsername, password: flags.etcdPassword,
+      endpoints: flags.etcdEndpoints,
+      certFile: flags.etcdCertFile,
+      keyFile: flags.etcdKeyFile,
+      caFile: flags.etcdCAFile,
+      username: flags.etcdUsername,
+      password: flags.etcdPassword,
       onSwitch: (to, why) => log.warn(`etcd: now using ${to} (${why})`),
     });
-    log.info('starting', { iface: iface.name, address: iface.address, publicIP: iface.publicIP, mtu: iface.mtu, etcd: client.endpoints.join(',') });
-    etcd = client;
-    agent = new NetworkAgent(defaultSpec, agentDeps((l) => new EtcdLeaseSource(new SubnetRegistry(client, flags.etcdPrefix), l)));
-    const dflt = agent;
-    networks = new NetworkManager({ store: new NetworkStore(client, flags.weftPrefix, `${flags.etcdPrefix}/config`), nl, iface, log, firewall }, {
-      root: flags.weftPrefix, runDir: flags.runDir, cniConfDir: flags.cniConfDir || undefined, cniDataDir: flags.cniDataDir,
-      nodeName: nodeName ?? hostname(), dns: flags.dns, socket: join(flags.runDir, 'weft.sock'), agent: shared,
-      defaultRange: () => dflt.clusterNetwork(), flannelConfigKey: `${flags.etcdPrefix}/config`,
+    log.info('starting', {
+      iface: iface.name,
+      address: iface.address,
+      publicIP: iface.publicIP,
+      mtu: iface.mtu,
+      etcd: client.endpoints.join(','),
     });
+    etcd = client;
+    agent = new NetworkAgent(
+      defaultSpec,
+      agentDeps((l) => new EtcdLeaseSource(new SubnetRegistry(client, flags.etcdPrefix), l)),
+    );
+    const dflt = agent;
+    networks = new NetworkManager(
+      { store: new NetworkStore(client, flags.weftPrefix, `${flags.etcdPrefix}/config`), nl, iface, log, firewall },
+      {
+        root: flags.weftPrefix,
+        runDir: flags.runDir,
+        cniConfDir: flags.cniConfDir || undefined,
+        cniDataDir: flags.cniDataDir,
+        nodeName: nodeName ?? hostname(),
+        dns: flags.dns,
+        socket: join(flags.runDir, 'weft.sock'),
+        agent: shared,
+        defaultRange: () => dflt.clusterNetwork(),
+        flannelConfigKey: `${flags.etcdPrefix}/config`,
+      },
+    );
   }
   logNat(log, iface);
   const watcher = new KernelWatcher((e) => {
@@ -118,12 +173,14 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
     const dataDir = flags.cniDataDir;
-    void reclaimEarlierBoots({ dataDir, network: '', nl, log }).then(() => agent.start()).catch((e: unknown) => {
-      if (agent.signal.aborted) return;
-      log.error(`network agent failed: ${(e as Error).message}`);
-      process.exitCode = 1;
-      stop('error');
-    });
+    void reclaimEarlierBoots({ dataDir, network: '', nl, log })
+      .then(() => agent.start())
+      .catch((e: unknown) => {
+        if (agent.signal.aborted) return;
+        log.error(`network agent failed: ${(e as Error).message}`);
+        process.exitCode = 1;
+        stop('error');
+      });
   });
 }
 
@@ -136,10 +193,14 @@ function keepPluginMasquerades(firewall: FirewallKeeper, dataDir: string): void 
     const name = cniMasqChainName(m.key);
     const rules = m.script.split('\n').flatMap((l) => /^add rule \S+ \S+ \S+ (.*)$/.exec(l)?.[1] ?? []);
     const chain = { family: 'inet', table: CNI_MASQ_TABLE, name, type: '', rules } as const;
-    firewall.adopt(`the CNI plugin's chain ${name}`, { present: (t) => chainPresent(t.get(`inet ${CNI_MASQ_TABLE}`), chain), script: m.script });
+    firewall.adopt(`the CNI plugin's chain ${name}`, {
+      present: (t) => chainPresent(t.get(`inet ${CNI_MASQ_TABLE}`), chain),
+      script: m.script,
+    });
   }
 }
 
 function logNat(log: Logger, iface: ExternalInterface): void {
-  if (iface.vtepLocal !== iface.publicIP) log.info('the public address is not on this host (NAT?); VXLAN packets leave from the interface address', { local: iface.vtepLocal });
+  if (iface.vtepLocal !== iface.publicIP)
+    log.info('the public address is not on this host (NAT?); VXLAN packets leave from the interface address', { local: iface.vtepLocal });
 }

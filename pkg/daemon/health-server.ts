@@ -12,14 +12,18 @@ export function startHealthServer(opts: { host: string; port: number; status: ()
     // A network counts once its config exists: a host may serve only named networks, or only flannel's.
     // With none configured, each network says why (etcd unreachable, its config missing or invalid).
     const configured = statuses.filter((s) => s.configured);
-    const notReady = configured.length === 0
-      ? statuses.map((s) => ({ network: s.network, reason: s.reason ?? 'no network is configured yet' }))
-      : configured.filter((s) => !s.ready);
+    const notReady =
+      configured.length === 0
+        ? statuses.map((s) => ({ network: s.network, reason: s.reason ?? 'no network is configured yet' }))
+        : configured.filter((s) => !s.ready);
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('weft is running\n');
     } else if (req.url === '/readyz') {
       if (notReady.length === 0) res.writeHead(200, { 'content-type': 'text/plain' }).end('weft is ready\n');
-      else res.writeHead(503, { 'content-type': 'text/plain' }).end(`weft is not ready: ${notReady.map((s) => `${s.network}: ${s.reason ?? 'starting'}`).join('; ')}\n`);
+      else
+        res
+          .writeHead(503, { 'content-type': 'text/plain' })
+          .end(`weft is not ready: ${notReady.map((s) => `${s.network}: ${s.reason ?? 'starting'}`).join('; ')}\n`);
     } else if (req.url === '/status') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(statuses, null, 2)}\n`);
     } else {

@@ -16,7 +16,18 @@ import { ISOLATION_TABLE, isolationTable, type FirewallKeeper } from '../firewal
 import type { KernelEvent, Netlink } from '../kernel/mod.ts';
 import { EtcdLeaseSource, type Change, type RawKv } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
-import { classifyKey, conflistFileName, decodeEndpoint, decodeMeta, inspectObject, leaseFileName, type CreateRequest, type Endpoint, type LsRow, type NetworkMeta } from '../networks/mod.ts';
+import {
+  classifyKey,
+  conflistFileName,
+  decodeEndpoint,
+  decodeMeta,
+  inspectObject,
+  leaseFileName,
+  type CreateRequest,
+  type Endpoint,
+  type LsRow,
+  type NetworkMeta,
+} from '../networks/mod.ts';
 import type { NetworkStore, PrefixFeed } from '../store/mod.ts';
 import { reclaimEarlierBoots } from './previous-boot.ts';
 
@@ -149,7 +160,8 @@ export class NetworkManager {
   /** Claims a name on the network for an attachment on this host (Docker's refusal when another holds it). */
   async register(ref: string, input: EndpointInput): Promise<Endpoint> {
     const net = await this.#meta(ref);
-    if (!input.name || !input.containerID || !input.address) throw new WeftError('WEFT_INVALID_ARGUMENT', 'an endpoint needs name, containerID and address');
+    if (!input.name || !input.containerID || !input.address)
+      throw new WeftError('WEFT_INVALID_ARGUMENT', 'an endpoint needs name, containerID and address');
     const ep = this.endpointRecord(net, input);
     await this.#store.registerEndpoint(net, ep);
     return ep;
@@ -180,7 +192,8 @@ export class NetworkManager {
     for (const [id, eps] of this.#endpoints) {
       const net = this.#metas.get(id)?.Name;
       if (!net) continue;
-      for (const e of eps.values()) out.push({ network: net, name: e.Name, aliases: e.Aliases, containerID: e.ContainerID, address: e.IPv4Address.split('/')[0]! });
+      for (const e of eps.values())
+        out.push({ network: net, name: e.Name, aliases: e.Aliases, containerID: e.ContainerID, address: e.IPv4Address.split('/')[0]! });
     }
     return out;
   }
@@ -192,7 +205,11 @@ export class NetworkManager {
       name: meta.Name,
       plugins: [
         {
-          type: 'weft', network: meta.Name, subnetFile: leaseFileName(this.#o.runDir, meta.Name), dataDir: this.#o.cniDataDir, daemonSocket: this.#o.socket,
+          type: 'weft',
+          network: meta.Name,
+          subnetFile: leaseFileName(this.#o.runDir, meta.Name),
+          dataDir: this.#o.cniDataDir,
+          daemonSocket: this.#o.socket,
           capabilities: { ips: true, mac: true, aliases: true },
         },
         { type: 'portmap', capabilities: { portMappings: true } },
@@ -254,22 +271,38 @@ export class NetworkManager {
   #startNetwork(meta: NetworkMeta): void {
     const log = this.#log.child({ network: meta.Name });
     const agent = new NetworkAgent(
-      { ...this.#o.agent, key: meta.Name, network: meta.Name, ownsBridge: true, ipMasq: true, subnetFile: leaseFileName(this.#o.runDir, meta.Name) },
       {
-        source: (l) => new EtcdLeaseSource(this.#store.subnets(meta.Id), l), nl: this.#nl, iface: this.#iface, log: this.#log, firewall: this.#firewall,
+        ...this.#o.agent,
+        key: meta.Name,
+        network: meta.Name,
+        ownsBridge: true,
+        ipMasq: true,
+        subnetFile: leaseFileName(this.#o.runDir, meta.Name),
+      },
+      {
+        source: (l) => new EtcdLeaseSource(this.#store.subnets(meta.Id), l),
+        nl: this.#nl,
+        iface: this.#iface,
+        log: this.#log,
+        firewall: this.#firewall,
         ports: () => this.#localAttachments(meta).map((r) => r.hostVeth),
       },
     );
     const running: Running = { meta, agent };
     this.#running.set(meta.Id, running);
     log.info('network appeared; joining it', { id: meta.Id.slice(0, 12), subnet: meta.Subnet, vni: meta.VNI });
-    reclaimEarlierBoots({ dataDir: this.#o.cniDataDir, network: meta.Name, nl: this.#nl, log }).then(() => agent.start()).then(() => {
-      if (this.#running.get(meta.Id) !== running) return;
-      this.#keepConflist(running);
-      return this.#keepDns(running);
-    }, (e: unknown) => {
-      if (!agent.signal.aborted) log.error(`cannot join network: ${messageOf(e)}`);
-    });
+    reclaimEarlierBoots({ dataDir: this.#o.cniDataDir, network: meta.Name, nl: this.#nl, log })
+      .then(() => agent.start())
+      .then(
+        () => {
+          if (this.#running.get(meta.Id) !== running) return;
+          this.#keepConflist(running);
+          return this.#keepDns(running);
+        },
+        (e: unknown) => {
+          if (!agent.signal.aborted) log.error(`cannot join network: ${messageOf(e)}`);
+        },
+      );
   }
 
   /** The network's conflist for runtimes, written again if it went missing or was changed. */
@@ -280,7 +313,8 @@ export class NetworkManager {
     const now = readIfExists(path);
     if (now === text) return;
     writeFileAtomic(path, text, 0o644);
-    if (r.dns !== undefined || now !== undefined) this.#log.warn(`the conflist ${path} was ${now === undefined ? 'missing' : 'changed'}; wrote it again`, { network: r.meta.Name });
+    if (r.dns !== undefined || now !== undefined)
+      this.#log.warn(`the conflist ${path} was ${now === undefined ? 'missing' : 'changed'}; wrote it again`, { network: r.meta.Name });
   }
 
   /** The network's DNS server on its gateway address: started once the agent serves, again if it failed or died. */
@@ -290,9 +324,12 @@ export class NetworkManager {
     const log = this.#log.child({ network: r.meta.Name });
     const restart = r.dns !== undefined;
     const dns = new DnsServer({
-      address: served.gateway, network: r.meta.Name, log,
+      address: served.gateway,
+      network: r.meta.Name,
+      log,
       directory: () => this.directory(),
-      upstreams: () => hostResolvers(new Set([...this.#running.values()].map((x) => x.agent.served()?.gateway).filter((g): g is string => !!g))),
+      upstreams: () =>
+        hostResolvers(new Set([...this.#running.values()].map((x) => x.agent.served()?.gateway).filter((g): g is string => !!g))),
     });
     try {
       await dns.start();
@@ -332,8 +369,22 @@ export class NetworkManager {
     for (const r of local) {
       const ep = r.endpoint;
       if (!ep || r.state !== 'added' || mine.some((e) => e.Name === ep.name && e.ContainerID === r.containerID)) continue;
-      await this.#store.registerEndpoint(meta, this.endpointRecord(meta, { name: ep.name, aliases: ep.aliases, containerID: r.containerID, ifname: r.ifname, address: r.ips[0] ?? '', mac: ep.mac }))
-        .then(() => this.#log.info('re-registered an endpoint missing from etcd', { network: meta.Name, name: ep.name }), (e) => this.#log.warn(`cannot re-register ${ep.name}: ${messageOf(e)}`));
+      await this.#store
+        .registerEndpoint(
+          meta,
+          this.endpointRecord(meta, {
+            name: ep.name,
+            aliases: ep.aliases,
+            containerID: r.containerID,
+            ifname: r.ifname,
+            address: r.ips[0] ?? '',
+            mac: ep.mac,
+          }),
+        )
+        .then(
+          () => this.#log.info('re-registered an endpoint missing from etcd', { network: meta.Name, name: ep.name }),
+          (e) => this.#log.warn(`cannot re-register ${ep.name}: ${messageOf(e)}`),
+        );
     }
     // Any local record protects its endpoint, also one still being added (registered, record not yet saved).
     for (const e of mine) {
@@ -347,15 +398,26 @@ export class NetworkManager {
   /** This boot's attachments of the network on this host, as the CNI plugin recorded them. */
   #localAttachments(meta: NetworkMeta): AttachmentRecord[] {
     const boot = currentBootId();
-    return networkState({ dataDir: this.#o.cniDataDir, network: meta.Name }).records.list().flatMap((e) => (e.record?.bootId === boot ? [e.record] : []));
+    return networkState({ dataDir: this.#o.cniDataDir, network: meta.Name })
+      .records.list()
+      .flatMap((e) => (e.record?.bootId === boot ? [e.record] : []));
   }
 
   /** An endpoint record for an attachment on this host. */
   endpointRecord(meta: NetworkMeta, a: EndpointInput): Endpoint {
     return {
-      Name: a.name, EndpointID: createHash('sha256').update(`${meta.Id}/${a.containerID}/${a.ifname}`).digest('hex'), NetworkID: meta.Id, Network: meta.Name,
-      Host: this.#o.nodeName, HostIP: this.#iface.publicIP, ContainerID: a.containerID, Interface: a.ifname, IPv4Address: a.address, MacAddress: a.mac,
-      Aliases: a.aliases, Created: new Date().toISOString(),
+      Name: a.name,
+      EndpointID: createHash('sha256').update(`${meta.Id}/${a.containerID}/${a.ifname}`).digest('hex'),
+      NetworkID: meta.Id,
+      Network: meta.Name,
+      Host: this.#o.nodeName,
+      HostIP: this.#iface.publicIP,
+      ContainerID: a.containerID,
+      Interface: a.ifname,
+      IPv4Address: a.address,
+      MacAddress: a.mac,
+      Aliases: a.aliases,
+      Created: new Date().toISOString(),
     };
   }
 }

@@ -10,7 +10,9 @@ import type { Logger } from '../log/logger.ts';
 
 export async function reclaimEarlierBoots(o: { dataDir: string; network: string; nl: Netlink; log: Logger }): Promise<void> {
   try {
-    const n = await reclaimPreviousBoot(networkState({ dataDir: o.dataDir, network: o.network }), o.nl, currentBootId(), (m) => o.log.info(m));
+    const n = await reclaimPreviousBoot(networkState({ dataDir: o.dataDir, network: o.network }), o.nl, currentBootId(), (m) =>
+      o.log.info(m),
+    );
     if (n > 0) o.log.info(`released ${n} attachment(s) of containers from before the last reboot`);
   } catch (e) {
     o.log.warn(`cannot release the attachments of an earlier boot: ${messageOf(e)}`);

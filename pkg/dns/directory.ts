@@ -19,7 +19,10 @@ export interface DirectoryEntry {
   readonly address: string;
 }
 
-export type Decision = { readonly kind: 'answer'; readonly ips: readonly string[] } | { readonly kind: 'nxdomain' } | { readonly kind: 'forward' };
+export type Decision =
+  | { readonly kind: 'answer'; readonly ips: readonly string[] }
+  | { readonly kind: 'nxdomain' }
+  | { readonly kind: 'forward' };
 
 export function resolve(entries: readonly DirectoryEntry[], qname: string, askerIP: string, askedNetwork: string): Decision {
   const name = qname.toLowerCase().replace(/\.$/, '');
@@ -33,7 +36,8 @@ export function resolve(entries: readonly DirectoryEntry[], qname: string, asker
   if (dot > 0) {
     const suffix = name.slice(dot + 1);
     const net = [...mine].find((n) => n.toLowerCase() === suffix);
-    if (!net && (askedNetwork.toLowerCase() === suffix || entries.some((e) => e.network.toLowerCase() === suffix))) return { kind: 'nxdomain' };
+    if (!net && (askedNetwork.toLowerCase() === suffix || entries.some((e) => e.network.toLowerCase() === suffix)))
+      return { kind: 'nxdomain' };
     if (net) {
       const ips = entries.filter((e) => e.network === net && matches(e, name.slice(0, dot))).map((e) => e.address);
       return ips.length > 0 ? { kind: 'answer', ips } : { kind: 'nxdomain' };

@@ -17,9 +17,12 @@ describe('DNS messages', () => {
     const resp = buildResponse(parseQuery(buildQuery(1, 'a'))!, {});
     expect(parseQuery(resp)).toBeUndefined();
     expect(parseQuery(buildQuery(1, 'a').subarray(0, 14))).toBeUndefined();
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
-      expect(() => parseQuery(Buffer.from(b))).not.toThrow();
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
+        expect(() => parseQuery(Buffer.from(b))).not.toThrow();
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 

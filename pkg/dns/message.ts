@@ -42,7 +42,13 @@ export function parseQuery(buf: Buffer): Query | undefined {
   }
   if (off + 4 > buf.length) return undefined;
   const name = labels.join('.').toLowerCase();
-  return { id: buf.readUInt16BE(0), flags, question: { name, type: buf.readUInt16BE(off), cls: buf.readUInt16BE(off + 2) }, questionEnd: off + 4, raw: buf };
+  return {
+    id: buf.readUInt16BE(0),
+    flags,
+    question: { name, type: buf.readUInt16BE(off), cls: buf.readUInt16BE(off + 2) },
+    questionEnd: off + 4,
+    raw: buf,
+  };
 }
 
 /** An authoritative answer: `ips` as A records (none: an empty NOERROR answer), or the error `rcode`. */
@@ -74,7 +80,10 @@ export function buildQuery(id: number, name: string, type: number = TYPE.A): Buf
   header.writeUInt16BE(id, 0);
   header.writeUInt16BE(0x0100, 2);
   header.writeUInt16BE(1, 4);
-  const labels = name.split('.').filter(Boolean).map((l) => Buffer.concat([Buffer.of(l.length), Buffer.from(l, 'latin1')]));
+  const labels = name
+    .split('.')
+    .filter(Boolean)
+    .map((l) => Buffer.concat([Buffer.of(l.length), Buffer.from(l, 'latin1')]));
   const tail = Buffer.alloc(5);
   tail.writeUInt16BE(type, 1);
   tail.writeUInt16BE(1, 3);

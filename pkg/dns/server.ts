@@ -16,7 +16,11 @@ const TTL = 10;
 /** The host's resolvers from /etc/resolv.conf, minus addresses that are weft's own servers. */
 export function hostResolvers(exclude: ReadonlySet<string>, path = '/etc/resolv.conf'): string[] {
   try {
-    return readFileSync(path, 'utf8').split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((x): x is string => !!x && !exclude.has(x) && !x.includes(':')).slice(0, 3);
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+      .filter((x): x is string => !!x && !exclude.has(x) && !x.includes(':'))
+      .slice(0, 3);
   } catch {
     return [];
   }
@@ -31,7 +35,13 @@ export class DnsServer {
   readonly #log: Logger;
   #closed = false;
 
-  constructor(opts: { address: string; network: string; directory: () => readonly DirectoryEntry[]; upstreams: () => readonly string[]; log: Logger }) {
+  constructor(opts: {
+    address: string;
+    network: string;
+    directory: () => readonly DirectoryEntry[];
+    upstreams: () => readonly string[];
+    log: Logger;
+  }) {
     this.address = opts.address;
     this.network = opts.network;
     this.#directory = opts.directory;
@@ -71,7 +81,8 @@ export class DnsServer {
     if (!q) return;
     const reply = (b: Buffer) => this.#socket.send(b, port, from);
     const d = decide(this.#directory(), q.question.name, from, this.network);
-    if (d.kind === 'answer') return reply(buildResponse(q, { ips: q.question.type === TYPE.A || q.question.type === TYPE.ANY ? d.ips : [], ttl: TTL }));
+    if (d.kind === 'answer')
+      return reply(buildResponse(q, { ips: q.question.type === TYPE.A || q.question.type === TYPE.ANY ? d.ips : [], ttl: TTL }));
     if (d.kind === 'nxdomain') return reply(buildResponse(q, { rcode: RCODE.NXDOMAIN }));
     const answer = await this.#forward(msg);
     reply(answer ?? buildResponse(q, { rcode: RCODE.SERVFAIL }));

@@ -15,8 +15,9 @@ describe('error code registry', () => {
     for (const code of documented.keys()) expect(Object.keys(CODES)).toContain(code);
   });
 
-  it('keeps the spec meaning of CNI codes 1-11 and 50-51 and puts weft\'s own at 100+', () => {
-    for (const { cni } of Object.values(CODES)) expect([1, 2, 3, 4, 5, 6, 7, 8, 11, 50, 51, 999].includes(cni) || (cni >= 100 && cni < 999)).toBe(true);
+  it("keeps the spec meaning of CNI codes 1-11 and 50-51 and puts weft's own at 100+", () => {
+    for (const { cni } of Object.values(CODES))
+      expect([1, 2, 3, 4, 5, 6, 7, 8, 11, 50, 51, 999].includes(cni) || (cni >= 100 && cni < 999)).toBe(true);
   });
 });
 

@@ -15,7 +15,10 @@ export const CODES = {
   WEFT_INVALID_NETNS: { cni: 8, summary: 'a path given as a network namespace is not one' },
   WEFT_TRY_AGAIN: { cni: 11, summary: 'a transient condition; retry later (e.g. the daemon has not written the lease yet)' },
   WEFT_NOT_AVAILABLE: { cni: 50, summary: 'the plugin cannot serve ADD now (STATUS)' },
-  WEFT_LIMITED_CONNECTIVITY: { cni: 51, summary: 'the plugin cannot serve ADD, and existing containers may have limited connectivity (STATUS)' },
+  WEFT_LIMITED_CONNECTIVITY: {
+    cni: 51,
+    summary: 'the plugin cannot serve ADD, and existing containers may have limited connectivity (STATUS)',
+  },
   WEFT_INVALID_ARGUMENT: { cni: 7, summary: 'a value passed to weft is out of range or malformed' },
   WEFT_KERNEL: { cni: 100, summary: 'the kernel refused a netlink request or a sysctl write' },
   WEFT_ADDRESS_EXHAUSTED: { cni: 101, summary: 'no free address is left in the host subnet' },
@@ -25,8 +28,11 @@ export const CODES = {
   WEFT_STORE: { cni: 105, summary: 'the cluster store (etcd) refused a request' },
   WEFT_STORE_UNAVAILABLE: { cni: 106, summary: 'no etcd endpoint could be reached or could serve' },
   WEFT_STORE_TLS: { cni: 107, summary: 'TLS to etcd failed (certificate untrusted, expired, for another name, refused, or unreadable)' },
-  WEFT_STORE_AUTH: { cni: 108, summary: 'etcd refused the credentials, or the user may not access weft\'s keys' },
-  WEFT_LEASE_UNAVAILABLE: { cni: 109, summary: 'no subnet can be leased: the network is full or removed, or this host\'s subnet is held by another host' },
+  WEFT_STORE_AUTH: { cni: 108, summary: "etcd refused the credentials, or the user may not access weft's keys" },
+  WEFT_LEASE_UNAVAILABLE: {
+    cni: 109,
+    summary: "no subnet can be leased: the network is full or removed, or this host's subnet is held by another host",
+  },
   WEFT_INTERNAL: { cni: 999, summary: 'an unexpected failure; please report it' },
 } as const satisfies Record<string, { cni: number; summary: string }>;
 

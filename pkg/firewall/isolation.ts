@@ -19,5 +19,9 @@ export function isolationTable(ranges: readonly IsolatedRange[]): NftTable | und
     const others = ranges.filter((o) => o !== r).map((o) => o.subnet);
     return `  ip saddr ${r.subnet} ip daddr { ${others.join(', ')} } drop comment "${r.name}: no traffic to other networks"`;
   });
-  return { family: 'inet', name: ISOLATION_TABLE, body: ['chain forward {', '  type filter hook forward priority filter - 1; policy accept;', ...rules, '}'] };
+  return {
+    family: 'inet',
+    name: ISOLATION_TABLE,
+    body: ['chain forward {', '  type filter hook forward priority filter - 1; policy accept;', ...rules, '}'],
+  };
 }

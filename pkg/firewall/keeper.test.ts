@@ -15,7 +15,10 @@ function setup() {
 
 const RED = { name: 'RED', subnet: '10.10.10.0/24' };
 const BLUE = { name: 'BLUE', subnet: '10.10.20.0/24' };
-const masq = flannelMasqTable({ key: '_default', subnets: ['10.244.3.0/24'], clusterNetworks: { 4: ['10.244.0.0/16'], 6: [] } }, { masquerade: true, forward: true })!;
+const masq = flannelMasqTable(
+  { key: '_default', subnets: ['10.244.3.0/24'], clusterNetworks: { 4: ['10.244.0.0/16'], 6: [] } },
+  { masquerade: true, forward: true },
+)!;
 
 describe('FirewallKeeper', () => {
   it('applies wanted tables once, then does nothing while the ruleset holds them', () => {
@@ -38,7 +41,9 @@ describe('FirewallKeeper', () => {
     expect(keeper.sync().repaired).toEqual(['table inet weft_isolation was missing', 'table ip weft_default was changed']);
     expect(nft.tables.get('inet weft_isolation')!.join('\n')).toContain('ip saddr 10.10.10.0/24 ip daddr { 10.10.20.0/24 } drop');
     expect(lines.filter((l) => l.includes(' warn '))).toHaveLength(1);
-    expect(lines.at(-1)).toMatch(/warn {2}firewall: table inet weft_isolation was missing; table ip weft_default was changed \(a firewall reload or nft flush ruleset\?\); restored/);
+    expect(lines.at(-1)).toMatch(
+      /warn {2}firewall: table inet weft_isolation was missing; table ip weft_default was changed \(a firewall reload or nft flush ruleset\?\); restored/,
+    );
     expect(keeper.sync()).toEqual({ repaired: [], applied: [] });
   });
 
@@ -56,7 +61,10 @@ describe('FirewallKeeper', () => {
 
   it('puts back an adopted chain that went missing', () => {
     const { nft, keeper } = setup();
-    keeper.adopt('the ipMasq rule of RED', { present: (t) => t.get('inet weft-cni')?.includes('chain masq_RED {') ?? false, script: 'table inet weft-cni {}\nadd chain inet weft-cni masq_RED\n' });
+    keeper.adopt('the ipMasq rule of RED', {
+      present: (t) => t.get('inet weft-cni')?.includes('chain masq_RED {') ?? false,
+      script: 'table inet weft-cni {}\nadd chain inet weft-cni masq_RED\n',
+    });
     expect(keeper.sync().repaired).toEqual(['the ipMasq rule of RED was missing']);
     expect(keeper.sync().repaired).toEqual([]);
     expect(splitRuleset(nft.listRuleset()).get('inet weft-cni')).toContain('chain masq_RED {');

@@ -51,7 +51,14 @@ export function flannelMasqTable(s: MasqSpec, o: { readonly masquerade: boolean;
       '}',
     );
   }
-  if (o.forward) body.push('chain forward {', '  type filter hook forward priority filter; policy accept;', `  ip saddr ${C} accept`, `  ip daddr ${C} accept`, '}');
+  if (o.forward)
+    body.push(
+      'chain forward {',
+      '  type filter hook forward priority filter; policy accept;',
+      `  ip saddr ${C} accept`,
+      `  ip daddr ${C} accept`,
+      '}',
+    );
   return body.length > 0 ? { family: 'ip', name: masqTableName(s.key), body } : undefined;
 }
 
@@ -68,5 +75,11 @@ export function cniMasqChain(s: MasqSpec): NftChain {
     const keep = [...s.clusterNetworks[f], f === 4 ? '224.0.0.0/4' : 'ff00::/8'];
     return `${ip} saddr ${subnet} ${ip} daddr != { ${keep.join(', ')} } masquerade`;
   });
-  return { family: 'inet', table: CNI_MASQ_TABLE, name: cniMasqChainName(s.key), type: 'type nat hook postrouting priority srcnat; policy accept;', rules };
+  return {
+    family: 'inet',
+    table: CNI_MASQ_TABLE,
+    name: cniMasqChainName(s.key),
+    type: 'type nat hook postrouting priority srcnat; policy accept;',
+    rules,
+  };
 }

@@ -12,7 +12,9 @@ export interface NftResult {
 }
 
 export function nft(args: readonly string[], input?: string): NftResult {
-  const r = process.getBuiltinModule('node:child_process').spawnSync('nft', args, { encoding: 'utf8', ...(input !== undefined && { input }) });
+  const r = process
+    .getBuiltinModule('node:child_process')
+    .spawnSync('nft', args, { encoding: 'utf8', ...(input !== undefined && { input }) });
   if (r.error) throw new WeftError('WEFT_KERNEL', `cannot run nft: ${r.error.message} (install nftables)`, { cause: r.error });
   return { ok: r.status === 0, stdout: r.stdout, stderr: r.stderr.trim() };
 }

@@ -25,7 +25,14 @@ export interface NftChain {
 /** nft -f input that makes the chain exactly `c`, leaving the table's other chains alone. */
 export function chainScript(c: NftChain): string {
   const at = `${c.family} ${c.table} ${c.name}`;
-  return [`table ${c.family} ${c.table} {`, `  chain ${c.name} { ${c.type} }`, '}', `flush chain ${at}`, ...c.rules.map((r) => `add rule ${at} ${r}`), ''].join('\n');
+  return [
+    `table ${c.family} ${c.table} {`,
+    `  chain ${c.name} { ${c.type} }`,
+    '}',
+    `flush chain ${at}`,
+    ...c.rules.map((r) => `add rule ${at} ${r}`),
+    '',
+  ].join('\n');
 }
 
 /** Whether a listed table (nft's text) holds the chain with every one of its rules. */

@@ -23,18 +23,31 @@ describe('weft install', () => {
 
   it('a conflist flannel users know: weft first, portmap only when it is installed', () => {
     expect(conflistFor({ network: 'cbr0', cniVersion: '1.0.0', subnetFile: undefined }, true)).toEqual({
-      cniVersion: '1.0.0', name: 'cbr0',
-      plugins: [{ type: 'weft', hairpinMode: true, isDefaultGateway: true }, { type: 'portmap', capabilities: { portMappings: true }, snat: true }],
+      cniVersion: '1.0.0',
+      name: 'cbr0',
+      plugins: [
+        { type: 'weft', hairpinMode: true, isDefaultGateway: true },
+        { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+      ],
     });
     expect((conflistFor({ network: 'n', cniVersion: '0.4.0', subnetFile: '/run/x.env' }, false).plugins as unknown[]).length).toBe(1);
   });
 
-  it('copies the executable and writes the conflist atomically, idempotently, keeping the operator\'s env file', () => {
+  it("copies the executable and writes the conflist atomically, idempotently, keeping the operator's env file", () => {
     const d = tmp();
     const exe = join(d, 'exe');
     writeFileSync(exe, 'binary', { mode: 0o700 });
     writeFileSync(join(d, 'weft.env'), 'MINE=1\n');
-    const opts = { executable: exe, cniBinDir: join(d, 'bin'), cniConfDir: join(d, 'net.d'), network: 'cbr0', cniVersion: '1.0.0', subnetFile: undefined, systemdDir: join(d, 'systemd'), envFile: join(d, 'weft.env') };
+    const opts = {
+      executable: exe,
+      cniBinDir: join(d, 'bin'),
+      cniConfDir: join(d, 'net.d'),
+      network: 'cbr0',
+      cniVersion: '1.0.0',
+      subnetFile: undefined,
+      systemdDir: join(d, 'systemd'),
+      envFile: join(d, 'weft.env'),
+    };
     const first = applyInstall(planInstall(opts, false)).map((r) => r.done);
     expect(first).toEqual(['written', 'written', 'written', 'kept']);
     expect(statSync(join(d, 'bin/weft')).mode & 0o777).toBe(0o755);
@@ -46,12 +59,24 @@ describe('weft install', () => {
     expect(shadowing(join(d, 'net.d'))).toEqual(['05-other.conflist']);
   });
 
-  it('installs a given conflist (a ConfigMap\'s) after checking it, and refuses one that is not a conflist', () => {
+  it("installs a given conflist (a ConfigMap's) after checking it, and refuses one that is not a conflist", () => {
     const d = tmp();
     const given = '{"name":"cbr0","cniVersion":"1.0.0","plugins":[{"type":"weft"}]}';
-    const opts = { executable: join(d, 'x'), cniBinDir: join(d, 'bin'), cniConfDir: join(d, 'net.d'), network: 'ignored', cniVersion: '1.0.0', subnetFile: undefined, conflist: given, systemdDir: undefined, envFile: '' };
+    const opts = {
+      executable: join(d, 'x'),
+      cniBinDir: join(d, 'bin'),
+      cniConfDir: join(d, 'net.d'),
+      network: 'ignored',
+      cniVersion: '1.0.0',
+      subnetFile: undefined,
+      conflist: given,
+      systemdDir: undefined,
+      envFile: '',
+    };
     expect(JSON.parse(planInstall(opts, true)[1]!.text!)).toEqual(JSON.parse(given));
-    expect(() => checkConflist('{"name":"x"}', 'cni-conf.json')).toThrow('cni-conf.json is not a conflist: it needs "name", "cniVersion" and a non-empty "plugins" list');
+    expect(() => checkConflist('{"name":"x"}', 'cni-conf.json')).toThrow(
+      'cni-conf.json is not a conflist: it needs "name", "cniVersion" and a non-empty "plugins" list',
+    );
     expect(() => checkConflist('{', 'cni-conf.json')).toThrow(/^cni-conf.json is not JSON/);
   });
 });

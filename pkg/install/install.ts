@@ -39,7 +39,10 @@ export interface InstallStep {
 
 export const CONFLIST_NAME = '10-weft.conflist';
 
-export function conflistFor(o: Pick<InstallOptions, 'network' | 'cniVersion' | 'subnetFile'>, withPortmap: boolean): Record<string, unknown> {
+export function conflistFor(
+  o: Pick<InstallOptions, 'network' | 'cniVersion' | 'subnetFile'>,
+  withPortmap: boolean,
+): Record<string, unknown> {
   return {
     cniVersion: o.cniVersion,
     name: o.network,
@@ -59,7 +62,14 @@ export function checkConflist(text: string, from: string): Record<string, unknow
     throw new WeftError('WEFT_DECODE', `${from} is not JSON: ${(e as Error).message}`);
   }
   const o = v as { name?: unknown; cniVersion?: unknown; plugins?: unknown };
-  if (typeof v !== 'object' || v === null || typeof o.name !== 'string' || typeof o.cniVersion !== 'string' || !Array.isArray(o.plugins) || o.plugins.length === 0) {
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    typeof o.name !== 'string' ||
+    typeof o.cniVersion !== 'string' ||
+    !Array.isArray(o.plugins) ||
+    o.plugins.length === 0
+  ) {
     throw new WeftError('WEFT_INVALID_CONFIG', `${from} is not a conflist: it needs "name", "cniVersion" and a non-empty "plugins" list`);
   }
   return v as Record<string, unknown>;
@@ -71,11 +81,16 @@ export function planInstall(o: InstallOptions, portmapPresent: boolean): Install
   const conflist = o.conflist !== undefined ? checkConflist(o.conflist, 'the given conflist') : conflistFor(o, portmapPresent);
   const steps: InstallStep[] = [
     { path: bin, what: 'the weft executable (CNI plugin, daemon and CLI)', copyFrom: o.executable, mode: 0o755 },
-    { path: join(o.cniConfDir, CONFLIST_NAME), what: `the CNI config of network ${String(conflist.name)}`, text: `${JSON.stringify(conflist, null, 2)}\n`, mode: 0o644 },
+    {
+      path: join(o.cniConfDir, CONFLIST_NAME),
+      what: `the CNI config of network ${String(conflist.name)}`,
+      text: `${JSON.stringify(conflist, null, 2)}\n`,
+      mode: 0o644,
+    },
   ];
   if (o.systemdDir) {
     steps.push({ path: join(o.systemdDir, UNIT_NAME), what: 'the systemd unit for weft daemon', text: unitText(bin), mode: 0o644 });
-    steps.push({ path: o.envFile, what: 'the daemon\'s settings (etcd endpoints, ...)', text: ENV_TEXT, mode: 0o600, keepExisting: true });
+    steps.push({ path: o.envFile, what: "the daemon's settings (etcd endpoints, ...)", text: ENV_TEXT, mode: 0o600, keepExisting: true });
   }
   return steps;
 }
@@ -83,7 +98,9 @@ export function planInstall(o: InstallOptions, portmapPresent: boolean): Install
 /** Conflists that sort before weft's and so are what runtimes that take the first one would use. */
 export function shadowing(confDir: string): string[] {
   if (!existsSync(confDir)) return [];
-  return readdirSync(confDir).filter((f) => /\.(conf|conflist|json)$/.test(f) && f < CONFLIST_NAME).sort();
+  return readdirSync(confDir)
+    .filter((f) => /\.(conf|conflist|json)$/.test(f) && f < CONFLIST_NAME)
+    .sort();
 }
 
 function sameFile(a: string, b: string): boolean {
@@ -110,7 +127,9 @@ export function applyInstall(steps: readonly InstallStep[]): Array<{ step: Insta
         renameSync(tmp, step.path);
       } catch (e) {
         if (existsSync(tmp)) unlinkSync(tmp);
-        throw new WeftError('WEFT_IO', `cannot install ${step.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+        throw new WeftError('WEFT_IO', `cannot install ${step.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+          cause: e,
+        });
       }
       return { step, done: 'written' as const };
     }
@@ -118,7 +137,9 @@ export function applyInstall(steps: readonly InstallStep[]): Array<{ step: Insta
     try {
       writeFileAtomic(step.path, step.text!, step.mode);
     } catch (e) {
-      throw new WeftError('WEFT_IO', `cannot write ${step.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+      throw new WeftError('WEFT_IO', `cannot write ${step.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+        cause: e,
+      });
     }
     return { step, done: 'written' as const };
   });

@@ -1,3 +1,12 @@
-export { planInstall, applyInstall, checkConflist, conflistFor, shadowing, CONFLIST_NAME, type InstallOptions, type InstallStep } from './install.ts';
+export {
+  planInstall,
+  applyInstall,
+  checkConflist,
+  conflistFor,
+  shadowing,
+  CONFLIST_NAME,
+  type InstallOptions,
+  type InstallStep,
+} from './install.ts';
 export { unitText, ENV_TEXT, ENV_FILE, UNIT_NAME } from './systemd.ts';
 export { isSingleExecutable, selfCommand, selfExecutable } from './self.ts';

@@ -24,7 +24,9 @@ describe('allocate()', () => {
     expect(got).toEqual(['10.98.0.2', '10.98.0.3', '10.98.0.4']);
     expect(s.release('10.98.0.3', ownerOf('c2', 'eth0'))).toBe(true);
     expect(['c4', 'c5', 'c6'].map((c) => allocate(p, s, ownerOf(c, 'eth0')))).toEqual(['10.98.0.5', '10.98.0.6', '10.98.0.3']);
-    expect(() => allocate(p, s, ownerOf('c7', 'eth0'))).toThrow(expect.objectContaining({ code: 'WEFT_ADDRESS_EXHAUSTED', message: 'no free address left in 10.98.0.0/29 (all 5 are in use)' }));
+    expect(() => allocate(p, s, ownerOf('c7', 'eth0'))).toThrow(
+      expect.objectContaining({ code: 'WEFT_ADDRESS_EXHAUSTED', message: 'no free address left in 10.98.0.0/29 (all 5 are in use)' }),
+    );
   });
 
   it('writes host-local\'s file layout: one file per address holding "<id>\\r\\n<ifname>"', () => {
@@ -38,12 +40,14 @@ describe('allocate()', () => {
     const s = store();
     const p = makePool('10.244.1.0/24');
     expect(allocate(p, s, ownerOf('a', 'eth0'), '10.244.1.77')).toBe('10.244.1.77');
-    expect(() => allocate(p, s, ownerOf('b', 'eth0'), '10.244.1.77')).toThrow(expect.objectContaining({ code: 'WEFT_ADDRESS_UNAVAILABLE', message: 'requested address 10.244.1.77 is already in use (by a eth0)' }));
+    expect(() => allocate(p, s, ownerOf('b', 'eth0'), '10.244.1.77')).toThrow(
+      expect.objectContaining({ code: 'WEFT_ADDRESS_UNAVAILABLE', message: 'requested address 10.244.1.77 is already in use (by a eth0)' }),
+    );
     expect(() => allocate(p, s, ownerOf('b', 'eth0'), '10.244.1.1')).toThrow(/gateway/);
     expect(() => allocate(p, s, ownerOf('b', 'eth0'), '10.9.9.9')).toThrow(/not assignable/);
   });
 
-  it('release() only removes an address its owner holds; heldBy() finds an owner\'s addresses', () => {
+  it("release() only removes an address its owner holds; heldBy() finds an owner's addresses", () => {
     const s = store();
     const p = makePool('10.98.0.0/29');
     allocate(p, s, ownerOf('a', 'eth0'));

@@ -11,7 +11,10 @@ export function allocate(pool: Pool, store: AddressStore, owner: string, request
   const subnet = formatPrefix(pool.subnet);
   if (requested !== undefined) {
     if (!isAssignable(pool, requested)) {
-      throw new WeftError('WEFT_ADDRESS_UNAVAILABLE', `requested address ${requested} is not assignable in ${subnet} (outside it, or its network, broadcast or gateway address)`);
+      throw new WeftError(
+        'WEFT_ADDRESS_UNAVAILABLE',
+        `requested address ${requested} is not assignable in ${subnet} (outside it, or its network, broadcast or gateway address)`,
+      );
     }
     if (!store.reserve(requested, owner)) {
       const holder = store.holder(requested)?.split('\r\n').join(' ') ?? 'another attachment';

@@ -36,6 +36,7 @@ describe('isAssignable()', () => {
   it('refuses network, gateway, broadcast, outside and other-family addresses', () => {
     const p = makePool('10.244.1.0/24');
     expect(isAssignable(p, '10.244.1.7')).toBe(true);
-    for (const bad of ['10.244.1.0', '10.244.1.1', '10.244.1.255', '10.244.2.7', 'fd00::1', 'x']) expect(isAssignable(p, bad), bad).toBe(false);
+    for (const bad of ['10.244.1.0', '10.244.1.1', '10.244.1.255', '10.244.2.7', 'fd00::1', 'x'])
+      expect(isAssignable(p, bad), bad).toBe(false);
   });
 });

@@ -32,7 +32,14 @@ export function makePool(subnetCidr: string): Pool {
 /** Whether `ip` may be given to a container: inside the pool's usable range and not the gateway. */
 export function isAssignable(pool: Pool, ip: string): boolean {
   const a = parseAddr(ip);
-  return !!a && a.family === pool.family && containsIP(pool.subnet, a.family, a.ip) && a.ip >= pool.first && a.ip <= pool.last && a.ip !== pool.gateway;
+  return (
+    !!a &&
+    a.family === pool.family &&
+    containsIP(pool.subnet, a.family, a.ip) &&
+    a.ip >= pool.first &&
+    a.ip <= pool.last &&
+    a.ip !== pool.gateway
+  );
 }
 
 /** Usable addresses, excluding the gateway. */

@@ -5,7 +5,19 @@
  */
 import { WeftError } from '../errors/mod.ts';
 
-export type ErrnoName = 'EEXIST' | 'ENODEV' | 'ENOENT' | 'ESRCH' | 'EINVAL' | 'EBUSY' | 'EPERM' | 'ENETUNREACH' | 'EADDRNOTAVAIL' | 'ERANGE' | 'ETIMEDOUT' | (string & {});
+export type ErrnoName =
+  | 'EEXIST'
+  | 'ENODEV'
+  | 'ENOENT'
+  | 'ESRCH'
+  | 'EINVAL'
+  | 'EBUSY'
+  | 'EPERM'
+  | 'ENETUNREACH'
+  | 'EADDRNOTAVAIL'
+  | 'ERANGE'
+  | 'ETIMEDOUT'
+  | (string & {});
 
 // node:util is loaded only when an error is described: it is not in Node's startup snapshot, and the CNI
 // plugin's happy path should not pay for compiling it.

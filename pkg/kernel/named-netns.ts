@@ -33,8 +33,10 @@ function ensureRunDir(): void {
   if (libc.mount('', NETNS_RUN_DIR, 'none', MS_SHARED | MS_REC) === 0) return;
   const errno = libc.errno();
   if (errno !== EINVAL) throw new KernelError('make shared', `mount ${NETNS_RUN_DIR}`, errno);
-  if (libc.mount(NETNS_RUN_DIR, NETNS_RUN_DIR, 'none', MS_BIND | MS_REC) !== 0) throw new KernelError('bind', `mount ${NETNS_RUN_DIR}`, libc.errno());
-  if (libc.mount('', NETNS_RUN_DIR, 'none', MS_SHARED | MS_REC) !== 0) throw new KernelError('make shared', `mount ${NETNS_RUN_DIR}`, libc.errno());
+  if (libc.mount(NETNS_RUN_DIR, NETNS_RUN_DIR, 'none', MS_BIND | MS_REC) !== 0)
+    throw new KernelError('bind', `mount ${NETNS_RUN_DIR}`, libc.errno());
+  if (libc.mount('', NETNS_RUN_DIR, 'none', MS_SHARED | MS_REC) !== 0)
+    throw new KernelError('make shared', `mount ${NETNS_RUN_DIR}`, libc.errno());
 }
 
 /** `ip netns add NAME`: a new, empty network namespace pinned at /run/netns/NAME. */
@@ -45,7 +47,8 @@ export function createNamedNetns(name: string): Netns {
   try {
     closeSync(openSync(path, fsc.O_RDONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new WeftError('WEFT_ALREADY_EXISTS', `network namespace ${name} already exists`);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new WeftError('WEFT_ALREADY_EXISTS', `network namespace ${name} already exists`);
     throw e;
   }
   const home = openSync('/proc/thread-self/ns/net', 'r');

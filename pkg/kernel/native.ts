@@ -32,7 +32,8 @@ export interface Libc {
 }
 
 // In the CommonJS bundle `require` is the bundle's own; from source (ESM) it is made from this file's URL.
-const require: NodeJS.Require = typeof module === 'object' && typeof module.require === 'function' ? createRequire(module.filename) : createRequire(import.meta.url);
+const require: NodeJS.Require =
+  typeof module === 'object' && typeof module.require === 'function' ? createRequire(module.filename) : createRequire(import.meta.url);
 
 function dlopen<T>(path: string): T {
   const m = { exports: {} as T };
@@ -52,7 +53,12 @@ export const NATIVE_BINARIES = {
 } as const;
 
 interface NativeNetlinkClass {
-  new (protocol: number, msgBuffer: number, onMessage: (msg: Buffer) => void, onError: (err: Error) => void): {
+  new (
+    protocol: number,
+    msgBuffer: number,
+    onMessage: (msg: Buffer) => void,
+    onError: (err: Error) => void,
+  ): {
     bind(port: number, groups: number): void;
     send(port: number, groups: number, msg: Uint8Array, cb: (err?: Error) => void): void;
     close(): void;
@@ -86,7 +92,12 @@ export function openRawSocket(protocol: number, recvBufferSize: number): RawSock
     }
   };
   // 0 = message peeking: each datagram arrives whole, however large a dump's part is.
-  const sock = new nativeNetlink(protocol, 0, (m) => safely(listeners.message, m), (e) => safely(listeners.error, e));
+  const sock = new nativeNetlink(
+    protocol,
+    0,
+    (m) => safely(listeners.message, m),
+    (e) => safely(listeners.error, e),
+  );
   try {
     sock.setRecvBufferSize(recvBufferSize);
     // Port ids are per namespace; pick one from the pid and a counter, as netlink's own loader does.

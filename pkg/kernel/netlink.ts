@@ -7,8 +7,27 @@
 import { NLM_F, RTM, RT_TABLE } from '../rtnl/constants.ts';
 import type { RawMessage } from '../rtnl/message.ts';
 import { decodeAddr, encodeAddr, encodeAddrDump, type Addr, type AddrSpec } from '../rtnl/addr.ts';
-import { decodeLink, encodeLinkChange, encodeLinkDump, encodeLinkRef, encodeNewLink, type Link, type LinkChange, type NewLinkSpec, type VxlanSpec } from '../rtnl/link.ts';
-import { decodeNeigh, encodeFdb, encodeNeigh, encodeNeighDump, type FdbEntry, type FdbSpec, type Neigh, type NeighSpec } from '../rtnl/neigh.ts';
+import {
+  decodeLink,
+  encodeLinkChange,
+  encodeLinkDump,
+  encodeLinkRef,
+  encodeNewLink,
+  type Link,
+  type LinkChange,
+  type NewLinkSpec,
+  type VxlanSpec,
+} from '../rtnl/link.ts';
+import {
+  decodeNeigh,
+  encodeFdb,
+  encodeNeigh,
+  encodeNeighDump,
+  type FdbEntry,
+  type FdbSpec,
+  type Neigh,
+  type NeighSpec,
+} from '../rtnl/neigh.ts';
 import { decodeRoute, encodeRoute, encodeRouteDump, type Route, type RouteSpec } from '../rtnl/route.ts';
 import type { Family } from '../netaddr/ip.ts';
 import { ErrnoError, KernelError } from './errors.ts';
@@ -110,7 +129,9 @@ export class Netlink {
   async addLink(spec: NewLinkSpec): Promise<Link> {
     assertIfName(spec.name);
     if (spec.kind.type === 'veth') assertIfName(spec.kind.peer.name);
-    await this.#call('add', `${spec.kind.type} ${describe(spec.name)}`, () => this.#sock.request(RTM.NEWLINK, CREATE_EXCL, encodeNewLink(spec)));
+    await this.#call('add', `${spec.kind.type} ${describe(spec.name)}`, () =>
+      this.#sock.request(RTM.NEWLINK, CREATE_EXCL, encodeNewLink(spec)),
+    );
     return spec.netnsFd === undefined ? this.getLink(spec.name) : ({ name: spec.name } as Link);
   }
 
@@ -188,12 +209,16 @@ export class Netlink {
 
   /** `ip addr add CIDR dev INDEX`; EEXIST when present. */
   async addAddr(spec: AddrSpec): Promise<void> {
-    await this.#call('add', `address ${spec.cidr} on link ${spec.index}`, () => this.#sock.request(RTM.NEWADDR, CREATE_EXCL, encodeAddr(spec)));
+    await this.#call('add', `address ${spec.cidr} on link ${spec.index}`, () =>
+      this.#sock.request(RTM.NEWADDR, CREATE_EXCL, encodeAddr(spec)),
+    );
   }
 
   /** `ip addr replace CIDR dev INDEX` */
   async replaceAddr(spec: AddrSpec): Promise<void> {
-    await this.#call('replace', `address ${spec.cidr} on link ${spec.index}`, () => this.#sock.request(RTM.NEWADDR, CREATE_REPLACE, encodeAddr(spec)));
+    await this.#call('replace', `address ${spec.cidr} on link ${spec.index}`, () =>
+      this.#sock.request(RTM.NEWADDR, CREATE_REPLACE, encodeAddr(spec)),
+    );
   }
 
   /** `ip addr del CIDR dev INDEX`; EADDRNOTAVAIL when absent. */
@@ -242,12 +267,16 @@ export class Netlink {
 
   /** `ip neigh replace IP lladdr MAC dev INDEX nud permanent` */
   async setNeigh(spec: NeighSpec): Promise<void> {
-    await this.#call('set', `neighbour ${spec.ip} on link ${spec.index}`, () => this.#sock.request(RTM.NEWNEIGH, CREATE_REPLACE, encodeNeigh(spec)));
+    await this.#call('set', `neighbour ${spec.ip} on link ${spec.index}`, () =>
+      this.#sock.request(RTM.NEWNEIGH, CREATE_REPLACE, encodeNeigh(spec)),
+    );
   }
 
   /** `ip neigh add IP lladdr MAC dev INDEX nud permanent`; EEXIST when present. */
   async addNeigh(spec: NeighSpec): Promise<void> {
-    await this.#call('add', `neighbour ${spec.ip} on link ${spec.index}`, () => this.#sock.request(RTM.NEWNEIGH, CREATE_EXCL, encodeNeigh(spec)));
+    await this.#call('add', `neighbour ${spec.ip} on link ${spec.index}`, () =>
+      this.#sock.request(RTM.NEWNEIGH, CREATE_EXCL, encodeNeigh(spec)),
+    );
   }
 
   /** `ip neigh del IP dev INDEX`; ENOENT when absent. */
@@ -275,7 +304,9 @@ export class Netlink {
 
   /** `bridge fdb replace MAC dev INDEX dst IP self permanent` */
   async replaceFdb(spec: FdbSpec): Promise<void> {
-    await this.#call('replace', `fdb ${spec.mac} on link ${spec.index}`, () => this.#sock.request(RTM.NEWNEIGH, CREATE_REPLACE, encodeFdb(spec)));
+    await this.#call('replace', `fdb ${spec.mac} on link ${spec.index}`, () =>
+      this.#sock.request(RTM.NEWNEIGH, CREATE_REPLACE, encodeFdb(spec)),
+    );
   }
 
   /** `bridge fdb del MAC dev INDEX [dst IP] self`; ENOENT when absent. */

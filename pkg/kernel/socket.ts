@@ -63,7 +63,10 @@ export class RtSocket {
    */
   dump(type: number, payload: Uint8Array): Promise<RawMessage[]> {
     const run = this.#dumps.then(() => this.#dumpNow(type, payload));
-    this.#dumps = run.then(() => undefined, () => undefined);
+    this.#dumps = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 

@@ -44,7 +44,9 @@ export class KubeNodes {
       const cluster = kc.getCurrentCluster();
       kc.loadFromOptions({
         clusters: [{ ...(cluster ?? { name: 'weft', skipTLSVerify: false }), server: o.apiUrl }],
-        users: kc.getUsers(), contexts: kc.getContexts(), currentContext: kc.getCurrentContext(),
+        users: kc.getUsers(),
+        contexts: kc.getContexts(),
+        currentContext: kc.getCurrentContext(),
       });
     }
     this.#kc = kc;

@@ -22,7 +22,11 @@ export interface BenchOptions {
   readonly out: (l: string) => void;
 }
 
-const median = (xs: readonly number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+const median = (xs: readonly number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 
 async function dataPath(s: LabState, o: BenchOptions): Promise<BenchReport['dataPath']> {
   const [h1, h2] = [s.hosts[0]!, s.hosts[1]!];
@@ -42,7 +46,10 @@ async function dataPath(s: LabState, o: BenchOptions): Promise<BenchReport['data
   }
   return {
     rounds: o.rounds,
-    hostGbps: median(m.host.gbps), podGbps: median(m.pod.gbps), hostRttUs: median(m.host.rttUs), podRttUs: median(m.pod.rttUs),
+    hostGbps: median(m.host.gbps),
+    podGbps: median(m.pod.gbps),
+    hostRttUs: median(m.host.rttUs),
+    podRttUs: median(m.pod.rttUs),
   };
 }
 
@@ -54,7 +61,17 @@ function cni(s: LabState, o: BenchOptions): BenchReport['cni'] {
   const ns = createNamedNetns(cont);
   ns.close();
   try {
-    const weft: TimedPlugin = { name: 'weft', bin: s.bin, conf: JSON.stringify({ cniVersion: '1.0.0', name: 'bench', type: 'weft', subnetFile: join(h1.dir, 'subnet.env'), dataDir: join(dir, 'weft') }) };
+    const weft: TimedPlugin = {
+      name: 'weft',
+      bin: s.bin,
+      conf: JSON.stringify({
+        cniVersion: '1.0.0',
+        name: 'bench',
+        type: 'weft',
+        subnetFile: join(h1.dir, 'subnet.env'),
+        dataDir: join(dir, 'weft'),
+      }),
+    };
     const ref = referencePlugin('cni-ref', '10.99.0.0/24', join(dir, 'host-local'));
     const t: Record<string, number[]> = {};
     const put = (k: string, v: number) => {
@@ -73,7 +90,13 @@ function cni(s: LabState, o: BenchOptions): BenchReport['cni'] {
       }
     }
     const p50 = (k: string) => summarize(t[k]!).p50;
-    return { cycles: o.cycles, weftMs: p50('weft ADD+DEL'), refMs: p50('bridge+host-local ADD+DEL'), weftVersionMs: p50('weft VERSION'), refVersionMs: p50('bridge+host-local VERSION') };
+    return {
+      cycles: o.cycles,
+      weftMs: p50('weft ADD+DEL'),
+      refMs: p50('bridge+host-local ADD+DEL'),
+      weftVersionMs: p50('weft VERSION'),
+      refVersionMs: p50('bridge+host-local VERSION'),
+    };
   } finally {
     deleteNamedNetns(cont);
     rmSync(dir, { recursive: true, force: true });
@@ -94,15 +117,21 @@ async function newHost(s: LabState): Promise<BenchReport['newHost']> {
     const t0 = performance.now();
     d.start();
     // The subnet file is written once the lease is held (as a network CIDR once parsed).
-    const net = await waitFor('the new host\'s lease', () => {
-      try {
-        return d!.subnetEnv().subnet;
-      } catch {
-        return undefined;
-      }
-    }, 30_000, 5);
+    const net = await waitFor(
+      "the new host's lease",
+      () => {
+        try {
+          return d!.subnetEnv().subnet;
+        } catch {
+          return undefined;
+        }
+      },
+      30_000,
+      5,
+    );
     const leaseMs = performance.now() - t0;
-    const routed = (h: { name: string }) => spawnSync('ip', ['-n', h.name, 'route', 'show', net], { encoding: 'utf8' }).stdout.trim() !== '';
+    const routed = (h: { name: string }) =>
+      spawnSync('ip', ['-n', h.name, 'route', 'show', net], { encoding: 'utf8' }).stdout.trim() !== '';
     await waitFor('every host programmed for the new host', () => s.hosts.every(routed), 30_000, 5);
     const peersMs = performance.now() - t0;
     await d.ready(30_000);
@@ -113,7 +142,8 @@ async function newHost(s: LabState): Promise<BenchReport['newHost']> {
     // Its leases go with it, so the other hosts drop its routes as they would for a host that left for good.
     for (const prefixKey of [`${LAB_ETCD_PREFIX}/subnets/`, `${weftPrefixBeside(LAB_ETCD_PREFIX)}/networks/`]) {
       const { kvs } = await etcd.getPrefix(prefixKey).catch(() => ({ kvs: [] }));
-      for (const { key, value } of kvs) if (key.includes('/subnets/') && value.includes(`"PublicIP":"192.0.2.${n}"`)) await etcd.delete(key);
+      for (const { key, value } of kvs)
+        if (key.includes('/subnets/') && value.includes(`"PublicIP":"192.0.2.${n}"`)) await etcd.delete(key);
     }
     etcd.close();
     sim.destroy();
@@ -123,9 +153,24 @@ async function newHost(s: LabState): Promise<BenchReport['newHost']> {
 
 export async function labBench(s: LabState, o: BenchOptions): Promise<BenchReport> {
   o.out(`weft lab bench: ${s.hosts.length} hosts in ${s.dir}`);
-  const dataPathR = await step(o.out, `data path: 1 TCP stream (iperf3, 5 s) and ping, container1@h1 -> container2@h2 next to h1 -> h2, ${o.rounds} rounds`, () => dataPath(s, o), 'is iperf3 installed (apt-get install iperf3)? is the lab up (weft lab status)?');
-  const cniR = await step(o.out, `CNI ADD+DEL: weft next to bridge+host-local on h1, ${o.cycles} cycles each`, () => cni(s, o), 'are Debian\'s reference plugins in /usr/lib/cni (apt-get install containernetworking-plugins)?');
-  const newHostR = await step(o.out, 'convergence: a new host joins (lease, peers programmed, ready) and leaves', () => newHost(s), 'see weft lab status; weft lab down removes a half-added host too');
+  const dataPathR = await step(
+    o.out,
+    `data path: 1 TCP stream (iperf3, 5 s) and ping, container1@h1 -> container2@h2 next to h1 -> h2, ${o.rounds} rounds`,
+    () => dataPath(s, o),
+    'is iperf3 installed (apt-get install iperf3)? is the lab up (weft lab status)?',
+  );
+  const cniR = await step(
+    o.out,
+    `CNI ADD+DEL: weft next to bridge+host-local on h1, ${o.cycles} cycles each`,
+    () => cni(s, o),
+    "are Debian's reference plugins in /usr/lib/cni (apt-get install containernetworking-plugins)?",
+  );
+  const newHostR = await step(
+    o.out,
+    'convergence: a new host joins (lease, peers programmed, ready) and leaves',
+    () => newHost(s),
+    'see weft lab status; weft lab down removes a half-added host too',
+  );
   const report: BenchReport = { when: new Date().toISOString(), dataPath: dataPathR, cni: cniR, newHost: newHostR };
   o.out('');
   writeReport(s.dir, report, o.out);

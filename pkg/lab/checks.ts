@@ -20,7 +20,12 @@ export async function runChecks(s: LabState, out: (l: string) => void): Promise<
   };
   const at = (x: LabContainer): Where => ({ netns: x.netns, resolvConf: x.resolvConf });
   const where = (x: LabContainer) => `${x.name}@h${x.host}`;
-  const [c1, c2, c3, c4] = ['container1', 'container2', 'container3', 'container4'].map(c) as [LabContainer, LabContainer, LabContainer, LabContainer];
+  const [c1, c2, c3, c4] = ['container1', 'container2', 'container3', 'container4'].map(c) as [
+    LabContainer,
+    LabContainer,
+    LabContainer,
+    LabContainer,
+  ];
 
   const checks: Array<[string, 'reach' | 'blocked', () => boolean | Promise<boolean>]> = [
     [`${where(c1)} -> ${where(c2)} by IP (RED, ping)`, 'reach', () => pingFrom(at(c1), c2.addresses.RED!)],

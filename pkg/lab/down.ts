@@ -20,7 +20,7 @@ const REPORT_FILES = [REPORT_MD, REPORT_SVG];
 function labProcesses(dir: string): number[] {
   const inside = `${dir}/`;
   const mine = new Set<number>();
-  for (let p = process.pid; p > 1;) {
+  for (let p = process.pid; p > 1; ) {
     mine.add(p);
     try {
       p = Number(/^\d+ \(.*\) \S (\d+)/.exec(readFileSync(`/proc/${p}/stat`, 'utf8'))?.[1] ?? 0);
@@ -89,5 +89,9 @@ export function labDown(dir: string, out: (l: string) => void): void {
     }
     if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true, force: true });
   }
-  out(processes + namespaces.length + files === 0 ? `weft lab: nothing to remove in ${dir}` : `weft lab: removed the lab in ${dir}${existsSync(dir) ? ' (the report stays)' : ''}`);
+  out(
+    processes + namespaces.length + files === 0
+      ? `weft lab: nothing to remove in ${dir}`
+      : `weft lab: removed the lab in ${dir}${existsSync(dir) ? ' (the report stays)' : ''}`,
+  );
 }

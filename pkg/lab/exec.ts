@@ -18,7 +18,20 @@ export interface Ran {
 
 function argv(w: Where, cmd: readonly string[]): [string, string[]] {
   if (!w.resolvConf) return ['nsenter', [`--net=${w.netns}`, ...cmd]];
-  return ['unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && n="$1" && shift && exec nsenter --net="$n" "$@"', w.resolvConf, w.netns, ...cmd]];
+  return [
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'mount --bind "$0" /etc/resolv.conf && n="$1" && shift && exec nsenter --net="$n" "$@"',
+      w.resolvConf,
+      w.netns,
+      ...cmd,
+    ],
+  ];
 }
 
 export function runIn(w: Where, cmd: readonly string[], timeoutMs = 20_000): Ran {
@@ -27,7 +40,8 @@ export function runIn(w: Where, cmd: readonly string[], timeoutMs = 20_000): Ran
   return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-export const pingFrom = (w: Where, target: string, timeoutSec = 2): boolean => runIn(w, ['ping', '-c', '1', '-W', String(timeoutSec), '-q', target]).ok;
+export const pingFrom = (w: Where, target: string, timeoutSec = 2): boolean =>
+  runIn(w, ['ping', '-c', '1', '-W', String(timeoutSec), '-q', target]).ok;
 
 /** The address `name` resolves to in `w` (glibc, through its resolv.conf), or undefined. */
 export function lookup(w: Where, name: string): string | undefined {
@@ -38,7 +52,9 @@ export function lookup(w: Where, name: string): string | undefined {
 /** One TCP exchange: a busybox nc server in `server` sends a line; the client in `client` connects to `target`. */
 export async function tcpExchange(server: Where, client: Where, target: string, port = 7070): Promise<boolean> {
   const msg = `weft-lab-${Math.random().toString(36).slice(2, 8)}`;
-  const srv = spawn('nsenter', [`--net=${server.netns}`, 'busybox', 'nc', '-l', '-p', String(port)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const srv = spawn('nsenter', [`--net=${server.netns}`, 'busybox', 'nc', '-l', '-p', String(port)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
   srv.stdin.end(`${msg}\n`);
   try {
     for (let i = 0; i < 20; i++) {

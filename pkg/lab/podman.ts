@@ -36,23 +36,46 @@ export class Podman {
   constructor(dir: string, o: PodmanOptions) {
     this.dir = dir;
     this.o = o;
-    for (const d of ['tmp', 'rootfs/bin', 'rootfs/etc', 'rootfs/proc', 'rootfs/sys', 'rootfs/dev', 'rootfs/tmp']) mkdirSync(join(dir, d), { recursive: true });
+    for (const d of ['tmp', 'rootfs/bin', 'rootfs/etc', 'rootfs/proc', 'rootfs/sys', 'rootfs/dev', 'rootfs/tmp'])
+      mkdirSync(join(dir, d), { recursive: true });
     if (!existsSync(join(dir, 'rootfs/bin/busybox'))) {
       copyFileSync('/bin/busybox', join(dir, 'rootfs/bin/busybox'));
       for (const a of APPLETS) symlinkSync('busybox', join(dir, 'rootfs/bin', a));
     }
-    writeFileSync(join(dir, 'containers.conf'), [
-      '[network]', 'network_backend = "cni"', `cni_plugin_dirs = [${o.pluginDirs.map((p) => JSON.stringify(p)).join(', ')}]`,
-      '[containers]', 'default_ulimits = []',
-      '[engine]', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', 'runtime = "runc"', `tmp_dir = "${join(dir, 'tmp')}"`, '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'containers.conf'),
+      [
+        '[network]',
+        'network_backend = "cni"',
+        `cni_plugin_dirs = [${o.pluginDirs.map((p) => JSON.stringify(p)).join(', ')}]`,
+        '[containers]',
+        'default_ulimits = []',
+        '[engine]',
+        'cgroup_manager = "cgroupfs"',
+        'events_logger = "file"',
+        'runtime = "runc"',
+        `tmp_dir = "${join(dir, 'tmp')}"`,
+        '',
+      ].join('\n'),
+    );
   }
 
   podman(args: readonly string[]): PodmanRun {
-    const r = spawnSync('nsenter', [
-      `--net=${this.o.nsPath}`, 'podman', '--root', join(this.dir, 'storage'), '--runroot', join(this.dir, 'run'),
-      '--network-config-dir', this.o.netConfDir, ...args,
-    ], { encoding: 'utf8', env: { ...process.env, CONTAINERS_CONF: join(this.dir, 'containers.conf') }, timeout: 60_000 });
+    const r = spawnSync(
+      'nsenter',
+      [
+        `--net=${this.o.nsPath}`,
+        'podman',
+        '--root',
+        join(this.dir, 'storage'),
+        '--runroot',
+        join(this.dir, 'run'),
+        '--network-config-dir',
+        this.o.netConfDir,
+        ...args,
+      ],
+      { encoding: 'utf8', env: { ...process.env, CONTAINERS_CONF: join(this.dir, 'containers.conf') }, timeout: 60_000 },
+    );
     return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   }
 

@@ -44,7 +44,13 @@ export function reportTables(r: BenchReport): string {
     table([
       [`data path (median of ${d.rounds} rounds)`, 'throughput', 'ratio', 'RTT', 'ratio'],
       ['host-to-host (underlay)', `${f2(d.hostGbps)} Gbit/s`, '1.00', `${d.hostRttUs.toFixed(0)} us`, '1.00'],
-      ['pod-to-pod over VXLAN', `${f2(d.podGbps)} Gbit/s`, f2(d.podGbps / d.hostGbps), `${d.podRttUs.toFixed(0)} us`, f2(d.podRttUs / d.hostRttUs)],
+      [
+        'pod-to-pod over VXLAN',
+        `${f2(d.podGbps)} Gbit/s`,
+        f2(d.podGbps / d.hostGbps),
+        `${d.podRttUs.toFixed(0)} us`,
+        f2(d.podRttUs / d.hostRttUs),
+      ],
     ]),
     table([
       [`CNI (p50 of ${c.cycles} cycles)`, 'ADD+DEL', 'ratio', 'VERSION', 'ratio'],
@@ -70,9 +76,11 @@ export function chartSvg(r: BenchReport): string {
   const rows = bs.map((b, i) => {
     const y = 50 + i * rowH;
     const good = b.higherIsBetter ? b.ratio >= 1 : b.ratio <= 1;
-    return `<text x="${left - 10}" y="${y + 17}" text-anchor="end">${esc(b.label)}</text>`
-      + `<rect x="${left}" y="${y + 4}" width="${(x(b.ratio) - left).toFixed(1)}" height="18" fill="${good ? '#3c8d5a' : '#c0713a'}"/>`
-      + `<text x="${(x(b.ratio) + 6).toFixed(1)}" y="${y + 17}">${b.ratio.toFixed(2)}</text>`;
+    return (
+      `<text x="${left - 10}" y="${y + 17}" text-anchor="end">${esc(b.label)}</text>` +
+      `<rect x="${left}" y="${y + 4}" width="${(x(b.ratio) - left).toFixed(1)}" height="18" fill="${good ? '#3c8d5a' : '#c0713a'}"/>` +
+      `<text x="${(x(b.ratio) + 6).toFixed(1)}" y="${y + 17}">${b.ratio.toFixed(2)}</text>`
+    );
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 60}" height="${height}" font-family="sans-serif" font-size="13">
 <rect width="100%" height="100%" fill="white"/>

@@ -45,7 +45,12 @@ export function readState(dir: string): LabState {
     return JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')) as LabState;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new WeftError('WEFT_NOT_FOUND', code === 'ENOENT' ? `no lab in ${dir}; start one with weft lab up --dir ${dir}` : `cannot read ${join(dir, 'lab.json')}: ${code ?? (e as Error).message}`);
+    throw new WeftError(
+      'WEFT_NOT_FOUND',
+      code === 'ENOENT'
+        ? `no lab in ${dir}; start one with weft lab up --dir ${dir}`
+        : `cannot read ${join(dir, 'lab.json')}: ${code ?? (e as Error).message}`,
+    );
   }
 }
 

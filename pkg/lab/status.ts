@@ -39,7 +39,14 @@ export async function labStatus(s: LabState, out: (l: string) => void): Promise<
     }
     for (const a of st) {
       if (!a.ready) healthy = false;
-      rows.push([`h${h.n}`, h.ip, a.ready ? 'ready' : `not ready: ${a.reason ?? '?'}`, a.network === '_default' ? 'default' : a.network, a.subnet ?? '-', String(a.peers)]);
+      rows.push([
+        `h${h.n}`,
+        h.ip,
+        a.ready ? 'ready' : `not ready: ${a.reason ?? '?'}`,
+        a.network === '_default' ? 'default' : a.network,
+        a.subnet ?? '-',
+        String(a.peers),
+      ]);
     }
   }
   out(table(rows));
@@ -49,7 +56,11 @@ export async function labStatus(s: LabState, out: (l: string) => void): Promise<
     const eps = [['network', 'id', 'endpoint', 'host', 'address']];
     for (const n of nets) {
       if (n.name === 'default') continue;
-      const [view] = await daemonCall<Array<{ Containers: Record<string, { Name: string; Host: string; IPv4Address: string }> }>>(sock, 'GET', `/v1/networks/${encodeURIComponent(n.name)}`);
+      const [view] = await daemonCall<Array<{ Containers: Record<string, { Name: string; Host: string; IPv4Address: string }> }>>(
+        sock,
+        'GET',
+        `/v1/networks/${encodeURIComponent(n.name)}`,
+      );
       const list = Object.values(view?.Containers ?? {}).sort((a, b) => a.Name.localeCompare(b.Name));
       if (list.length === 0) eps.push([n.name, n.id.slice(0, 12), '-', '', '']);
       for (const e of list) eps.push([n.name, n.id.slice(0, 12), e.Name, e.Host, e.IPv4Address]);
@@ -59,6 +70,18 @@ export async function labStatus(s: LabState, out: (l: string) => void): Promise<
     healthy = false;
     out(`\nnetworks: cannot ask the daemon on h1: ${(e as Error).message}`);
   }
-  out(`\n${table([['container', 'host', 'attached by', 'addresses'], ...s.containers.map((c) => [c.name, `h${c.host}`, c.via, Object.entries(c.addresses).map(([n, a]) => `${n} ${a}`).join(', ')])])}`);
+  out(
+    `\n${table([
+      ['container', 'host', 'attached by', 'addresses'],
+      ...s.containers.map((c) => [
+        c.name,
+        `h${c.host}`,
+        c.via,
+        Object.entries(c.addresses)
+          .map(([n, a]) => `${n} ${a}`)
+          .join(', '),
+      ]),
+    ])}`,
+  );
   return healthy;
 }

@@ -27,11 +27,29 @@ export interface UpOptions {
   readonly out: (line: string) => void;
 }
 
-const NETWORKS = [{ name: 'RED', subnet: '10.10.10.0/24' }, { name: 'BLUE', subnet: '10.10.20.0/24' }];
-const TOOLS: Array<[string, string]> = [['openssl', 'openssl'], ['ip', 'iproute2'], ['nsenter', 'util-linux'], ['unshare', 'util-linux'], ['etcd', 'etcd-server'], ['busybox', 'busybox-static'], ['ping', 'iputils-ping'], ['getent', 'libc-bin'], ['nft', 'nftables']];
+const NETWORKS = [
+  { name: 'RED', subnet: '10.10.10.0/24' },
+  { name: 'BLUE', subnet: '10.10.20.0/24' },
+];
+const TOOLS: Array<[string, string]> = [
+  ['openssl', 'openssl'],
+  ['ip', 'iproute2'],
+  ['nsenter', 'util-linux'],
+  ['unshare', 'util-linux'],
+  ['etcd', 'etcd-server'],
+  ['busybox', 'busybox-static'],
+  ['ping', 'iputils-ping'],
+  ['getent', 'libc-bin'],
+  ['nft', 'nftables'],
+];
 
 /** Runs `fn` as a named step with progress; a failure says which step and what to do. */
-export async function step<T>(out: (l: string) => void, label: string, fn: () => Promise<T> | T, hint = 'run weft lab down to remove what was made, then try again'): Promise<T> {
+export async function step<T>(
+  out: (l: string) => void,
+  label: string,
+  fn: () => Promise<T> | T,
+  hint = 'run weft lab down to remove what was made, then try again',
+): Promise<T> {
   const t0 = performance.now();
   out(`  ${label} ...`);
   try {
@@ -46,16 +64,38 @@ export async function step<T>(out: (l: string) => void, label: string, fn: () =>
 function preflight(o: UpOptions): void {
   if (process.getuid?.() !== 0) throw new WeftError('WEFT_INVALID_ARGUMENT', 'weft lab needs root (it creates network namespaces)');
   const missing = TOOLS.filter(([t]) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
-  if (missing.length > 0) throw new WeftError('WEFT_NOT_FOUND', `weft lab needs ${missing.map(([t]) => t).join(', ')}: apt-get install ${[...new Set(missing.map(([, p]) => p))].join(' ')} (or run ./scripts/setup.sh)`);
-  if (!Number.isInteger(o.hosts) || o.hosts < 2 || o.hosts > 20) throw new WeftError('WEFT_INVALID_ARGUMENT', `--hosts ${o.hosts} must be from 2 to 20`);
-  if (existsSync(join(o.dir, 'lab.json'))) throw new WeftError('WEFT_ALREADY_EXISTS', `a lab is already up in ${o.dir} (weft lab status); remove it with weft lab down --dir ${o.dir}`);
+  if (missing.length > 0)
+    throw new WeftError(
+      'WEFT_NOT_FOUND',
+      `weft lab needs ${missing.map(([t]) => t).join(', ')}: apt-get install ${[...new Set(missing.map(([, p]) => p))].join(' ')} (or run ./scripts/setup.sh)`,
+    );
+  if (!Number.isInteger(o.hosts) || o.hosts < 2 || o.hosts > 20)
+    throw new WeftError('WEFT_INVALID_ARGUMENT', `--hosts ${o.hosts} must be from 2 to 20`);
+  if (existsSync(join(o.dir, 'lab.json')))
+    throw new WeftError(
+      'WEFT_ALREADY_EXISTS',
+      `a lab is already up in ${o.dir} (weft lab status); remove it with weft lab down --dir ${o.dir}`,
+    );
 }
 
 /** `weft network connect` for a namespace, run in its host as an operator would; the CNI result. */
-function connect(bin: string, cniPath: readonly string[], host: { path: string; socket: string }, net: string, netns: string, name: string, ifname: string): { ips: Array<{ address: string }>; dns?: { nameservers?: string[]; search?: string[] } } {
-  const r = spawnSync('nsenter', [`--net=${host.path}`, bin, 'network', 'connect', net, '--netns', netns, '--name', name, '--ifname', ifname], {
-    encoding: 'utf8', env: { PATH: process.env.PATH, WEFT_SOCKET: host.socket, CNI_PATH: cniPath.join(':') },
-  });
+function connect(
+  bin: string,
+  cniPath: readonly string[],
+  host: { path: string; socket: string },
+  net: string,
+  netns: string,
+  name: string,
+  ifname: string,
+): { ips: Array<{ address: string }>; dns?: { nameservers?: string[]; search?: string[] } } {
+  const r = spawnSync(
+    'nsenter',
+    [`--net=${host.path}`, bin, 'network', 'connect', net, '--netns', netns, '--name', name, '--ifname', ifname],
+    {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, WEFT_SOCKET: host.socket, CNI_PATH: cniPath.join(':') },
+    },
+  );
   if (r.status !== 0) throw new Error(`weft network connect ${net} --name ${name}: ${r.stderr.trim()}`);
   return JSON.parse(r.stdout) as ReturnType<typeof connect>;
 }
@@ -68,7 +108,12 @@ function ipJsonIn<T>(netns: string, args: readonly string[]): T {
 function resolvConfText(dns: Array<{ nameservers?: string[]; search?: string[] } | undefined>): string {
   const ns = [...new Set(dns.flatMap((d) => d?.nameservers ?? []))];
   const search = [...new Set(dns.flatMap((d) => d?.search ?? []))];
-  return [...ns.map((s) => `nameserver ${s}`), ...(search.length ? [`search ${search.join(' ')}`] : []), 'options timeout:1 attempts:2', ''].join('\n');
+  return [
+    ...ns.map((s) => `nameserver ${s}`),
+    ...(search.length ? [`search ${search.join(' ')}`] : []),
+    'options timeout:1 attempts:2',
+    '',
+  ].join('\n');
 }
 
 export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: CheckResult[] }> {
@@ -82,18 +127,37 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
     if (!o.etcdTls) return SimCluster.create({ netnsPrefix: prefix, dir: o.dir, etcdPrefix: LAB_ETCD_PREFIX, bin, detach: true });
     const pki = new SimPki(join(o.dir, 'pki'));
     const tls = { ca: pki.ca, server: pki.issue('etcd', { sans: [`IP:192.0.2.${ETCD_HOST}`] }), clientCertAuth: true };
-    return SimCluster.create({ netnsPrefix: prefix, dir: o.dir, etcdPrefix: LAB_ETCD_PREFIX, bin, detach: true, etcd: { tls }, clientCert: pki.issue('weft-daemon') });
+    return SimCluster.create({
+      netnsPrefix: prefix,
+      dir: o.dir,
+      etcdPrefix: LAB_ETCD_PREFIX,
+      bin,
+      detach: true,
+      etcd: { tls },
+      clientCert: pki.issue('weft-daemon'),
+    });
   });
   try {
-    await step(o.out, `${o.hosts} hosts running weft daemon`, async () => {
-      for (let n = 1; n <= o.hosts; n++) await c.addHost(n);
-      await c.startAll();
-    }, 'see the daemons\' logs in <dir>/h<N>/daemon.log, then weft lab down');
+    await step(
+      o.out,
+      `${o.hosts} hosts running weft daemon`,
+      async () => {
+        for (let n = 1; n <= o.hosts; n++) await c.addHost(n);
+        await c.startAll();
+      },
+      "see the daemons' logs in <dir>/h<N>/daemon.log, then weft lab down",
+    );
     const host = (n: number) => ({ path: c.hosts[n - 1]!.path, socket: c.daemon(n).socket });
     await step(o.out, 'networks RED (10.10.10.0/24) and BLUE (10.10.20.0/24)', async () => {
       for (const net of NETWORKS) await daemonCall(c.daemon(1).socket, 'POST', '/v1/networks', { name: net.name, subnet: net.subnet });
       for (let n = 1; n <= o.hosts; n++) {
-        for (const net of NETWORKS) await waitFor(`${net.name} on host ${n}`, () => existsSync(join(c.daemon(n).cniConfDir, `weft-${net.name}.conflist`)), 20_000, 100);
+        for (const net of NETWORKS)
+          await waitFor(
+            `${net.name} on host ${n}`,
+            () => existsSync(join(c.daemon(n).cniConfDir, `weft-${net.name}.conflist`)),
+            20_000,
+            100,
+          );
       }
     });
 
@@ -112,34 +176,53 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
       const results = nets.map((net, i) => ({ net, r: connect(bin, cniPath, host(n), net, ns.path, name, `eth${i}`) }));
       const resolvConf = join(cdir, `${name}.resolv.conf`);
       writeFileSync(resolvConf, resolvConfText(results.map((x) => x.r.dns)));
-      containers.push({ name, host: n, netns: ns.path, via: 'weft network connect', resolvConf, addresses: Object.fromEntries(results.map((x) => [x.net, x.r.ips[0]!.address.split('/')[0]!])) });
+      containers.push({
+        name,
+        host: n,
+        netns: ns.path,
+        via: 'weft network connect',
+        resolvConf,
+        addresses: Object.fromEntries(results.map((x) => [x.net, x.r.ips[0]!.address.split('/')[0]!])),
+      });
     };
     const third = Math.min(3, o.hosts);
     await step(o.out, 'container1 on RED (host 1), attached by hand', () => manual('container1', 1, ['RED']));
     const usePodman = o.podman && podmanAvailable();
-    await step(o.out, `container2 on RED (host 2), ${usePodman ? 'run by podman' : 'attached by hand (podman not available)'}`, async () => {
-      if (!usePodman) return manual('container2', 2, ['RED']);
-      const p = new Podman(join(o.dir, 'h2', 'podman'), { nsPath: host(2).path, netConfDir: c.daemon(2).cniConfDir, pluginDirs: cniPath });
-      const before = new Set(readdirSync('/run/netns'));
-      const r = p.run(['-d', '--name', 'container2', '--network', 'RED'], ['sleep', 'infinity']);
-      podmanNetns.push(...readdirSync('/run/netns').filter((x) => !before.has(x) && x.startsWith('netns-')));
-      if (!r.ok) throw new Error(`podman run: ${r.stderr.trim()}`);
-      const netns = `/proc/${p.pid('container2')}/ns/net`;
-      const ip = ipJsonIn<Array<{ addr_info: Array<{ local: string }> }>>(netns, ['-4', 'addr', 'show', 'eth0'])[0]!.addr_info[0]!.local;
-      // podman writes its own resolv.conf; the checks use one like weft's ADD result describes (the gateway serves DNS).
-      const gateway = ipJsonIn<Array<{ gateway: string }>>(netns, ['route', 'show', 'default'])[0]!.gateway;
-      const resolvConf = join(cdir, 'container2.resolv.conf');
-      writeFileSync(resolvConf, resolvConfText([{ nameservers: [gateway], search: ['RED'] }]));
-      containers.push({ name: 'container2', host: 2, netns, via: 'podman', resolvConf, addresses: { RED: ip } });
-    });
+    await step(
+      o.out,
+      `container2 on RED (host 2), ${usePodman ? 'run by podman' : 'attached by hand (podman not available)'}`,
+      async () => {
+        if (!usePodman) return manual('container2', 2, ['RED']);
+        const p = new Podman(join(o.dir, 'h2', 'podman'), {
+          nsPath: host(2).path,
+          netConfDir: c.daemon(2).cniConfDir,
+          pluginDirs: cniPath,
+        });
+        const before = new Set(readdirSync('/run/netns'));
+        const r = p.run(['-d', '--name', 'container2', '--network', 'RED'], ['sleep', 'infinity']);
+        podmanNetns.push(...readdirSync('/run/netns').filter((x) => !before.has(x) && x.startsWith('netns-')));
+        if (!r.ok) throw new Error(`podman run: ${r.stderr.trim()}`);
+        const netns = `/proc/${p.pid('container2')}/ns/net`;
+        const ip = ipJsonIn<Array<{ addr_info: Array<{ local: string }> }>>(netns, ['-4', 'addr', 'show', 'eth0'])[0]!.addr_info[0]!.local;
+        // podman writes its own resolv.conf; the checks use one like weft's ADD result describes (the gateway serves DNS).
+        const gateway = ipJsonIn<Array<{ gateway: string }>>(netns, ['route', 'show', 'default'])[0]!.gateway;
+        const resolvConf = join(cdir, 'container2.resolv.conf');
+        writeFileSync(resolvConf, resolvConfText([{ nameservers: [gateway], search: ['RED'] }]));
+        containers.push({ name: 'container2', host: 2, netns, via: 'podman', resolvConf, addresses: { RED: ip } });
+      },
+    );
     await step(o.out, 'container3 on RED and BLUE (host 2)', () => manual('container3', 2, ['RED', 'BLUE']));
     await step(o.out, `container4 on BLUE (host ${third})`, () => manual('container4', third, ['BLUE']));
 
     const state: LabState = {
-      dir: o.dir, created: new Date().toISOString(), bin,
+      dir: o.dir,
+      created: new Date().toISOString(),
+      bin,
       hosts: c.hosts.filter(Boolean).map((h) => ({ n: h.n, name: h.name, ip: h.ip, dir: c.daemon(h.n).dir, socket: c.daemon(h.n).socket })),
       etcd: { ...c.etcdAccess, socketEndpoint: c.etcd.socketEndpoint },
-      networks: NETWORKS, containers, podmanNetns,
+      networks: NETWORKS,
+      containers,
+      podmanNetns,
     };
     writeState(state);
     o.out('');

@@ -8,13 +8,18 @@ const config: FamilyConfig = { network: '10.244.0.0/16', subnetLen: 24, subnetMi
 const P = '/coreos.com/network/subnets';
 
 function lease(subnet: string, publicIP: string, leaseId = '7'): SubnetLease {
-  const d = decodeLease(P, { key: `${P}/${subnet.replace('/', '-')}`, value: encodeLeaseAttrs({ publicIP, vxlan: { vni: 1, vtepMac: '02:00:00:00:00:01' } }), leaseId, modRevision: '1' });
+  const d = decodeLease(P, {
+    key: `${P}/${subnet.replace('/', '-')}`,
+    value: encodeLeaseAttrs({ publicIP, vxlan: { vni: 1, vtepMac: '02:00:00:00:00:01' } }),
+    leaseId,
+    modRevision: '1',
+  });
   if (!d.ok) throw new Error(d.reason);
   return d.lease;
 }
 
 describe('chooseSubnet()', () => {
-  it('reuses the lease carrying this host\'s PublicIP (the first by key when there are several) when there is no subnet file', () => {
+  it("reuses the lease carrying this host's PublicIP (the first by key when there are several) when there is no subnet file", () => {
     const leases = [lease('10.244.9.0/24', '192.0.2.1'), lease('10.244.3.0/24', '192.0.2.1'), lease('10.244.4.0/24', '192.0.2.2')];
     const r = chooseSubnet({ config, leases, publicIP: '192.0.2.1' });
     expect(r.choice).toMatchObject({ kind: 'reuse', why: 'public-ip', lease: { subnet: '10.244.3.0/24' } });
@@ -26,9 +31,13 @@ describe('chooseSubnet()', () => {
     const real = lease('10.244.66.0/24', '192.0.2.1');
     const r = chooseSubnet({ config, leases: [forged, real], publicIP: '192.0.2.1', previousSubnet: '10.244.66.0/24', pinned: true });
     expect(r.choice).toMatchObject({ kind: 'reuse', why: 'previous', lease: { subnet: '10.244.66.0/24' } });
-    expect(r.ignored).toEqual([{ lease: forged, why: 'this host\'s subnet file says 10.244.66.0/24' }]);
+    expect(r.ignored).toEqual([{ lease: forged, why: "this host's subnet file says 10.244.66.0/24" }]);
     // Its own key gone (expired) and only the forged one left: the previous subnet is created again.
-    expect(chooseSubnet({ config, leases: [forged], publicIP: '192.0.2.1', previousSubnet: '10.244.66.0/24' }).choice).toEqual({ kind: 'create', subnet: '10.244.66.0/24', why: 'previous' });
+    expect(chooseSubnet({ config, leases: [forged], publicIP: '192.0.2.1', previousSubnet: '10.244.66.0/24' }).choice).toEqual({
+      kind: 'create',
+      subnet: '10.244.66.0/24',
+      why: 'previous',
+    });
   });
 
   it('never renumbers a host with running pods: the previous subnet held by another host is reported, not replaced', () => {
@@ -37,7 +46,9 @@ describe('chooseSubnet()', () => {
     const pinned = chooseSubnet({ config, leases: [other, mine], publicIP: '192.0.2.1', previousSubnet: '10.244.66.0/24', pinned: true });
     expect(pinned.choice).toEqual({ kind: 'held-elsewhere', subnet: '10.244.66.0/24', holder: other });
     // Without pods the host may move: to its own lease.
-    expect(chooseSubnet({ config, leases: [other, mine], publicIP: '192.0.2.1', previousSubnet: '10.244.66.0/24', pinned: false }).choice).toMatchObject({ kind: 'reuse', lease: { subnet: '10.244.1.0/24' } });
+    expect(
+      chooseSubnet({ config, leases: [other, mine], publicIP: '192.0.2.1', previousSubnet: '10.244.66.0/24', pinned: false }).choice,
+    ).toMatchObject({ kind: 'reuse', lease: { subnet: '10.244.1.0/24' } });
   });
 
   it('reports leases with this PublicIP that no longer fit the config, and does not reuse them', () => {
@@ -48,8 +59,18 @@ describe('chooseSubnet()', () => {
   });
 
   it('takes the previous subnet when no one holds it, never when someone does', () => {
-    expect(chooseSubnet({ config, leases: [], publicIP: 'x', previousSubnet: '10.244.42.0/24' }).choice).toEqual({ kind: 'create', subnet: '10.244.42.0/24', why: 'previous' });
-    const held = chooseSubnet({ config, leases: [lease('10.244.42.0/24', '192.0.2.9')], publicIP: '192.0.2.1', previousSubnet: '10.244.42.0/24', random: () => 0 });
+    expect(chooseSubnet({ config, leases: [], publicIP: 'x', previousSubnet: '10.244.42.0/24' }).choice).toEqual({
+      kind: 'create',
+      subnet: '10.244.42.0/24',
+      why: 'previous',
+    });
+    const held = chooseSubnet({
+      config,
+      leases: [lease('10.244.42.0/24', '192.0.2.9')],
+      publicIP: '192.0.2.1',
+      previousSubnet: '10.244.42.0/24',
+      random: () => 0,
+    });
     expect(held.choice).toEqual({ kind: 'create', subnet: '10.244.1.0/24', why: 'random' });
   });
 
@@ -70,7 +91,14 @@ describe('chooseSubnet()', () => {
 
 describe('decodeLease()', () => {
   it('skips keys that are not subnets and values that do not decode, with the reason', () => {
-    expect(decodeLease(P, { key: `${P}/garbage`, value: '{}', leaseId: '0', modRevision: '1' })).toEqual({ ok: false, key: `${P}/garbage`, reason: 'not a subnet key' });
-    expect(decodeLease(P, { key: `${P}/10.244.1.0-24`, value: 'nope', leaseId: '0', modRevision: '1' })).toMatchObject({ ok: false, reason: expect.stringContaining('not JSON') });
+    expect(decodeLease(P, { key: `${P}/garbage`, value: '{}', leaseId: '0', modRevision: '1' })).toEqual({
+      ok: false,
+      key: `${P}/garbage`,
+      reason: 'not a subnet key',
+    });
+    expect(decodeLease(P, { key: `${P}/10.244.1.0-24`, value: 'nope', leaseId: '0', modRevision: '1' })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('not JSON'),
+    });
   });
 });

@@ -70,14 +70,19 @@ export function chooseSubnet(input: ChooseInput): ChooseResult {
   const incompatible = mine.filter((l) => !fitsConfig(config, l.subnet));
   const fitting = mine.filter((l) => fitsConfig(config, l.subnet));
   const ignoring = (taken: SubnetLease | undefined, why: string) => fitting.filter((l) => l !== taken).map((lease) => ({ lease, why }));
-  const result = (choice: Choice, taken?: SubnetLease, why = ''): ChooseResult => ({ choice, incompatible, ignored: why ? ignoring(taken, why) : [] });
+  const result = (choice: Choice, taken?: SubnetLease, why = ''): ChooseResult => ({
+    choice,
+    incompatible,
+    ignored: why ? ignoring(taken, why) : [],
+  });
 
   if (previous) {
     const same = fitting.find((l) => l.subnet === previous);
     if (same) return result({ kind: 'reuse', lease: same, why: 'previous' }, same, `this host's subnet file says ${previous}`);
     const taken = leases.map((l) => ({ l, p: prefix(l.subnet) })).filter((x) => x.p !== undefined);
     const holder = taken.find((x) => overlaps(x.p!, prevPrefix!))?.l;
-    if (!holder && !input.exclude?.has(previous)) return result({ kind: 'create', subnet: previous, why: 'previous' }, undefined, `this host's subnet file says ${previous}`);
+    if (!holder && !input.exclude?.has(previous))
+      return result({ kind: 'create', subnet: previous, why: 'previous' }, undefined, `this host's subnet file says ${previous}`);
     if (holder && input.pinned) {
       return result({ kind: 'held-elsewhere', subnet: previous, holder }, undefined, `this host's pods are numbered from ${previous}`);
     }
@@ -90,7 +95,11 @@ export function chooseSubnet(input: ChooseInput): ChooseResult {
   const free = (p: Prefix) => !exclude.has(formatPrefix(p)) && !taken.some((t) => overlaps(t, p));
   const size = 1n << BigInt(32 - config.subnetLen);
   const found: string[] = [];
-  for (let ip = parseAddr(config.subnetMin)!.ip, max = parseAddr(config.subnetMax)!.ip; ip <= max && found.length < CANDIDATES; ip += size) {
+  for (
+    let ip = parseAddr(config.subnetMin)!.ip, max = parseAddr(config.subnetMax)!.ip;
+    ip <= max && found.length < CANDIDATES;
+    ip += size
+  ) {
     const p: Prefix = { family: 4, ip, prefix: config.subnetLen };
     if (free(p)) found.push(formatPrefix(p));
   }

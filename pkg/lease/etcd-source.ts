@@ -46,9 +46,19 @@ export class EtcdLeaseSource implements LeaseSource {
   }
 
   acquire(s: AcquireSpec, signal: AbortSignal): Promise<HeldLease> {
-    this.#keeper = new LeaseKeeper(this.#store, {
-      config: s.config, publicIP: s.publicIP, value: s.value, previousSubnet: s.previousSubnet, pinned: s.pinned, renewMarginMs: s.renewMarginMs, ttlSeconds: s.ttlSeconds,
-    }, { log: this.#log, clock: this.#clock, signal });
+    this.#keeper = new LeaseKeeper(
+      this.#store,
+      {
+        config: s.config,
+        publicIP: s.publicIP,
+        value: s.value,
+        previousSubnet: s.previousSubnet,
+        pinned: s.pinned,
+        renewMarginMs: s.renewMarginMs,
+        ttlSeconds: s.ttlSeconds,
+      },
+      { log: this.#log, clock: this.#clock, signal },
+    );
     return this.#keeper.acquire();
   }
 
@@ -62,7 +72,11 @@ export class EtcdLeaseSource implements LeaseSource {
     const d = decodeLease(this.#store.subnetsPrefix, kv);
     if (!d.ok) return this.#skip(d.key, d.reason);
     const a = d.lease.attrs;
-    if (a.backendType !== 'vxlan' || !a.vxlan) return this.#skip(kv.key, `its backend is ${a.backendType || 'not set'}, and weft serves vxlan only (the host at ${a.publicIP} is unreachable over the overlay)`);
+    if (a.backendType !== 'vxlan' || !a.vxlan)
+      return this.#skip(
+        kv.key,
+        `its backend is ${a.backendType || 'not set'}, and weft serves vxlan only (the host at ${a.publicIP} is unreachable over the overlay)`,
+      );
     this.#skipped.delete(kv.key);
     return d.lease;
   }
@@ -97,7 +111,7 @@ export class EtcdLeaseSource implements LeaseSource {
             if (l) h.put(l);
             else h.remove(c.kv.key);
           } else if (c.key === own) {
-            this.#log.warn('this host\'s lease key was deleted; taking the subnet back', { key: c.key });
+            this.#log.warn("this host's lease key was deleted; taking the subnet back", { key: c.key });
             void this.#keeper!.takeBack();
           } else {
             this.#skipped.delete(c.key);

@@ -15,9 +15,20 @@ function setup(spec: Partial<KeeperSpec> = {}) {
   const store = new FakeSubnetStore(clock);
   const lines: string[] = [];
   const abort = new AbortController();
-  const keeper = new LeaseKeeper(store, {
-    config, publicIP: '192.0.2.1', value: value('192.0.2.1'), previousSubnet: undefined, pinned: false, renewMarginMs: HOUR, ttlSeconds: 86_400, ...spec,
-  }, { log: createLogger({ write: (l) => lines.push(l) }), clock, signal: abort.signal });
+  const keeper = new LeaseKeeper(
+    store,
+    {
+      config,
+      publicIP: '192.0.2.1',
+      value: value('192.0.2.1'),
+      previousSubnet: undefined,
+      pinned: false,
+      renewMarginMs: HOUR,
+      ttlSeconds: 86_400,
+      ...spec,
+    },
+    { log: createLogger({ write: (l) => lines.push(l) }), clock, signal: abort.signal },
+  );
   const key = (subnet: string) => `${store.subnetsPrefix}/${subnet.replace('/', '-')}`;
   return { clock, store, lines, abort, keeper, key };
 }
@@ -40,7 +51,9 @@ describe('LeaseKeeper', () => {
     await clock.advance(23 * HOUR - 1000);
     store.down = 'etcd at http://10.0.0.5:2379 is unreachable (ECONNREFUSED: connection refused)';
     await clock.advance(5 * 60_000);
-    expect(lines.filter((l) => l.includes('lease renewal failed: etcd at http://10.0.0.5:2379 is unreachable')).length).toBeGreaterThanOrEqual(4);
+    expect(
+      lines.filter((l) => l.includes('lease renewal failed: etcd at http://10.0.0.5:2379 is unreachable')).length,
+    ).toBeGreaterThanOrEqual(4);
     store.down = undefined;
     await clock.advance(60_000);
     expect(keeper.held!.expiresAt).toBeGreaterThan(clock.now() + 23 * HOUR);
@@ -69,7 +82,10 @@ describe('LeaseKeeper', () => {
     store.put(held.key, value('192.0.2.9'));
     const back = keeper.takeBack();
     await clock.advance(0);
-    expect(keeper.state).toEqual({ ok: false, reason: `subnet ${held.subnet} of this host is now held by 192.0.2.9; this host's pods keep their addresses until an operator frees it or restarts them` });
+    expect(keeper.state).toEqual({
+      ok: false,
+      reason: `subnet ${held.subnet} of this host is now held by 192.0.2.9; this host's pods keep their addresses until an operator frees it or restarts them`,
+    });
     store.kvs.delete(held.key);
     await clock.advance(10_000);
     await back;
@@ -116,7 +132,13 @@ describe('LeaseKeeper', () => {
     store.put(key('10.244.1.0/24'), value('192.0.2.1', '02:00:00:00:00:99'));
     const held = await keeper.acquire();
     expect(held.subnet).toBe('10.244.66.0/24');
-    expect(lines.filter((l) => l.includes(`ignoring ${key('10.244.1.0/24')}, which carries this host's address 192.0.2.1: this host's subnet file says 10.244.66.0/24`))).toHaveLength(1);
+    expect(
+      lines.filter((l) =>
+        l.includes(
+          `ignoring ${key('10.244.1.0/24')}, which carries this host's address 192.0.2.1: this host's subnet file says 10.244.66.0/24`,
+        ),
+      ),
+    ).toHaveLength(1);
   });
 
   it('waits rather than renumber running containers when another host holds its subnet', async () => {
@@ -124,7 +146,12 @@ describe('LeaseKeeper', () => {
     store.put(key('10.244.66.0/24'), value('192.0.2.9'));
     const p = keeper.acquire();
     await clock.advance(0);
-    expect(keeper.state).toMatchObject({ ok: false, reason: expect.stringMatching(/^this host's subnet 10\.244\.66\.0\/24 \(its containers are numbered from it\) is held by 192\.0\.2\.9 .*rather than renumber running containers/) });
+    expect(keeper.state).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(
+        /^this host's subnet 10\.244\.66\.0\/24 \(its containers are numbered from it\) is held by 192\.0\.2\.9 .*rather than renumber running containers/,
+      ),
+    });
     store.kvs.delete(key('10.244.66.0/24'));
     await clock.advance(10_000);
     expect((await p).subnet).toBe('10.244.66.0/24');

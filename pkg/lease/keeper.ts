@@ -120,57 +120,94 @@ export class LeaseKeeper {
       if (d.ok) leases.push(d.lease);
     }
     const s = this.#spec;
-    const { choice, incompatible, ignored } = chooseSubnet({ config: s.config, leases, publicIP: s.publicIP, previousSubnet: s.previousSubnet, pinned: s.pinned, exclude });
+    const { choice, incompatible, ignored } = chooseSubnet({
+      config: s.config,
+      leases,
+      publicIP: s.publicIP,
+      previousSubnet: s.previousSubnet,
+      pinned: s.pinned,
+      exclude,
+    });
     for (const { lease, why } of ignored) {
       if (this.#ignoredSaid.has(lease.key)) continue;
       this.#ignoredSaid.add(lease.key);
       this.#log.warn(`ignoring ${lease.key}, which carries this host's address ${s.publicIP}: ${why}`);
     }
     for (const old of incompatible.filter((l) => !isReservation(l))) {
-      this.#log.info('deleting this host\'s lease that no longer fits the network config', { key: old.key });
+      this.#log.info("deleting this host's lease that no longer fits the network config", { key: old.key });
       await this.#store.deleteSubnet(old.key);
     }
     switch (choice.kind) {
       case 'reuse': {
         const l = choice.lease;
         if (isReservation(l)) {
-          if (await this.#publish(l.key, '0', l.modRevision, l)) return this.#hold(l.key, l.subnet, '0', Infinity, 'reservation', l.modRevision);
+          if (await this.#publish(l.key, '0', l.modRevision, l))
+            return this.#hold(l.key, l.subnet, '0', Infinity, 'reservation', l.modRevision);
           return undefined;
         }
         const ttl = await this.#store.leaseTTL(l.leaseId);
         if (ttl <= 0) return undefined; // the key goes with its lease; list again
         if (!(await this.#publish(l.key, l.leaseId, l.modRevision, l))) return undefined;
-        return this.#hold(l.key, l.subnet, l.leaseId, this.#clock.now() + ttl * 1000, choice.why === 'previous' ? 'reused (the subnet file\'s)' : 'reused', l.modRevision);
+        return this.#hold(
+          l.key,
+          l.subnet,
+          l.leaseId,
+          this.#clock.now() + ttl * 1000,
+          choice.why === 'previous' ? "reused (the subnet file's)" : 'reused',
+          l.modRevision,
+        );
       }
       case 'create': {
         const key = `${this.#store.subnetsPrefix}/${makeSubnetKey(choice.subnet)}`;
         const r = await this.#store.createSubnet(key, s.value, s.ttlSeconds);
         if (!r.created) {
-          if (r.why === 'no-config') throw new WeftError('WEFT_LEASE_UNAVAILABLE', `the network's config ${this.#store.configKey} is gone; no lease is taken under a removed network`);
+          if (r.why === 'no-config')
+            throw new WeftError(
+              'WEFT_LEASE_UNAVAILABLE',
+              `the network's config ${this.#store.configKey} is gone; no lease is taken under a removed network`,
+            );
           this.#log.info('another host took the subnet first; choosing again', { subnet: choice.subnet });
           exclude.add(choice.subnet);
           return undefined;
         }
         const got = await this.#store.getSubnet(key);
-        return this.#hold(key, choice.subnet, r.leaseId, this.#clock.now() + r.ttl * 1000, choice.why === 'previous' ? 'the subnet file\'s, created again' : 'new', got?.modRevision);
+        return this.#hold(
+          key,
+          choice.subnet,
+          r.leaseId,
+          this.#clock.now() + r.ttl * 1000,
+          choice.why === 'previous' ? "the subnet file's, created again" : 'new',
+          got?.modRevision,
+        );
       }
       case 'held-elsewhere':
-        throw new WeftError('WEFT_LEASE_UNAVAILABLE', `this host's subnet ${choice.subnet} (its containers are numbered from it) is held by ${choice.holder.attrs.publicIP} (${choice.holder.key}); this host waits rather than renumber running containers: delete that key if it is stale, or remove this host's containers`);
+        throw new WeftError(
+          'WEFT_LEASE_UNAVAILABLE',
+          `this host's subnet ${choice.subnet} (its containers are numbered from it) is held by ${choice.holder.attrs.publicIP} (${choice.holder.key}); this host waits rather than renumber running containers: delete that key if it is stale, or remove this host's containers`,
+        );
       case 'exhausted':
-        throw new WeftError('WEFT_LEASE_UNAVAILABLE', `no free subnet left in ${s.config.network} (between ${s.config.subnetMin} and ${s.config.subnetMax}); free a stale lease or widen the network`);
+        throw new WeftError(
+          'WEFT_LEASE_UNAVAILABLE',
+          `no free subnet left in ${s.config.network} (between ${s.config.subnetMin} and ${s.config.subnetMax}); free a stale lease or widen the network`,
+        );
     }
   }
 
   /** Rewrites our value on an existing key if it differs (a new VTEP MAC); false when someone changed it first. */
   async #publish(key: string, leaseId: string, modRevision: string, current: SubnetLease): Promise<boolean> {
     const a = current.attrs;
-    const published = a.vxlan && encodeLeaseAttrs({ publicIP: a.publicIP, ...(a.publicIPv6 && { publicIPv6: a.publicIPv6 }), vxlan: a.vxlan });
+    const published =
+      a.vxlan && encodeLeaseAttrs({ publicIP: a.publicIP, ...(a.publicIPv6 && { publicIPv6: a.publicIPv6 }), vxlan: a.vxlan });
     if (published === this.#spec.value) return true;
     return this.#store.updateSubnet(key, this.#spec.value, leaseId, modRevision);
   }
 
   #hold(key: string, subnet: string, leaseId: string, expiresAt: number, how: string, modRevision = '0'): HeldLease {
-    this.#log.info('lease held', { subnet, how, expires: Number.isFinite(expiresAt) ? new Date(expiresAt).toISOString() : 'never (reservation)' });
+    this.#log.info('lease held', {
+      subnet,
+      how,
+      expires: Number.isFinite(expiresAt) ? new Date(expiresAt).toISOString() : 'never (reservation)',
+    });
     return { key, subnet, leaseId, modRevision, expiresAt };
   }
 
@@ -192,7 +229,7 @@ export class LeaseKeeper {
     try {
       const ttl = await this.#store.keepAlive(held.leaseId);
       if (ttl === undefined) {
-        this.#log.warn('the store no longer has this host\'s lease; taking the subnet back', { subnet: held.subnet });
+        this.#log.warn("the store no longer has this host's lease; taking the subnet back", { subnet: held.subnet });
         await this.takeBack();
         return;
       }
@@ -211,8 +248,10 @@ export class LeaseKeeper {
     if (!held) return;
     this.#held = { ...held, modRevision: kv.modRevision, leaseId: kv.leaseId };
     if (kv.value !== this.#spec.value) {
-      this.#log.warn('this host\'s lease was overwritten; publishing our value again', { key: kv.key });
-      await this.#store.updateSubnet(kv.key, this.#spec.value, kv.leaseId, kv.modRevision).catch((e: unknown) => this.#log.warn(messageOf(e)));
+      this.#log.warn("this host's lease was overwritten; publishing our value again", { key: kv.key });
+      await this.#store
+        .updateSubnet(kv.key, this.#spec.value, kv.leaseId, kv.modRevision)
+        .catch((e: unknown) => this.#log.warn(messageOf(e)));
     }
   }
 
@@ -228,13 +267,13 @@ export class LeaseKeeper {
           if (r.created) {
             this.#held = { ...held, leaseId: r.leaseId, expiresAt: this.#clock.now() + r.ttl * 1000 };
             this.#state = { ok: true };
-            this.#log.info('took this host\'s subnet back', { subnet: held.subnet });
+            this.#log.info("took this host's subnet back", { subnet: held.subnet });
             this.#scheduleRenewal();
             return;
           }
           if (r.why === 'no-config') {
             this.#state = { ok: false, reason: `the network's config ${this.#store.configKey} is gone (the network was removed)` };
-            this.#log.info('not taking the subnet back: the network\'s config is gone', { subnet: held.subnet });
+            this.#log.info("not taking the subnet back: the network's config is gone", { subnet: held.subnet });
             return;
           }
           const holder = await this.#store.getSubnet(held.key);
@@ -245,7 +284,10 @@ export class LeaseKeeper {
             return;
           }
           const who = d?.ok ? d.lease.attrs.publicIP : 'another writer';
-          this.#state = { ok: false, reason: `subnet ${held.subnet} of this host is now held by ${who}; this host's pods keep their addresses until an operator frees it or restarts them` };
+          this.#state = {
+            ok: false,
+            reason: `subnet ${held.subnet} of this host is now held by ${who}; this host's pods keep their addresses until an operator frees it or restarts them`,
+          };
           this.#log.error(this.#state.reason);
         } catch (e) {
           this.#state = { ok: false, reason: `cannot take subnet ${held.subnet} back: ${messageOf(e)}` };

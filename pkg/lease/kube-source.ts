@@ -61,7 +61,7 @@ export class KubeLeaseSource implements LeaseSource {
   }
 
   get configHint(): string {
-    return 'mount the ConfigMap\'s net-conf.json there (deploy/kubernetes/weft.yaml) or pass --net-config-path';
+    return "mount the ConfigMap's net-conf.json there (deploy/kubernetes/weft.yaml) or pass --net-config-path";
   }
 
   async readConfig(): Promise<string | undefined> {
@@ -91,7 +91,8 @@ export class KubeLeaseSource implements LeaseSource {
         const node = await this.#nodes.get(this.#o.nodeName);
         const cidr = podCidrV4(node);
         if (!cidr) problem = `node ${this.#o.nodeName} pod cidr not assigned (is the controller manager run with --allocate-node-cidrs?)`;
-        else if (network.ok && !containsPrefix(network.value, cidr)) problem = `node ${this.#o.nodeName} pod cidr ${formatPrefix(cidr)} is not inside the network ${s.config.network}`;
+        else if (network.ok && !containsPrefix(network.value, cidr))
+          problem = `node ${this.#o.nodeName} pod cidr ${formatPrefix(cidr)} is not inside the network ${s.config.network}`;
         else {
           await this.#publish(node, s);
           const subnet = formatPrefix(cidr);
@@ -103,7 +104,8 @@ export class KubeLeaseSource implements LeaseSource {
       } catch (e) {
         problem = `cannot read or annotate node ${this.#o.nodeName} at ${this.#nodes.server}: ${messageOf(e)}`;
       }
-      if (this.#state?.ok !== false || this.#state.reason !== problem) this.#log.warn(`${problem}; retrying every ${(this.#o.retryMs ?? RETRY_MS) / 1000} s`);
+      if (this.#state?.ok !== false || this.#state.reason !== problem)
+        this.#log.warn(`${problem}; retrying every ${(this.#o.retryMs ?? RETRY_MS) / 1000} s`);
       this.#state = { ok: false, reason: problem };
       await this.#clock.sleep(this.#o.retryMs ?? RETRY_MS, signal);
     }
@@ -117,7 +119,18 @@ export class KubeLeaseSource implements LeaseSource {
     if (this.#o.setNetworkUnavailable) {
       const now = new Date().toISOString();
       await this.#nodes.patchStatus(this.#o.nodeName, {
-        status: { conditions: [{ type: 'NetworkUnavailable', status: 'False', reason: 'WeftIsUp', message: 'weft is running on this node', lastTransitionTime: now, lastHeartbeatTime: now }] },
+        status: {
+          conditions: [
+            {
+              type: 'NetworkUnavailable',
+              status: 'False',
+              reason: 'WeftIsUp',
+              message: 'weft is running on this node',
+              lastTransitionTime: now,
+              lastHeartbeatTime: now,
+            },
+          ],
+        },
       });
     }
   }
@@ -130,7 +143,14 @@ export class KubeLeaseSource implements LeaseSource {
     }
     const cidr = podCidrV4(node);
     if (!cidr) return undefined;
-    return { key: peerKey(node.name), subnet: formatPrefix(cidr), ipv6Subnet: undefined, attrs: attrs.value, leaseId: 'kube', modRevision: node.resourceVersion };
+    return {
+      key: peerKey(node.name),
+      subnet: formatPrefix(cidr),
+      ipv6Subnet: undefined,
+      attrs: attrs.value,
+      leaseId: 'kube',
+      modRevision: node.resourceVersion,
+    };
   }
 
   /** Resolves once nodes were listed and are watched; a failed list or watch is retried with backoff. */

@@ -26,7 +26,9 @@ export interface SubnetLease {
 
 export const isReservation = (l: Pick<SubnetLease, 'leaseId'>): boolean => l.leaseId === '0';
 
-export type Decoded = { readonly ok: true; readonly lease: SubnetLease } | { readonly ok: false; readonly key: string; readonly reason: string };
+export type Decoded =
+  | { readonly ok: true; readonly lease: SubnetLease }
+  | { readonly ok: false; readonly key: string; readonly reason: string };
 
 /** The subnet of a key under `subnetsPrefix` (which ends without a slash), or undefined. */
 export function subnetOfKey(subnetsPrefix: string, key: string): ReturnType<typeof parseSubnetKey> {
@@ -38,5 +40,8 @@ export function decodeLease(subnetsPrefix: string, kv: RawKv): Decoded {
   if (!sk) return { ok: false, key: kv.key, reason: 'not a subnet key' };
   const attrs = decodeLeaseAttrs(kv.value);
   if (!attrs.ok) return { ok: false, key: kv.key, reason: attrs.reason };
-  return { ok: true, lease: { key: kv.key, subnet: sk.ipv4, ipv6Subnet: sk.ipv6, attrs: attrs.value, leaseId: kv.leaseId, modRevision: kv.modRevision } };
+  return {
+    ok: true,
+    lease: { key: kv.key, subnet: sk.ipv4, ipv6Subnet: sk.ipv6, attrs: attrs.value, leaseId: kv.leaseId, modRevision: kv.modRevision },
+  };
 }

@@ -10,7 +10,9 @@ export interface Listing {
   readonly kvs: readonly RawKv[];
 }
 
-export type Change = { readonly type: 'put'; readonly kv: RawKv } | { readonly type: 'delete'; readonly key: string; readonly modRevision: string };
+export type Change =
+  | { readonly type: 'put'; readonly kv: RawKv }
+  | { readonly type: 'delete'; readonly key: string; readonly modRevision: string };
 
 export interface FeedHandlers {
   snapshot(kvs: readonly RawKv[], revision: string): void;
@@ -18,7 +20,9 @@ export interface FeedHandlers {
   log(level: 'info' | 'warn', msg: string): void;
 }
 
-export type CreateResult = { readonly created: true; readonly leaseId: string; readonly ttl: number } | { readonly created: false; readonly why: 'taken' | 'no-config' };
+export type CreateResult =
+  | { readonly created: true; readonly leaseId: string; readonly ttl: number }
+  | { readonly created: false; readonly why: 'taken' | 'no-config' };
 
 export interface SubnetStore {
   /** `<prefix>/config`, for messages. */

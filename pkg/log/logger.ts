@@ -18,19 +18,28 @@ export interface Logger {
 }
 
 const quote = (v: string) => (/[\s"=]/.test(v) || v === '' ? JSON.stringify(v) : v);
-const render = (f: Fields) => Object.entries(f).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${quote(String(v))}`).join(' ');
+const render = (f: Fields) =>
+  Object.entries(f)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${quote(String(v))}`)
+    .join(' ');
 
 export function createLogger(opts: { level?: Level; write?: (line: string) => void; fields?: Fields } = {}): Logger {
   const min = RANK[opts.level ?? 'info'];
   const write = opts.write ?? ((line: string) => void process.stdout.write(line));
   const base = opts.fields ?? {};
-  const at = (level: Level) => (msg: string, fields: Fields = {}) => {
-    if (RANK[level] < min) return;
-    const ctx = render({ ...base, ...fields });
-    write(`${new Date().toISOString()} ${level.padEnd(5)} ${msg}${ctx ? ` ${ctx}` : ''}\n`);
-  };
+  const at =
+    (level: Level) =>
+    (msg: string, fields: Fields = {}) => {
+      if (RANK[level] < min) return;
+      const ctx = render({ ...base, ...fields });
+      write(`${new Date().toISOString()} ${level.padEnd(5)} ${msg}${ctx ? ` ${ctx}` : ''}\n`);
+    };
   return {
-    debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
     child: (fields) => createLogger({ ...opts, fields: { ...base, ...fields } }),
   };
 }

@@ -11,12 +11,26 @@ export interface TimedPlugin {
   readonly conf: string;
 }
 
-export function timeCni(p: TimedPlugin, hostNs: string, command: 'ADD' | 'DEL' | 'VERSION', cid: string, containerNs: string, extraArgs: readonly string[] = []): number {
+export function timeCni(
+  p: TimedPlugin,
+  hostNs: string,
+  command: 'ADD' | 'DEL' | 'VERSION',
+  cid: string,
+  containerNs: string,
+  extraArgs: readonly string[] = [],
+): number {
   const t0 = performance.now();
   const r = spawnSync('nsenter', [`--net=${hostNs}`, p.bin, ...extraArgs], {
     input: p.conf,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: command, CNI_CONTAINERID: cid, CNI_NETNS: containerNs, CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni' },
+    env: {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      CNI_COMMAND: command,
+      CNI_CONTAINERID: cid,
+      CNI_NETNS: containerNs,
+      CNI_IFNAME: 'eth0',
+      CNI_PATH: '/usr/lib/cni',
+    },
   });
   const t = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${p.name} ${command} failed: ${r.stdout}${r.stderr}`);
@@ -29,7 +43,12 @@ export function referencePlugin(bridge: string, subnet: string, dataDir: string)
     name: 'bridge+host-local',
     bin: '/usr/lib/cni/bridge',
     conf: JSON.stringify({
-      cniVersion: '1.0.0', name: 'bench', type: 'bridge', bridge, isGateway: true, mtu: 1450,
+      cniVersion: '1.0.0',
+      name: 'bench',
+      type: 'bridge',
+      bridge,
+      isGateway: true,
+      mtu: 1450,
       ipam: { type: 'host-local', subnet, routes: [{ dst: '0.0.0.0/0' }], dataDir },
     }),
   };

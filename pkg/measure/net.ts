@@ -14,7 +14,11 @@ export async function iperf(server: Ns, client: Ns, ip: string, seconds = 5): Pr
   const srv = spawn('nsenter', [`--net=${server.path}`, 'iperf3', '-s', '-1', '-p', String(port)], { stdio: 'ignore' });
   try {
     for (let i = 0; i < 50; i++) {
-      const r = spawnSync('nsenter', [`--net=${client.path}`, 'iperf3', '-c', ip, '-p', String(port), '-t', String(seconds), '-O', '1', '-J'], { encoding: 'utf8' });
+      const r = spawnSync(
+        'nsenter',
+        [`--net=${client.path}`, 'iperf3', '-c', ip, '-p', String(port), '-t', String(seconds), '-O', '1', '-J'],
+        { encoding: 'utf8' },
+      );
       let j: { error?: string; end?: { sum_received?: { bits_per_second: number } } } = {};
       try {
         j = r.stdout ? JSON.parse(r.stdout) : {};

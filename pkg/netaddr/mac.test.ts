@@ -16,9 +16,11 @@ describe('parseMac()', () => {
   });
 
   it('round-trips any 6 bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 6, maxLength: 6 }), (b) => {
-      expect(parseMac(formatMac(b))).toEqual(b);
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 6, maxLength: 6 }), (b) => {
+        expect(parseMac(formatMac(b))).toEqual(b);
+      }),
+    );
   });
 });
 

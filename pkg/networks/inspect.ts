@@ -16,7 +16,14 @@ export interface LsRow {
 export function lsTable(rows: readonly LsRow[]): string {
   const lines = [['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], ...rows.map((r) => [r.id.slice(0, 12), r.name, r.driver, r.scope])];
   const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
-  return `${lines.map((l) => l.map((cell, c) => (c === l.length - 1 ? cell : cell.padEnd(widths[c]! + 3))).join('').trimEnd()).join('\n')}\n`;
+  return `${lines
+    .map((l) =>
+      l
+        .map((cell, c) => (c === l.length - 1 ? cell : cell.padEnd(widths[c]! + 3)))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 export function firstAddress(subnet: string): string {
@@ -24,19 +31,37 @@ export function firstAddress(subnet: string): string {
   return p.ok ? formatAddr(4, nth(p.value, 1n)) : '';
 }
 
-export function inspectObject(m: NetworkMeta, endpoints: readonly Endpoint[], extra: { mtu: number | undefined; peers: ReadonlyArray<{ Name: string; IP: string }> }): Record<string, unknown> {
+export function inspectObject(
+  m: NetworkMeta,
+  endpoints: readonly Endpoint[],
+  extra: { mtu: number | undefined; peers: ReadonlyArray<{ Name: string; IP: string }> },
+): Record<string, unknown> {
   const containers: Record<string, unknown> = {};
   for (const e of endpoints) {
     containers[e.ContainerID] = {
-      Name: e.Name, EndpointID: e.EndpointID, MacAddress: e.MacAddress, IPv4Address: e.IPv4Address, IPv6Address: '',
-      Host: e.Host, HostIP: e.HostIP, Interface: e.Interface, Aliases: e.Aliases,
+      Name: e.Name,
+      EndpointID: e.EndpointID,
+      MacAddress: e.MacAddress,
+      IPv4Address: e.IPv4Address,
+      IPv6Address: '',
+      Host: e.Host,
+      HostIP: e.HostIP,
+      Interface: e.Interface,
+      Aliases: e.Aliases,
     };
   }
   const mtu = m.MTU ?? extra.mtu;
   return {
-    Name: m.Name, Id: m.Id, Created: m.Created, Scope: m.Scope, Driver: m.Driver, EnableIPv6: false,
+    Name: m.Name,
+    Id: m.Id,
+    Created: m.Created,
+    Scope: m.Scope,
+    Driver: m.Driver,
+    EnableIPv6: false,
     IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: m.Subnet, Gateway: m.Gateway ?? firstAddress(m.Subnet) }] },
-    Internal: false, Attachable: true, Ingress: false,
+    Internal: false,
+    Attachable: true,
+    Ingress: false,
     Containers: containers,
     Options: {
       'com.docker.network.driver.overlay.vxlanid_list': String(m.VNI),

@@ -12,7 +12,6 @@
  */
 import { fail, ok, type Result } from '../netaddr/result.ts';
 
-
 export const keys = {
   networks: (root: string) => `${root}/networks/`,
   network: (root: string, id: string) => `${root}/networks/${id}`,
@@ -84,10 +83,19 @@ export function decodeMeta(text: string): Result<NetworkMeta> {
   }
   if (typeof o !== 'object' || o === null) return fail('network meta is not an object');
   const [Name, Id, Subnet] = [str(o, 'Name'), str(o, 'Id'), str(o, 'Subnet')];
-  if (!Name || !Id || !Subnet || typeof o.VNI !== 'number' || typeof o.HostSubnetLen !== 'number') return fail('network meta lacks Name, Id, Subnet, VNI or HostSubnetLen');
+  if (!Name || !Id || !Subnet || typeof o.VNI !== 'number' || typeof o.HostSubnetLen !== 'number')
+    return fail('network meta lacks Name, Id, Subnet, VNI or HostSubnetLen');
   return ok({
-    Name, Id, Subnet, Created: str(o, 'Created') ?? '', Driver: 'overlay', Scope: 'global', Gateway: str(o, 'Gateway'),
-    VNI: o.VNI, MTU: typeof o.MTU === 'number' ? o.MTU : undefined, HostSubnetLen: o.HostSubnetLen,
+    Name,
+    Id,
+    Subnet,
+    Created: str(o, 'Created') ?? '',
+    Driver: 'overlay',
+    Scope: 'global',
+    Gateway: str(o, 'Gateway'),
+    VNI: o.VNI,
+    MTU: typeof o.MTU === 'number' ? o.MTU : undefined,
+    HostSubnetLen: o.HostSubnetLen,
   });
 }
 
@@ -103,8 +111,17 @@ export function decodeEndpoint(text: string): Result<Endpoint> {
   for (const k of need) if (!str(o, k)) return fail(`endpoint lacks ${k}`);
   const aliases = Array.isArray(o.Aliases) ? o.Aliases.filter((a): a is string => typeof a === 'string') : [];
   return ok({
-    Name: str(o, 'Name')!, EndpointID: str(o, 'EndpointID') ?? '', NetworkID: str(o, 'NetworkID')!, Network: str(o, 'Network') ?? '',
-    Host: str(o, 'Host')!, HostIP: str(o, 'HostIP') ?? '', ContainerID: str(o, 'ContainerID')!, Interface: str(o, 'Interface') ?? '',
-    IPv4Address: str(o, 'IPv4Address')!, MacAddress: str(o, 'MacAddress') ?? '', Aliases: aliases, Created: str(o, 'Created') ?? '',
+    Name: str(o, 'Name')!,
+    EndpointID: str(o, 'EndpointID') ?? '',
+    NetworkID: str(o, 'NetworkID')!,
+    Network: str(o, 'Network') ?? '',
+    Host: str(o, 'Host')!,
+    HostIP: str(o, 'HostIP') ?? '',
+    ContainerID: str(o, 'ContainerID')!,
+    Interface: str(o, 'Interface') ?? '',
+    IPv4Address: str(o, 'IPv4Address')!,
+    MacAddress: str(o, 'MacAddress') ?? '',
+    Aliases: aliases,
+    Created: str(o, 'Created') ?? '',
   });
 }

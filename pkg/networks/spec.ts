@@ -46,18 +46,21 @@ export type CreateCheck = Result<ValidCreate> & { readonly nameTaken?: true };
 export function validateCreate(req: CreateRequest, existing: readonly ExistingNetwork[]): CreateCheck {
   const problems: string[] = [];
   let nameTaken = false;
-  if (!NETWORK_NAME.test(req.name)) problems.push(`invalid network name "${req.name}": use letters, digits, _ . - (starting with a letter or digit, at most 63)`);
+  if (!NETWORK_NAME.test(req.name))
+    problems.push(`invalid network name "${req.name}": use letters, digits, _ . - (starting with a letter or digit, at most 63)`);
   if (req.name === DEFAULT_NETWORK_NAME) problems.push(`network name "${DEFAULT_NETWORK_NAME}" is the flannel default network's`);
   else if (existing.some((e) => e.name === req.name)) {
     problems.push(`network with name ${req.name} already exists`);
     nameTaken = true;
   }
-  if (req.driver !== undefined && req.driver !== 'overlay') problems.push(`driver "${req.driver}" is not supported; weft networks are overlay networks (-d overlay)`);
+  if (req.driver !== undefined && req.driver !== 'overlay')
+    problems.push(`driver "${req.driver}" is not supported; weft networks are overlay networks (-d overlay)`);
   const parsed = parseNetwork(req.subnet);
   let subnet: string | undefined;
   if (!parsed.ok) problems.push(parsed.reason);
   else if (parsed.value.family !== 4) problems.push(`subnet ${req.subnet}: weft networks are IPv4`);
-  else if (parsed.value.prefix > 26) problems.push(`subnet ${req.subnet} is too small: a weft network needs at least a /26 (several hosts, each with its own range)`);
+  else if (parsed.value.prefix > 26)
+    problems.push(`subnet ${req.subnet} is too small: a weft network needs at least a /26 (several hosts, each with its own range)`);
   else {
     subnet = formatPrefix(parsed.value);
     const clash = existing.find((e) => {
@@ -69,7 +72,9 @@ export function validateCreate(req: CreateRequest, existing: readonly ExistingNe
   let hostSubnetLen = parsed.ok ? defaultHostSubnetLen(parsed.value.prefix) : 24;
   if (req.hostSubnetLen !== undefined) {
     if (!parsed.ok || !Number.isInteger(req.hostSubnetLen) || req.hostSubnetLen < parsed.value.prefix + 2 || req.hostSubnetLen > 29) {
-      problems.push(`--host-subnet-len ${req.hostSubnetLen} must be from ${parsed.ok ? parsed.value.prefix + 2 : '(subnet prefix + 2)'} to 29`);
+      problems.push(
+        `--host-subnet-len ${req.hostSubnetLen} must be from ${parsed.ok ? parsed.value.prefix + 2 : '(subnet prefix + 2)'} to 29`,
+      );
     } else hostSubnetLen = req.hostSubnetLen;
   }
   let gateway: string | undefined;
@@ -80,8 +85,10 @@ export function validateCreate(req: CreateRequest, existing: readonly ExistingNe
       problems.push(`gateway ${req.gateway} is not an assignable address of ${req.subnet}`);
     } else gateway = formatAddr(4, g!.ip);
   }
-  if (req.vni !== undefined && (!Number.isInteger(req.vni) || req.vni < 1 || req.vni > 0xffffff)) problems.push(`--vni ${req.vni} must be from 1 to 16777215`);
-  if (req.mtu !== undefined && (!Number.isInteger(req.mtu) || req.mtu < 576 || req.mtu > 9000)) problems.push(`--mtu ${req.mtu} must be from 576 to 9000`);
+  if (req.vni !== undefined && (!Number.isInteger(req.vni) || req.vni < 1 || req.vni > 0xffffff))
+    problems.push(`--vni ${req.vni} must be from 1 to 16777215`);
+  if (req.mtu !== undefined && (!Number.isInteger(req.mtu) || req.mtu < 576 || req.mtu > 9000))
+    problems.push(`--mtu ${req.mtu} must be from 576 to 9000`);
   if (problems.length > 0) return nameTaken ? { ...fail(problems.join('; ')), nameTaken } : fail(problems.join('; '));
   return ok({ name: req.name, subnet: subnet!, gateway, vni: req.vni, hostSubnetLen, mtu: req.mtu });
 }

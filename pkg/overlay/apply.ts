@@ -22,9 +22,18 @@ async function applyOne(nl: KernelOps, index: number, o: OverlayOp): Promise<voi
     case 'fdb-del':
       return nl.deleteFdb({ index, mac: o.mac, ...(o.dst !== undefined && { dst: o.dst }) });
     case 'route-set':
-      return nl.replaceRoute({ dst: o.route.dst, gateway: o.route.gateway, onlink: o.route.onlink, ...(o.route.oif !== undefined && { oif: o.route.oif }) });
+      return nl.replaceRoute({
+        dst: o.route.dst,
+        gateway: o.route.gateway,
+        onlink: o.route.onlink,
+        ...(o.route.oif !== undefined && { oif: o.route.oif }),
+      });
     case 'route-del':
-      return nl.deleteRoute({ dst: o.route.dst, ...(o.route.gateway !== undefined && { gateway: o.route.gateway }), ...(o.route.oif !== undefined && { oif: o.route.oif }) });
+      return nl.deleteRoute({
+        dst: o.route.dst,
+        ...(o.route.gateway !== undefined && { gateway: o.route.gateway }),
+        ...(o.route.oif !== undefined && { oif: o.route.oif }),
+      });
   }
 }
 

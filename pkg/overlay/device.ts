@@ -35,7 +35,8 @@ export function vtepIncompatibility(have: Link, want: VtepSpec): string | undefi
   if (v.vni !== want.vni) return `vni: ${v.vni} vs ${want.vni}`;
   if (v.dev !== undefined && v.dev !== want.dev) return `underlay device: ${v.dev} vs ${want.dev}`;
   if (v.local !== undefined && v.local !== want.local) return `local address: ${v.local} vs ${want.local}`;
-  if ((v.port ?? KERNEL_DEFAULT_PORT) !== (want.port || KERNEL_DEFAULT_PORT)) return `port: ${v.port} vs ${want.port || KERNEL_DEFAULT_PORT}`;
+  if ((v.port ?? KERNEL_DEFAULT_PORT) !== (want.port || KERNEL_DEFAULT_PORT))
+    return `port: ${v.port} vs ${want.port || KERNEL_DEFAULT_PORT}`;
   if (v.gbp !== want.gbp) return `gbp: ${v.gbp} vs ${want.gbp}`;
   if (v.learning !== want.learning) return `learning: ${v.learning} vs ${want.learning}`;
   return undefined;
@@ -57,7 +58,8 @@ export function vtepDrift(have: Link | undefined, addrs: ReadonlyArray<{ readonl
   const cluster = parsePrefix(want.clusterNetwork);
   for (const a of addrs) {
     const p = parsePrefix(a.cidr);
-    if (a.cidr !== want.address && cluster.ok && p.ok && containsPrefix(cluster.value, { ...p.value, prefix: 32 })) out.push(`stray address ${a.cidr}`);
+    if (a.cidr !== want.address && cluster.ok && p.ok && containsPrefix(cluster.value, { ...p.value, prefix: 32 }))
+      out.push(`stray address ${a.cidr}`);
   }
   return out;
 }
@@ -74,8 +76,16 @@ export async function ensureVtep(nl: KernelOps, want: VtepSpec, log: (msg: strin
   }
   if (!link) {
     link = await nl.addVxlan({
-      name: want.name, vni: want.vni, local: want.local, dev: want.dev, learning: want.learning, gbp: want.gbp,
-      ttl: 0, mtu: want.mtu, mac: want.mac, ...(want.port > 0 && { port: want.port }),
+      name: want.name,
+      vni: want.vni,
+      local: want.local,
+      dev: want.dev,
+      learning: want.learning,
+      gbp: want.gbp,
+      ttl: 0,
+      mtu: want.mtu,
+      mac: want.mac,
+      ...(want.port > 0 && { port: want.port }),
     });
   }
   if (link.mtu !== want.mtu) await nl.setLink({ index: link.index, mtu: want.mtu });

@@ -6,7 +6,12 @@ import { onLinkOf, planPeers } from './plan.ts';
 
 const P = '/coreos.com/network/subnets';
 function peer(subnet: string, publicIP: string, mac: string, value?: string): SubnetLease {
-  const d = decodeLease(P, { key: `${P}/${subnet.replace('/', '-')}`, value: value ?? encodeLeaseAttrs({ publicIP, vxlan: { vni: 1, vtepMac: mac } }), leaseId: '1', modRevision: '1' });
+  const d = decodeLease(P, {
+    key: `${P}/${subnet.replace('/', '-')}`,
+    value: value ?? encodeLeaseAttrs({ publicIP, vxlan: { vni: 1, vtepMac: mac } }),
+    leaseId: '1',
+    modRevision: '1',
+  });
   if (!d.ok) throw new Error(d.reason);
   return d.lease;
 }
@@ -16,10 +21,16 @@ const B = peer('10.244.3.0/24', '198.51.100.3', '02:00:00:00:00:03');
 const empty: OverlayObserved = { neighs: [], fdb: [], routes: [] };
 
 describe('planPeers()', () => {
-  it('plans flannel\'s neighbour, FDB entry and onlink route for each remote vxlan lease', () => {
+  it("plans flannel's neighbour, FDB entry and onlink route for each remote vxlan lease", () => {
     const d = planPeers({ ...self, peers: [A, B] });
-    expect([...d.neighs]).toEqual([['10.244.2.0', '02:00:00:00:00:02'], ['10.244.3.0', '02:00:00:00:00:03']]);
-    expect([...d.fdb]).toEqual([['02:00:00:00:00:02', '192.0.2.2'], ['02:00:00:00:00:03', '198.51.100.3']]);
+    expect([...d.neighs]).toEqual([
+      ['10.244.2.0', '02:00:00:00:00:02'],
+      ['10.244.3.0', '02:00:00:00:00:03'],
+    ]);
+    expect([...d.fdb]).toEqual([
+      ['02:00:00:00:00:02', '192.0.2.2'],
+      ['02:00:00:00:00:03', '198.51.100.3'],
+    ]);
     expect(d.routes.get('10.244.2.0/24')).toEqual({ dst: '10.244.2.0/24', gateway: '10.244.2.0', oif: 5, onlink: true });
   });
 
@@ -77,7 +88,9 @@ describe('diffOverlay()', () => {
   it('replaces a route whose next hop moved (a host changed its address, or DirectRouting turned on)', () => {
     const want = planPeers({ ...self, directRouting: true, onLink: () => true, peers: [A] });
     const have: OverlayObserved = { neighs: [], fdb: [], routes: [{ dst: '10.244.2.0/24', gateway: '10.244.2.0', oif: 5, onlink: true }] };
-    expect(diffOverlay(want, have)).toEqual([{ op: 'route-set', route: { dst: '10.244.2.0/24', gateway: '192.0.2.2', oif: undefined, onlink: false } }]);
+    expect(diffOverlay(want, have)).toEqual([
+      { op: 'route-set', route: { dst: '10.244.2.0/24', gateway: '192.0.2.2', oif: undefined, onlink: false } },
+    ]);
     // A direct route the kernel reports with its underlay device matches a plan that left the device open.
     expect(diffOverlay(want, { ...have, routes: [{ dst: '10.244.2.0/24', gateway: '192.0.2.2', oif: 2, onlink: false }] })).toEqual([]);
   });

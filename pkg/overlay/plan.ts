@@ -69,9 +69,14 @@ export function planPeers(input: PlanInput): OverlayDesired {
 
 /** A predicate telling whether an address lies in one of `prefixes` (the underlay's connected subnets). */
 export function onLinkOf(prefixes: readonly string[]): (ip: string) => boolean {
-  const nets = prefixes.map((c) => parsePrefix(c)).filter((r) => r.ok).map((r) => r.value);
+  const nets = prefixes
+    .map((c) => parsePrefix(c))
+    .filter((r) => r.ok)
+    .map((r) => r.value);
   return (ip) => {
     const a = parsePrefix(`${ip}/32`);
-    return a.ok && nets.some((n) => n.family === 4 && n.prefix < 32 && (a.value.ip >> BigInt(32 - n.prefix)) === (n.ip >> BigInt(32 - n.prefix)));
+    return (
+      a.ok && nets.some((n) => n.family === 4 && n.prefix < 32 && a.value.ip >> BigInt(32 - n.prefix) === n.ip >> BigInt(32 - n.prefix))
+    );
   };
 }

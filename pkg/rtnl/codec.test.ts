@@ -30,7 +30,10 @@ describe('encodeAddr()', () => {
 describe('encodeNewLink() / decodeLink()', () => {
   it('round-trips a vxlan link with every typed attribute', () => {
     const msg = encodeNewLink({
-      name: 'flannel.1', mtu: 1450, mac: 'AA:bb:cc:dd:ee:01', up: true,
+      name: 'flannel.1',
+      mtu: 1450,
+      mac: 'AA:bb:cc:dd:ee:01',
+      up: true,
       kind: { type: 'vxlan', vni: 1, port: 8472, local: '192.0.2.1', dev: 4, learning: false, ttl: 0, gbp: true },
     });
     const l = decodeLink(msg);
@@ -69,11 +72,17 @@ describe('encodeNewLink() / decodeLink()', () => {
 });
 
 describe('encodeRoute() / decodeRoute()', () => {
-  it('round-trips flannel\'s per-peer route: via <subnet>.0 onlink', () => {
+  it("round-trips flannel's per-peer route: via <subnet>.0 onlink", () => {
     const r = decodeRoute(encodeRoute({ dst: '10.244.2.0/24', gateway: '10.244.2.0', oif: 9, onlink: true }))!;
     expect(r).toMatchObject({
-      family: 4, dst: '10.244.2.0/24', gateway: '10.244.2.0', oif: 9, onlink: true,
-      table: RT_TABLE.MAIN, protocol: RTPROT.BOOT, scope: RT_SCOPE.UNIVERSE,
+      family: 4,
+      dst: '10.244.2.0/24',
+      gateway: '10.244.2.0',
+      oif: 9,
+      onlink: true,
+      table: RT_TABLE.MAIN,
+      protocol: RTPROT.BOOT,
+      scope: RT_SCOPE.UNIVERSE,
     });
   });
 
@@ -81,7 +90,11 @@ describe('encodeRoute() / decodeRoute()', () => {
     expect(decodeRoute(encodeRoute({ dst: '10.1.0.0/16', oif: 2 }))!.scope).toBe(RT_SCOPE.LINK);
     expect(decodeRoute(encodeRoute({ dst: '0.0.0.0/0', gateway: '10.1.0.1' }))!.dst).toBe('0.0.0.0/0');
     expect(decodeRoute(encodeRoute({ dst: '::/0', gateway: 'fd00::1', metric: 1024, mtu: 1400 }))).toMatchObject({
-      family: 6, dst: '::/0', gateway: 'fd00::1', metric: 1024, mtu: 1400,
+      family: 6,
+      dst: '::/0',
+      gateway: 'fd00::1',
+      metric: 1024,
+      mtu: 1400,
     });
   });
 
@@ -122,14 +135,24 @@ describe('framing', () => {
       encodeMessage({ type: NLMSG.ERROR, flags: 0, seq: 2, payload: err }),
     ]);
     const msgs = parseMessages(dgram);
-    expect(msgs.map((m) => [m.seq, errnoOf(m)])).toEqual([[1, 0], [2, 17]]);
+    expect(msgs.map((m) => [m.seq, errnoOf(m)])).toEqual([
+      [1, 0],
+      [2, 17],
+    ]);
   });
 
   it('never reads past the buffer on hostile input', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
         const b = Buffer.from(bytes);
-        for (const parse of [() => parseMessages(b), () => Attrs.parse(b), () => decodeLink(b), () => decodeRoute(b), () => decodeAddr(b), () => decodeNeigh(b)]) {
+        for (const parse of [
+          () => parseMessages(b),
+          () => Attrs.parse(b),
+          () => decodeLink(b),
+          () => decodeRoute(b),
+          () => decodeAddr(b),
+          () => decodeNeigh(b),
+        ]) {
           try {
             parse();
           } catch (e) {

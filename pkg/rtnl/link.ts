@@ -78,10 +78,7 @@ export interface VethPeerSpec {
   readonly netnsFd?: number;
 }
 
-export type LinkKindSpec =
-  | { readonly type: 'veth'; readonly peer: VethPeerSpec }
-  | { readonly type: 'bridge' }
-  | VxlanSpec;
+export type LinkKindSpec = { readonly type: 'veth'; readonly peer: VethPeerSpec } | { readonly type: 'bridge' } | VxlanSpec;
 
 export interface NewLinkSpec {
   readonly name: string;
@@ -266,4 +263,3 @@ export function decodeLink(payload: Buffer): Link {
     bridgePort: slaveKind === 'bridge' && slaveData ? decodeBridgePort(slaveData) : undefined,
   };
 }
-

@@ -111,8 +111,16 @@ export function decodeNeigh(payload: Buffer): DecodedNeigh | undefined {
     return {
       kind: 'fdb',
       fdb: {
-        index, mac, dst: ipOf(a.get(NDA.DST)), vni: a.u32(NDA.VNI), vlan: a.u16(NDA.VLAN), master: a.u32(NDA.MASTER),
-        state, flags, self: (flags & NTF.SELF) !== 0, permanent,
+        index,
+        mac,
+        dst: ipOf(a.get(NDA.DST)),
+        vni: a.u32(NDA.VNI),
+        vlan: a.u16(NDA.VLAN),
+        master: a.u32(NDA.MASTER),
+        state,
+        flags,
+        self: (flags & NTF.SELF) !== 0,
+        permanent,
       },
     };
   }

@@ -51,7 +51,8 @@ export interface EtcdAccess {
 
 export function etcdArgs(a: EtcdAccess): string[] {
   return [
-    `--etcd-endpoints=${a.endpoint}`, ...(a.ca ? [`--etcd-cafile=${a.ca}`] : []),
+    `--etcd-endpoints=${a.endpoint}`,
+    ...(a.ca ? [`--etcd-cafile=${a.ca}`] : []),
     ...(a.clientCert ? [`--etcd-certfile=${a.clientCert.cert}`, `--etcd-keyfile=${a.clientCert.key}`] : []),
   ];
 }
@@ -111,7 +112,10 @@ export class SimCluster {
   async addHost(n: number, daemonArgs: readonly string[] = [], o: { etcd?: EtcdAccess; hostsFile?: string } = {}): Promise<SimDaemon> {
     const host = await this.sim.addHost(n);
     const d = new SimDaemon(host, {
-      dir: join(this.opts.dir, `h${n}`), bin: this.opts.bin, detach: this.opts.detach ?? false, binds: o.hostsFile ? [[o.hostsFile, '/etc/hosts']] : [],
+      dir: join(this.opts.dir, `h${n}`),
+      bin: this.opts.bin,
+      detach: this.opts.detach ?? false,
+      binds: o.hostsFile ? [[o.hostsFile, '/etc/hosts']] : [],
       args: [...clusterDaemonArgs(o.etcd ?? this.etcdAccess, this.prefix), ...daemonArgs],
     });
     this.hosts[n - 1] = host;
@@ -155,8 +159,16 @@ export class SimCluster {
     const ns = await this.sim.namespace(`h${n}-${name}`);
     const conf = { cniVersion: '1.0.0', name: 'cbr0', type: 'weft', subnetFile: d.subnetFile, dataDir: d.cniDataDir };
     const r = spawnSync('nsenter', [`--net=${d.host.path}`, this.opts.bin], {
-      input: JSON.stringify(conf), encoding: 'utf8',
-      env: { PATH: process.env.PATH, CNI_COMMAND: 'ADD', CNI_CONTAINERID: name, CNI_NETNS: ns.path, CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni' },
+      input: JSON.stringify(conf),
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        CNI_COMMAND: 'ADD',
+        CNI_CONTAINERID: name,
+        CNI_NETNS: ns.path,
+        CNI_IFNAME: 'eth0',
+        CNI_PATH: '/usr/lib/cni',
+      },
     });
     if (r.status !== 0) throw new Error(`CNI ADD for ${name} on host ${n} failed: ${r.stdout}${r.stderr}`);
     const ip = (JSON.parse(r.stdout) as { ips: Array<{ address: string }> }).ips[0]!.address.split('/')[0]!;

@@ -17,7 +17,9 @@ export const HEALTH_PORT = 8471;
  */
 export function healthGet(hostPath: string, path: string, timeoutMs?: number): { ok: boolean; body: string } {
   const r = spawnSync('nsenter', [`--net=${hostPath}`, 'busybox', 'nc', '-w', '5', '127.0.0.1', String(HEALTH_PORT)], {
-    input: `GET ${path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n`, encoding: 'utf8', ...(timeoutMs !== undefined && { timeout: timeoutMs }),
+    input: `GET ${path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n`,
+    encoding: 'utf8',
+    ...(timeoutMs !== undefined && { timeout: timeoutMs }),
   });
   const text = r.stdout ?? '';
   const split = text.indexOf('\r\n\r\n');
@@ -33,7 +35,18 @@ export function withBinds(binds: ReadonlyArray<readonly [string, string]>): stri
   if (binds.length === 0) return [];
   const mounts = binds.map((_, i) => `mount --bind "\${${2 * i}}" "\${${2 * i + 1}}"`).join(' && ');
   const [first, ...rest] = binds.flat();
-  return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', `${mounts} && shift ${2 * binds.length - 1} && exec "$@"`, first!, ...rest];
+  return [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    `${mounts} && shift ${2 * binds.length - 1} && exec "$@"`,
+    first!,
+    ...rest,
+  ];
 }
 
 export class SimDaemon {
@@ -48,7 +61,10 @@ export class SimDaemon {
   binds: ReadonlyArray<readonly [string, string]>;
 
   /** `detach`: the daemon outlives this process (the lab); otherwise it is this process's child. */
-  constructor(host: SimHost, opts: { dir: string; bin: string; args: readonly string[]; detach?: boolean; binds?: ReadonlyArray<readonly [string, string]> }) {
+  constructor(
+    host: SimHost,
+    opts: { dir: string; bin: string; args: readonly string[]; detach?: boolean; binds?: ReadonlyArray<readonly [string, string]> },
+  ) {
     this.host = host;
     this.dir = opts.dir;
     this.bin = opts.bin;
@@ -95,10 +111,27 @@ export class SimDaemon {
 
   start(): void {
     const log = openSync(join(this.dir, 'daemon.log'), 'a');
-    this.#proc = spawn('nsenter', [
-      `--net=${this.host.path}`, ...withBinds(this.binds), this.bin, 'daemon', '--iface', 'eth0', `--subnet-file=${this.subnetFile}`, `--state-dir=${this.stateDir}`,
-      `--run-dir=${join(this.dir, 'run')}`, `--node-name=h${this.host.n}`, `--cni-conf-dir=${this.cniConfDir}`, `--cni-data-dir=${this.cniDataDir}`, '--healthz-ip=127.0.0.1', `--healthz-port=${HEALTH_PORT}`, ...this.args,
-    ], { stdio: ['ignore', log, log], detached: this.#detach });
+    this.#proc = spawn(
+      'nsenter',
+      [
+        `--net=${this.host.path}`,
+        ...withBinds(this.binds),
+        this.bin,
+        'daemon',
+        '--iface',
+        'eth0',
+        `--subnet-file=${this.subnetFile}`,
+        `--state-dir=${this.stateDir}`,
+        `--run-dir=${join(this.dir, 'run')}`,
+        `--node-name=h${this.host.n}`,
+        `--cni-conf-dir=${this.cniConfDir}`,
+        `--cni-data-dir=${this.cniDataDir}`,
+        '--healthz-ip=127.0.0.1',
+        `--healthz-port=${HEALTH_PORT}`,
+        ...this.args,
+      ],
+      { stdio: ['ignore', log, log], detached: this.#detach },
+    );
     if (this.#detach) this.#proc.unref();
   }
 
@@ -143,7 +176,12 @@ export class SimDaemon {
 
   async ready(ms = 20_000): Promise<void> {
     try {
-      await waitFor(`weft daemon on ${this.host.name} to be ready`, () => this.http('/readyz').ok || (this.#proc?.exitCode != null ? Promise.reject(new Error('it exited')) : false), ms, 100);
+      await waitFor(
+        `weft daemon on ${this.host.name} to be ready`,
+        () => this.http('/readyz').ok || (this.#proc?.exitCode != null ? Promise.reject(new Error('it exited')) : false),
+        ms,
+        100,
+      );
     } catch (e) {
       throw new Error(`${(e as Error).message}\n${this.log().split('\n').slice(-15).join('\n')}`);
     }

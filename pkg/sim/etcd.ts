@@ -52,12 +52,34 @@ export class SimEtcdMember {
     this.socketEndpoint = `unix:${join(dir, 'etcd.sock:1')}`;
     const t = opts.tls;
     this.#flags = [
-      '--name', this.name, '--data-dir', join(dir, 'data'),
-      '--listen-client-urls', `${this.endpoint},unix://etcd.sock:1`, '--advertise-client-urls', this.endpoint,
-      '--listen-peer-urls', `http://${host.ip}:2380`, '--initial-advertise-peer-urls', `http://${host.ip}:2380`,
-      '--initial-cluster', opts.initialCluster, '--log-level', 'warn', '--quota-backend-bytes', String(2 ** 31),
+      '--name',
+      this.name,
+      '--data-dir',
+      join(dir, 'data'),
+      '--listen-client-urls',
+      `${this.endpoint},unix://etcd.sock:1`,
+      '--advertise-client-urls',
+      this.endpoint,
+      '--listen-peer-urls',
+      `http://${host.ip}:2380`,
+      '--initial-advertise-peer-urls',
+      `http://${host.ip}:2380`,
+      '--initial-cluster',
+      opts.initialCluster,
+      '--log-level',
+      'warn',
+      '--quota-backend-bytes',
+      String(2 ** 31),
       // etcd asks for client certificates whenever it has a trusted CA file, so that goes with client-cert auth.
-      ...(t ? ['--cert-file', t.server.cert, '--key-file', t.server.key, ...(t.clientCertAuth ? ['--trusted-ca-file', t.ca, '--client-cert-auth'] : [])] : []),
+      ...(t
+        ? [
+            '--cert-file',
+            t.server.cert,
+            '--key-file',
+            t.server.key,
+            ...(t.clientCertAuth ? ['--trusted-ca-file', t.ca, '--client-cert-auth'] : []),
+          ]
+        : []),
     ];
     mkdirSync(dir, { recursive: true });
   }
@@ -72,7 +94,11 @@ export class SimEtcdMember {
 
   start(): void {
     const log = openSync(join(this.dir, 'etcd.log'), 'a');
-    this.#proc = spawn('nsenter', [`--net=${this.host.path}`, 'etcd', ...this.#flags], { cwd: this.dir, stdio: ['ignore', log, log], detached: this.#detach });
+    this.#proc = spawn('nsenter', [`--net=${this.host.path}`, 'etcd', ...this.#flags], {
+      cwd: this.dir,
+      stdio: ['ignore', log, log],
+      detached: this.#detach,
+    });
     if (this.#detach) this.#proc.unref();
   }
 
@@ -120,7 +146,10 @@ export class SimEtcd {
     for (let i = 0; i < count; i++) hosts.push(await sim.addHost(first + i));
     const initialCluster = hosts.map((h) => `m${h.n}=http://${h.ip}:2380`).join(',');
     // One member keeps the layout earlier runs (and the lab's state) used: its files directly in `dir`.
-    const members = hosts.map((h) => new SimEtcdMember(h, count === 1 ? dir : join(dir, `m${h.n}`), { initialCluster, tls: opts.tls, detach: opts.detach ?? false }));
+    const members = hosts.map(
+      (h) =>
+        new SimEtcdMember(h, count === 1 ? dir : join(dir, `m${h.n}`), { initialCluster, tls: opts.tls, detach: opts.detach ?? false }),
+    );
     const e = new SimEtcd(dir, members, opts.tls);
     await e.restart();
     return e;
@@ -160,11 +189,16 @@ export class SimEtcd {
   async #serving(m: SimEtcdMember): Promise<void> {
     const probe = new EtcdClient({ endpoints: [m.socketEndpoint], callTimeoutMs: 2000 });
     try {
-      await waitFor(`etcd ${m.name} to serve (log: ${join(m.dir, 'etcd.log')})`, async () => {
-        if (!existsSync(join(m.dir, 'etcd.sock:1'))) return false;
-        await probe.get('/weft-sim/ping');
-        return true;
-      }, 20_000, 100);
+      await waitFor(
+        `etcd ${m.name} to serve (log: ${join(m.dir, 'etcd.log')})`,
+        async () => {
+          if (!existsSync(join(m.dir, 'etcd.sock:1'))) return false;
+          await probe.get('/weft-sim/ping');
+          return true;
+        },
+        20_000,
+        100,
+      );
     } finally {
       probe.close();
     }

@@ -3,4 +3,13 @@ export { SimEtcd, SimEtcdMember, ETCD_HOST, type SimEtcdOptions, type SimEtcdTls
 export { SimDaemon, HEALTH_PORT, healthGet, withBinds } from './daemon.ts';
 export { SimPki, type CertFiles } from './pki.ts';
 export { waitFor } from './wait.ts';
-export { SimCluster, DEFAULT_CONFIG, clusterDaemonArgs, etcdArgs, weftPrefixBeside, type EtcdAccess, type SimPod, type ClusterOptions } from './cluster.ts';
+export {
+  SimCluster,
+  DEFAULT_CONFIG,
+  clusterDaemonArgs,
+  etcdArgs,
+  weftPrefixBeside,
+  type EtcdAccess,
+  type SimPod,
+  type ClusterOptions,
+} from './cluster.ts';

@@ -34,7 +34,26 @@ export class SimPki {
     this.dir = dir;
     this.name = name;
     mkdirSync(dir, { recursive: true });
-    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=weft test ${name}`], dir);
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '2',
+        '-subj',
+        `/CN=weft test ${name}`,
+      ],
+      dir,
+    );
   }
 
   get ca(): string {
@@ -45,10 +64,48 @@ export class SimPki {
   issue(cn: string, o: IssueOptions = {}): CertFiles {
     const base = `${this.name}-${cn}-${this.#serial++}`;
     const ext = join(this.dir, `${base}.ext`);
-    const usage = o.sans && o.sans.length > 0 ? `subjectAltName=${o.sans.join(',')}\nextendedKeyUsage=serverAuth,clientAuth\n` : 'extendedKeyUsage=clientAuth\n';
+    const usage =
+      o.sans && o.sans.length > 0
+        ? `subjectAltName=${o.sans.join(',')}\nextendedKeyUsage=serverAuth,clientAuth\n`
+        : 'extendedKeyUsage=clientAuth\n';
     writeFileSync(ext, usage);
-    openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${cn}`], this.dir);
-    openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', this.ca, '-CAkey', join(this.dir, `${this.name}.key`), '-CAcreateserial', '-out', `${base}.crt`, '-days', String(o.days ?? 2), '-extfile', ext], this.dir);
+    openssl(
+      [
+        'req',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `${base}.key`,
+        '-out',
+        `${base}.csr`,
+        '-subj',
+        `/CN=${cn}`,
+      ],
+      this.dir,
+    );
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${base}.csr`,
+        '-CA',
+        this.ca,
+        '-CAkey',
+        join(this.dir, `${this.name}.key`),
+        '-CAcreateserial',
+        '-out',
+        `${base}.crt`,
+        '-days',
+        String(o.days ?? 2),
+        '-extfile',
+        ext,
+      ],
+      this.dir,
+    );
     return { cert: join(this.dir, `${base}.crt`), key: join(this.dir, `${base}.key`) };
   }
 }

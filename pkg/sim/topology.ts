@@ -4,7 +4,17 @@
  * the caller's prefix and is recorded, so `destroy()` (or `destroyByPrefix()` after a crash) removes
  * everything, and nothing ever touches the root namespace. Used by the root tests, the benchmarks and the lab.
  */
-import { createNamedNetns, deleteNamedNetns, isGone, listNamedNetns, Netlink, openNetns, writeSysctl, type Link, type Netns } from '../kernel/mod.ts';
+import {
+  createNamedNetns,
+  deleteNamedNetns,
+  isGone,
+  listNamedNetns,
+  Netlink,
+  openNetns,
+  writeSysctl,
+  type Link,
+  type Netns,
+} from '../kernel/mod.ts';
 
 export const UNDERLAY_PREFIX = '192.0.2';
 
@@ -138,7 +148,10 @@ export class Sim {
     // The kernel removes the underlay end of a deleted namespace's veth asynchronously: take it now.
     const u = await this.underlay();
     const port = await u.ns.nl.findLink(`h${n}`);
-    if (port) await u.ns.nl.deleteLink(port.index).catch((e: unknown) => { if (!isGone(e)) throw e; });
+    if (port)
+      await u.ns.nl.deleteLink(port.index).catch((e: unknown) => {
+        if (!isGone(e)) throw e;
+      });
   }
 
   /** Closes the handles of namespaces it made or opened, leaving them in place (the lab's `up`). */

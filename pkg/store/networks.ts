@@ -11,7 +11,19 @@ import type { FeedHandlers } from '../lease/store.ts';
 import type { EtcdClient } from './etcd/mod.ts';
 import { PrefixFeed } from './prefix-feed.ts';
 import { storeError, SubnetRegistry } from './registry.ts';
-import { classifyKey, decodeEndpoint, decodeMeta, keys, networkConfigOf, nextVni, validateCreate, type CreateRequest, type Endpoint, type ExistingNetwork, type NetworkMeta } from '../networks/mod.ts';
+import {
+  classifyKey,
+  decodeEndpoint,
+  decodeMeta,
+  keys,
+  networkConfigOf,
+  nextVni,
+  validateCreate,
+  type CreateRequest,
+  type Endpoint,
+  type ExistingNetwork,
+  type NetworkMeta,
+} from '../networks/mod.ts';
 
 export interface CreatedNetwork {
   readonly meta: NetworkMeta;
@@ -34,7 +46,11 @@ export class NetworkStore {
   /** The flannel default network's range and VNI, when it is configured and valid. */
   async #flannelDefault(): Promise<{ subnet: string; vni: number } | undefined> {
     if (!this.flannelConfigKey) return undefined;
-    const text = (await this.client.get(this.flannelConfigKey).catch((e: unknown) => Promise.reject(storeError('reading the default network config', e))))?.value;
+    const text = (
+      await this.client
+        .get(this.flannelConfigKey)
+        .catch((e: unknown) => Promise.reject(storeError('reading the default network config', e)))
+    )?.value;
     const cfg = text === undefined ? undefined : parseNetworkConfig(text);
     if (!cfg?.ok || !cfg.value.ipv4) return undefined;
     const vx = parseVxlanBackend(cfg.value);
@@ -99,9 +115,14 @@ export class NetworkStore {
   async create(req: CreateRequest): Promise<NetworkMeta> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const existing = await this.list();
-      const genKv = await this.client.get(GENERATION(this.root)).catch((e: unknown) => Promise.reject(storeError('reading the network generation', e)));
+      const genKv = await this.client
+        .get(GENERATION(this.root))
+        .catch((e: unknown) => Promise.reject(storeError('reading the network generation', e)));
       const dflt = await this.#flannelDefault();
-      const others: ExistingNetwork[] = [...existing.map((m) => ({ name: m.Name, subnet: m.Subnet })), ...(dflt ? [{ name: 'default', subnet: dflt.subnet }] : [])];
+      const others: ExistingNetwork[] = [
+        ...existing.map((m) => ({ name: m.Name, subnet: m.Subnet })),
+        ...(dflt ? [{ name: 'default', subnet: dflt.subnet }] : []),
+      ];
       const v = validateCreate(req, others);
       if (!v.ok) throw new WeftError(v.nameTaken ? 'WEFT_ALREADY_EXISTS' : 'WEFT_INVALID_CONFIG', v.reason);
       const taken = [...existing.map((m) => ({ name: m.Name, vni: m.VNI })), ...(dflt ? [{ name: 'default', vni: dflt.vni }] : [])];
@@ -109,8 +130,16 @@ export class NetworkStore {
       const user = taken.find((t) => t.vni === vni);
       if (user) throw new WeftError('WEFT_ALREADY_EXISTS', `VNI ${vni} is used by network ${user.name}`);
       const meta: NetworkMeta = {
-        Name: v.value.name, Id: randomBytes(32).toString('hex'), Created: new Date().toISOString(), Driver: 'overlay', Scope: 'global',
-        Subnet: v.value.subnet, Gateway: v.value.gateway, VNI: vni, MTU: v.value.mtu, HostSubnetLen: v.value.hostSubnetLen,
+        Name: v.value.name,
+        Id: randomBytes(32).toString('hex'),
+        Created: new Date().toISOString(),
+        Driver: 'overlay',
+        Scope: 'global',
+        Subnet: v.value.subnet,
+        Gateway: v.value.gateway,
+        VNI: vni,
+        MTU: v.value.mtu,
+        HostSubnetLen: v.value.hostSubnetLen,
       };
       const nextGen = String(Number(genKv?.value ?? '0') + 1);
       try {
@@ -139,7 +168,11 @@ export class NetworkStore {
   async endpoints(id: string): Promise<Endpoint[]> {
     try {
       const { kvs } = await this.client.getPrefix(keys.endpoints(this.root, id));
-      return kvs.map((kv) => decodeEndpoint(kv.value)).filter((r) => r.ok).map((r) => (r as { value: Endpoint }).value).sort((a, b) => a.Name.localeCompare(b.Name));
+      return kvs
+        .map((kv) => decodeEndpoint(kv.value))
+        .filter((r) => r.ok)
+        .map((r) => (r as { value: Endpoint }).value)
+        .sort((a, b) => a.Name.localeCompare(b.Name));
     } catch (e) {
       throw storeError('listing endpoints', e);
     }
@@ -149,13 +182,19 @@ export class NetworkStore {
   async remove(ref: string): Promise<NetworkMeta> {
     const meta = await this.get(ref);
     const eps = await this.endpoints(meta.Id);
-    if (eps.length > 0) throw new WeftError('WEFT_ALREADY_EXISTS', `network ${meta.Name} has active endpoints`, { details: eps.map((e) => `${e.Name} on ${e.Host}`).join(', ') });
+    if (eps.length > 0)
+      throw new WeftError('WEFT_ALREADY_EXISTS', `network ${meta.Name} has active endpoints`, {
+        details: eps.map((e) => `${e.Name} on ${e.Host}`).join(', '),
+      });
     try {
-      await this.client.txn([{ key: keys.name(this.root, meta.Name), target: 'value', op: '==', value: meta.Id }], [
-        { delete: keys.name(this.root, meta.Name) },
-        { delete: keys.vni(this.root, meta.VNI) },
-        { deletePrefix: `${keys.network(this.root, meta.Id)}/` },
-      ]);
+      await this.client.txn(
+        [{ key: keys.name(this.root, meta.Name), target: 'value', op: '==', value: meta.Id }],
+        [
+          { delete: keys.name(this.root, meta.Name) },
+          { delete: keys.vni(this.root, meta.VNI) },
+          { deletePrefix: `${keys.network(this.root, meta.Id)}/` },
+        ],
+      );
     } catch (e) {
       throw storeError(`removing network ${meta.Name}`, e);
     }
@@ -170,7 +209,16 @@ export class NetworkStore {
     const key = keys.endpoint(this.root, meta.Id, ep.Name);
     try {
       const meta_ = keys.meta(this.root, meta.Id);
-      if (await this.client.txn([{ key, target: 'version', op: '==', value: 0 }, { key: meta_, target: 'version', op: '>', value: 0 }], [{ put: key, value: JSON.stringify(ep) }])) return;
+      if (
+        await this.client.txn(
+          [
+            { key, target: 'version', op: '==', value: 0 },
+            { key: meta_, target: 'version', op: '>', value: 0 },
+          ],
+          [{ put: key, value: JSON.stringify(ep) }],
+        )
+      )
+        return;
       const cur = (await this.client.get(key))?.value;
       if (cur === undefined) throw new WeftError('WEFT_NOT_FOUND', `network ${meta.Name} not found`);
       const d = decodeEndpoint(cur);

@@ -72,8 +72,12 @@ export class SubnetRegistry implements SubnetStore {
       throw storeError('granting a lease', e);
     }
     try {
-      const compare = [{ key, target: 'version', op: '==', value: 0 }, { key: this.configKey, target: 'version', op: '>', value: 0 }] as const;
-      if (await this.client.txn(compare, [{ put: key, value, lease: lease.id }])) return { created: true, leaseId: lease.id, ttl: lease.ttl };
+      const compare = [
+        { key, target: 'version', op: '==', value: 0 },
+        { key: this.configKey, target: 'version', op: '>', value: 0 },
+      ] as const;
+      if (await this.client.txn(compare, [{ put: key, value, lease: lease.id }]))
+        return { created: true, leaseId: lease.id, ttl: lease.ttl };
       await this.revoke(lease.id);
       return { created: false, why: (await this.client.get(key)) ? 'taken' : 'no-config' };
     } catch (e) {

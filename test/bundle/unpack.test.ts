@@ -17,7 +17,8 @@ const VERSION_CONF = '{"cniVersion":"1.0.0","name":"x","type":"weft"}';
 
 function asNobody(cache: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', WEFT_BIN], {
-    env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache, CNI_COMMAND: 'VERSION' }, stdio: ['pipe', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache, CNI_COMMAND: 'VERSION' },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
@@ -27,7 +28,7 @@ function asNobody(cache: string): Promise<{ code: number | null; stdout: string;
   return new Promise((r) => child.on('close', (code) => r({ code, stdout, stderr })));
 }
 
-describe('the single executable\'s asset cache', () => {
+describe("the single executable's asset cache", () => {
   it('twenty concurrent first runs all answer, leaving one complete unpacked copy', async () => {
     const cache = mkdtempSync(join(tmpdir(), `${NETNS_PREFIX}cache-`));
     defer(() => rmSync(cache, { recursive: true, force: true }));
@@ -38,7 +39,9 @@ describe('the single executable\'s asset cache', () => {
     const entries = readdirSync(join(cache, 'weft'));
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatch(/^sea-[0-9a-f]{16}$/);
-    expect(readdirSync(join(cache, 'weft', entries[0]!)).sort()).toEqual(expect.arrayContaining(['.complete', 'koffi.node', 'netlink.node', 'weft-cni.cjs', 'weft.cjs']));
+    expect(readdirSync(join(cache, 'weft', entries[0]!)).sort()).toEqual(
+      expect.arrayContaining(['.complete', 'koffi.node', 'netlink.node', 'weft-cni.cjs', 'weft.cjs']),
+    );
   });
 
   it('refuses a cache directory others can write', () => {
@@ -49,8 +52,13 @@ describe('the single executable\'s asset cache', () => {
     chmodSync(join(cache, 'weft'), 0o777);
     chownSync(cache, NOBODY, NOBODY);
     chownSync(join(cache, 'weft'), NOBODY, NOBODY);
-    const r = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', WEFT_BIN, 'version'], { env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache }, encoding: 'utf8' });
+    const r = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', WEFT_BIN, 'version'], {
+      env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache },
+      encoding: 'utf8',
+    });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toBe(`weft: ${join(cache, 'weft')} is not a directory of this user that only it can write; refusing to unpack there\n`);
+    expect(r.stderr).toBe(
+      `weft: ${join(cache, 'weft')} is not a directory of this user that only it can write; refusing to unpack there\n`,
+    );
   });
 });

@@ -60,7 +60,9 @@ export async function chaosCluster(tag: string, o: ChaosOptions = {}): Promise<C
 /** A container (a namespace) on host n attached to `net` as `name`. */
 export async function attach(c: SimCluster, n: number, net: NetName, name: string): Promise<Pod> {
   const ns = await c.sim.namespace(`h${n}-${name}`);
-  const r = JSON.parse(weftOk(c, n, ['network', 'connect', net, '--netns', ns.path, '--name', name])) as { ips: Array<{ address: string }> };
+  const r = JSON.parse(weftOk(c, n, ['network', 'connect', net, '--netns', ns.path, '--name', name])) as {
+    ips: Array<{ address: string }>;
+  };
   return { name, host: n, net, ns, ip: r.ips[0]!.address.split('/')[0]! };
 }
 
@@ -71,11 +73,18 @@ export function hasLink(x: Chaos, n: number, name: string): boolean {
 
 /** Every container reaches every other container of its network. */
 export function dataPathWorks(x: Chaos, pods: readonly Pod[] = x.pods): void {
-  for (const a of pods) for (const b of pods) if (a !== b && a.net === b.net) expect(ping(a.ns.name, b.ip, { count: 1, timeoutSec: 2 }), `${a.name} -> ${b.name} (${b.ip})`).toBe(true);
+  for (const a of pods)
+    for (const b of pods)
+      if (a !== b && a.net === b.net)
+        expect(ping(a.ns.name, b.ip, { count: 1, timeoutSec: 2 }), `${a.name} -> ${b.name} (${b.ip})`).toBe(true);
 }
 
 /** Waits until `check` holds and returns how long that took, printed as the fault's convergence time. */
-export async function converged(fault: string, check: () => boolean | undefined | Promise<boolean | undefined>, ms = 30_000): Promise<number> {
+export async function converged(
+  fault: string,
+  check: () => boolean | undefined | Promise<boolean | undefined>,
+  ms = 30_000,
+): Promise<number> {
   const t0 = performance.now();
   await eventually(fault, async () => (await check()) === true, ms);
   const took = Math.round(performance.now() - t0);
@@ -103,11 +112,20 @@ export async function inventory(x: Chaos): Promise<Inventory> {
     const h = `h${d.host.n}`;
     const subnets: Record<string, string> = { default: d.subnetEnv().subnet! };
     const macs: Record<string, string> = {};
-    for (const l of ipJson<Array<{ ifname: string; address: string; linkinfo?: { info_kind?: string } }>>(d.host.name, ['link', 'show', 'type', 'vxlan'], true)) macs[l.ifname] = l.address;
+    for (const l of ipJson<Array<{ ifname: string; address: string; linkinfo?: { info_kind?: string } }>>(
+      d.host.name,
+      ['link', 'show', 'type', 'vxlan'],
+      true,
+    ))
+      macs[l.ifname] = l.address;
     for (const net of Object.keys(x.ids)) {
       subnets[net] = /FLANNEL_SUBNET=(\S+)/.exec(readIfExists(join(d.dir, 'run', 'networks', `${net}.env`)) ?? '')?.[1] ?? '';
       const ips = join(d.cniDataDir, net, 'ips');
-      addresses[`${h}/${net}`] = existsSync(ips) ? readdirSync(ips).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)).sort() : [];
+      addresses[`${h}/${net}`] = existsSync(ips)
+        ? readdirSync(ips)
+            .filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f))
+            .sort()
+        : [];
     }
     hosts[h] = { subnets, macs };
   }
@@ -128,10 +146,14 @@ export async function inventory(x: Chaos): Promise<Inventory> {
 export async function settles(x: Chaos, before: Inventory, fault: string): Promise<void> {
   let last: Inventory | undefined;
   try {
-    await converged(`${fault}: state as before`, async () => {
-      last = await inventory(x);
-      return JSON.stringify(last) === JSON.stringify(before);
-    }, 30_000);
+    await converged(
+      `${fault}: state as before`,
+      async () => {
+        last = await inventory(x);
+        return JSON.stringify(last) === JSON.stringify(before);
+      },
+      30_000,
+    );
   } catch {
     // fall through to the comparison, which names what differs
   }

@@ -17,7 +17,8 @@ function weftAsync(x: Chaos, n: number, args: readonly string[]): Promise<{ ok: 
   const d = x.c.daemon(n);
   return new Promise((resolve) => {
     const p = spawn('nsenter', [`--net=${d.host.path}`, ...withBinds(d.binds), x.c.opts.bin, ...args], {
-      env: { PATH: process.env.PATH, WEFT_SOCKET: d.socket, CNI_PATH: '/usr/lib/cni' }, stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH, WEFT_SOCKET: d.socket, CNI_PATH: '/usr/lib/cni' },
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
     p.stderr.on('data', (b) => (stderr += String(b)));
@@ -29,13 +30,20 @@ function weftAsync(x: Chaos, n: number, args: readonly string[]): Promise<{ ok: 
 function allocations(x: Chaos, n: number): { addresses: string[]; attached: string[] } {
   const dir = join(x.c.daemon(n).cniDataDir, 'RED');
   const ips = join(dir, 'ips');
-  const addresses = existsSync(ips) ? readdirSync(ips).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)).sort() : [];
+  const addresses = existsSync(ips)
+    ? readdirSync(ips)
+        .filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f))
+        .sort()
+    : [];
   const recs = join(dir, 'attachments');
   const attached = existsSync(recs)
-    ? readdirSync(recs).filter((f) => f.endsWith('.json')).flatMap((f) => {
-      const r = JSON.parse(readFileSync(join(recs, f), 'utf8')) as { state: string; ips: string[] };
-      return r.state === 'added' ? r.ips.map((i) => i.split('/')[0]!) : [];
-    }).sort()
+    ? readdirSync(recs)
+        .filter((f) => f.endsWith('.json'))
+        .flatMap((f) => {
+          const r = JSON.parse(readFileSync(join(recs, f), 'utf8')) as { state: string; ips: string[] };
+          return r.state === 'added' ? r.ips.map((i) => i.split('/')[0]!) : [];
+        })
+        .sort()
     : [];
   return { addresses, attached };
 }
@@ -46,7 +54,15 @@ describe('host faults', () => {
     const before = await inventory(x);
     const ns = await Promise.all([0, 1, 2, 3].map((i) => x.c.sim.namespace(`h1-churn${i}`)));
     for (let round = 0; round < 6; round++) {
-      const ops = ns.map((n, i) => weftAsync(x, 1, (round + i) % 2 === 0 ? ['network', 'connect', 'RED', '--netns', n.path, '--name', `churn${i}`] : ['network', 'disconnect', 'RED', `churn${i}`]));
+      const ops = ns.map((n, i) =>
+        weftAsync(
+          x,
+          1,
+          (round + i) % 2 === 0
+            ? ['network', 'connect', 'RED', '--netns', n.path, '--name', `churn${i}`]
+            : ['network', 'disconnect', 'RED', `churn${i}`],
+        ),
+      );
       await new Promise((r) => setTimeout(r, 100 + 150 * (round % 3)));
       x.c.daemon(1).kill();
       await Promise.all(ops);
@@ -63,7 +79,7 @@ describe('host faults', () => {
     await settles(x, before, 'daemon SIGKILLed during churn');
   }, 180_000);
 
-  it('a reboot: same subnets and VTEP MACs, the last boot\'s containers released, new ones attach and talk', async () => {
+  it("a reboot: same subnets and VTEP MACs, the last boot's containers released, new ones attach and talk", async () => {
     const x = await chaosCluster('cb');
     const before = await inventory(x);
     const d = await x.c.reboot(2, '7b3e2c4a-0000-4000-8000-00000000beef');
@@ -73,7 +89,10 @@ describe('host faults', () => {
     expect(after.hosts).toEqual(before.hosts);
     expect(after.leases).toEqual(before.leases);
     // The container of the last boot is gone: its address and its name on RED are released.
-    await converged('reboot: the last boot\'s attachment released', async () => (await inventory(x)).addresses['h2/RED']!.length === 0 && !('RED/red2' in (await inventory(x)).endpoints));
+    await converged(
+      "reboot: the last boot's attachment released",
+      async () => (await inventory(x)).addresses['h2/RED']!.length === 0 && !('RED/red2' in (await inventory(x)).endpoints),
+    );
     const again: Pod = await attach(x.c, 2, 'RED', 'red2');
     dataPathWorks(x, [x.pods.find((p) => p.name === 'red1')!, again]);
     expect(d.log()).toMatch(/released 1 attachment\(s\) of containers from before the last reboot/);

@@ -11,8 +11,10 @@ import { bridgeJson, inNetns, ipJson, ping, run } from '../helpers/sh.ts';
 import { chaosCluster, converged, dataPathWorks, expectNothingLost, inventory, type Chaos } from './harness.ts';
 
 /** Host n's subnet of `net` as a network (the subnet file holds its first address: flannel's FLANNEL_SUBNET). */
-const subnetOf = (x: Chaos, n: number, net: string) => canonicalNetwork(/FLANNEL_SUBNET=(\S+)/.exec(readFileSync(join(x.c.daemon(n).dir, 'run', 'networks', `${net}.env`), 'utf8'))![1]!)!;
-const macOf = (x: Chaos, n: number, dev: string) => ipJson<Array<{ address: string }>>(x.c.hosts[n - 1]!.name, ['link', 'show', dev])[0]!.address;
+const subnetOf = (x: Chaos, n: number, net: string) =>
+  canonicalNetwork(/FLANNEL_SUBNET=(\S+)/.exec(readFileSync(join(x.c.daemon(n).dir, 'run', 'networks', `${net}.env`), 'utf8'))![1]!)!;
+const macOf = (x: Chaos, n: number, dev: string) =>
+  ipJson<Array<{ address: string }>>(x.c.hosts[n - 1]!.name, ['link', 'show', dev])[0]!.address;
 const has = (f: () => unknown[]) => () => {
   try {
     return f().length > 0;
@@ -30,8 +32,14 @@ describe('faults in the kernel and the firewall', () => {
     const peer = subnetOf(x, 2, 'RED');
     const gw = peer.split('/')[0]!;
     const mac = macOf(x, 2, 'weft.256');
-    const fdb = () => bridgeJson<Array<{ mac: string; dst?: string }>>(h1, ['fdb', 'show', 'dev', 'weft.256']).filter((f) => f.mac === mac && f.dst === '192.0.2.2');
-    const neigh = () => ipJson<Array<{ dst: string; lladdr?: string }>>(h1, ['neigh', 'show', 'dev', 'weft.256']).filter((e) => e.dst === gw && e.lladdr === mac);
+    const fdb = () =>
+      bridgeJson<Array<{ mac: string; dst?: string }>>(h1, ['fdb', 'show', 'dev', 'weft.256']).filter(
+        (f) => f.mac === mac && f.dst === '192.0.2.2',
+      );
+    const neigh = () =>
+      ipJson<Array<{ dst: string; lladdr?: string }>>(h1, ['neigh', 'show', 'dev', 'weft.256']).filter(
+        (e) => e.dst === gw && e.lladdr === mac,
+      );
     const route = () => ipJson<unknown[]>(h1, ['route', 'show', peer]);
 
     run('bridge', ['-n', h1, 'fdb', 'del', mac, 'dev', 'weft.256', 'dst', '192.0.2.2', 'self']);
@@ -43,12 +51,21 @@ describe('faults in the kernel and the firewall', () => {
     run('ip', ['-n', h1, 'link', 'set', 'weft.256', 'mtu', '1400']);
     await converged('VXLAN MTU changed', () => ipJson<Array<{ mtu: number }>>(h1, ['link', 'show', 'weft.256'])[0]?.mtu === 1450);
     run('ip', ['-n', h1, 'link', 'del', 'weft.256']);
-    await converged('VXLAN device deleted', () => has(fdb)() && has(neigh)() && has(route)() && macOf(x, 1, 'weft.256') === before.hosts.h1!.macs['weft.256']);
+    await converged(
+      'VXLAN device deleted',
+      () => has(fdb)() && has(neigh)() && has(route)() && macOf(x, 1, 'weft.256') === before.hosts.h1!.macs['weft.256'],
+    );
     run('ip', ['-n', h1, 'link', 'del', 'w-RED']);
     await converged('bridge deleted (containers detached)', () => {
-      const br = ipJson<Array<{ ifindex: number; operstate: string; addr_info: Array<{ local: string }> }>>(h1, ['addr', 'show', 'w-RED'])[0];
+      const br = ipJson<Array<{ ifindex: number; operstate: string; addr_info: Array<{ local: string }> }>>(h1, [
+        'addr',
+        'show',
+        'w-RED',
+      ])[0];
       const ports = ipJson<Array<{ master?: string }>>(h1, ['link', 'show', 'master', 'w-RED']);
-      const gateway = subnetOf(x, 1, 'RED').split('/')[0]!.replace(/\d+$/, (d) => String(Number(d) + 1));
+      const gateway = subnetOf(x, 1, 'RED')
+        .split('/')[0]!
+        .replace(/\d+$/, (d) => String(Number(d) + 1));
       return !!br && br.addr_info.some((a) => a.local === gateway) && ports.length === 1;
     });
     run('ip', ['netns', 'exec', h1, 'sysctl', '-qw', 'net.ipv4.ip_forward=0']);

@@ -11,10 +11,11 @@ import { ipJson, ping } from '../helpers/sh.ts';
 import { weftOk } from '../helpers/weft-cli.ts';
 import { chaosCluster, converged, dataPathWorks, hasLink, inventory, settles } from './harness.ts';
 
-const lease = (ip: string, mac: string) => `{"PublicIP":"${ip}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${mac}"}}`;
+const lease = (ip: string, mac: string) =>
+  `{"PublicIP":"${ip}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${mac}"}}`;
 
 describe('lease faults', () => {
-  it('garbage values and a forged lease with a host\'s address: the host restarts on its own subnet, its containers keep working (issue 11, defect 3)', async () => {
+  it("garbage values and a forged lease with a host's address: the host restarts on its own subnet, its containers keep working (issue 11, defect 3)", async () => {
     const x = await chaosCluster('cg');
     const c = x.c;
     const pod = await c.pod(2, 'dflt1');
@@ -32,7 +33,9 @@ describe('lease faults', () => {
     c.daemon(2).start();
     await c.daemon(2).ready();
     expect(c.daemon(2).subnetEnv().subnet).toBe(own);
-    expect(c.daemon(2).log()).toContain(`ignoring ${c.prefix}/subnets/${forged}, which carries this host's address 192.0.2.2: this host's subnet file says ${own}`);
+    expect(c.daemon(2).log()).toContain(
+      `ignoring ${c.prefix}/subnets/${forged}, which carries this host's address 192.0.2.2: this host's subnet file says ${own}`,
+    );
     // Containers on the default network: the old one still talks, a new one can be added.
     const after = await c.pod(2, 'dflt2');
     const other = await c.pod(1, 'dflt3');
@@ -49,9 +52,17 @@ describe('lease faults', () => {
     const redOf2 = Object.keys(before.leases).find((k) => k.includes('/networks/') && before.leases[k] === '192.0.2.2')!;
     const subnet = redOf2.split('/').pop()!.replace('-', '/');
     c.daemon(2).freeze();
-    await converged('the hung host\'s RED lease expired and its peer dropped it', () => ipJson(c.hosts[0]!.name, ['route', 'show', subnet]).length === 0, 30_000);
+    await converged(
+      "the hung host's RED lease expired and its peer dropped it",
+      () => ipJson(c.hosts[0]!.name, ['route', 'show', subnet]).length === 0,
+      30_000,
+    );
     c.daemon(2).thaw();
-    await converged('the host runs again: its lease back and its peer routing to it', () => ipJson(c.hosts[0]!.name, ['route', 'show', subnet]).length === 1, 30_000);
+    await converged(
+      'the host runs again: its lease back and its peer routing to it',
+      () => ipJson(c.hosts[0]!.name, ['route', 'show', subnet]).length === 1,
+      30_000,
+    );
     expect(c.daemon(2).log()).toMatch(/took this host's subnet back|taking the subnet back/);
     dataPathWorks(x);
     await settles(x, before, 'lease expiry and return');
@@ -65,8 +76,14 @@ describe('lease faults', () => {
       const id = weftOk(c, 1, ['network', 'create', '--subnet', '10.30.0.0/24', 'GREEN']).trim();
       for (const d of c.daemons) await eventually(`GREEN on ${d.host.name}`, () => existsSync(join(d.cniConfDir, 'weft-GREEN.conflist')));
       weftOk(c, (round % 3) + 1, ['network', 'rm', 'GREEN']);
-      const left = async () => (await c.etcd.client.getPrefix(`${c.weftPrefix}/`)).kvs.filter((kv) => kv.key.includes(id) || kv.value.includes(id));
-      await converged(`network rm, round ${round}: nothing of GREEN in etcd, no device on any host`, async () => (await left()).length === 0 && c.hosts.every((h) => !hasLink(x, h.n, 'w-GREEN') && !existsSync(join(c.daemon(h.n).cniConfDir, 'weft-GREEN.conflist'))));
+      const left = async () =>
+        (await c.etcd.client.getPrefix(`${c.weftPrefix}/`)).kvs.filter((kv) => kv.key.includes(id) || kv.value.includes(id));
+      await converged(
+        `network rm, round ${round}: nothing of GREEN in etcd, no device on any host`,
+        async () =>
+          (await left()).length === 0 &&
+          c.hosts.every((h) => !hasLink(x, h.n, 'w-GREEN') && !existsSync(join(c.daemon(h.n).cniConfDir, 'weft-GREEN.conflist'))),
+      );
       // ...and none comes back: a host taking its subnet back after the removal was the bug.
       await new Promise((r) => setTimeout(r, 3000));
       expect((await left()).map((kv) => kv.key)).toEqual([]);

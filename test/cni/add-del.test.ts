@@ -17,8 +17,12 @@ interface Result1 {
   dns?: object;
 }
 
-const addrsOf = (ns: string, dev: string) => ipJson<Array<{ addr_info: Array<{ family: string; local: string; prefixlen: number }> }>>(ns, ['addr', 'show', 'dev', dev])[0]!.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
-const ipFiles = (h: CniHost) => (existsSync(join(h.dataDir, '_default/ips')) ? readdirSync(join(h.dataDir, '_default/ips')).filter((f) => !f.startsWith('last_')) : []);
+const addrsOf = (ns: string, dev: string) =>
+  ipJson<Array<{ addr_info: Array<{ family: string; local: string; prefixlen: number }> }>>(ns, ['addr', 'show', 'dev', dev])[0]!
+    .addr_info.filter((a) => a.family === 'inet')
+    .map((a) => `${a.local}/${a.prefixlen}`);
+const ipFiles = (h: CniHost) =>
+  existsSync(join(h.dataDir, '_default/ips')) ? readdirSync(join(h.dataDir, '_default/ips')).filter((f) => !f.startsWith('last_')) : [];
 
 describe('ADD', () => {
   for (const version of ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']) {
@@ -34,11 +38,17 @@ describe('ADD', () => {
         expect(res.interfaces.map((i) => i.name)).toEqual(['cni0', expect.stringMatching(/^veth[0-9a-f]{8}$/), ifname]);
         expect(res.interfaces[0]!.sandbox).toBeUndefined();
         expect(res.interfaces[1]!.sandbox).toBeUndefined();
-        expect(res.interfaces[2]).toMatchObject({ name: ifname, sandbox: c.path, mac: expect.stringMatching(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/) });
+        expect(res.interfaces[2]).toMatchObject({
+          name: ifname,
+          sandbox: c.path,
+          mac: expect.stringMatching(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/),
+        });
         expect(res.interfaces.every((i) => i.name.length <= 15)).toBe(true);
         expect('mtu' in res.interfaces[2]!).toBe(version === '1.1.0');
         // ips point at the container interface; 0.3.x/0.4.0 carry a version
-        expect(res.ips).toEqual([{ ...(version < '1.0.0' && { version: '4' }), interface: 2, address: '10.244.1.2/24', gateway: '10.244.1.1' }]);
+        expect(res.ips).toEqual([
+          { ...(version < '1.0.0' && { version: '4' }), interface: 2, address: '10.244.1.2/24', gateway: '10.244.1.1' },
+        ]);
         expect(res.routes).toEqual([{ dst: '0.0.0.0/0', gw: '10.244.1.1' }]);
         // ...and the kernel agrees
         const link = ipJson<Array<{ address: string; mtu: number; flags: string[] }>>(c.name, ['link', 'show', 'dev', ifname])[0]!;
@@ -46,7 +56,12 @@ describe('ADD', () => {
         expect(link.flags).toContain('UP');
         expect(addrsOf(c.name, ifname)).toEqual(['10.244.1.2/24']);
         expect(ipJson(c.name, ['route', 'show', 'default'])).toEqual([expect.objectContaining({ gateway: '10.244.1.1', dev: ifname })]);
-        const hostVeth = ipJson<Array<{ master: string; mtu: number; flags: string[] }>>(h.ns.name, ['link', 'show', 'dev', res.interfaces[1]!.name])[0]!;
+        const hostVeth = ipJson<Array<{ master: string; mtu: number; flags: string[] }>>(h.ns.name, [
+          'link',
+          'show',
+          'dev',
+          res.interfaces[1]!.name,
+        ])[0]!;
         expect(hostVeth).toMatchObject({ master: 'cni0', mtu: 1450 });
         expect(addrsOf(h.ns.name, 'cni0')).toEqual(['10.244.1.1/24']);
         expect(ping(c.name, '10.244.1.1')).toBe(true);
@@ -56,12 +71,22 @@ describe('ADD', () => {
 
   it('answers 0.1.0/0.2.0 (and a config without cniVersion) in the ip4 format (A12, X10)', () => {
     const h = new CniHost('a020');
-    for (const [cid, v] of [['c020', '0.2.0'], ['cnone', undefined]] as const) {
+    for (const [cid, v] of [
+      ['c020', '0.2.0'],
+      ['cnone', undefined],
+    ] as const) {
       const c = makeNetns(cid);
       const conf = h.conf({}, v);
       if (v === undefined) delete conf.cniVersion;
       const r = h.run('ADD', { cid, netns: c.path, conf });
-      expect(json(r)).toMatchObject({ cniVersion: v ?? '0.1.0', ip4: { ip: expect.stringMatching(/^10\.244\.1\.\d+\/24$/), gateway: '10.244.1.1', routes: [{ dst: '0.0.0.0/0', gw: '10.244.1.1' }] } });
+      expect(json(r)).toMatchObject({
+        cniVersion: v ?? '0.1.0',
+        ip4: {
+          ip: expect.stringMatching(/^10\.244\.1\.\d+\/24$/),
+          gateway: '10.244.1.1',
+          routes: [{ dst: '0.0.0.0/0', gw: '10.244.1.1' }],
+        },
+      });
     }
   });
 
@@ -73,7 +98,10 @@ describe('ADD', () => {
       { interface: 2, address: '10.244.1.2/24', gateway: '10.244.1.1' },
       { interface: 2, address: 'fd10:0:0:1::2/64', gateway: 'fd10:0:0:1::1' },
     ]);
-    expect(res.routes).toEqual([{ dst: '0.0.0.0/0', gw: '10.244.1.1' }, { dst: '::/0', gw: 'fd10:0:0:1::1' }]);
+    expect(res.routes).toEqual([
+      { dst: '0.0.0.0/0', gw: '10.244.1.1' },
+      { dst: '::/0', gw: 'fd10:0:0:1::1' },
+    ]);
     expect(ipJson(c.name, ['-6', 'route', 'show', 'default'])).toEqual([expect.objectContaining({ gateway: 'fd10:0:0:1::1' })]);
     expect(ping(c.name, 'fd10:0:0:1::1')).toBe(true);
     expect(h.run('DEL', { cid: 'dual', netns: c.path }).code).toBe(0);
@@ -98,14 +126,24 @@ describe('ADD', () => {
     expect(r0.ips[0]!.address).not.toBe(r1.ips[0]!.address);
     expect(r1.routes).toEqual([{ dst: '10.244.0.0/16', gw: '10.244.1.1' }]);
     expect(h.run('DEL', { cid: 'ctr', netns: c.path, ifname: 'eth0' }).code).toBe(0);
-    expect(ipJson<Array<{ ifname: string }>>(c.name, ['link', 'show']).map((l) => l.ifname).sort()).toEqual(['lo', 'net1']);
+    expect(
+      ipJson<Array<{ ifname: string }>>(c.name, ['link', 'show'])
+        .map((l) => l.ifname)
+        .sort(),
+    ).toEqual(['lo', 'net1']);
     expect(ipFiles(h)).toEqual([r1.ips[0]!.address.split('/')[0]]);
   });
 
   it('honours a requested address and MAC (A22, A23), from runtimeConfig and from CNI_ARGS', () => {
     const h = new CniHost('areq');
     const c = makeNetns('req');
-    const r = json<Result1>(h.run('ADD', { cid: 'r1', netns: c.path, conf: h.conf({ capabilities: { ips: true, mac: true }, runtimeConfig: { ips: ['10.244.1.77/24'], mac: '02:aa:bb:cc:dd:ee' } }) }));
+    const r = json<Result1>(
+      h.run('ADD', {
+        cid: 'r1',
+        netns: c.path,
+        conf: h.conf({ capabilities: { ips: true, mac: true }, runtimeConfig: { ips: ['10.244.1.77/24'], mac: '02:aa:bb:cc:dd:ee' } }),
+      }),
+    );
     expect(r.ips[0]!.address).toBe('10.244.1.77/24');
     expect(r.interfaces[2]!.mac).toBe('02:aa:bb:cc:dd:ee');
     const c2 = makeNetns('req2');
@@ -116,10 +154,17 @@ describe('ADD', () => {
   it('passes a prevResult through, adding its own interfaces after (A21)', () => {
     const h = new CniHost('aprev');
     const c = makeNetns('prev');
-    const prevResult = { cniVersion: '1.0.0', interfaces: [{ name: 'lo0', sandbox: c.path }], ips: [{ address: '192.0.2.9/32', interface: 0 }] };
+    const prevResult = {
+      cniVersion: '1.0.0',
+      interfaces: [{ name: 'lo0', sandbox: c.path }],
+      ips: [{ address: '192.0.2.9/32', interface: 0 }],
+    };
     const r = json<Result1>(h.run('ADD', { cid: 'p', netns: c.path, conf: h.conf({ prevResult }) }));
     expect(r.interfaces.map((i) => i.name)).toEqual(['lo0', 'cni0', expect.any(String), 'eth0']);
-    expect(r.ips).toEqual([{ address: '192.0.2.9/32', interface: 0 }, { interface: 3, address: '10.244.1.2/24', gateway: '10.244.1.1' }]);
+    expect(r.ips).toEqual([
+      { address: '192.0.2.9/32', interface: 0 },
+      { interface: 3, address: '10.244.1.2/24', gateway: '10.244.1.1' },
+    ]);
   });
 });
 
@@ -170,6 +215,9 @@ describe('DEL', () => {
 
   it('requires CNI_CONTAINERID and CNI_IFNAME (D11)', () => {
     const h = new CniHost('dreq');
-    expect(json(h.run('DEL', { cid: '', ifname: '' }))).toMatchObject({ code: 4, msg: 'required env variables [CNI_CONTAINERID,CNI_IFNAME] missing' });
+    expect(json(h.run('DEL', { cid: '', ifname: '' }))).toMatchObject({
+      code: 4,
+      msg: 'required env variables [CNI_CONTAINERID,CNI_IFNAME] missing',
+    });
   });
 });

@@ -18,12 +18,16 @@ for (const version of ['0.4.0', '1.0.0']) {
     it('ADD runs through the whole chain, each plugin finds what it needs, CHECK passes, DEL in reverse cleans up', () => {
       const h = new CniHost(`ch${version.replace(/\./g, '')}`);
       const c = makeNetns(`ch${version.replace(/\./g, '')}-c`);
-      const chain = new Chain(h, [
-        { type: 'weft' },
-        { type: 'portmap', capabilities: { portMappings: true }, snat: true },
-        { type: 'bandwidth', capabilities: { bandwidth: true } },
-        { type: 'tuning', capabilities: { mac: true }, sysctl: { 'net.ipv4.conf.eth0.arp_filter': '1' } },
-      ], version);
+      const chain = new Chain(
+        h,
+        [
+          { type: 'weft' },
+          { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+          { type: 'bandwidth', capabilities: { bandwidth: true } },
+          { type: 'tuning', capabilities: { mac: true }, sysctl: { 'net.ipv4.conf.eth0.arp_filter': '1' } },
+        ],
+        version,
+      );
       const caps = {
         portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
         bandwidth: { ingressRate: 8_000_000, ingressBurst: 16_000_000, egressRate: 8_000_000, egressBurst: 16_000_000 },
@@ -31,7 +35,11 @@ for (const version of ['0.4.0', '1.0.0']) {
       };
       const added = chain.add('chain1', c.path, caps);
       expect(added.ok, describeRuns(added)).toBe(true);
-      const result = added.result as { cniVersion: string; interfaces: Array<{ name: string; mac: string; sandbox?: string }>; ips: Array<{ address: string }> };
+      const result = added.result as {
+        cniVersion: string;
+        interfaces: Array<{ name: string; mac: string; sandbox?: string }>;
+        ips: Array<{ address: string }>;
+      };
       expect(result.cniVersion).toBe(version);
       // tuning rewrote the MAC in the result and in the kernel
       expect(result.interfaces.find((i) => i.sandbox)?.mac).toBe('02:99:00:00:00:01');

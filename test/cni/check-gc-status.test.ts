@@ -6,9 +6,15 @@ import { CniHost, json, type PluginRun } from '../helpers/cni.ts';
 import { makeNetns, type TestNetns } from '../helpers/netns.ts';
 import { ipJson, run } from '../helpers/sh.ts';
 
-interface Res { interfaces: Array<{ name: string; mac: string; sandbox?: string }>; ips: Array<{ address: string }> }
+interface Res {
+  interfaces: Array<{ name: string; mac: string; sandbox?: string }>;
+  ips: Array<{ address: string }>;
+}
 const err = (r: PluginRun) => JSON.parse(r.stdout) as { code: number; msg: string };
-const ls = (h: CniHost, d: string) => (existsSync(join(h.dataDir, '_default', d)) ? readdirSync(join(h.dataDir, '_default', d)).filter((f) => !f.startsWith('last_') && !f.startsWith('.')) : []);
+const ls = (h: CniHost, d: string) =>
+  existsSync(join(h.dataDir, '_default', d))
+    ? readdirSync(join(h.dataDir, '_default', d)).filter((f) => !f.startsWith('last_') && !f.startsWith('.'))
+    : [];
 
 function added(h: CniHost, cid: string, c: TestNetns, conf: object = {}, version = '1.1.0'): { res: Res; conf: Record<string, unknown> } {
   const base = h.conf(conf, version);
@@ -33,7 +39,10 @@ describe('CHECK', () => {
     const c = makeNetns('ck2-c');
     const { conf } = added(h, 'a', c);
     expect(err(h.run('CHECK', { cid: 'a', netns: c.path, conf: h.conf({}, '1.1.0') })).msg).toBe('Required prevResult missing');
-    expect(err(h.run('CHECK', { cid: 'a', netns: c.path, conf: { ...conf, cniVersion: '0.3.1' } }))).toMatchObject({ code: 1, msg: 'config version does not allow CHECK' });
+    expect(err(h.run('CHECK', { cid: 'a', netns: c.path, conf: { ...conf, cniVersion: '0.3.1' } }))).toMatchObject({
+      code: 1,
+      msg: 'config version does not allow CHECK',
+    });
     h.run('DEL', { cid: 'a', netns: c.path });
     expect(err(h.run('CHECK', { cid: 'a', netns: c.path, conf })).msg).toBe('weft has no attachment eth0 of container a on network cbr0');
   });
@@ -44,9 +53,14 @@ describe('CHECK', () => {
     const { conf } = added(h, 'a', c);
     run('ip', ['-n', c.name, 'link', 'set', 'eth0', 'address', '02:11:22:33:44:55']);
     const prev = conf.prevResult as Res;
-    const tuned = { ...conf, prevResult: { ...prev, interfaces: prev.interfaces.map((i) => (i.name === 'eth0' ? { ...i, mac: '02:11:22:33:44:55' } : i)) } };
+    const tuned = {
+      ...conf,
+      prevResult: { ...prev, interfaces: prev.interfaces.map((i) => (i.name === 'eth0' ? { ...i, mac: '02:11:22:33:44:55' } : i)) },
+    };
     expect(h.run('CHECK', { cid: 'a', netns: c.path, conf: tuned }).code).toBe(0);
-    expect(err(h.run('CHECK', { cid: 'a', netns: c.path, conf })).msg).toContain('eth0 has MAC 02:11:22:33:44:55, expected 02:42:0a:f4:01:02');
+    expect(err(h.run('CHECK', { cid: 'a', netns: c.path, conf })).msg).toContain(
+      'eth0 has MAC 02:11:22:33:44:55, expected 02:42:0a:f4:01:02',
+    );
   });
 
   it('fails when the sandbox in prevResult is not CNI_NETNS (C7)', () => {
@@ -54,19 +68,38 @@ describe('CHECK', () => {
     const c = makeNetns('ck4-c');
     const { conf } = added(h, 'a', c);
     const prev = conf.prevResult as Res;
-    const moved = { ...conf, prevResult: { ...prev, interfaces: prev.interfaces.map((i) => (i.sandbox ? { ...i, sandbox: '/run/netns/elsewhere' } : i)) } };
+    const moved = {
+      ...conf,
+      prevResult: { ...prev, interfaces: prev.interfaces.map((i) => (i.sandbox ? { ...i, sandbox: '/run/netns/elsewhere' } : i)) },
+    };
     expect(err(h.run('CHECK', { cid: 'a', netns: c.path, conf: moved })).msg).toContain('not in CNI_NETNS');
   });
 
   const drifts: Array<[string, (h: CniHost, c: TestNetns, res: Res) => void, string]> = [
     ['the container interface deleted', (_h, c) => run('ip', ['-n', c.name, 'link', 'del', 'eth0']), 'interface eth0 is missing'],
-    ['its address removed', (_h, c, res) => run('ip', ['-n', c.name, 'addr', 'del', res.ips[0]!.address, 'dev', 'eth0']), 'eth0 lacks address 10.244.1.2/24'],
+    [
+      'its address removed',
+      (_h, c, res) => run('ip', ['-n', c.name, 'addr', 'del', res.ips[0]!.address, 'dev', 'eth0']),
+      'eth0 lacks address 10.244.1.2/24',
+    ],
     ['its route removed', (_h, c) => run('ip', ['-n', c.name, 'route', 'del', 'default']), 'route 0.0.0.0/0 via 10.244.1.1 is missing'],
-    ['the host veth detached', (h, _c, res) => run('ip', ['-n', h.ns.name, 'link', 'set', res.interfaces[1]!.name, 'nomaster']), 'is not attached to cni0'],
+    [
+      'the host veth detached',
+      (h, _c, res) => run('ip', ['-n', h.ns.name, 'link', 'set', res.interfaces[1]!.name, 'nomaster']),
+      'is not attached to cni0',
+    ],
     ['the host veth down', (h, _c, res) => run('ip', ['-n', h.ns.name, 'link', 'set', res.interfaces[1]!.name, 'down']), 'is down'],
-    ['the reservation removed', (h, _c, res) => rmSync(join(h.dataDir, '_default/ips', res.ips[0]!.address.split('/')[0]!)), 'is no longer reserved'],
+    [
+      'the reservation removed',
+      (h, _c, res) => rmSync(join(h.dataDir, '_default/ips', res.ips[0]!.address.split('/')[0]!)),
+      'is no longer reserved',
+    ],
     ['the bridge deleted', (h) => run('ip', ['-n', h.ns.name, 'link', 'del', 'cni0']), 'bridge cni0 is missing'],
-    ['the masquerade rule flushed', (h) => run('ip', ['netns', 'exec', h.ns.name, 'nft', 'flush', 'chain', 'inet', 'weft-cni', 'masq__default']), 'masquerade rule of network _default is missing'],
+    [
+      'the masquerade rule flushed',
+      (h) => run('ip', ['netns', 'exec', h.ns.name, 'nft', 'flush', 'chain', 'inet', 'weft-cni', 'masq__default']),
+      'masquerade rule of network _default is missing',
+    ],
   ];
   for (const [what, breakIt, message] of drifts) {
     it(`detects ${what} (C4)`, () => {
@@ -135,9 +168,15 @@ describe('STATUS', () => {
     const h = new CniHost('st2', { subnet: '10.244.1.1/30' });
     const c = makeNetns('st2-c');
     added(h, 'a', c);
-    expect(err(h.run('STATUS', { conf: h.conf({}, '1.1.0') }))).toMatchObject({ code: 50, msg: 'no free address left in 10.244.1.0/30 (all 1 are in use)' });
+    expect(err(h.run('STATUS', { conf: h.conf({}, '1.1.0') }))).toMatchObject({
+      code: 50,
+      msg: 'no free address left in 10.244.1.0/30 (all 1 are in use)',
+    });
     h.writeLease({ subnet: '10.244.1.1/24', extra: 'WEFT_VXLAN_DEVICE=flannel.1\n' });
-    expect(err(h.run('STATUS', { conf: h.conf({}, '1.1.0') }))).toMatchObject({ code: 50, msg: 'overlay device flannel.1 is missing on this host; is weft daemon running?' });
+    expect(err(h.run('STATUS', { conf: h.conf({}, '1.1.0') }))).toMatchObject({
+      code: 50,
+      msg: 'overlay device flannel.1 is missing on this host; is weft daemon running?',
+    });
     run('ip', ['-n', h.ns.name, 'link', 'add', 'flannel.1', 'type', 'vxlan', 'id', '1', 'dstport', '8472']);
     run('ip', ['-n', h.ns.name, 'link', 'set', 'flannel.1', 'up']);
     expect(h.run('STATUS', { conf: h.conf({}, '1.1.0') }).code).toBe(0);
@@ -151,6 +190,9 @@ describe('STATUS', () => {
     const c = makeNetns('st3-c');
     added(h, 'a', c);
     run('ip', ['-n', h.ns.name, 'link', 'del', 'cni0']);
-    expect(err(h.run('STATUS', { conf: h.conf({}, '1.1.0') }))).toMatchObject({ code: 51, msg: 'bridge cni0 is missing but 1 container(s) are attached to it' });
+    expect(err(h.run('STATUS', { conf: h.conf({}, '1.1.0') }))).toMatchObject({
+      code: 51,
+      msg: 'bridge cni0 is missing but 1 container(s) are attached to it',
+    });
   });
 });

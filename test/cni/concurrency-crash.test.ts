@@ -9,8 +9,14 @@ import { CniHost, json } from '../helpers/cni.ts';
 import { makeNetns } from '../helpers/netns.ts';
 import { ipJson } from '../helpers/sh.ts';
 
-const ls = (h: CniHost, d: string) => (existsSync(join(h.dataDir, '_default', d)) ? readdirSync(join(h.dataDir, '_default', d)).filter((f) => !f.startsWith('last_') && !f.startsWith('.')) : []);
-const veths = (h: CniHost) => ipJson<Array<{ ifname: string }>>(h.ns.name, ['link', 'show']).map((l) => l.ifname).filter((n) => n.startsWith('veth'));
+const ls = (h: CniHost, d: string) =>
+  existsSync(join(h.dataDir, '_default', d))
+    ? readdirSync(join(h.dataDir, '_default', d)).filter((f) => !f.startsWith('last_') && !f.startsWith('.'))
+    : [];
+const veths = (h: CniHost) =>
+  ipJson<Array<{ ifname: string }>>(h.ns.name, ['link', 'show'])
+    .map((l) => l.ifname)
+    .filter((n) => n.startsWith('veth'));
 
 describe('concurrency', () => {
   it('50 parallel ADDs get 50 distinct addresses; 25 parallel DELs interleaved with 25 ADDs free exactly theirs', async () => {
@@ -53,7 +59,10 @@ describe('crash safety', () => {
       outcomes.add(r.signal === 'SIGKILL' ? 'killed' : `exit ${r.code}`);
       const del = h.run('DEL', { cid: `k${i}`, netns: c.path });
       expect(del.code, `DEL after a kill at ${delay} ms: ${del.stdout}`).toBe(0);
-      expect(ipJson<Array<{ ifname: string }>>(c.name, ['link', 'show']).map((l) => l.ifname), `container interfaces after a kill at ${delay} ms`).toEqual(['lo']);
+      expect(
+        ipJson<Array<{ ifname: string }>>(c.name, ['link', 'show']).map((l) => l.ifname),
+        `container interfaces after a kill at ${delay} ms`,
+      ).toEqual(['lo']);
     }
     expect(ls(h, 'ips')).toEqual(['10.244.1.2']);
     expect(ls(h, 'attachments')).toEqual(['warm@eth0.json']);

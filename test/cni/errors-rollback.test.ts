@@ -11,18 +11,30 @@ import { makeNetns } from '../helpers/netns.ts';
 import { ipJson, run } from '../helpers/sh.ts';
 
 const state = (h: CniHost) => {
-  const ls = (d: string) => (existsSync(join(h.dataDir, '_default', d)) ? readdirSync(join(h.dataDir, '_default', d)).filter((f) => !f.startsWith('last_') && !f.startsWith('.')) : []);
+  const ls = (d: string) =>
+    existsSync(join(h.dataDir, '_default', d))
+      ? readdirSync(join(h.dataDir, '_default', d)).filter((f) => !f.startsWith('last_') && !f.startsWith('.'))
+      : [];
   return { ips: ls('ips'), records: ls('attachments') };
 };
-const hostLinks = (h: CniHost) => ipJson<Array<{ ifname: string }>>(h.ns.name, ['link', 'show']).map((l) => l.ifname).filter((n) => n.startsWith('veth'));
+const hostLinks = (h: CniHost) =>
+  ipJson<Array<{ ifname: string }>>(h.ns.name, ['link', 'show'])
+    .map((l) => l.ifname)
+    .filter((n) => n.startsWith('veth'));
 const err = (r: { stdout: string }) => JSON.parse(r.stdout) as { code: number; msg: string };
 
 describe('ADD refuses bad input and leaves nothing behind', () => {
-  it('a namespace path that does not exist (3), is not a namespace (8), or is the plugin\'s own (8) (A4)', () => {
+  it("a namespace path that does not exist (3), is not a namespace (8), or is the plugin's own (8) (A4)", () => {
     const h = new CniHost('enetns');
-    expect(err(h.run('ADD', { cid: 'x', netns: '/run/netns/weft-missing' }))).toMatchObject({ code: 3, msg: 'network namespace /run/netns/weft-missing does not exist' });
+    expect(err(h.run('ADD', { cid: 'x', netns: '/run/netns/weft-missing' }))).toMatchObject({
+      code: 3,
+      msg: 'network namespace /run/netns/weft-missing does not exist',
+    });
     expect(err(h.run('ADD', { cid: 'x', netns: '/etc/hostname' })).code).toBe(8);
-    expect(err(h.run('ADD', { cid: 'x', netns: h.ns.path }))).toMatchObject({ code: 8, msg: expect.stringContaining("plugin's own network namespace") });
+    expect(err(h.run('ADD', { cid: 'x', netns: h.ns.path }))).toMatchObject({
+      code: 8,
+      msg: expect.stringContaining("plugin's own network namespace"),
+    });
     expect(state(h)).toEqual({ ips: [], records: [] });
   });
 
@@ -39,7 +51,10 @@ describe('ADD refuses bad input and leaves nothing behind', () => {
     const h = new CniHost('elease');
     const c = makeNetns('elease-c');
     rmSync(h.subnetFile);
-    expect(err(h.run('ADD', { cid: 'x', netns: c.path }))).toMatchObject({ code: 11, msg: `host lease file ${h.subnetFile} does not exist yet; is weft daemon (or flanneld) running on this host?` });
+    expect(err(h.run('ADD', { cid: 'x', netns: c.path }))).toMatchObject({
+      code: 11,
+      msg: `host lease file ${h.subnetFile} does not exist yet; is weft daemon (or flanneld) running on this host?`,
+    });
   });
 
   it('an interface of that name already in the container is an error and stays untouched (A15)', () => {
@@ -57,7 +72,10 @@ describe('ADD refuses bad input and leaves nothing behind', () => {
     const c = makeNetns('edup-c');
     const c2 = makeNetns('edup-c2');
     expect(h.run('ADD', { cid: 'dup', netns: c.path }).code).toBe(0);
-    expect(err(h.run('ADD', { cid: 'dup', netns: c2.path }))).toMatchObject({ code: 103, msg: 'container dup already has interface eth0 on network cbr0; DEL it before adding it again' });
+    expect(err(h.run('ADD', { cid: 'dup', netns: c2.path }))).toMatchObject({
+      code: 103,
+      msg: 'container dup already has interface eth0 on network cbr0; DEL it before adding it again',
+    });
     expect(state(h).ips).toHaveLength(1);
     expect(ipJson<Array<{ ifname: string }>>(c2.name, ['link', 'show']).map((l) => l.ifname)).toEqual(['lo']);
   });
@@ -67,7 +85,10 @@ describe('ADD refuses bad input and leaves nothing behind', () => {
     const c1 = makeNetns('efull-1');
     const c2 = makeNetns('efull-2');
     expect(json<{ ips: Array<{ address: string }> }>(h.run('ADD', { cid: 'a', netns: c1.path })).ips[0]!.address).toBe('10.244.1.2/30');
-    expect(err(h.run('ADD', { cid: 'b', netns: c2.path }))).toMatchObject({ code: 101, msg: 'no free address left in 10.244.1.0/30 (all 1 are in use)' });
+    expect(err(h.run('ADD', { cid: 'b', netns: c2.path }))).toMatchObject({
+      code: 101,
+      msg: 'no free address left in 10.244.1.0/30 (all 1 are in use)',
+    });
     expect(state(h)).toEqual({ ips: ['10.244.1.2'], records: ['a@eth0.json'] });
   });
 
@@ -77,14 +98,17 @@ describe('ADD refuses bad input and leaves nothing behind', () => {
     h.run('ADD', { cid: 'a', netns: c.path, conf: h.conf({ runtimeConfig: { ips: ['10.244.1.50'] } }) });
     for (const ip of ['10.244.1.50', '10.244.1.1', '10.9.0.1']) {
       const c2 = makeNetns(`ereq-${ip.replace(/\./g, '')}`);
-      expect(err(h.run('ADD', { cid: `b${ip.replace(/\./g, '')}`, netns: c2.path, conf: h.conf({ runtimeConfig: { ips: [ip] } }) })).code, ip).toBe(102);
+      expect(
+        err(h.run('ADD', { cid: `b${ip.replace(/\./g, '')}`, netns: c2.path, conf: h.conf({ runtimeConfig: { ips: [ip] } }) })).code,
+        ip,
+      ).toBe(102);
     }
     expect(state(h).ips).toEqual(['10.244.1.50']);
   });
 });
 
 describe('ADD rolls back on a failure part way (A19)', () => {
-  it('after the address is reserved: the host end\'s name is taken, so the veth cannot be made', () => {
+  it("after the address is reserved: the host end's name is taken, so the veth cannot be made", () => {
     const h = new CniHost('rbveth');
     const c = makeNetns('rbveth-c');
     // Learn the host veth name weft derives for (rb, eth0), then occupy it.

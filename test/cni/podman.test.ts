@@ -11,7 +11,8 @@ import { CniHost } from '../helpers/cni.ts';
 import { Podman } from '../helpers/podman.ts';
 import { ipJson, ping } from '../helpers/sh.ts';
 
-const held = (h: CniHost) => (existsSync(join(h.dataDir, '_default/ips')) ? readdirSync(join(h.dataDir, '_default/ips')).filter((f) => !f.startsWith('last_')) : []);
+const held = (h: CniHost) =>
+  existsSync(join(h.dataDir, '_default/ips')) ? readdirSync(join(h.dataDir, '_default/ips')).filter((f) => !f.startsWith('last_')) : [];
 
 describe('podman', () => {
   for (const version of ['0.4.0', '1.0.0']) {
@@ -33,7 +34,11 @@ describe('podman', () => {
 
       expect(pm.podman(['rm', '--force', '--time', '0', 'web']).ok).toBe(true);
       expect(held(h)).toEqual([]);
-      expect(ipJson<Array<{ ifname: string }>>(h.ns.name, ['link', 'show']).map((l) => l.ifname).filter((n) => n.startsWith('veth'))).toEqual([]);
+      expect(
+        ipJson<Array<{ ifname: string }>>(h.ns.name, ['link', 'show'])
+          .map((l) => l.ifname)
+          .filter((n) => n.startsWith('veth')),
+      ).toEqual([]);
     });
   }
 
@@ -41,7 +46,9 @@ describe('podman', () => {
     const h = new CniHost('pmpair');
     const pm = new Podman(h);
     pm.network('weftnet', '0.4.0');
-    expect(pm.run(['-d', '--name', 'server', '--network', 'weftnet'], ['/bin/sh', '-c', 'echo hello-from-weft | nc -l -p 8080']).ok).toBe(true);
+    expect(pm.run(['-d', '--name', 'server', '--network', 'weftnet'], ['/bin/sh', '-c', 'echo hello-from-weft | nc -l -p 8080']).ok).toBe(
+      true,
+    );
     const ip = pm.podman(['inspect', '--format', '{{(index .NetworkSettings.Networks "weftnet").IPAddress}}', 'server']).stdout.trim();
     const client = pm.run(['--rm', '--network', 'weftnet'], ['/bin/sh', '-c', `sleep 0.5; nc -w 3 ${ip} 8080`]);
     expect(client.stdout.trim()).toBe('hello-from-weft');

@@ -19,7 +19,9 @@ describe('three hosts', () => {
     expect(await tcpCheck(pods[0]!.ns.name, pods[1]!.ns.name, pods[0]!.ip)).toBe(true);
     // The overlay MTU is the underlay's minus VXLAN's 50 bytes; a full-size packet crosses without fragmenting.
     expect(ipJson<Array<{ mtu: number }>>(pods[0]!.ns.name, ['link', 'show', 'eth0'])[0]!.mtu).toBe(1450);
-    expect(run('ip', ['netns', 'exec', pods[0]!.ns.name, 'ping', '-c', '1', '-W', '2', '-M', 'do', '-s', '1422', pods[1]!.ip])).toContain('1 received');
+    expect(run('ip', ['netns', 'exec', pods[0]!.ns.name, 'ping', '-c', '1', '-W', '2', '-M', 'do', '-s', '1422', pods[1]!.ip])).toContain(
+      '1 received',
+    );
   });
 });
 
@@ -28,7 +30,10 @@ describe('DirectRouting', () => {
     const c = await testCluster('dr', { hosts: 2, config: { Network: '10.244.0.0/16', Backend: { Type: 'vxlan', DirectRouting: true } } });
     await c.startAll();
     const s2 = c.daemon(2).subnetEnv().subnet!;
-    await eventually('a direct route', () => ipJson<Array<{ gateway?: string }>>(c.hosts[0]!.name, ['route', 'show', s2])[0]?.gateway === '192.0.2.2');
+    await eventually(
+      'a direct route',
+      () => ipJson<Array<{ gateway?: string }>>(c.hosts[0]!.name, ['route', 'show', s2])[0]?.gateway === '192.0.2.2',
+    );
     expect(ipJson(c.hosts[0]!.name, ['route', 'show', s2])).toEqual([expect.objectContaining({ gateway: '192.0.2.2', dev: 'eth0' })]);
     expect(ipJson(c.hosts[0]!.name, ['neigh', 'show', 'dev', 'flannel.1'])).toEqual([]);
     const a = await c.pod(1, 'da');
@@ -38,7 +43,7 @@ describe('DirectRouting', () => {
 });
 
 describe('--ip-masq', () => {
-  it('installs flannel\'s masquerade rules: pods reach an outside address through the host\'s', async () => {
+  it("installs flannel's masquerade rules: pods reach an outside address through the host's", async () => {
     const c = await testCluster('mq');
     await c.addHost(1, ['--ip-masq']);
     await c.startAll();

@@ -11,7 +11,7 @@ import { makeNetns } from '../helpers/netns.ts';
 import { ipJson, ping, run } from '../helpers/sh.ts';
 
 describe('flannel interoperation', () => {
-  it('a weft host and a host programmed as flanneld programs one reach each other\'s pods', async () => {
+  it("a weft host and a host programmed as flanneld programs one reach each other's pods", async () => {
     const c = await testCluster('fi', { hosts: 1 });
     const flannel = await c.sim.addHost(2);
     const f = flannel.name;
@@ -19,11 +19,34 @@ describe('flannel interoperation', () => {
     const FMAC = 'c6:d2:32:6f:8f:44';
 
     // flanneld on host 2: its VTEP and its lease, byte for byte as flanneld writes them
-    ipf('link', 'add', 'flannel.1', 'address', FMAC, 'mtu', '1450', 'type', 'vxlan', 'id', '1', 'local', '192.0.2.2', 'dev', 'eth0', 'nolearning', 'dstport', '8472');
+    ipf(
+      'link',
+      'add',
+      'flannel.1',
+      'address',
+      FMAC,
+      'mtu',
+      '1450',
+      'type',
+      'vxlan',
+      'id',
+      '1',
+      'local',
+      '192.0.2.2',
+      'dev',
+      'eth0',
+      'nolearning',
+      'dstport',
+      '8472',
+    );
     ipf('addr', 'add', '10.244.200.0/32', 'dev', 'flannel.1');
     ipf('link', 'set', 'flannel.1', 'up');
     const grant = await c.etcd.client.leaseGrant(86400);
-    await c.etcd.client.put(`${c.prefix}/subnets/10.244.200.0-24`, `{"PublicIP":"192.0.2.2","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${FMAC}"}}`, { lease: grant.id });
+    await c.etcd.client.put(
+      `${c.prefix}/subnets/10.244.200.0-24`,
+      `{"PublicIP":"192.0.2.2","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${FMAC}"}}`,
+      { lease: grant.id },
+    );
     // flannel's CNI delegate (bridge + host-local) on host 2: cni0 with .1, a pod with .2
     ipf('link', 'add', 'cni0', 'type', 'bridge');
     ipf('addr', 'add', '10.244.200.1/24', 'dev', 'cni0');
@@ -42,7 +65,11 @@ describe('flannel interoperation', () => {
 
     // flanneld on host 2 reads weft's lease (flannel's JSON) and programs its triple
     const kv = (await c.etcd.client.getPrefix(`${c.prefix}/subnets/${weftSubnet.replace('/', '-')}`)).kvs[0]!;
-    const attrs = JSON.parse(kv.value.toString()) as { PublicIP: string; BackendType: string; BackendData: { VNI: number; VtepMAC: string } };
+    const attrs = JSON.parse(kv.value.toString()) as {
+      PublicIP: string;
+      BackendType: string;
+      BackendData: { VNI: number; VtepMAC: string };
+    };
     expect(attrs).toMatchObject({ PublicIP: '192.0.2.1', BackendType: 'vxlan', BackendData: { VNI: 1 } });
     const gw = weftSubnet.split('/')[0]!;
     ipf('neigh', 'replace', gw, 'lladdr', attrs.BackendData.VtepMAC, 'dev', 'flannel.1', 'nud', 'permanent');

@@ -19,7 +19,7 @@ const A = 'flannel.alpha.coreos.com';
 const route = (host: string, subnet: string) => ipJson<Array<{ gateway?: string; dev?: string }>>(host, ['route', 'show', subnet])[0];
 
 describe('Kubernetes subnet manager', () => {
-  it('takes subnets from podCIDR, publishes and reads flannel\'s annotations, and follows nodes', async () => {
+  it("takes subnets from podCIDR, publishes and reads flannel's annotations, and follows nodes", async () => {
     const c = await testCluster('ku', { config: null });
     const api = await c.sim.addHost(251);
     const fake = FakeKube.start(api.netns, api.ip);
@@ -27,14 +27,23 @@ describe('Kubernetes subnet manager', () => {
     const dir = mkdtempSync(join(tmpdir(), `${NETNS_PREFIX}kube-`));
     defer(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'net-conf.json'), JSON.stringify({ Network: '10.244.0.0/16', Backend: { Type: 'vxlan' } }));
-    writeFileSync(join(dir, 'kubeconfig'), JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'fake',
-      // Plain HTTP to the stand-in: the client allows it only with TLS verification off.
-      clusters: [{ name: 'fake', cluster: { server: fake.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'weft', user: { token: 'test-token' } }],
-      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'weft' } }],
-    }));
-    const kubeArgs = ['--kube-subnet-mgr', `--kubeconfig-file=${join(dir, 'kubeconfig')}`, `--net-config-path=${join(dir, 'net-conf.json')}`];
+    writeFileSync(
+      join(dir, 'kubeconfig'),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'fake',
+        // Plain HTTP to the stand-in: the client allows it only with TLS verification off.
+        clusters: [{ name: 'fake', cluster: { server: fake.url, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'weft', user: { token: 'test-token' } }],
+        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'weft' } }],
+      }),
+    );
+    const kubeArgs = [
+      '--kube-subnet-mgr',
+      `--kubeconfig-file=${join(dir, 'kubeconfig')}`,
+      `--net-config-path=${join(dir, 'net-conf.json')}`,
+    ];
     fake.put({ metadata: { name: 'h1' }, spec: { podCIDR: '10.244.1.0/24', podCIDRs: ['10.244.1.0/24'] } });
     fake.put({ metadata: { name: 'h2' }, spec: { podCIDR: '10.244.2.0/24' } });
     fake.put({ metadata: { name: 'h3' }, spec: {} });
@@ -46,14 +55,21 @@ describe('Kubernetes subnet manager', () => {
     await c.daemon(2).ready();
 
     // The subnet file and the node's annotations, as flanneld writes them.
-    expect(readFileSync(c.daemon(1).subnetFile, 'utf8')).toMatch(/^FLANNEL_NETWORK=10\.244\.0\.0\/16\nFLANNEL_SUBNET=10\.244\.1\.1\/24\nFLANNEL_MTU=1450\n/);
+    expect(readFileSync(c.daemon(1).subnetFile, 'utf8')).toMatch(
+      /^FLANNEL_NETWORK=10\.244\.0\.0\/16\nFLANNEL_SUBNET=10\.244\.1\.1\/24\nFLANNEL_MTU=1450\n/,
+    );
     const mac = ipJson<Array<{ address: string }>>(c.hosts[0]!.name, ['link', 'show', 'flannel.1'])[0]!.address;
     expect(fake.node('h1')!.metadata.annotations).toEqual({
-      [`${A}/backend-type`]: 'vxlan', [`${A}/backend-data`]: `{"VNI":1,"VtepMAC":"${mac}"}`, [`${A}/public-ip`]: '192.0.2.1', [`${A}/kube-subnet-manager`]: 'true',
+      [`${A}/backend-type`]: 'vxlan',
+      [`${A}/backend-data`]: `{"VNI":1,"VtepMAC":"${mac}"}`,
+      [`${A}/public-ip`]: '192.0.2.1',
+      [`${A}/kube-subnet-manager`]: 'true',
     });
     expect(fake.node('h1')!.status!.conditions).toEqual([expect.objectContaining({ type: 'NetworkUnavailable', status: 'False' })]);
     expect(fake.requests.some((r) => r.method === 'PATCH' && r.contentType === 'application/strategic-merge-patch+json')).toBe(true);
-    expect(fake.requests.some((r) => /watch=true/.test(r.url) && /allowWatchBookmarks=true/.test(r.url) && /resourceVersion=\d+/.test(r.url))).toBe(true);
+    expect(
+      fake.requests.some((r) => /watch=true/.test(r.url) && /allowWatchBookmarks=true/.test(r.url) && /resourceVersion=\d+/.test(r.url)),
+    ).toBe(true);
 
     // Peers programmed as in etcd mode; pods talk.
     await eventually('h1 routes to h2', () => route(c.hosts[0]!.name, '10.244.2.0/24'));
@@ -69,9 +85,31 @@ describe('Kubernetes subnet manager', () => {
     await eventually('h1 routes to h3', () => route(c.hosts[0]!.name, '10.244.3.0/24'));
 
     // A flannel node is a peer; an unmanaged node and a malformed one are skipped.
-    fake.put({ metadata: { name: 'flannel4', annotations: { [`${A}/backend-type`]: 'vxlan', [`${A}/backend-data`]: '{"VNI":1,"VtepMAC":"02:00:00:00:04:01"}', [`${A}/public-ip`]: '198.51.100.4', [`${A}/kube-subnet-manager`]: 'true' } }, spec: { podCIDR: '10.244.4.0/24' } });
+    fake.put({
+      metadata: {
+        name: 'flannel4',
+        annotations: {
+          [`${A}/backend-type`]: 'vxlan',
+          [`${A}/backend-data`]: '{"VNI":1,"VtepMAC":"02:00:00:00:04:01"}',
+          [`${A}/public-ip`]: '198.51.100.4',
+          [`${A}/kube-subnet-manager`]: 'true',
+        },
+      },
+      spec: { podCIDR: '10.244.4.0/24' },
+    });
     fake.put({ metadata: { name: 'other5' }, spec: { podCIDR: '10.244.5.0/24' } });
-    fake.put({ metadata: { name: 'bad6', annotations: { [`${A}/backend-type`]: 'vxlan', [`${A}/backend-data`]: '{"VNI":1,"VtepMAC":"zz"}', [`${A}/public-ip`]: '198.51.100.6', [`${A}/kube-subnet-manager`]: 'true' } }, spec: { podCIDR: '10.244.6.0/24' } });
+    fake.put({
+      metadata: {
+        name: 'bad6',
+        annotations: {
+          [`${A}/backend-type`]: 'vxlan',
+          [`${A}/backend-data`]: '{"VNI":1,"VtepMAC":"zz"}',
+          [`${A}/public-ip`]: '198.51.100.6',
+          [`${A}/kube-subnet-manager`]: 'true',
+        },
+      },
+      spec: { podCIDR: '10.244.6.0/24' },
+    });
     await eventually('the flannel node programmed', () => route(c.hosts[1]!.name, '10.244.4.0/24'));
     expect(route(c.hosts[1]!.name, '10.244.5.0/24')).toBeUndefined();
     expect(route(c.hosts[1]!.name, '10.244.6.0/24')).toBeUndefined();
@@ -83,8 +121,23 @@ describe('Kubernetes subnet manager', () => {
 
     // An expired watch lists again and misses nothing.
     fake.expireWatches();
-    fake.put({ metadata: { name: 'flannel7', annotations: { [`${A}/backend-type`]: 'vxlan', [`${A}/backend-data`]: '{"VNI":1,"VtepMAC":"02:00:00:00:07:01"}', [`${A}/public-ip`]: '198.51.100.7', [`${A}/kube-subnet-manager`]: 'true' } }, spec: { podCIDR: '10.244.7.0/24' } });
-    await eventually('the node added after the expiry', () => route(c.hosts[0]!.name, '10.244.7.0/24') && route(c.hosts[1]!.name, '10.244.7.0/24'), 30_000);
+    fake.put({
+      metadata: {
+        name: 'flannel7',
+        annotations: {
+          [`${A}/backend-type`]: 'vxlan',
+          [`${A}/backend-data`]: '{"VNI":1,"VtepMAC":"02:00:00:00:07:01"}',
+          [`${A}/public-ip`]: '198.51.100.7',
+          [`${A}/kube-subnet-manager`]: 'true',
+        },
+      },
+      spec: { podCIDR: '10.244.7.0/24' },
+    });
+    await eventually(
+      'the node added after the expiry',
+      () => route(c.hosts[0]!.name, '10.244.7.0/24') && route(c.hosts[1]!.name, '10.244.7.0/24'),
+      30_000,
+    );
     expect(ping(p2.ns.name, p1.ip)).toBe(true);
   }, 120_000);
 });

@@ -11,7 +11,11 @@ import { ipJson, run } from '../helpers/sh.ts';
 
 const mac = (host: string) => ipJson<Array<{ address: string }>>(host, ['link', 'show', 'flannel.1'])[0]!.address;
 const leases = async (c: SimCluster) =>
-  (await c.etcd.client.getPrefix(`${c.prefix}/subnets/`)).kvs.map((kv) => ({ key: kv.key.toString(), value: JSON.parse(kv.value.toString()) as { PublicIP: string }, lease: kv.lease }));
+  (await c.etcd.client.getPrefix(`${c.prefix}/subnets/`)).kvs.map((kv) => ({
+    key: kv.key.toString(),
+    value: JSON.parse(kv.value.toString()) as { PublicIP: string },
+    lease: kv.lease,
+  }));
 
 describe('leases', () => {
   it('five daemons starting at once on a network with seven subnets get five distinct ones', async () => {
@@ -66,14 +70,17 @@ describe('leases', () => {
     await c.etcd.client.delete(own!.key);
     const back = await eventually('the key to come back', async () => (await leases(c)).find((l) => l.key === own!.key));
     expect(back.value).toEqual(own!.value);
-    expect(d.log()).toContain('took this host\'s subnet back');
+    expect(d.log()).toContain("took this host's subnet back");
     expect(d.subnetEnv().subnet).toBe(own!.key.split('/').pop()!.replace('-', '/'));
   });
 
   it('honours a reservation: the key keeps no etcd lease (flanneld would attach a 24 h one)', async () => {
     const c = await testCluster('lv', { hosts: 1 });
     const key = `${c.prefix}/subnets/10.244.77.0-24`;
-    await c.etcd.client.put(key, '{"PublicIP":"192.0.2.1","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"02:00:00:00:00:77"}}');
+    await c.etcd.client.put(
+      key,
+      '{"PublicIP":"192.0.2.1","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"02:00:00:00:00:77"}}',
+    );
     await c.startAll();
     expect(c.daemon(1).subnetEnv().subnet).toBe('10.244.77.0/24');
     const [held] = await leases(c);
@@ -96,11 +103,16 @@ describe('leases', () => {
   it('waits (not ready, saying why) while the network has no free subnet, and takes one as soon as it frees', async () => {
     const c = await testCluster('lx', { hosts: 1, config: { Network: '10.60.0.0/22', SubnetLen: 24, Backend: { Type: 'vxlan' } } });
     for (const [i, s] of ['10.60.1.0-24', '10.60.2.0-24', '10.60.3.0-24'].entries()) {
-      await c.etcd.client.put(`${c.prefix}/subnets/${s}`, `{"PublicIP":"198.51.100.${i + 1}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"02:00:00:00:01:0${i}"}}`);
+      await c.etcd.client.put(
+        `${c.prefix}/subnets/${s}`,
+        `{"PublicIP":"198.51.100.${i + 1}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"02:00:00:00:01:0${i}"}}`,
+      );
     }
     const d = c.daemon(1);
     d.start();
-    await eventually('the reason in the log', () => d.log().includes('no free subnet left in 10.60.0.0/22 (between 10.60.1.0 and 10.60.3.0)'));
+    await eventually('the reason in the log', () =>
+      d.log().includes('no free subnet left in 10.60.0.0/22 (between 10.60.1.0 and 10.60.3.0)'),
+    );
     expect(d.http('/readyz').ok).toBe(false);
     await c.etcd.client.delete(`${c.prefix}/subnets/10.60.2.0-24`);
     await d.ready();

@@ -11,7 +11,8 @@ import { bridgeJson, ipJson, ping, run } from '../helpers/sh.ts';
 // Remote leases here use 10.244.150.0 and up: a host picks its own subnet at random among the first 100
 // free ones (10.244.1-100.0), and must never be handed one of these.
 
-const lease = (ip: string, mac: string) => `{"PublicIP":"${ip}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${mac}"}}`;
+const lease = (ip: string, mac: string) =>
+  `{"PublicIP":"${ip}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${mac}"}}`;
 
 function kernel(host: string, subnet: string) {
   const gw = subnet.split('/')[0]!;
@@ -63,7 +64,9 @@ describe('peers', () => {
     expect(log).toContain(`${at('not-a-subnet')}not a subnet key`);
     expect(log).toContain(`${at('10.244.152.0-24')}BackendData.VtepMAC "zz" is not a MAC address`);
     // A lease of another backend is said, once (issue 11: it was skipped silently).
-    expect(log.split('\n').filter((l) => l.includes(`${at('10.244.153.0-24')}its backend is host-gw, and weft serves vxlan only`))).toHaveLength(1);
+    expect(
+      log.split('\n').filter((l) => l.includes(`${at('10.244.153.0-24')}its backend is host-gw, and weft serves vxlan only`)),
+    ).toHaveLength(1);
     expect(c.daemon(1).http('/readyz').ok).toBe(true);
   });
 
@@ -96,13 +99,20 @@ describe('peers', () => {
     await eventually('both peers', () => kernel(h, '10.244.171.0/24').route && kernel(h, '10.244.170.0/24').route);
     // Cut the host off from etcd (refuse new connections, kill the open ones), change the leases and compact
     // the history away, so the watch cannot resume where it stopped.
-    run('ip', ['netns', 'exec', h, 'nft', '-f', '-'], { input: 'table ip cut {\n chain out {\n  type filter hook output priority 0;\n  ip daddr 192.0.2.250 tcp dport 2379 reject with tcp reset\n }\n}\n' });
+    run('ip', ['netns', 'exec', h, 'nft', '-f', '-'], {
+      input:
+        'table ip cut {\n chain out {\n  type filter hook output priority 0;\n  ip daddr 192.0.2.250 tcp dport 2379 reject with tcp reset\n }\n}\n',
+    });
     run('ip', ['netns', 'exec', h, 'ss', '-K', 'dst', '192.0.2.250']);
     await c.etcd.client.delete(goes);
     await c.etcd.client.put(`${c.prefix}/subnets/10.244.172.0-24`, lease('198.51.100.72', '02:00:00:00:72:01'));
     await c.etcd.compact();
     run('ip', ['netns', 'exec', h, 'nft', 'delete', 'table', 'ip', 'cut']);
-    await eventually('the new snapshot applied', () => kernel(h, '10.244.172.0/24').route && !kernel(h, '10.244.171.0/24').route && kernel(h, '10.244.170.0/24').route, 30_000);
+    await eventually(
+      'the new snapshot applied',
+      () => kernel(h, '10.244.172.0/24').route && !kernel(h, '10.244.171.0/24').route && kernel(h, '10.244.170.0/24').route,
+      30_000,
+    );
     expect(c.daemon(1).log()).toMatch(/listing again/);
   }, 60_000);
 
@@ -117,7 +127,11 @@ describe('peers', () => {
     expect(ping(a.ns.name, b.ip, { count: 3 })).toBe(true);
     await c.etcd.restart();
     await c.etcd.client.put(`${c.prefix}/subnets/10.244.180.0-24`, lease('198.51.100.80', '02:00:00:00:80:01'));
-    await eventually('the change after the restart', () => kernel(c.hosts[0]!.name, '10.244.180.0/24').route && kernel(c.hosts[1]!.name, '10.244.180.0/24').route, 30_000);
+    await eventually(
+      'the change after the restart',
+      () => kernel(c.hosts[0]!.name, '10.244.180.0/24').route && kernel(c.hosts[1]!.name, '10.244.180.0/24').route,
+      30_000,
+    );
     expect(ping(a.ns.name, b.ip)).toBe(true);
   }, 60_000);
 });

@@ -8,7 +8,10 @@ import { WEFT_BIN } from '../helpers/cni.ts';
 import { makeNetns } from '../helpers/netns.ts';
 
 const daemon = (netns: string, args: readonly string[], prefix: readonly string[] = []) =>
-  spawnSync('nsenter', [`--net=/run/netns/${netns}`, ...prefix, WEFT_BIN, 'daemon', '--subnet-file=/nonexistent/subnet.env', ...args], { encoding: 'utf8', timeout: 30_000 });
+  spawnSync('nsenter', [`--net=/run/netns/${netns}`, ...prefix, WEFT_BIN, 'daemon', '--subnet-file=/nonexistent/subnet.env', ...args], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
 
 describe('daemon start-up refusals', () => {
   it('an etcd endpoint with an unknown scheme is refused at start, naming it', () => {
@@ -20,9 +23,15 @@ describe('daemon start-up refusals', () => {
 
   it('without CAP_NET_ADMIN it says so before leasing anything', () => {
     const ns = makeNetns('su2');
-    const r = daemon(ns.name, ['--etcd-endpoints=http://192.0.2.250:2379'], ['setpriv', '--bounding-set=-net_admin', '--inh-caps=-net_admin', '--']);
+    const r = daemon(
+      ns.name,
+      ['--etcd-endpoints=http://192.0.2.250:2379'],
+      ['setpriv', '--bounding-set=-net_admin', '--inh-caps=-net_admin', '--'],
+    );
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^weft: weft daemon needs CAP_NET_ADMIN to program its devices, routes and firewall: run it as root, or grant the capability/);
+    expect(r.stderr).toMatch(
+      /^weft: weft daemon needs CAP_NET_ADMIN to program its devices, routes and firewall: run it as root, or grant the capability/,
+    );
     expect(r.stdout).not.toMatch(/lease held/);
   });
 });

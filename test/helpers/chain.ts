@@ -54,12 +54,19 @@ export class Chain {
   }
 
   check(cid: string, netns: string, capabilityArgs: Record<string, unknown> = {}, ifname = 'eth0', skip: readonly string[] = []): ChainRun {
-    const runs = this.plugins.filter((p) => !skip.includes(String(p.type))).map((p) => ({ type: String(p.type), run: this.#exec('CHECK', p, this.#conf(p, this.#cached, capabilityArgs), cid, netns, ifname) }));
+    const runs = this.plugins
+      .filter((p) => !skip.includes(String(p.type)))
+      .map((p) => ({ type: String(p.type), run: this.#exec('CHECK', p, this.#conf(p, this.#cached, capabilityArgs), cid, netns, ifname) }));
     return { ok: runs.every((r) => r.run.code === 0), runs, result: this.#cached };
   }
 
   del(cid: string, netns: string, capabilityArgs: Record<string, unknown> = {}, ifname = 'eth0', withCache = true): ChainRun {
-    const runs = [...this.plugins].reverse().map((p) => ({ type: String(p.type), run: this.#exec('DEL', p, this.#conf(p, withCache ? this.#cached : undefined, capabilityArgs), cid, netns, ifname) }));
+    const runs = [...this.plugins]
+      .reverse()
+      .map((p) => ({
+        type: String(p.type),
+        run: this.#exec('DEL', p, this.#conf(p, withCache ? this.#cached : undefined, capabilityArgs), cid, netns, ifname),
+      }));
     return { ok: runs.every((r) => r.run.code === 0), runs, result: undefined };
   }
 }

@@ -18,8 +18,13 @@ export interface TestClusterOptions extends Pick<ClusterOptions, 'etcd' | 'clien
 export async function testCluster(tag: string, opts: TestClusterOptions = {}): Promise<SimCluster> {
   const dir = opts.dir ?? testDir(tag);
   const c = await SimCluster.create({
-    netnsPrefix: `${NETNS_PREFIX}${tag}-`, dir, etcdPrefix: `/weft-test/${RUN_ID}/${tag}/network`, bin: opts.bin ?? WEFT_BIN,
-    ...(opts.config !== undefined && { config: opts.config }), ...(opts.etcd && { etcd: opts.etcd }), ...(opts.clientCert && { clientCert: opts.clientCert }),
+    netnsPrefix: `${NETNS_PREFIX}${tag}-`,
+    dir,
+    etcdPrefix: `/weft-test/${RUN_ID}/${tag}/network`,
+    bin: opts.bin ?? WEFT_BIN,
+    ...(opts.config !== undefined && { config: opts.config }),
+    ...(opts.etcd && { etcd: opts.etcd }),
+    ...(opts.clientCert && { clientCert: opts.clientCert }),
   });
   defer(() => c.destroy());
   // A failure in a multi-process test is only diagnosable with the daemons' side of the story.

@@ -92,7 +92,10 @@ export class CniHost {
 
   writeLease(l: HostLeaseSpec): void {
     const subnet = l.subnet ?? '10.244.1.1/24';
-    writeFileSync(this.subnetFile, `FLANNEL_NETWORK=${l.network ?? '10.244.0.0/16'}\nFLANNEL_SUBNET=${subnet}\nFLANNEL_MTU=${l.mtu ?? 1450}\nFLANNEL_IPMASQ=${l.ipMasq ?? true}\n${l.extra ?? ''}`);
+    writeFileSync(
+      this.subnetFile,
+      `FLANNEL_NETWORK=${l.network ?? '10.244.0.0/16'}\nFLANNEL_SUBNET=${subnet}\nFLANNEL_MTU=${l.mtu ?? 1450}\nFLANNEL_IPMASQ=${l.ipMasq ?? true}\n${l.extra ?? ''}`,
+    );
   }
 
   conf(extra: object = {}, cniVersion = '1.0.0'): Record<string, unknown> {

@@ -115,12 +115,17 @@ export class FakeKube {
 
   #bookmarks(): void {
     for (const w of this.#watchers) {
-      if (w.bookmarks) w.res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Node', apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv) } } })}\n`);
+      if (w.bookmarks)
+        w.res.write(
+          `${JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Node', apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv) } } })}\n`,
+        );
     }
   }
 
   #status(res: ServerResponse, code: number, reason: string, message: string): void {
-    res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }));
+    res
+      .writeHead(code, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }));
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -128,14 +133,24 @@ export class FakeKube {
     let text = '';
     for await (const c of req) text += String(c);
     const body = text ? (JSON.parse(text) as unknown) : undefined;
-    this.requests.push({ method: req.method ?? '', url: req.url ?? '', ...(req.headers['content-type'] && { contentType: req.headers['content-type'] }), ...(body !== undefined && { body }) });
+    this.requests.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      ...(req.headers['content-type'] && { contentType: req.headers['content-type'] }),
+      ...(body !== undefined && { body }),
+    });
     const one = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname);
     const status = /^\/api\/v1\/nodes\/([^/]+)\/status$/.exec(url.pathname);
     if (req.method === 'GET' && url.pathname === '/api/v1/nodes') {
       if (url.searchParams.get('watch') === 'true') return this.#watch(url, res);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
-        kind: 'NodeList', apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv) }, items: [...this.#nodes.values()].map((n) => this.#obj(n)),
-      }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          kind: 'NodeList',
+          apiVersion: 'v1',
+          metadata: { resourceVersion: String(this.#rv) },
+          items: [...this.#nodes.values()].map((n) => this.#obj(n)),
+        }),
+      );
       return;
     }
     if (req.method === 'GET' && one) {
@@ -147,8 +162,17 @@ export class FakeKube {
     if (req.method === 'PATCH' && status) {
       const n = this.#nodes.get(decodeURIComponent(status[1]!));
       if (!n) return this.#status(res, 404, 'NotFound', `nodes "${status[1]}" not found`);
-      if (req.headers['content-type'] !== 'application/strategic-merge-patch+json') return this.#status(res, 415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
-      const p = body as { metadata?: { annotations?: Record<string, string | null> }; status?: { conditions?: Array<Record<string, unknown>> } };
+      if (req.headers['content-type'] !== 'application/strategic-merge-patch+json')
+        return this.#status(
+          res,
+          415,
+          'UnsupportedMediaType',
+          `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+        );
+      const p = body as {
+        metadata?: { annotations?: Record<string, string | null> };
+        status?: { conditions?: Array<Record<string, unknown>> };
+      };
       for (const [k, v] of Object.entries(p.metadata?.annotations ?? {})) {
         n.metadata.annotations ??= {};
         if (v === null) delete n.metadata.annotations[k];
@@ -173,10 +197,13 @@ export class FakeKube {
     const from = Number(url.searchParams.get('resourceVersion') || this.#rv);
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     if (from < this.#compacted) {
-      res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${from} (${this.#compacted})`, reason: 'Expired', code: 410 } })}\n`);
+      res.end(
+        `${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${from} (${this.#compacted})`, reason: 'Expired', code: 410 } })}\n`,
+      );
       return;
     }
-    for (const ev of this.#events.filter((e) => e.rv > from)) res.write(`${JSON.stringify({ type: ev.type, object: this.#obj(ev.node) })}\n`);
+    for (const ev of this.#events.filter((e) => e.rv > from))
+      res.write(`${JSON.stringify({ type: ev.type, object: this.#obj(ev.node) })}\n`);
     const w = { res, bookmarks: url.searchParams.get('allowWatchBookmarks') === 'true' };
     this.#watchers.add(w);
     res.on('close', () => this.#watchers.delete(w));

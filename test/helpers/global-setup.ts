@@ -25,7 +25,11 @@ export function setup(): void {
   const probe = `${NETNS_PREFIX}probe`;
   sh(['ip', 'netns', 'add', probe]);
   try {
-    for (const [name, kind] of [['p0', 'veth'], ['p1', 'bridge'], ['p2', 'vxlan id 1 dstport 4789']] as const) {
+    for (const [name, kind] of [
+      ['p0', 'veth'],
+      ['p1', 'bridge'],
+      ['p2', 'vxlan id 1 dstport 4789'],
+    ] as const) {
       try {
         sh(['ip', '-n', probe, 'link', 'add', name, 'type', ...kind.split(' ')]);
       } catch (e) {
@@ -64,5 +68,6 @@ export function teardown(): void {
   }
   for (const d of readdirSync(tmpdir())) if (d.startsWith(NETNS_PREFIX)) rmSync(join(tmpdir(), d), { recursive: true, force: true });
   // Per-namespace resolv.conf files (`ip netns exec` reads /etc/netns/<name>/) of this run.
-  if (existsSync('/etc/netns')) for (const d of readdirSync('/etc/netns')) if (d.startsWith(NETNS_PREFIX)) rmSync(`/etc/netns/${d}`, { recursive: true, force: true });
+  if (existsSync('/etc/netns'))
+    for (const d of readdirSync('/etc/netns')) if (d.startsWith(NETNS_PREFIX)) rmSync(`/etc/netns/${d}`, { recursive: true, force: true });
 }

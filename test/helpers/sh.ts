@@ -2,7 +2,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 
 export function run(cmd: string, args: readonly string[], opts: { input?: string } = {}): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...(opts.input !== undefined && { input: opts.input }) });
+  return execFileSync(cmd, args, {
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(opts.input !== undefined && { input: opts.input }),
+  });
 }
 
 /** Runs a command and reports success instead of throwing. */
@@ -39,7 +43,9 @@ export function ping(netns: string, target: string, opts: { count?: number; time
 export async function tcpCheck(serverNs: string, clientNs: string, ip: string, port = 7070): Promise<boolean> {
   const { spawn } = await import('node:child_process');
   const msg = `weft-tcp-${Math.random().toString(36).slice(2, 8)}`;
-  const server = spawn('ip', ['netns', 'exec', serverNs, 'busybox', 'nc', '-l', '-p', String(port)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const server = spawn('ip', ['netns', 'exec', serverNs, 'busybox', 'nc', '-l', '-p', String(port)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
   server.stdin.end(`${msg}\n`);
   try {
     for (let i = 0; i < 20; i++) {

@@ -19,7 +19,9 @@ export function weftOn(c: SimCluster, n: number, args: readonly string[], cniPat
   const d = c.daemon(n);
   // With the daemon's binds (its boot ID after a simulated reboot): the plugin the CLI runs sees the same host.
   const r = spawnSync('nsenter', [`--net=${d.host.path}`, ...withBinds(d.binds), c.opts.bin, ...args], {
-    encoding: 'utf8', env: { PATH: process.env.PATH, WEFT_SOCKET: d.socket, CNI_PATH: cniPath }, timeout: 60_000,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, WEFT_SOCKET: d.socket, CNI_PATH: cniPath },
+    timeout: 60_000,
   });
   return { ok: r.status === 0, code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
@@ -39,5 +41,13 @@ export function writeResolvConf(nsName: string, dns: { nameservers?: string[]; s
   const dir = `/etc/netns/${nsName}`;
   mkdirSync(dir, { recursive: true });
   defer(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(`${dir}/resolv.conf`, [...(dns.nameservers ?? []).map((s) => `nameserver ${s}`), ...(dns.search?.length ? [`search ${dns.search.join(' ')}`] : []), 'options timeout:1 attempts:2', ''].join('\n'));
+  writeFileSync(
+    `${dir}/resolv.conf`,
+    [
+      ...(dns.nameservers ?? []).map((s) => `nameserver ${s}`),
+      ...(dns.search?.length ? [`search ${dns.search.join(' ')}`] : []),
+      'options timeout:1 attempts:2',
+      '',
+    ].join('\n'),
+  );
 }

@@ -17,7 +17,12 @@ describe('Netlink addresses', () => {
     await h.addAddr({ index: d.index, cidr: '10.10.10.1/24' });
     await h.addAddr({ index: d.index, cidr: 'fd10::1/64', noDad: true });
 
-    const ip = ipJson<Array<{ addr_info: Array<{ local: string; prefixlen: number; broadcast?: string }> }>>(t.name, ['addr', 'show', 'dev', 'd0'])[0]!;
+    const ip = ipJson<Array<{ addr_info: Array<{ local: string; prefixlen: number; broadcast?: string }> }>>(t.name, [
+      'addr',
+      'show',
+      'dev',
+      'd0',
+    ])[0]!;
     const seen = ip.addr_info.map((a) => `${a.local}/${a.prefixlen}`);
     expect(seen).toEqual(expect.arrayContaining(['10.10.10.1/24', 'fd10::1/64']));
     expect(ip.addr_info.find((a) => a.local === '10.10.10.1')?.broadcast).toBe('10.10.10.255');
@@ -44,11 +49,13 @@ describe('Netlink routes', () => {
     await h.addRoute({ dst: '10.8.0.0/16', oif: d.index, scope: RT_SCOPE.LINK, metric: 7 });
 
     const main = ipJson<Array<Record<string, unknown>>>(t.name, ['route', 'show']);
-    expect(main).toEqual(expect.arrayContaining([
-      expect.objectContaining({ dst: '10.244.2.0/24', gateway: '10.244.2.0', dev: 'd0', flags: ['onlink'] }),
-      expect.objectContaining({ dst: 'default', gateway: '10.1.0.1', metric: 100, metrics: [{ mtu: 1400 }] }),
-      expect.objectContaining({ dst: '10.8.0.0/16', scope: 'link', metric: 7 }),
-    ]));
+    expect(main).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ dst: '10.244.2.0/24', gateway: '10.244.2.0', dev: 'd0', flags: ['onlink'] }),
+        expect.objectContaining({ dst: 'default', gateway: '10.1.0.1', metric: 100, metrics: [{ mtu: 1400 }] }),
+        expect.objectContaining({ dst: '10.8.0.0/16', scope: 'link', metric: 7 }),
+      ]),
+    );
     expect(ipJson(t.name, ['route', 'show', 'table', '1234'])).toEqual([expect.objectContaining({ dst: '10.9.0.0/16', dev: 'd0' })]);
 
     const listed = await h.listRoutes({ family: 4 });

@@ -9,7 +9,8 @@ describe('kernel layer bad input', () => {
     const h = Netlink.open({ netns: t.ns });
     defer(() => h.close());
     await expect(h.addBridge({ name: 'averyveryverylongname' })).rejects.toMatchObject({
-      code: 'WEFT_INVALID_ARGUMENT', message: 'interface name "averyveryverylongname" is 21 bytes; Linux allows at most 15',
+      code: 'WEFT_INVALID_ARGUMENT',
+      message: 'interface name "averyveryverylongname" is 21 bytes; Linux allows at most 15',
     });
     await expect(h.addVeth({ name: 'ok0', peer: { name: 'peer-name-too-long' } })).rejects.toMatchObject({ code: 'WEFT_INVALID_ARGUMENT' });
     expect(ipJson<Array<{ ifname: string }>>(t.name, ['link', 'show']).map((l) => l.ifname)).toEqual(['lo']);
@@ -20,7 +21,9 @@ describe('kernel layer bad input', () => {
     const h = Netlink.open({ netns: t.ns });
     defer(() => h.close());
     await expect(h.getLink('nosuch0')).rejects.toMatchObject({
-      code: 'WEFT_KERNEL', errnoName: 'ENODEV', message: `get link "nosuch0" in ${t.path}: ENODEV (no such device)`,
+      code: 'WEFT_KERNEL',
+      errnoName: 'ENODEV',
+      message: `get link "nosuch0" in ${t.path}: ENODEV (no such device)`,
     });
     expect(await h.findLink('nosuch0')).toBeUndefined();
     await expect(h.setUp(999_999)).rejects.toMatchObject({ errnoName: 'ENODEV' });
@@ -31,7 +34,10 @@ describe('kernel layer bad input', () => {
     const cont = makeNetns('bd');
     const h = Netlink.open({ netns: host.ns });
     const c = Netlink.open({ netns: cont.ns });
-    defer(() => { h.close(); c.close(); });
+    defer(() => {
+      h.close();
+      c.close();
+    });
     await c.addBridge({ name: 'eth0' });
     await expect(h.addVeth({ name: 'vhost0', peer: { name: 'eth0', netns: cont.ns } })).rejects.toMatchObject({ errnoName: 'EEXIST' });
     expect(await h.findLink('vhost0')).toBeUndefined();

@@ -4,8 +4,19 @@ import { addUplink, defer, ifname, makeNetns } from '../helpers/netns.ts';
 import { ipJson } from '../helpers/sh.ts';
 
 interface IpLink {
-  ifname: string; ifindex: number; mtu: number; address: string; flags: string[]; master?: string; link?: string;
-  linkinfo?: { info_kind?: string; info_data?: Record<string, unknown>; info_slave_kind?: string; info_slave_data?: Record<string, unknown> };
+  ifname: string;
+  ifindex: number;
+  mtu: number;
+  address: string;
+  flags: string[];
+  master?: string;
+  link?: string;
+  linkinfo?: {
+    info_kind?: string;
+    info_data?: Record<string, unknown>;
+    info_slave_kind?: string;
+    info_slave_data?: Record<string, unknown>;
+  };
 }
 
 const ipLink = (ns: string, dev: string) => ipJson<IpLink[]>(ns, ['link', 'show', 'dev', dev], true)[0]!;
@@ -41,7 +52,16 @@ describe('Netlink links', () => {
     const br = await h.addBridge({ name: 'cni0', mtu: 1450 });
     expect(br).toMatchObject({ kind: 'bridge', mtu: 1450 });
 
-    const vx = await h.addVxlan({ name: 'flannel.1', vni: 1, local: '192.0.2.10', dev: under.index, learning: false, ttl: 0, mtu: 1450, mac: 'c6:d2:32:6f:8f:44' });
+    const vx = await h.addVxlan({
+      name: 'flannel.1',
+      vni: 1,
+      local: '192.0.2.10',
+      dev: under.index,
+      learning: false,
+      ttl: 0,
+      mtu: 1450,
+      mac: 'c6:d2:32:6f:8f:44',
+    });
     expect(vx.vxlan).toMatchObject({ vni: 1, local: '192.0.2.10', dev: under.index, learning: false, ttl: 0 });
     const data = ipLink(host.name, 'flannel.1').linkinfo!.info_data!;
     expect(data).toMatchObject({ id: 1, local: '192.0.2.10', link: 'under0', learning: false, port: 8472 });

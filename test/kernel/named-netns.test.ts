@@ -9,7 +9,10 @@ describe('createNamedNetns()', () => {
   it('makes a namespace that iproute2 sees by name, and deleteNamedNetns() removes it idempotently', () => {
     const name = `${NETNS_PREFIX}named`;
     const ns = createNamedNetns(name);
-    defer(() => { ns.close(); deleteNamedNetns(name); });
+    defer(() => {
+      ns.close();
+      deleteNamedNetns(name);
+    });
     expect(run('ip', ['netns', 'list'])).toContain(name);
     expect(listNamedNetns()).toContain(name);
     expect(ipJson<Array<{ ifname: string }>>(name, ['link', 'show']).map((l) => l.ifname)).toEqual(['lo']);
@@ -21,14 +24,19 @@ describe('createNamedNetns()', () => {
   });
 
   it('refuses names that are not a single path component', () => {
-    for (const bad of ['', '.', '..', 'a/b']) expect(() => createNamedNetns(bad)).toThrow(expect.objectContaining({ code: 'WEFT_INVALID_ARGUMENT' }));
+    for (const bad of ['', '.', '..', 'a/b'])
+      expect(() => createNamedNetns(bad)).toThrow(expect.objectContaining({ code: 'WEFT_INVALID_ARGUMENT' }));
   });
 
   it('destroyByPrefix() removes every namespace with the prefix and nothing else', () => {
     const p = `${NETNS_PREFIX}dbp-`;
     for (const n of ['a', 'b']) createNamedNetns(`${p}${n}`).close();
     const other = createNamedNetns(`${NETNS_PREFIX}keep`);
-    defer(() => { other.close(); deleteNamedNetns(`${NETNS_PREFIX}keep`); destroyByPrefix(p); });
+    defer(() => {
+      other.close();
+      deleteNamedNetns(`${NETNS_PREFIX}keep`);
+      destroyByPrefix(p);
+    });
     expect(destroyByPrefix(p).sort()).toEqual([`${p}a`, `${p}b`]);
     expect(listNamedNetns()).toContain(`${NETNS_PREFIX}keep`);
     expect(listNamedNetns().filter((n) => n.startsWith(p))).toEqual([]);

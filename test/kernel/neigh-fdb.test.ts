@@ -20,8 +20,12 @@ describe('Netlink neighbours', () => {
       expect.objectContaining({ dst: '10.244.2.0', lladdr: 'c6:d2:32:6f:8f:44', state: ['PERMANENT'] }),
     ]);
     await h.setNeigh({ index: vx.index, ip: '10.244.2.0', mac: 'c6:d2:32:6f:8f:45' });
-    expect((await h.listNeighs({ index: vx.index, family: 4 })).map((n) => [n.ip, n.mac, n.permanent])).toEqual([['10.244.2.0', 'c6:d2:32:6f:8f:45', true]]);
-    await expect(h.addNeigh({ index: vx.index, ip: '10.244.2.0', mac: 'c6:d2:32:6f:8f:46' })).rejects.toMatchObject({ errnoName: 'EEXIST' });
+    expect((await h.listNeighs({ index: vx.index, family: 4 })).map((n) => [n.ip, n.mac, n.permanent])).toEqual([
+      ['10.244.2.0', 'c6:d2:32:6f:8f:45', true],
+    ]);
+    await expect(h.addNeigh({ index: vx.index, ip: '10.244.2.0', mac: 'c6:d2:32:6f:8f:46' })).rejects.toMatchObject({
+      errnoName: 'EEXIST',
+    });
 
     await h.setNeigh({ index: vx.index, ip: 'fd00:2::', mac: 'c6:d2:32:6f:8f:47' });
     expect((await h.listNeighs({ index: vx.index, family: 6 })).filter((n) => n.permanent).map((n) => n.ip)).toEqual(['fd00:2::']);
@@ -37,7 +41,9 @@ describe('Netlink FDB', () => {
     const { t, h, vx } = await vxlanHost('fa');
     await h.addFdb({ index: vx.index, mac: 'c6:d2:32:6f:8f:44', dst: '192.0.2.12' });
     expect(bridgeJson(t.name, ['fdb', 'show', 'dev', 'flannel.1'])).toEqual(
-      expect.arrayContaining([expect.objectContaining({ mac: 'c6:d2:32:6f:8f:44', dst: '192.0.2.12', flags: ['self'], state: 'permanent' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ mac: 'c6:d2:32:6f:8f:44', dst: '192.0.2.12', flags: ['self'], state: 'permanent' }),
+      ]),
     );
     await expect(h.addFdb({ index: vx.index, mac: 'c6:d2:32:6f:8f:44', dst: '192.0.2.12' })).rejects.toMatchObject({ errnoName: 'EEXIST' });
 
@@ -46,7 +52,11 @@ describe('Netlink FDB', () => {
     expect(mine).toEqual([expect.objectContaining({ dst: '192.0.2.13', self: true, permanent: true })]);
 
     await h.deleteFdb({ index: vx.index, mac: 'c6:d2:32:6f:8f:44', dst: '192.0.2.13' });
-    expect(bridgeJson<Array<{ mac: string }>>(t.name, ['fdb', 'show', 'dev', 'flannel.1']).map((f) => f.mac)).not.toContain('c6:d2:32:6f:8f:44');
-    await expect(h.deleteFdb({ index: vx.index, mac: 'c6:d2:32:6f:8f:44', dst: '192.0.2.13' })).rejects.toMatchObject({ errnoName: 'ENOENT' });
+    expect(bridgeJson<Array<{ mac: string }>>(t.name, ['fdb', 'show', 'dev', 'flannel.1']).map((f) => f.mac)).not.toContain(
+      'c6:d2:32:6f:8f:44',
+    );
+    await expect(h.deleteFdb({ index: vx.index, mac: 'c6:d2:32:6f:8f:44', dst: '192.0.2.13' })).rejects.toMatchObject({
+      errnoName: 'ENOENT',
+    });
   });
 });

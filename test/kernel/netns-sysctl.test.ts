@@ -6,14 +6,21 @@ import { inNetns } from '../helpers/sh.ts';
 describe('openNetns()', () => {
   it('tells a missing path (WEFT_UNKNOWN_CONTAINER) from a file that is not a network namespace (WEFT_INVALID_NETNS)', () => {
     expect(() => openNetns('/run/netns/weft-does-not-exist')).toThrow(expect.objectContaining({ code: 'WEFT_UNKNOWN_CONTAINER' }));
-    expect(() => openNetns('/etc/hostname')).toThrow(expect.objectContaining({ code: 'WEFT_INVALID_NETNS', message: expect.stringContaining('nsfs') }));
-    expect(() => openNetns('/proc/self/ns/mnt')).toThrow(expect.objectContaining({ code: 'WEFT_INVALID_NETNS', message: '/proc/self/ns/mnt is not a network namespace' }));
+    expect(() => openNetns('/etc/hostname')).toThrow(
+      expect.objectContaining({ code: 'WEFT_INVALID_NETNS', message: expect.stringContaining('nsfs') }),
+    );
+    expect(() => openNetns('/proc/self/ns/mnt')).toThrow(
+      expect.objectContaining({ code: 'WEFT_INVALID_NETNS', message: '/proc/self/ns/mnt is not a network namespace' }),
+    );
   });
 
   it('opens /proc/PID/ns/net and gives two paths to one namespace the same id', () => {
     const a = openNetns('/proc/self/ns/net');
     const b = openNetns(`/proc/${process.pid}/ns/net`);
-    defer(() => { a.close(); b.close(); });
+    defer(() => {
+      a.close();
+      b.close();
+    });
     expect(a.id).toBe(b.id);
   });
 });
@@ -23,7 +30,10 @@ describe('withNetns()', () => {
     const t = makeNetns('wa');
     const inside = Netlink.open({ netns: t.ns });
     const outside = Netlink.open();
-    defer(() => { inside.close(); outside.close(); });
+    defer(() => {
+      inside.close();
+      outside.close();
+    });
     await inside.addBridge({ name: 'onlyhere0' });
     expect((await inside.listLinks()).map((l) => l.name)).toContain('onlyhere0');
     expect(await outside.findLink('onlyhere0')).toBeUndefined();
@@ -57,7 +67,9 @@ describe('sysctls', () => {
     await h.addVxlan({ name: 'flannel.1', vni: 1 });
     writeSysctl('net/ipv6/conf/flannel.1/accept_ra', '0', { netns: t.ns });
     expect(readSysctl('net/ipv6/conf/flannel.1/accept_ra', { netns: t.ns })).toBe('0');
-    expect(() => readSysctl('net/ipv4/conf/nosuch0/forwarding', { netns: t.ns })).toThrow(expect.objectContaining({ code: 'WEFT_KERNEL', errnoName: 'ENOENT' }));
+    expect(() => readSysctl('net/ipv4/conf/nosuch0/forwarding', { netns: t.ns })).toThrow(
+      expect.objectContaining({ code: 'WEFT_KERNEL', errnoName: 'ENOENT' }),
+    );
     expect(() => writeSysctl('kernel/hostname', 'x')).toThrow(expect.objectContaining({ code: 'WEFT_INVALID_ARGUMENT' }));
   });
 });

@@ -11,7 +11,15 @@ import { bridgeJson, ipJson, ping } from '../helpers/sh.ts';
 const MAC = (n: number) => `02:00:00:00:01:0${n}`;
 
 async function addVtep(h: SimHost): Promise<number> {
-  const vx = await h.nl.addVxlan({ name: 'flannel.1', vni: 1, local: h.ip, dev: h.uplink.index, learning: false, mtu: h.uplink.mtu - 50, mac: MAC(h.n) });
+  const vx = await h.nl.addVxlan({
+    name: 'flannel.1',
+    vni: 1,
+    local: h.ip,
+    dev: h.uplink.index,
+    learning: false,
+    mtu: h.uplink.mtu - 50,
+    mac: MAC(h.n),
+  });
   await h.nl.addAddr({ index: vx.index, cidr: `10.244.${h.n}.0/32` });
   await h.nl.setUp(vx.index);
   return vx.index;
@@ -38,9 +46,15 @@ describe('two hosts over VXLAN, programmed through the kernel layer', () => {
     const podB = await sim.addPod(b, { name: 'pb', bridge: 'cni0', gateway: '10.244.2.1/24', address: '10.244.2.2/24' });
 
     // What iproute2 sees is exactly flannel's per-peer triple.
-    expect(ipJson(a.name, ['neigh', 'show', 'dev', 'flannel.1', '10.244.2.0'])).toEqual([expect.objectContaining({ lladdr: MAC(2), state: ['PERMANENT'] })]);
-    expect(bridgeJson(a.name, ['fdb', 'show', 'dev', 'flannel.1'])).toEqual(expect.arrayContaining([expect.objectContaining({ mac: MAC(2), dst: b.ip })]));
-    expect(ipJson(a.name, ['route', 'show', '10.244.2.0/24'])).toEqual([expect.objectContaining({ gateway: '10.244.2.0', dev: 'flannel.1', flags: ['onlink'] })]);
+    expect(ipJson(a.name, ['neigh', 'show', 'dev', 'flannel.1', '10.244.2.0'])).toEqual([
+      expect.objectContaining({ lladdr: MAC(2), state: ['PERMANENT'] }),
+    ]);
+    expect(bridgeJson(a.name, ['fdb', 'show', 'dev', 'flannel.1'])).toEqual(
+      expect.arrayContaining([expect.objectContaining({ mac: MAC(2), dst: b.ip })]),
+    );
+    expect(ipJson(a.name, ['route', 'show', '10.244.2.0/24'])).toEqual([
+      expect.objectContaining({ gateway: '10.244.2.0', dev: 'flannel.1', flags: ['onlink'] }),
+    ]);
     expect(ipJson<Array<{ mtu: number }>>(a.name, ['link', 'show', 'flannel.1'])[0]!.mtu).toBe(1450);
 
     expect(ping(podA.name, '10.244.2.2', { count: 2 })).toBe(true);

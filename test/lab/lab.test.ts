@@ -17,14 +17,16 @@ import { NETNS_PREFIX } from '../helpers/run-id.ts';
 const weft = (args: string[]) => spawnSync(WEFT_BIN, args, { encoding: 'utf8', timeout: 180_000 });
 
 function labProcesses(dir: string): string[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
-    try {
-      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      return cmd.includes(`${dir}/`) ? [`${p}: ${cmd}`] : [];
-    } catch {
-      return [];
-    }
-  });
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .flatMap((p) => {
+      try {
+        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
+        return cmd.includes(`${dir}/`) ? [`${p}: ${cmd}`] : [];
+      } catch {
+        return [];
+      }
+    });
 }
 
 describe('weft lab', () => {
@@ -38,7 +40,10 @@ describe('weft lab', () => {
     const up = weft(['lab', 'up', '--dir', dir, '--etcd-tls']);
     expect(up.status, `${up.stdout}\n${up.stderr}`).toBe(0);
     expect(up.stdout).toContain('etcd on 192.0.2.250 (TLS, client certificates): done');
-    expect(JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')).etcd).toMatchObject({ endpoint: 'https://192.0.2.250:2379', ca: join(dir, 'pki', 'ca.crt') });
+    expect(JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')).etcd).toMatchObject({
+      endpoint: 'https://192.0.2.250:2379',
+      ca: join(dir, 'pki', 'ca.crt'),
+    });
     expect(up.stdout).toContain('all 11 checks passed');
     expect(up.stdout).toContain('container2 on RED (host 2), run by podman');
 

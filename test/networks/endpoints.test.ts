@@ -26,7 +26,9 @@ describe('the plugin without the daemon', () => {
     expect(r.code).toBe(1);
     const err = json<{ code: number; msg: string }>(r);
     expect(err.code).toBe(11);
-    expect(err.msg).toMatch(/^cannot register web1 on network RED: the weft daemon on this host is not running \(no socket at .*no-daemon\.sock\); start it \(systemctl start weft, or weft daemon\)$/);
+    expect(err.msg).toMatch(
+      /^cannot register web1 on network RED: the weft daemon on this host is not running \(no socket at .*no-daemon\.sock\); start it \(systemctl start weft, or weft daemon\)$/,
+    );
     expect(ipJson(c.name, ['link', 'show', 'type', 'veth'])).toEqual([]);
     expect(ipJson(h.ns.name, ['link', 'show', 'type', 'veth'])).toEqual([]);
     const ips = join(h.dataDir, 'RED', 'ips');
@@ -74,23 +76,52 @@ describe('named networks, operations', () => {
     const cache = mkdtempSync(join(tmpdir(), `${NETNS_PREFIX}nobody-`));
     defer(() => rmSync(cache, { recursive: true, force: true }));
     chownSync(cache, 65534, 65534);
-    const nobody = spawnSync('nsenter', [`--net=${c.daemon(1).host.path}`, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', c.opts.bin, 'network', 'ls', '--socket', c.daemon(1).socket], {
-      encoding: 'utf8', env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache },
-    });
-    expect(nobody.stderr).toBe(`weft: permission denied on the weft daemon's socket ${c.daemon(1).socket}: it is root's (mode 0660); run this as root\n`);
+    const nobody = spawnSync(
+      'nsenter',
+      [
+        `--net=${c.daemon(1).host.path}`,
+        'setpriv',
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        c.opts.bin,
+        'network',
+        'ls',
+        '--socket',
+        c.daemon(1).socket,
+      ],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache },
+      },
+    );
+    expect(nobody.stderr).toBe(
+      `weft: permission denied on the weft daemon's socket ${c.daemon(1).socket}: it is root's (mode 0660); run this as root\n`,
+    );
     const noDaemon = weftOn(c, 1, ['network', 'ls', '--socket', '/nonexistent/weft.sock']);
-    expect(noDaemon).toMatchObject({ ok: false, stderr: 'weft: the weft daemon on this host is not running (no socket at /nonexistent/weft.sock); start it (systemctl start weft, or weft daemon)\n' });
+    expect(noDaemon).toMatchObject({
+      ok: false,
+      stderr:
+        'weft: the weft daemon on this host is not running (no socket at /nonexistent/weft.sock); start it (systemctl start weft, or weft daemon)\n',
+    });
 
     weftOk(c, 1, ['network', 'create', '--subnet', '10.20.0.0/16', '--host-subnet-len', '26', '--mtu', '1400', 'GREEN']);
     for (const n of [1, 2]) await eventually(`GREEN on h${n}`, () => existsSync(join(c.daemon(n).cniConfDir, 'weft-GREEN.conflist')));
     const a = await c.sim.namespace('h1-ga');
     const b = await c.sim.namespace('h2-gb');
-    const ra = JSON.parse(weftOk(c, 1, ['network', 'connect', 'GREEN', '--netns', a.path, '--name', 'ga', '--alias', 'www'])) as { ips: Array<{ address: string }> };
+    const ra = JSON.parse(weftOk(c, 1, ['network', 'connect', 'GREEN', '--netns', a.path, '--name', 'ga', '--alias', 'www'])) as {
+      ips: Array<{ address: string }>;
+    };
     JSON.parse(weftOk(c, 2, ['network', 'connect', 'GREEN', '--netns', b.path, '--name', 'gb']));
     expect(ra.ips[0]!.address).toMatch(/^10\.20\.\d+\.\d+\/26$/);
     expect(ipJson<Array<{ mtu: number }>>(a.name, ['link', 'show', 'eth0'])[0]!.mtu).toBe(1400);
     const ipA = ra.ips[0]!.address.split('/')[0]!;
-    const view = () => (JSON.parse(weftOk(c, 2, ['network', 'inspect', 'GREEN'])) as Array<{ Containers: Record<string, { Name: string; Aliases: string[] }> }>)[0]!;
+    const view = () =>
+      (
+        JSON.parse(weftOk(c, 2, ['network', 'inspect', 'GREEN'])) as Array<{
+          Containers: Record<string, { Name: string; Aliases: string[] }>;
+        }>
+      )[0]!;
     expect(Object.values(view().Containers).find((e) => e.Name === 'ga')?.Aliases).toEqual(['www']);
 
     // A restarted daemon keeps its networks, leases and endpoints; the data path never depended on it.
@@ -100,7 +131,11 @@ describe('named networks, operations', () => {
     c.daemon(1).start();
     await c.daemon(1).ready();
     expect(c.daemon(1).subnetEnv().subnet).toBe(before);
-    expect(Object.values(view().Containers).map((e) => e.Name).sort()).toEqual(['ga', 'gb']);
+    expect(
+      Object.values(view().Containers)
+        .map((e) => e.Name)
+        .sort(),
+    ).toEqual(['ga', 'gb']);
     expect(ping(b.name, ipA)).toBe(true);
 
     // An endpoint record lost from etcd is registered again from the plugin's local record.

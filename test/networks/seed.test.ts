@@ -26,13 +26,19 @@ interface Inspect {
 }
 
 const inspect = (c: SimCluster, n: number, net: string) => (JSON.parse(weftOk(c, n, ['network', 'inspect', net])) as Inspect[])[0]!;
-const names = (i: Inspect) => Object.values(i.Containers).map((e) => `${e.Name}@${e.Host}`).sort();
+const names = (i: Inspect) =>
+  Object.values(i.Containers)
+    .map((e) => `${e.Name}@${e.Host}`)
+    .sort();
 const addr = (r: { ips: Array<{ address: string }> }) => r.ips[0]!.address.split('/')[0]!;
 
 /** A namespace attached by `weft network connect`, its resolv.conf written from the result. */
 async function manual(c: SimCluster, n: number, net: string, name: string): Promise<{ ns: SimNs; ip: string }> {
   const ns = await c.sim.namespace(`h${n}-${name}`);
-  const r = JSON.parse(weftOk(c, n, ['network', 'connect', net, '--netns', ns.path, '--name', name])) as { ips: Array<{ address: string }>; dns: { nameservers: string[]; search: string[] } };
+  const r = JSON.parse(weftOk(c, n, ['network', 'connect', net, '--netns', ns.path, '--name', name])) as {
+    ips: Array<{ address: string }>;
+    dns: { nameservers: string[]; search: string[] };
+  };
   writeResolvConf(ns.name, r.dns);
   return { ns, ip: addr(r) };
 }
@@ -54,7 +60,13 @@ describe('named networks', () => {
       await eventually(`RED served on h${n}`, () => existsSync(join(c.daemon(n).cniConfDir, 'weft-RED.conflist')));
       expect(weftOk(c, n, ['network', 'ls'])).toMatch(new RegExp(`^${redId.slice(0, 12)}\\s+RED\\s+overlay\\s+global$`, 'm'));
     }
-    expect(inspect(c, 3, 'RED')).toMatchObject({ Name: 'RED', Id: redId, Scope: 'global', Driver: 'overlay', IPAM: { Config: [{ Subnet: '10.10.10.0/24', Gateway: '10.10.10.1' }] } });
+    expect(inspect(c, 3, 'RED')).toMatchObject({
+      Name: 'RED',
+      Id: redId,
+      Scope: 'global',
+      Driver: 'overlay',
+      IPAM: { Config: [{ Subnet: '10.10.10.0/24', Gateway: '10.10.10.1' }] },
+    });
 
     // Refused with Docker's messages, nothing changes.
     const dup = weftOn(c, 2, ['network', 'create', '--subnet', '10.10.30.0/24', 'RED']);
@@ -71,7 +83,9 @@ describe('named networks', () => {
     const c2ns = `${c.sim.prefix}h2-container2`;
     run('ip', ['netns', 'attach', c2ns, String(pod2.pid('container2'))]);
     defer(() => void tryRun('ip', ['netns', 'delete', c2ns]));
-    const c2ip = ipJson<Array<{ addr_info: Array<{ family: string; local: string }> }>>(c2ns, ['addr', 'show', 'eth0'])[0]!.addr_info.find((a) => a.family === 'inet')!.local;
+    const c2ip = ipJson<Array<{ addr_info: Array<{ family: string; local: string }> }>>(c2ns, ['addr', 'show', 'eth0'])[0]!.addr_info.find(
+      (a) => a.family === 'inet',
+    )!.local;
     expect(c2ip).toMatch(/^10\.10\.10\./);
 
     // By IP, by name and by NAME.NETWORK; ICMP and TCP; DNS answers come from the host's server on the gateway.
@@ -106,12 +120,17 @@ describe('named networks', () => {
 
     // BLUE; container3 (host 2) on RED then BLUE; container4 (host 3) and container5 (host 1) on BLUE.
     weftOk(c, 2, ['network', 'create', '--subnet', '10.10.20.0/24', 'BLUE']);
-    for (const n of [1, 2, 3]) await eventually(`BLUE served on h${n}`, () => existsSync(join(c.daemon(n).cniConfDir, 'weft-BLUE.conflist')));
+    for (const n of [1, 2, 3])
+      await eventually(`BLUE served on h${n}`, () => existsSync(join(c.daemon(n).cniConfDir, 'weft-BLUE.conflist')));
     const c3 = await manual(c, 2, 'RED', 'container3');
-    const c3blue = JSON.parse(weftOk(c, 2, ['network', 'connect', 'BLUE', '--netns', c3.ns.path, '--name', 'container3', '--ifname', 'eth1'])) as { ips: Array<{ address: string }> };
+    const c3blue = JSON.parse(
+      weftOk(c, 2, ['network', 'connect', 'BLUE', '--netns', c3.ns.path, '--name', 'container3', '--ifname', 'eth1']),
+    ) as { ips: Array<{ address: string }> };
     const c4 = await manual(c, 3, 'BLUE', 'container4');
     const c5 = await manual(c, 1, 'BLUE', 'container5');
-    expect(inspect(c, 1, 'BLUE').Options['com.docker.network.driver.overlay.vxlanid_list']).not.toBe(inspect(c, 1, 'RED').Options['com.docker.network.driver.overlay.vxlanid_list']);
+    expect(inspect(c, 1, 'BLUE').Options['com.docker.network.driver.overlay.vxlanid_list']).not.toBe(
+      inspect(c, 1, 'RED').Options['com.docker.network.driver.overlay.vxlanid_list'],
+    );
 
     // container3 reaches both sides; container1 reaches neither BLUE container, on another host or its own.
     expect(ping(c3.ns.name, c1.ip)).toBe(true);
@@ -147,7 +166,12 @@ describe('named networks', () => {
     expect(tryRun('ip', ['-n', c3.ns.name, 'link', 'show', 'eth0']).ok).toBe(false);
     expect(weftOk(c, 3, ['network', 'rm', 'RED']).trim()).toBe('RED');
     for (const n of [1, 2, 3]) {
-      await eventually(`RED gone from h${n}`, () => !existsSync(join(c.daemon(n).cniConfDir, 'weft-RED.conflist')) && !tryRun('ip', ['-n', c.hosts[n - 1]!.name, 'link', 'show', 'w-RED']).ok);
+      await eventually(
+        `RED gone from h${n}`,
+        () =>
+          !existsSync(join(c.daemon(n).cniConfDir, 'weft-RED.conflist')) &&
+          !tryRun('ip', ['-n', c.hosts[n - 1]!.name, 'link', 'show', 'w-RED']).ok,
+      );
       expect(weftOk(c, n, ['network', 'ls'])).not.toContain('RED');
     }
 

@@ -4,4 +4,9 @@ import { labCommand } from './lab.ts';
 import { network } from './network.ts';
 import { version } from './version.ts';
 
-export const commands: ReadonlyArray<CommandModule<object, never>> = [version as CommandModule<object, never>, network as unknown as CommandModule<object, never>, install as unknown as CommandModule<object, never>, labCommand as unknown as CommandModule<object, never>];
+export const commands: ReadonlyArray<CommandModule<object, never>> = [
+  version as CommandModule<object, never>,
+  network as unknown as CommandModule<object, never>,
+  install as unknown as CommandModule<object, never>,
+  labCommand as unknown as CommandModule<object, never>,
+];

@@ -20,58 +20,123 @@ export const network: CommandModule<object, Common> = {
   describe: 'manage named networks (Docker-style, global across hosts)',
   builder: (y: Argv) =>
     y
-      .option('socket', { type: 'string', default: process.env.WEFT_SOCKET ?? DEFAULT_SOCKET, describe: 'the local weft daemon\'s API socket (env WEFT_SOCKET)' })
-      .option('cni-path', { type: 'string', default: process.env.CNI_PATH ?? DEFAULT_CNI_PATH.join(':'), describe: 'where connect/disconnect find CNI plugins (env CNI_PATH)' })
+      .option('socket', {
+        type: 'string',
+        default: process.env.WEFT_SOCKET ?? DEFAULT_SOCKET,
+        describe: "the local weft daemon's API socket (env WEFT_SOCKET)",
+      })
+      .option('cni-path', {
+        type: 'string',
+        default: process.env.CNI_PATH ?? DEFAULT_CNI_PATH.join(':'),
+        describe: 'where connect/disconnect find CNI plugins (env CNI_PATH)',
+      })
       .command(
-        'create <name>', 'create a network on every host; prints its ID',
-        (c) => c
-          .option('driver', { alias: 'd', type: 'string', default: 'overlay', describe: 'only "overlay"' })
-          .option('subnet', { type: 'string', demandOption: true, describe: 'the network\'s range, e.g. 10.10.10.0/24' })
-          .option('gateway', { type: 'string', describe: 'recorded for inspect; each host\'s bridge is the first address of its host subnet' })
-          .option('vni', { type: 'string', coerce: wholeNumber('vni', 1, 0xffffff), describe: 'VXLAN network identifier (default: the lowest free from 256)' })
-          .option('host-subnet-len', { type: 'string', coerce: wholeNumber('host-subnet-len', 1, 32), describe: 'prefix length of each host\'s subnet (default /24, or /(N+3) for a /N smaller than /22)' })
-          .option('mtu', { type: 'string', coerce: wholeNumber('mtu', 576, 9000), describe: 'containers\' MTU (default: the underlay\'s minus 50)' }),
+        'create <name>',
+        'create a network on every host; prints its ID',
+        (c) =>
+          c
+            .option('driver', { alias: 'd', type: 'string', default: 'overlay', describe: 'only "overlay"' })
+            .option('subnet', { type: 'string', demandOption: true, describe: "the network's range, e.g. 10.10.10.0/24" })
+            .option('gateway', {
+              type: 'string',
+              describe: "recorded for inspect; each host's bridge is the first address of its host subnet",
+            })
+            .option('vni', {
+              type: 'string',
+              coerce: wholeNumber('vni', 1, 0xffffff),
+              describe: 'VXLAN network identifier (default: the lowest free from 256)',
+            })
+            .option('host-subnet-len', {
+              type: 'string',
+              coerce: wholeNumber('host-subnet-len', 1, 32),
+              describe: "prefix length of each host's subnet (default /24, or /(N+3) for a /N smaller than /22)",
+            })
+            .option('mtu', {
+              type: 'string',
+              coerce: wholeNumber('mtu', 576, 9000),
+              describe: "containers' MTU (default: the underlay's minus 50)",
+            }),
         async (a) => {
           const created = await daemonCall<{ Id: string }>(a.socket, 'POST', '/v1/networks', {
-            name: a.name, driver: a.driver, subnet: a.subnet, gateway: a.gateway, vni: a.vni, hostSubnetLen: a['host-subnet-len'], mtu: a.mtu,
+            name: a.name,
+            driver: a.driver,
+            subnet: a.subnet,
+            gateway: a.gateway,
+            vni: a.vni,
+            hostSubnetLen: a['host-subnet-len'],
+            mtu: a.mtu,
           });
           out(created.Id);
         },
       )
-      .command('ls', 'list networks', (c) => c.option('quiet', { alias: 'q', type: 'boolean', describe: 'IDs only' }), async (a) => {
-        const rows = await daemonCall<LsRow[]>(a.socket, 'GET', '/v1/networks');
-        out(a.quiet ? rows.map((r) => r.id.slice(0, 12)).join('\n') : lsTable(rows));
-      })
-      .command('inspect <networks..>', 'show networks (with the endpoints of every host) as JSON', (c) => c, async (a) => {
-        const views: unknown[] = [];
-        for (const n of a.networks as string[]) views.push(...(await daemonCall<unknown[]>(a.socket, 'GET', `/v1/networks/${enc(n)}`)));
-        out(JSON.stringify(views, null, 4));
-      })
-      .command('rm <networks..>', 'remove networks (refused while they have endpoints)', (c) => c, async (a) => {
-        for (const n of a.networks as string[]) {
-          await daemonCall(a.socket, 'DELETE', `/v1/networks/${enc(n)}`);
-          out(n);
-        }
-      })
       .command(
-        'connect <network>', 'attach a network namespace to a network, as a runtime would (CNI ADD)',
-        (c) => c
-          .option('netns', { type: 'string', demandOption: true, describe: 'the namespace, e.g. /proc/PID/ns/net or /run/netns/NAME' })
-          .option('name', { type: 'string', demandOption: true, describe: 'the container\'s name on the network (unique across hosts)' })
-          .option('ifname', { type: 'string', default: 'eth0', describe: 'interface name inside the namespace' })
-          .option('alias', { type: 'string', array: true, default: [], describe: 'more DNS names on this network' }),
+        'ls',
+        'list networks',
+        (c) => c.option('quiet', { alias: 'q', type: 'boolean', describe: 'IDs only' }),
         async (a) => {
-          const r = await connect(target(a), { network: a.network as string, netns: a.netns, name: a.name, ifname: a.ifname, aliases: a.alias });
+          const rows = await daemonCall<LsRow[]>(a.socket, 'GET', '/v1/networks');
+          out(a.quiet ? rows.map((r) => r.id.slice(0, 12)).join('\n') : lsTable(rows));
+        },
+      )
+      .command(
+        'inspect <networks..>',
+        'show networks (with the endpoints of every host) as JSON',
+        (c) => c,
+        async (a) => {
+          const views: unknown[] = [];
+          for (const n of a.networks as string[]) views.push(...(await daemonCall<unknown[]>(a.socket, 'GET', `/v1/networks/${enc(n)}`)));
+          out(JSON.stringify(views, null, 4));
+        },
+      )
+      .command(
+        'rm <networks..>',
+        'remove networks (refused while they have endpoints)',
+        (c) => c,
+        async (a) => {
+          for (const n of a.networks as string[]) {
+            await daemonCall(a.socket, 'DELETE', `/v1/networks/${enc(n)}`);
+            out(n);
+          }
+        },
+      )
+      .command(
+        'connect <network>',
+        'attach a network namespace to a network, as a runtime would (CNI ADD)',
+        (c) =>
+          c
+            .option('netns', { type: 'string', demandOption: true, describe: 'the namespace, e.g. /proc/PID/ns/net or /run/netns/NAME' })
+            .option('name', { type: 'string', demandOption: true, describe: "the container's name on the network (unique across hosts)" })
+            .option('ifname', { type: 'string', default: 'eth0', describe: 'interface name inside the namespace' })
+            .option('alias', { type: 'string', array: true, default: [], describe: 'more DNS names on this network' }),
+        async (a) => {
+          const r = await connect(target(a), {
+            network: a.network as string,
+            netns: a.netns,
+            name: a.name,
+            ifname: a.ifname,
+            aliases: a.alias,
+          });
           // The CNI result, as cnitool prints it: the addresses and the DNS settings for the container's resolv.conf.
           out(JSON.stringify(r, null, 2));
         },
       )
       .command(
-        'disconnect <network> <name>', 'detach a container from a network (CNI DEL)',
-        (c) => c.option('force', { alias: 'f', type: 'boolean', default: false, describe: 'also remove the endpoint record if the container is on another host (one that is gone) or DEL fails' }),
+        'disconnect <network> <name>',
+        'detach a container from a network (CNI DEL)',
+        (c) =>
+          c.option('force', {
+            alias: 'f',
+            type: 'boolean',
+            default: false,
+            describe: 'also remove the endpoint record if the container is on another host (one that is gone) or DEL fails',
+          }),
         async (a) => {
           const r = await disconnect(target(a), a.network as string, a.name as string, a.force);
-          out(r.outcome === 'detached' ? `${a.name as string} disconnected from ${a.network as string}` : `${a.name as string}: endpoint record removed from ${a.network as string}${r.host ? ` (it was on ${r.host})` : ''}`);
+          out(
+            r.outcome === 'detached'
+              ? `${a.name as string} disconnected from ${a.network as string}`
+              : `${a.name as string}: endpoint record removed from ${a.network as string}${r.host ? ` (it was on ${r.host})` : ''}`,
+          );
         },
       )
       .demandCommand(1, 'name a network command: create, ls, inspect, rm, connect, disconnect'),

@@ -35,8 +35,19 @@ export class FakeKernel implements KernelOps {
     if ([...this.links.values()].some((l) => l.name === o.name)) throw fail('add link', o.name, 'EEXIST');
     const index = this.#next++;
     const link: MutableLink = {
-      index, name: o.name, mtu: o.mtu, mac: o.mac ?? `02:00:00:00:00:${index.toString(16).padStart(2, '0')}`, flags: 0, up: false, operstate: 'down',
-      master: o.master, kind: o.kind, parentIndex: undefined, linkNetnsid: undefined, vxlan: o.vxlan, bridgePort: undefined,
+      index,
+      name: o.name,
+      mtu: o.mtu,
+      mac: o.mac ?? `02:00:00:00:00:${index.toString(16).padStart(2, '0')}`,
+      flags: 0,
+      up: false,
+      operstate: 'down',
+      master: o.master,
+      kind: o.kind,
+      parentIndex: undefined,
+      linkNetnsid: undefined,
+      vxlan: o.vxlan,
+      bridgePort: undefined,
     };
     this.links.set(index, link);
     return { ...link };
@@ -63,8 +74,20 @@ export class FakeKernel implements KernelOps {
 
   async addVxlan(s: Parameters<KernelOps['addVxlan']>[0]): Promise<Link> {
     const vxlan: VxlanInfo = {
-      vni: s.vni, port: s.port ?? 8472, local: s.local, group: undefined, dev: s.dev, learning: s.learning ?? false, ttl: 0, tos: 0,
-      ageing: undefined, proxy: false, l2miss: false, l3miss: false, udpCsum: undefined, gbp: s.gbp ?? false,
+      vni: s.vni,
+      port: s.port ?? 8472,
+      local: s.local,
+      group: undefined,
+      dev: s.dev,
+      learning: s.learning ?? false,
+      ttl: 0,
+      tos: 0,
+      ageing: undefined,
+      proxy: false,
+      l2miss: false,
+      l3miss: false,
+      udpCsum: undefined,
+      gbp: s.gbp ?? false,
     };
     return this.#add({ name: s.name, kind: 'vxlan', mtu: s.mtu ?? 1450, mac: s.mac, vxlan });
   }
@@ -112,7 +135,18 @@ export class FakeKernel implements KernelOps {
   async addAddr(s: AddrSpec): Promise<void> {
     if (this.addrs.some((a) => a.index === s.index && a.cidr === s.cidr)) throw fail('add address', s.cidr, 'EEXIST');
     const [address, prefix] = s.cidr.split('/');
-    this.addrs.push({ index: s.index, family: s.cidr.includes(':') ? 6 : 4, address: address!, prefix: Number(prefix), cidr: s.cidr, scope: 0, flags: 0, label: undefined, tentative: false, dadFailed: false });
+    this.addrs.push({
+      index: s.index,
+      family: s.cidr.includes(':') ? 6 : 4,
+      address: address!,
+      prefix: Number(prefix),
+      cidr: s.cidr,
+      scope: 0,
+      flags: 0,
+      label: undefined,
+      tentative: false,
+      dadFailed: false,
+    });
   }
 
   async deleteAddr(s: AddrSpec): Promise<void> {
@@ -124,7 +158,10 @@ export class FakeKernel implements KernelOps {
   }
 
   async setNeigh(s: NeighSpec): Promise<void> {
-    this.neighs = [...this.neighs.filter((n) => !(n.index === s.index && n.ip === s.ip)), { index: s.index, family: 4, ip: s.ip, mac: s.mac, state: 0x80, flags: 0, permanent: true }];
+    this.neighs = [
+      ...this.neighs.filter((n) => !(n.index === s.index && n.ip === s.ip)),
+      { index: s.index, family: 4, ip: s.ip, mac: s.mac, state: 0x80, flags: 0, permanent: true },
+    ];
   }
 
   async deleteNeigh(s: NeighSpec): Promise<void> {
@@ -137,7 +174,20 @@ export class FakeKernel implements KernelOps {
   }
 
   async replaceFdb(s: FdbSpec): Promise<void> {
-    this.fdb = [...this.fdb.filter((e) => !(e.index === s.index && e.mac === s.mac)), { index: s.index, mac: s.mac, dst: s.dst, vni: undefined, vlan: undefined, master: undefined, state: 0x80, flags: 0x02, self: true } as FdbEntry];
+    this.fdb = [
+      ...this.fdb.filter((e) => !(e.index === s.index && e.mac === s.mac)),
+      {
+        index: s.index,
+        mac: s.mac,
+        dst: s.dst,
+        vni: undefined,
+        vlan: undefined,
+        master: undefined,
+        state: 0x80,
+        flags: 0x02,
+        self: true,
+      } as FdbEntry,
+    ];
   }
 
   async deleteFdb(s: FdbSpec): Promise<void> {
@@ -151,8 +201,20 @@ export class FakeKernel implements KernelOps {
 
   async replaceRoute(s: RouteSpec): Promise<void> {
     const r = {
-      family: 4, dst: s.dst, gateway: s.gateway, oif: s.oif, onlink: s.onlink ?? false, table: 254, protocol: 3, scope: 0, type: 1,
-      metric: undefined, prefsrc: undefined, mtu: undefined, advmss: undefined, cloned: false,
+      family: 4,
+      dst: s.dst,
+      gateway: s.gateway,
+      oif: s.oif,
+      onlink: s.onlink ?? false,
+      table: 254,
+      protocol: 3,
+      scope: 0,
+      type: 1,
+      metric: undefined,
+      prefsrc: undefined,
+      mtu: undefined,
+      advmss: undefined,
+      cloned: false,
     } as Route;
     this.routes = [...this.routes.filter((x) => x.dst !== s.dst), r];
   }

@@ -33,7 +33,8 @@ export class FakeNft implements NftRunner {
       if (declare && !this.tables.has(`${declare[1]} ${declare[2]}`)) this.tables.set(`${declare[1]} ${declare[2]}`, []);
       else if (del) this.tables.delete(`${del[1]} ${del[2]}`);
       else if (define) open = { key: `${define[1]} ${define[2]}`, body: [] };
-      else if (chain) this.tables.set(`${chain[1]} ${chain[2]}`, [...(this.tables.get(`${chain[1]} ${chain[2]}`) ?? []), `chain ${chain[3]} {`, '}']);
+      else if (chain)
+        this.tables.set(`${chain[1]} ${chain[2]}`, [...(this.tables.get(`${chain[1]} ${chain[2]}`) ?? []), `chain ${chain[3]} {`, '}']);
     }
   }
 }

@@ -39,10 +39,14 @@ export class FakeClock implements Clock {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const t = this.timer(resolve, ms);
-      signal?.addEventListener('abort', () => {
-        t.cancel();
-        reject(signal.reason);
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          t.cancel();
+          reject(signal.reason);
+        },
+        { once: true },
+      );
     });
   }
 

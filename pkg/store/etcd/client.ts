@@ -17,7 +17,20 @@
  * member that issued them) and a new one when etcd says it expired.
  */
 import { WeftError, isWeftError } from '../../errors/mod.ts';
-import { b64, decodeEvent, decodeKv, encodeCompare, encodeOp, prefixEnd, type Compare, type KeyValue, type Op, type WatchEvent, type WireHeader, type WireKv } from './codec.ts';
+import {
+  b64,
+  decodeEvent,
+  decodeKv,
+  encodeCompare,
+  encodeOp,
+  prefixEnd,
+  type Compare,
+  type KeyValue,
+  type Op,
+  type WatchEvent,
+  type WireHeader,
+  type WireKv,
+} from './codec.ts';
 import { parseEndpoints } from './endpoint.ts';
 import { answerFailure, socketFailure, type Failure, type FailureContext } from './failure.ts';
 import { SendError, TlsMaterial, Transport, type Reply, type TlsFiles } from './transport.ts';
@@ -112,7 +125,14 @@ export class EtcdClient {
     const endpoints = parseEndpoints(o.endpoints);
     const tlsWanted = o.caFile !== undefined || o.certFile !== undefined;
     this.#tls = tlsWanted ? new TlsMaterial({ caFile: o.caFile, certFile: o.certFile, keyFile: o.keyFile }) : undefined;
-    this.#slots = endpoints.map((e) => ({ transport: new Transport(e, this.#tls), token: undefined, lastError: undefined, lastErrorAt: undefined, lastOkAt: undefined, latencyMs: undefined }));
+    this.#slots = endpoints.map((e) => ({
+      transport: new Transport(e, this.#tls),
+      token: undefined,
+      lastError: undefined,
+      lastErrorAt: undefined,
+      lastOkAt: undefined,
+      latencyMs: undefined,
+    }));
   }
 
   get endpoints(): string[] {
@@ -123,8 +143,12 @@ export class EtcdClient {
   state(): EndpointState[] {
     const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
     return this.#slots.map((s, i) => ({
-      endpoint: s.transport.endpoint.url, current: i === this.#current, lastError: s.lastError, lastErrorAt: iso(s.lastErrorAt),
-      lastOkAt: iso(s.lastOkAt), latencyMs: s.latencyMs,
+      endpoint: s.transport.endpoint.url,
+      current: i === this.#current,
+      lastError: s.lastError,
+      lastErrorAt: iso(s.lastErrorAt),
+      lastOkAt: iso(s.lastOkAt),
+      latencyMs: s.latencyMs,
     }));
   }
 
@@ -155,14 +179,23 @@ export class EtcdClient {
 
   /** If every comparison holds, applies `success`, else `failure`; whether the comparisons held. */
   async txn(compare: readonly Compare[], success: readonly Op[], failure: readonly Op[] = []): Promise<boolean> {
-    const r = await this.#call<Gateway>('/v3/kv/txn', { compare: compare.map(encodeCompare), success: success.map(encodeOp), failure: failure.map(encodeOp) }, true);
+    const r = await this.#call<Gateway>(
+      '/v3/kv/txn',
+      { compare: compare.map(encodeCompare), success: success.map(encodeOp), failure: failure.map(encodeOp) },
+      true,
+    );
     return r.succeeded === true;
   }
 
   /** The current endpoint's member: its ID, its leader's ID ("0": none), and etcd's version. */
   async status(): Promise<{ endpoint: string; memberId: string; leader: string; version: string }> {
     const r = await this.#call<Gateway & { header?: { member_id?: string }; version?: string }>('/v3/maintenance/status', {}, false);
-    return { endpoint: this.#slots[this.#current]!.transport.endpoint.url, memberId: r.header?.member_id ?? '0', leader: r.leader ?? '0', version: r.version ?? '' };
+    return {
+      endpoint: this.#slots[this.#current]!.transport.endpoint.url,
+      memberId: r.header?.member_id ?? '0',
+      leader: r.leader ?? '0',
+      version: r.version ?? '',
+    };
   }
 
   async compact(revision: string): Promise<void> {
@@ -201,7 +234,9 @@ export class EtcdClient {
    * client leaving the endpoint); they list again and watch anew.
    */
   async watchPrefix(prefix: string, startRevision: string, h: WatchHandlers): Promise<Watch> {
-    const body = { create_request: { key: b64(prefix), range_end: prefixEnd(prefix), start_revision: startRevision, progress_notify: true } };
+    const body = {
+      create_request: { key: b64(prefix), range_end: prefixEnd(prefix), start_revision: startRevision, progress_notify: true },
+    };
     let lastError: WeftError | undefined;
     for (const i of this.#order()) {
       try {
@@ -222,7 +257,9 @@ export class EtcdClient {
       let ended = false;
       const abort = new AbortController();
       const w: OpenWatch = {
-        slot: slotIndex, abort, lastHeard: Date.now(),
+        slot: slotIndex,
+        abort,
+        lastHeard: Date.now(),
         end: (reason) => {
           if (ended) return;
           ended = true;
@@ -233,7 +270,17 @@ export class EtcdClient {
       };
       const onLine = (line: string) => {
         w.lastHeard = Date.now();
-        let msg: { result?: { created?: boolean; canceled?: boolean; compact_revision?: string; cancel_reason?: string; header?: WireHeader; events?: Array<{ type?: string; kv?: WireKv }> }; error?: { message?: string } };
+        let msg: {
+          result?: {
+            created?: boolean;
+            canceled?: boolean;
+            compact_revision?: string;
+            cancel_reason?: string;
+            header?: WireHeader;
+            events?: Array<{ type?: string; kv?: WireKv }>;
+          };
+          error?: { message?: string };
+        };
         try {
           msg = JSON.parse(line) as typeof msg;
         } catch {
@@ -273,7 +320,12 @@ export class EtcdClient {
       };
       slot.transport.send('/v3/watch', body, { timeoutMs: this.#timeoutMs, token: slot.token, onLine, signal: abort.signal }).then(
         (reply) => {
-          if (!created) reject(reply.status === 200 ? new WeftError('WEFT_STORE_UNAVAILABLE', `etcd at ${slot.transport.endpoint.url} closed the watch before confirming it`) : new ReplyError(reply));
+          if (!created)
+            reject(
+              reply.status === 200
+                ? new WeftError('WEFT_STORE_UNAVAILABLE', `etcd at ${slot.transport.endpoint.url} closed the watch before confirming it`)
+                : new ReplyError(reply),
+            );
           else w.end(`etcd at ${slot.transport.endpoint.url} closed the watch`);
         },
         (e: unknown) => {
@@ -299,7 +351,13 @@ export class EtcdClient {
   }
 
   #ctx(i: number, connected: boolean): FailureContext {
-    return { endpoint: this.#slots[i]!.transport.endpoint.url, timeoutMs: this.#timeoutMs, clientCert: this.#tls?.clientCert ?? false, username: this.#o.username, connected };
+    return {
+      endpoint: this.#slots[i]!.transport.endpoint.url,
+      timeoutMs: this.#timeoutMs,
+      clientCert: this.#tls?.clientCert ?? false,
+      username: this.#o.username,
+      connected,
+    };
   }
 
   /** Describes a failure on endpoint i and records it. */
@@ -318,7 +376,11 @@ export class EtcdClient {
   async #token(i: number): Promise<string | undefined> {
     const slot = this.#slots[i]!;
     if (this.#o.username === undefined || slot.token !== undefined) return slot.token;
-    const reply = await slot.transport.send('/v3/auth/authenticate', { name: this.#o.username, password: this.#o.password ?? '' }, { timeoutMs: this.#timeoutMs });
+    const reply = await slot.transport.send(
+      '/v3/auth/authenticate',
+      { name: this.#o.username, password: this.#o.password ?? '' },
+      { timeoutMs: this.#timeoutMs },
+    );
     if (reply.status === 200) {
       slot.token = (JSON.parse(reply.body) as Gateway).token ?? '';
       return slot.token;
@@ -366,7 +428,9 @@ export class EtcdClient {
     let reply: Reply | undefined;
     try {
       reply = await slot.transport.send(path, body, {
-        timeoutMs: this.#timeoutMs, token, signal: abort.signal,
+        timeoutMs: this.#timeoutMs,
+        token,
+        signal: abort.signal,
         onLine: (l) => {
           first ??= l;
           abort.abort();

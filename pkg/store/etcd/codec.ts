@@ -49,8 +49,12 @@ export function prefixEnd(prefix: string): string {
 
 export function decodeKv(w: WireKv): KeyValue {
   return {
-    key: unb64(w.key), value: unb64(w.value), lease: w.lease ?? '0', modRevision: w.mod_revision ?? '0',
-    createRevision: w.create_revision ?? '0', version: w.version ?? '0',
+    key: unb64(w.key),
+    value: unb64(w.value),
+    lease: w.lease ?? '0',
+    modRevision: w.mod_revision ?? '0',
+    createRevision: w.create_revision ?? '0',
+    version: w.version ?? '0',
   };
 }
 
@@ -73,7 +77,12 @@ export type Op =
   | { readonly deletePrefix: string };
 
 const RESULT = { '==': 'EQUAL', '!=': 'NOT_EQUAL', '>': 'GREATER', '<': 'LESS' } as const;
-const TARGET = { version: ['VERSION', 'version'], mod: ['MOD', 'mod_revision'], create: ['CREATE', 'create_revision'], value: ['VALUE', 'value'] } as const;
+const TARGET = {
+  version: ['VERSION', 'version'],
+  mod: ['MOD', 'mod_revision'],
+  create: ['CREATE', 'create_revision'],
+  value: ['VALUE', 'value'],
+} as const;
 
 export function encodeCompare(c: Compare): Record<string, string> {
   const [target, field] = TARGET[c.target];

@@ -53,7 +53,10 @@ export class TlsMaterial {
       return readFileSync(path);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      throw new WeftError('WEFT_STORE_TLS', `cannot read the etcd ${what} ${path} (${code}); check the path and that it is readable by root`);
+      throw new WeftError(
+        'WEFT_STORE_TLS',
+        `cannot read the etcd ${what} ${path} (${code}); check the path and that it is readable by root`,
+      );
     }
   }
 
@@ -63,15 +66,17 @@ export class TlsMaterial {
     if (this.#material && now - this.#checked < RECHECK_MS) return this.#material;
     this.#checked = now;
     const f = this.files;
-    const stamp = [f.caFile, f.certFile, f.keyFile].map((p) => {
-      if (!p) return '-';
-      try {
-        const s = statSync(p);
-        return `${s.mtimeMs}:${s.size}:${s.ino}`;
-      } catch {
-        return 'missing';
-      }
-    }).join('|');
+    const stamp = [f.caFile, f.certFile, f.keyFile]
+      .map((p) => {
+        if (!p) return '-';
+        try {
+          const s = statSync(p);
+          return `${s.mtimeMs}:${s.size}:${s.ino}`;
+        } catch {
+          return 'missing';
+        }
+      })
+      .join('|');
     if (this.#material && stamp === this.#stamp) return this.#material;
     const m: Material = {
       ...(f.caFile && { ca: this.#read(f.caFile, 'CA file') }),
@@ -82,7 +87,10 @@ export class TlsMaterial {
       try {
         process.getBuiltinModule('node:tls').createSecureContext({ cert: m.cert, key: m.key });
       } catch (e) {
-        throw new WeftError('WEFT_STORE_TLS', `the etcd certificate ${f.certFile} and key ${f.keyFile} do not go together (${(e as Error).message})`);
+        throw new WeftError(
+          'WEFT_STORE_TLS',
+          `the etcd certificate ${f.certFile} and key ${f.keyFile} do not go together (${(e as Error).message})`,
+        );
       }
     }
     this.#material = m;
@@ -160,7 +168,10 @@ export class Transport {
       const ep = this.endpoint;
       const target: http.RequestOptions = ep.kind === 'unix' ? { socketPath: ep.socketPath } : { host: ep.host, port: ep.port };
       const options: https.RequestOptions = {
-        ...target, path, method: 'POST', agent: o.onLine ? agents.stream : agents.unary,
+        ...target,
+        path,
+        method: 'POST',
+        agent: o.onLine ? agents.stream : agents.unary,
         headers: { 'content-type': 'application/json', ...(o.token && { authorization: o.token }) },
       };
       const mod = ep.kind === 'https' ? process.getBuiltinModule('node:https') : http;
