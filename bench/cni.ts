@@ -1,6 +1,7 @@
 /**
  * CNI start-up and ADD+DEL latency: weft as it ships (dist/weft, the single executable) and as a bundle run
- * by the project's plain Node (dist/node/weft), next to Debian's reference bridge + host-local doing the same job (a bridge with a gateway, a veth into the container, an address from a /24,
+ * by the project's plain Node (dist/node/weft), next to Debian's reference bridge + host-local doing the same job
+ * (a bridge with a gateway, a veth into the container, an address from a /24,
  * a default route), interleaved in the same run so machine noise hits both alike. Each invocation is a fresh
  * process inside a benchmark host namespace (`nsenter`), exactly as a runtime on that host would start it.
  * Also times `node -e 0` the same way: the Node runtime's own start-up, the floor under every weft
@@ -86,12 +87,14 @@ function main(): void {
   for (const name of ['weft', 'weft on node']) {
     const [w, v] = [s(`${name} ADD+DEL`), s(`${name} VERSION`)];
     console.log(
-      `\nratio ${name} / reference: ADD+DEL p50 ${(w.p50 / ref.p50).toFixed(2)}, p90 ${(w.p90 / ref.p90).toFixed(2)} (target <= 1.0); VERSION p50 ${(v.p50 / refV.p50).toFixed(2)}`,
+      `\nratio ${name} / reference: ADD+DEL p50 ${(w.p50 / ref.p50).toFixed(2)}, p90 ${(w.p90 / ref.p90).toFixed(2)} (target <= 1.0); ` +
+        `VERSION p50 ${(v.p50 / refV.p50).toFixed(2)}`,
     );
   }
   const f = s('node -e 0').p50;
   console.log(
-    `\nbound: two Node start-ups (2 x ${ms(f)}) are ${((2 * f) / ref.p50).toFixed(2)} x the reference's whole ADD+DEL; weft's own work per ADD+DEL is ${ms(s('weft ADD+DEL').p50 - 2 * f)} at p50`,
+    `\nbound: two Node start-ups (2 x ${ms(f)}) are ${((2 * f) / ref.p50).toFixed(2)} x the reference's whole ADD+DEL; ` +
+      `weft's own work per ADD+DEL is ${ms(s('weft ADD+DEL').p50 - 2 * f)} at p50`,
   );
 }
 

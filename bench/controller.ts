@@ -32,7 +32,8 @@ const RTNLGRP_IPV4_ROUTE = 7;
 /** Subnet i of 10.0.0.0/8 (skipping the first, as flannel does): 10.<1 + i/256>.<i%256>.0/24. */
 const subnet = (i: number) => `10.${1 + Math.floor(i / 256)}.${i % 256}.0/24`;
 const mac = (i: number) =>
-  `02:bb:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:01`;
+  `02:bb:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:` +
+  `${(i & 255).toString(16).padStart(2, '0')}:01`;
 const publicIP = (i: number) => (i % 2 === 0 ? `198.51.100.${1 + (i % 254)}` : `203.0.113.${1 + (i % 254)}`);
 const lease = (i: number) =>
   `{"PublicIP":"${publicIP(i)}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${mac(i)}"}}`;
@@ -166,14 +167,17 @@ async function main(): Promise<void> {
       ]),
     );
     console.log(
-      `ratio weft / etcd delivery: p50 ${(percentile(sw, 50) / percentile(se, 50)).toFixed(2)}, p99 ${(percentile(sw, 99) / percentile(se, 99)).toFixed(2)}`,
+      `ratio weft / etcd delivery: p50 ${(percentile(sw, 50) / percentile(se, 50)).toFixed(2)}, ` +
+        `p99 ${(percentile(sw, 99) / percentile(se, 99)).toFixed(2)}`,
     );
     console.log(`\nburst: ${BURST} leases written in ${ms(written)}; all programmed ${ms(burstDone - b0)} after the first write`);
     console.log(
-      `scale: ${SCALE} remote leases (${SCALE * 3} kernel entries) programmed in ${(scaleMs / 1000).toFixed(1)} s; CPU ${(cpu1.cpuSec - cpu0.cpuSec).toFixed(1)} s`,
+      `scale: ${SCALE} remote leases (${SCALE * 3} kernel entries) programmed in ${(scaleMs / 1000).toFixed(1)} s; ` +
+        `CPU ${(cpu1.cpuSec - cpu0.cpuSec).toFixed(1)} s`,
     );
     console.log(
-      `       at rest: RSS ${idle1.rssMiB.toFixed(0)} MiB (${startRss.toFixed(0)} MiB with no peer), CPU ${(((idle1.cpuSec - idle0.cpuSec) / idleSec) * 100).toFixed(1)}% of a core (a full reconcile every 10 s)`,
+      `       at rest: RSS ${idle1.rssMiB.toFixed(0)} MiB (${startRss.toFixed(0)} MiB with no peer), ` +
+        `CPU ${(((idle1.cpuSec - idle0.cpuSec) / idleSec) * 100).toFixed(1)}% of a core (a full reconcile every 10 s)`,
     );
     console.log(`       full reconcile with nothing to change (dump, plan, diff): ${reconciles.map((x) => `${x} ms`).join(', ')}`);
   } finally {

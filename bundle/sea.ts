@@ -2,7 +2,8 @@
  * `npm run bundle`: dist/weft, one self-contained executable (a Node single-executable application) that is
  * the CNI plugin, the daemon and the CLI, for hosts without Node.js.
  *
- * It carries the Node runtime, both esbuild bundles and the native addons' binaries as assets. On its first run it unpacks them into a cache directory named by their hash
+ * It carries the Node runtime, both esbuild bundles and the native addons' binaries as assets. On its first
+ * run it unpacks them into a cache directory named by their hash
  * (/var/cache/weft/sea-<hash> for root, ~/.cache/weft/... otherwise): written to a fresh temporary
  * directory, then renamed into place, so a concurrent or interrupted first run never leaves half a set; a
  * directory not owned by the user or writable by others is never used (it could have been planted). Every
@@ -45,9 +46,17 @@ const fs = require('node:fs');
 const path = require('node:path');
 const ASSETS = ${JSON.stringify(Object.keys(assets))};
 const uid = process.getuid();
-const base = uid === 0 ? '/var/cache/weft' : path.join(process.env.XDG_CACHE_HOME || path.join(require('node:os').homedir(), '.cache'), 'weft');
+const base =
+  uid === 0 ? '/var/cache/weft' : path.join(process.env.XDG_CACHE_HOME || path.join(require('node:os').homedir(), '.cache'), 'weft');
 const dir = path.join(base, 'sea-${id}');
-const ours = (d) => { try { const s = fs.lstatSync(d); return s.isDirectory() && s.uid === uid && (s.mode & 0o022) === 0; } catch { return false; } };
+const ours = (d) => {
+  try {
+    const s = fs.lstatSync(d);
+    return s.isDirectory() && s.uid === uid && (s.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+};
 function unpack() {
   fs.mkdirSync(base, { recursive: true, mode: 0o700 });
   if (!ours(base)) throw new Error('weft: ' + base + ' is not a directory of this user that only it can write; refusing to unpack there');
@@ -67,7 +76,9 @@ try {
 } catch (e) {
   const msg = String(e && e.message || e).replace(/^weft: /, '');
   // A runtime reads errors as CNI error JSON on stdout (code 5: I/O); a person reads one line.
-  if (process.env.CNI_COMMAND !== undefined) process.stdout.write(JSON.stringify({ cniVersion: '1.0.0', code: 5, msg: 'weft cannot unpack itself: ' + msg }) + '\\n');
+  if (process.env.CNI_COMMAND !== undefined) {
+    process.stdout.write(JSON.stringify({ cniVersion: '1.0.0', code: 5, msg: 'weft cannot unpack itself: ' + msg }) + '\\n');
+  }
   process.stderr.write('weft: ' + msg + '\\n');
   process.exit(1);
 }
@@ -93,5 +104,6 @@ execFileSync(node, ['--build-sea', join(work, 'sea-config.json')], { stdio: ['ig
 chmodSync(out, 0o755);
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 process.stdout.write(
-  `built dist/weft (single executable, ${mib(statSync(out).size)}; assets sea-${id}: weft.cjs ${(sizes.weft / 1024).toFixed(0)} KiB, weft-cni.cjs ${(sizes.cni / 1024).toFixed(0)} KiB)\n`,
+  `built dist/weft (single executable, ${mib(statSync(out).size)}; ` +
+    `assets sea-${id}: weft.cjs ${(sizes.weft / 1024).toFixed(0)} KiB, weft-cni.cjs ${(sizes.cni / 1024).toFixed(0)} KiB)\n`,
 );

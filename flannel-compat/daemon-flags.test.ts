@@ -76,7 +76,9 @@ describe('parseDaemonFlags()', () => {
 
   it('refuses unknown and unimplemented flags and bad values, all at once, in one line', () => {
     expect(problem(['--nope', '--iface-can-reach', '1.2.3.4', '--subnet-lease-renew-margin=0', '--public-ip=x', '--ip-masq=maybe'])).toBe(
-      'unknown flag --nope (see weft daemon --help); --iface-can-reach is not supported: use --iface or --iface-regex; --ip-masq must be true or false, got "maybe"; --subnet-lease-renew-margin must be from 1 to 1439 minutes, got 0; --public-ip "x" is not an IPv4 address',
+      'unknown flag --nope (see weft daemon --help); --iface-can-reach is not supported: use --iface or --iface-regex; ' +
+        '--ip-masq must be true or false, got "maybe"; --subnet-lease-renew-margin must be from 1 to 1439 minutes, got 0; ' +
+        '--public-ip "x" is not an IPv4 address',
     );
     expect(problem(['--etcd-prefix'])).toBe('flag --etcd-prefix needs a value');
   });

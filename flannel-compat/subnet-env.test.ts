@@ -30,7 +30,8 @@ describe('parseSubnetEnv()', () => {
       ipMasq: false,
     });
     const e = must(
-      'FLANNEL_NETWORK=10.244.0.0/16,10.245.0.0/16\r\nFLANNEL_SUBNET=10.244.1.1/24\r\nFLANNEL_MTU=1450\r\nFLANNEL_IPMASQ=True\r\nWEFT_VXLAN_DEVICE=flannel.1\r\n',
+      'FLANNEL_NETWORK=10.244.0.0/16,10.245.0.0/16\r\nFLANNEL_SUBNET=10.244.1.1/24\r\nFLANNEL_MTU=1450\r\n' +
+        'FLANNEL_IPMASQ=True\r\nWEFT_VXLAN_DEVICE=flannel.1\r\n',
     );
     expect(e).toMatchObject({ networks: ['10.244.0.0/16', '10.245.0.0/16'], ipMasq: false, extra: { WEFT_VXLAN_DEVICE: 'flannel.1' } });
   });

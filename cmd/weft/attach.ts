@@ -111,7 +111,8 @@ export async function disconnect(t: ApiTarget, network: string, name: string, fo
     if (remote)
       throw new WeftError(
         'WEFT_INVALID_ARGUMENT',
-        `${name} is attached to ${network} on host ${remote.Host}; disconnect it there, or remove its record with --force if that host is gone`,
+        `${name} is attached to ${network} on host ${remote.Host}; ` +
+          'disconnect it there, or remove its record with --force if that host is gone',
       );
     throw new WeftError('WEFT_NOT_FOUND', `network ${network} has no endpoint ${name}`);
   }

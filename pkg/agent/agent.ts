@@ -156,7 +156,10 @@ export class NetworkAgent {
     };
   }
 
-  /** Resolves once the agent is serving (lease held, subnet file written, peers programmed); rejects with the abort reason when stopped first. */
+  /**
+   * Resolves once the agent is serving (lease held, subnet file written, peers programmed); rejects with the abort reason when
+   * stopped first.
+   */
   async start(): Promise<void> {
     const signal = this.#abort.signal;
     const { fam, vx } = await this.#waitForConfig();
@@ -331,7 +334,8 @@ export class NetworkAgent {
           const cfg = parseNetworkConfig(text);
           const vx = cfg.ok ? parseVxlanBackend(cfg.value) : cfg;
           if (cfg.ok && vx.ok && cfg.value.ipv4) return { fam: cfg.value.ipv4, vx: vx.value };
-          problem = `network config ${this.#source.configWhere} is invalid: ${!cfg.ok ? cfg.reason : !vx.ok ? vx.reason : 'weft serves IPv4 overlays; set EnableIPv4'}`;
+          const why = !cfg.ok ? cfg.reason : !vx.ok ? vx.reason : 'weft serves IPv4 overlays; set EnableIPv4';
+          problem = `network config ${this.#source.configWhere} is invalid: ${why}`;
         }
       } catch (e) {
         problem = messageOf(e);

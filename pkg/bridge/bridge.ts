@@ -37,7 +37,8 @@ export async function ensureBridge(host: KernelOps, spec: BridgeSpec): Promise<L
   if (br.kind !== 'bridge') {
     throw new WeftError(
       'WEFT_INVALID_CONFIG',
-      `${spec.name} already exists on this host but is not a bridge (it is ${br.kind ?? 'a physical device'}); set "bridge" to another name`,
+      `${spec.name} already exists on this host but is not a bridge (it is ${br.kind ?? 'a physical device'}); ` +
+        'set "bridge" to another name',
     );
   }
   if (br.mtu !== spec.mtu) await host.setLink({ index: br.index, mtu: spec.mtu });
@@ -51,7 +52,8 @@ export async function ensureBridge(host: KernelOps, spec: BridgeSpec): Promise<L
       if (ports.length > 0) {
         throw new WeftError(
           'WEFT_INVALID_CONFIG',
-          `bridge ${spec.name} has address ${stale.map((a) => a.cidr).join(', ')} but this host's lease needs ${gw}; ${ports.length} interface(s) from the old subnet are still attached: remove those containers first`,
+          `bridge ${spec.name} has address ${stale.map((a) => a.cidr).join(', ')} but this host's lease needs ${gw}; ` +
+            `${ports.length} interface(s) from the old subnet are still attached: remove those containers first`,
         );
       }
       for (const a of stale) await host.deleteAddr({ index: br.index, cidr: a.cidr });

@@ -45,27 +45,31 @@ function runtime(exec: ExecPlugin) {
 }
 
 describe('CniRuntime', () => {
-  it('ADD passes each result on as prevResult and capability arguments to the plugins that declare them; DEL runs in reverse with the cached result', () => {
-    const { calls, exec } = fakePlugins((type, verb) => ({
-      status: 0,
-      out: verb === 'ADD' ? { cniVersion: '1.0.0', ips: [{ address: '10.10.10.2/24' }], by: type } : undefined,
-    }));
-    const { rt, cacheDir } = runtime(exec);
-    expect(rt.add(list, att)).toMatchObject({ by: 'portmap' });
-    expect(calls.map((c) => [c.type, c.verb])).toEqual([
-      ['weft', 'ADD'],
-      ['portmap', 'ADD'],
-    ]);
-    expect(calls[0]).toMatchObject({ prevResult: undefined, runtimeConfig: { aliases: { RED: ['www'] } } });
-    expect(calls[1]).toMatchObject({ prevResult: { by: 'weft' }, runtimeConfig: undefined });
-    expect(readdirSync(cacheDir)).toEqual(['RED-c1-eth0']);
-    rt.del(list, att);
-    expect(calls.slice(2).map((c) => [c.type, c.verb, (c.prevResult as { by?: string } | undefined)?.by])).toEqual([
-      ['portmap', 'DEL', 'portmap'],
-      ['weft', 'DEL', 'portmap'],
-    ]);
-    expect(readdirSync(cacheDir)).toEqual([]);
-  });
+  it(
+    'ADD passes each result on as prevResult and capability arguments to the plugins that declare them; ' +
+      'DEL runs in reverse with the cached result',
+    () => {
+      const { calls, exec } = fakePlugins((type, verb) => ({
+        status: 0,
+        out: verb === 'ADD' ? { cniVersion: '1.0.0', ips: [{ address: '10.10.10.2/24' }], by: type } : undefined,
+      }));
+      const { rt, cacheDir } = runtime(exec);
+      expect(rt.add(list, att)).toMatchObject({ by: 'portmap' });
+      expect(calls.map((c) => [c.type, c.verb])).toEqual([
+        ['weft', 'ADD'],
+        ['portmap', 'ADD'],
+      ]);
+      expect(calls[0]).toMatchObject({ prevResult: undefined, runtimeConfig: { aliases: { RED: ['www'] } } });
+      expect(calls[1]).toMatchObject({ prevResult: { by: 'weft' }, runtimeConfig: undefined });
+      expect(readdirSync(cacheDir)).toEqual(['RED-c1-eth0']);
+      rt.del(list, att);
+      expect(calls.slice(2).map((c) => [c.type, c.verb, (c.prevResult as { by?: string } | undefined)?.by])).toEqual([
+        ['portmap', 'DEL', 'portmap'],
+        ['weft', 'DEL', 'portmap'],
+      ]);
+      expect(readdirSync(cacheDir)).toEqual([]);
+    },
+  );
 
   it("a failing ADD deletes what the earlier plugins added and reports the plugin's error, unprefixed for weft's own", () => {
     const { calls, exec } = fakePlugins((type, verb) =>

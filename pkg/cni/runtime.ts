@@ -124,7 +124,8 @@ export class CniRuntime {
     } catch {
       throw new WeftError(
         'WEFT_INTERNAL',
-        `CNI plugin ${type} printed something that is not JSON (exit ${r.status}): ${r.stdout.slice(0, 200)}${r.stderr ? `; stderr: ${r.stderr.trim().slice(0, 200)}` : ''}`,
+        `CNI plugin ${type} printed something that is not JSON (exit ${r.status}): ${r.stdout.slice(0, 200)}` +
+          (r.stderr ? `; stderr: ${r.stderr.trim().slice(0, 200)}` : ''),
       );
     }
     if (r.status !== 0) {

@@ -62,7 +62,8 @@ function unreachable(socketPath: string, e: NodeJS.ErrnoException, timeoutMs: nu
     case 'ECONNREFUSED':
       return new WeftError(
         'WEFT_TRY_AGAIN',
-        `the weft daemon on this host is not running (${e.code === 'ENOENT' ? 'no socket' : 'nothing listens'} at ${socketPath}); start it (systemctl start weft, or weft daemon)`,
+        `the weft daemon on this host is not running (${e.code === 'ENOENT' ? 'no socket' : 'nothing listens'} at ${socketPath}); ` +
+          'start it (systemctl start weft, or weft daemon)',
         { cause: e },
       );
     case 'EACCES':

@@ -64,7 +64,8 @@ export async function reclaimPreviousBoot(
   for (const entry of state.records.list()) {
     if (!entry.record || entry.record.bootId === bootId) continue;
     say(
-      `reclaiming ${entry.record.ips.join(', ') || 'nothing'} from container ${entry.containerID} (${entry.ifname}), attached before the last reboot`,
+      `reclaiming ${entry.record.ips.join(', ') || 'nothing'} from container ${entry.containerID} (${entry.ifname}), ` +
+        'attached before the last reboot',
     );
     await teardown(state, entry, host);
     n++;

@@ -18,6 +18,7 @@ export function requireNetAdmin(status = readFileSync('/proc/self/status', 'utf8
   if (hasNetAdmin(status)) return;
   throw new WeftError(
     'WEFT_KERNEL',
-    'weft daemon needs CAP_NET_ADMIN to program its devices, routes and firewall: run it as root, or grant the capability (systemd: AmbientCapabilities=CAP_NET_ADMIN; Kubernetes: securityContext.capabilities.add: [NET_ADMIN])',
+    'weft daemon needs CAP_NET_ADMIN to program its devices, routes and firewall: run it as root, or grant the capability ' +
+      '(systemd: AmbientCapabilities=CAP_NET_ADMIN; Kubernetes: securityContext.capabilities.add: [NET_ADMIN])',
   );
 }

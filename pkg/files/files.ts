@@ -5,7 +5,8 @@
  * plugin is a short-lived process with nothing else to do meanwhile, and the daemon's files are tiny.
  *
  * Durability: a process killed at any point leaves either the old or the new content, never a torn file
- * (rename and link are atomic); at worst a dot-named temporary file, which listings skip. There is no fsync per write: a plugin invocation would pay milliseconds for it, and the
+ * (rename and link are atomic); at worst a dot-named temporary file, which listings skip. There is no fsync per
+ * write: a plugin invocation would pay milliseconds for it, and the
  * case it guards (power loss) also ends every container; records from a previous boot are recognised by the
  * boot ID they carry and reclaimed (see pkg/attach).
  */

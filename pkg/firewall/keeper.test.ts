@@ -42,7 +42,10 @@ describe('FirewallKeeper', () => {
     expect(nft.tables.get('inet weft_isolation')!.join('\n')).toContain('ip saddr 10.10.10.0/24 ip daddr { 10.10.20.0/24 } drop');
     expect(lines.filter((l) => l.includes(' warn '))).toHaveLength(1);
     expect(lines.at(-1)).toMatch(
-      /warn {2}firewall: table inet weft_isolation was missing; table ip weft_default was changed \(a firewall reload or nft flush ruleset\?\); restored/,
+      new RegExp(
+        'warn {2}firewall: table inet weft_isolation was missing; ' +
+          'table ip weft_default was changed \\(a firewall reload or nft flush ruleset\\?\\); restored',
+      ),
     );
     expect(keeper.sync()).toEqual({ repaired: [], applied: [] });
   });

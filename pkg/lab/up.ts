@@ -67,7 +67,8 @@ function preflight(o: UpOptions): void {
   if (missing.length > 0)
     throw new WeftError(
       'WEFT_NOT_FOUND',
-      `weft lab needs ${missing.map(([t]) => t).join(', ')}: apt-get install ${[...new Set(missing.map(([, p]) => p))].join(' ')} (or run ./scripts/setup.sh)`,
+      `weft lab needs ${missing.map(([t]) => t).join(', ')}: ` +
+        `apt-get install ${[...new Set(missing.map(([, p]) => p))].join(' ')} (or run ./scripts/setup.sh)`,
     );
   if (!Number.isInteger(o.hosts) || o.hosts < 2 || o.hosts > 20)
     throw new WeftError('WEFT_INVALID_ARGUMENT', `--hosts ${o.hosts} must be from 2 to 20`);

@@ -75,7 +75,8 @@ export class EtcdLeaseSource implements LeaseSource {
     if (a.backendType !== 'vxlan' || !a.vxlan)
       return this.#skip(
         kv.key,
-        `its backend is ${a.backendType || 'not set'}, and weft serves vxlan only (the host at ${a.publicIP} is unreachable over the overlay)`,
+        `its backend is ${a.backendType || 'not set'}, and weft serves vxlan only ` +
+          `(the host at ${a.publicIP} is unreachable over the overlay)`,
       );
     this.#skipped.delete(kv.key);
     return d.lease;

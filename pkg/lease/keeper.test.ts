@@ -84,7 +84,9 @@ describe('LeaseKeeper', () => {
     await clock.advance(0);
     expect(keeper.state).toEqual({
       ok: false,
-      reason: `subnet ${held.subnet} of this host is now held by 192.0.2.9; this host's pods keep their addresses until an operator frees it or restarts them`,
+      reason:
+        `subnet ${held.subnet} of this host is now held by 192.0.2.9; ` +
+        "this host's pods keep their addresses until an operator frees it or restarts them",
     });
     store.kvs.delete(held.key);
     await clock.advance(10_000);
@@ -149,7 +151,10 @@ describe('LeaseKeeper', () => {
     expect(keeper.state).toMatchObject({
       ok: false,
       reason: expect.stringMatching(
-        /^this host's subnet 10\.244\.66\.0\/24 \(its containers are numbered from it\) is held by 192\.0\.2\.9 .*rather than renumber running containers/,
+        new RegExp(
+          "^this host's subnet 10\\.244\\.66\\.0/24 \\(its containers are numbered from it\\) is held by 192\\.0\\.2\\.9 " +
+            '.*rather than renumber running containers',
+        ),
       ),
     });
     store.kvs.delete(key('10.244.66.0/24'));

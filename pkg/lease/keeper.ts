@@ -183,12 +183,15 @@ export class LeaseKeeper {
       case 'held-elsewhere':
         throw new WeftError(
           'WEFT_LEASE_UNAVAILABLE',
-          `this host's subnet ${choice.subnet} (its containers are numbered from it) is held by ${choice.holder.attrs.publicIP} (${choice.holder.key}); this host waits rather than renumber running containers: delete that key if it is stale, or remove this host's containers`,
+          `this host's subnet ${choice.subnet} (its containers are numbered from it) is held by ${choice.holder.attrs.publicIP} ` +
+            `(${choice.holder.key}); this host waits rather than renumber running containers: ` +
+            "delete that key if it is stale, or remove this host's containers",
         );
       case 'exhausted':
         throw new WeftError(
           'WEFT_LEASE_UNAVAILABLE',
-          `no free subnet left in ${s.config.network} (between ${s.config.subnetMin} and ${s.config.subnetMax}); free a stale lease or widen the network`,
+          `no free subnet left in ${s.config.network} (between ${s.config.subnetMin} and ${s.config.subnetMax}); ` +
+            'free a stale lease or widen the network',
         );
     }
   }
@@ -286,7 +289,9 @@ export class LeaseKeeper {
           const who = d?.ok ? d.lease.attrs.publicIP : 'another writer';
           this.#state = {
             ok: false,
-            reason: `subnet ${held.subnet} of this host is now held by ${who}; this host's pods keep their addresses until an operator frees it or restarts them`,
+            reason:
+              `subnet ${held.subnet} of this host is now held by ${who}; ` +
+              "this host's pods keep their addresses until an operator frees it or restarts them",
           };
           this.#log.error(this.#state.reason);
         } catch (e) {

@@ -24,7 +24,7 @@ const has = (f: () => unknown[]) => () => {
 };
 
 describe('faults in the kernel and the firewall', () => {
-  it('deleted FDB, neighbour and route entries, a deleted VXLAN device and bridge, a changed MTU and ip_forward off are repaired', async () => {
+  it('repairs deleted FDB, neighbour and route entries, a deleted VXLAN device and bridge, a changed MTU and ip_forward off', async () => {
     const x = await chaosCluster('ck');
     const before = await inventory(x);
     dataPathWorks(x);

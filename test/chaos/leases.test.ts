@@ -15,35 +15,39 @@ const lease = (ip: string, mac: string) =>
   `{"PublicIP":"${ip}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${mac}"}}`;
 
 describe('lease faults', () => {
-  it("garbage values and a forged lease with a host's address: the host restarts on its own subnet, its containers keep working (issue 11, defect 3)", async () => {
-    const x = await chaosCluster('cg');
-    const c = x.c;
-    const pod = await c.pod(2, 'dflt1');
-    const own = c.daemon(2).subnetEnv().subnet!;
-    // A forged key for another subnet, carrying host 2's address, that sorts before host 2's own key.
-    const ownKey = own.replace('/', '-');
-    const forged = ['10.244.1.0-24', '10.244.10.0-24', '10.244.100.0-24'].find((k) => k < ownKey && k !== ownKey)!;
-    const put = (k: string, v: string) => c.etcd.client.put(`${c.prefix}/subnets/${k}`, v);
-    await put(forged, lease('192.0.2.2', '02:00:00:00:66:66'));
-    await put('garbage-key', '{"PublicIP":');
-    await put('10.244.151.0-24', 'not json');
-    const before = await inventory(x);
+  it(
+    "garbage values and a forged lease with a host's address: the host restarts on its own subnet, " +
+      'its containers keep working (issue 11, defect 3)',
+    async () => {
+      const x = await chaosCluster('cg');
+      const c = x.c;
+      const pod = await c.pod(2, 'dflt1');
+      const own = c.daemon(2).subnetEnv().subnet!;
+      // A forged key for another subnet, carrying host 2's address, that sorts before host 2's own key.
+      const ownKey = own.replace('/', '-');
+      const forged = ['10.244.1.0-24', '10.244.10.0-24', '10.244.100.0-24'].find((k) => k < ownKey && k !== ownKey)!;
+      const put = (k: string, v: string) => c.etcd.client.put(`${c.prefix}/subnets/${k}`, v);
+      await put(forged, lease('192.0.2.2', '02:00:00:00:66:66'));
+      await put('garbage-key', '{"PublicIP":');
+      await put('10.244.151.0-24', 'not json');
+      const before = await inventory(x);
 
-    await c.daemon(2).stop();
-    c.daemon(2).start();
-    await c.daemon(2).ready();
-    expect(c.daemon(2).subnetEnv().subnet).toBe(own);
-    expect(c.daemon(2).log()).toContain(
-      `ignoring ${c.prefix}/subnets/${forged}, which carries this host's address 192.0.2.2: this host's subnet file says ${own}`,
-    );
-    // Containers on the default network: the old one still talks, a new one can be added.
-    const after = await c.pod(2, 'dflt2');
-    const other = await c.pod(1, 'dflt3');
-    expect(ping(other.ns.name, pod.ip)).toBe(true);
-    expect(ping(other.ns.name, after.ip)).toBe(true);
-    dataPathWorks(x);
-    await settles(x, before, 'forged lease and restart');
-  });
+      await c.daemon(2).stop();
+      c.daemon(2).start();
+      await c.daemon(2).ready();
+      expect(c.daemon(2).subnetEnv().subnet).toBe(own);
+      expect(c.daemon(2).log()).toContain(
+        `ignoring ${c.prefix}/subnets/${forged}, which carries this host's address 192.0.2.2: this host's subnet file says ${own}`,
+      );
+      // Containers on the default network: the old one still talks, a new one can be added.
+      const after = await c.pod(2, 'dflt2');
+      const other = await c.pod(1, 'dflt3');
+      expect(ping(other.ns.name, pod.ip)).toBe(true);
+      expect(ping(other.ns.name, after.ip)).toBe(true);
+      dataPathWorks(x);
+      await settles(x, before, 'forged lease and restart');
+    },
+  );
 
   it('a host whose daemon hangs past its lease expiry: peers drop it, and it takes the same subnet back when it runs again', async () => {
     const x = await chaosCluster('cx', { daemonArgs: ['--subnet-lease-ttl=10'] });

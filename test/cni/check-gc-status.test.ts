@@ -164,7 +164,7 @@ describe('STATUS', () => {
     expect(err(h.run('STATUS', { conf: h.conf({}, '1.0.0') }))).toMatchObject({ code: 1, msg: 'config version does not allow STATUS' });
   });
 
-  it('is code 50 without a lease, with the pool exhausted (S3), or with the overlay device missing (S2); ADD/DEL still work after (S6)', () => {
+  it('is code 50 without a lease, with the pool exhausted (S3) or the overlay device missing (S2); ADD/DEL still work after (S6)', () => {
     const h = new CniHost('st2', { subnet: '10.244.1.1/30' });
     const c = makeNetns('st2-c');
     added(h, 'a', c);

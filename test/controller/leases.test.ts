@@ -105,7 +105,8 @@ describe('leases', () => {
     for (const [i, s] of ['10.60.1.0-24', '10.60.2.0-24', '10.60.3.0-24'].entries()) {
       await c.etcd.client.put(
         `${c.prefix}/subnets/${s}`,
-        `{"PublicIP":"198.51.100.${i + 1}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"02:00:00:00:01:0${i}"}}`,
+        `{"PublicIP":"198.51.100.${i + 1}","PublicIPv6":null,"BackendType":"vxlan",` +
+          `"BackendData":{"VNI":1,"VtepMAC":"02:00:00:00:01:0${i}"}}`,
       );
     }
     const d = c.daemon(1);

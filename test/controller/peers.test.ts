@@ -101,7 +101,8 @@ describe('peers', () => {
     // the history away, so the watch cannot resume where it stopped.
     run('ip', ['netns', 'exec', h, 'nft', '-f', '-'], {
       input:
-        'table ip cut {\n chain out {\n  type filter hook output priority 0;\n  ip daddr 192.0.2.250 tcp dport 2379 reject with tcp reset\n }\n}\n',
+        'table ip cut {\n chain out {\n  type filter hook output priority 0;\n' +
+        '  ip daddr 192.0.2.250 tcp dport 2379 reject with tcp reset\n }\n}\n',
     });
     run('ip', ['netns', 'exec', h, 'ss', '-K', 'dst', '192.0.2.250']);
     await c.etcd.client.delete(goes);

@@ -61,12 +61,10 @@ export class Chain {
   }
 
   del(cid: string, netns: string, capabilityArgs: Record<string, unknown> = {}, ifname = 'eth0', withCache = true): ChainRun {
-    const runs = [...this.plugins]
-      .reverse()
-      .map((p) => ({
-        type: String(p.type),
-        run: this.#exec('DEL', p, this.#conf(p, withCache ? this.#cached : undefined, capabilityArgs), cid, netns, ifname),
-      }));
+    const runs = [...this.plugins].reverse().map((p) => ({
+      type: String(p.type),
+      run: this.#exec('DEL', p, this.#conf(p, withCache ? this.#cached : undefined, capabilityArgs), cid, netns, ifname),
+    }));
     return { ok: runs.every((r) => r.run.code === 0), runs, result: undefined };
   }
 }

@@ -94,7 +94,8 @@ export class CniHost {
     const subnet = l.subnet ?? '10.244.1.1/24';
     writeFileSync(
       this.subnetFile,
-      `FLANNEL_NETWORK=${l.network ?? '10.244.0.0/16'}\nFLANNEL_SUBNET=${subnet}\nFLANNEL_MTU=${l.mtu ?? 1450}\nFLANNEL_IPMASQ=${l.ipMasq ?? true}\n${l.extra ?? ''}`,
+      `FLANNEL_NETWORK=${l.network ?? '10.244.0.0/16'}\nFLANNEL_SUBNET=${subnet}\n` +
+        `FLANNEL_MTU=${l.mtu ?? 1450}\nFLANNEL_IPMASQ=${l.ipMasq ?? true}\n${l.extra ?? ''}`,
     );
   }
 

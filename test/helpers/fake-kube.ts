@@ -115,10 +115,10 @@ export class FakeKube {
 
   #bookmarks(): void {
     for (const w of this.#watchers) {
-      if (w.bookmarks)
-        w.res.write(
-          `${JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Node', apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv) } } })}\n`,
-        );
+      if (w.bookmarks) {
+        const object = { kind: 'Node', apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv) } };
+        w.res.write(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
+      }
     }
   }
 
@@ -167,7 +167,9 @@ export class FakeKube {
           res,
           415,
           'UnsupportedMediaType',
-          `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+          'the body of the request was in an unknown format - accepted media types include: ' +
+            'application/json-patch+json, application/merge-patch+json, ' +
+            'application/apply-patch+yaml, application/strategic-merge-patch+json',
         );
       const p = body as {
         metadata?: { annotations?: Record<string, string | null> };
@@ -197,9 +199,16 @@ export class FakeKube {
     const from = Number(url.searchParams.get('resourceVersion') || this.#rv);
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     if (from < this.#compacted) {
-      res.end(
-        `${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${from} (${this.#compacted})`, reason: 'Expired', code: 410 } })}\n`,
-      );
+      const object = {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `too old resource version: ${from} (${this.#compacted})`,
+        reason: 'Expired',
+        code: 410,
+      };
+      res.end(`${JSON.stringify({ type: 'ERROR', object })}\n`);
       return;
     }
     for (const ev of this.#events.filter((e) => e.rv > from))

@@ -27,7 +27,10 @@ describe('the plugin without the daemon', () => {
     const err = json<{ code: number; msg: string }>(r);
     expect(err.code).toBe(11);
     expect(err.msg).toMatch(
-      /^cannot register web1 on network RED: the weft daemon on this host is not running \(no socket at .*no-daemon\.sock\); start it \(systemctl start weft, or weft daemon\)$/,
+      new RegExp(
+        '^cannot register web1 on network RED: the weft daemon on this host is not running \\(no socket at .*no-daemon\\.sock\\); ' +
+          'start it \\(systemctl start weft, or weft daemon\\)$',
+      ),
     );
     expect(ipJson(c.name, ['link', 'show', 'type', 'veth'])).toEqual([]);
     expect(ipJson(h.ns.name, ['link', 'show', 'type', 'veth'])).toEqual([]);
@@ -102,7 +105,8 @@ describe('named networks, operations', () => {
     expect(noDaemon).toMatchObject({
       ok: false,
       stderr:
-        'weft: the weft daemon on this host is not running (no socket at /nonexistent/weft.sock); start it (systemctl start weft, or weft daemon)\n',
+        'weft: the weft daemon on this host is not running (no socket at /nonexistent/weft.sock); ' +
+        'start it (systemctl start weft, or weft daemon)\n',
     });
 
     weftOk(c, 1, ['network', 'create', '--subnet', '10.20.0.0/16', '--host-subnet-len', '26', '--mtu', '1400', 'GREEN']);

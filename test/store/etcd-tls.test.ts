@@ -24,67 +24,72 @@ async function notReadyBecause(c: SimCluster, n: number, re: RegExp): Promise<st
 }
 
 describe('etcd over TLS', () => {
-  it('with client-certificate auth: IP and host-name endpoints work; a wrong CA, no or a foreign client certificate, an unlisted name and an unreadable file each say why', async () => {
-    const dir = testDir('tc');
-    const pki = new SimPki(join(dir, 'pki'));
-    const other = new SimPki(join(dir, 'pki'), 'other');
-    const client = pki.issue('weft');
-    const c = await testCluster('tc', {
-      dir,
-      etcd: { tls: { ca: pki.ca, server: pki.issue('etcd', { sans: ['IP:192.0.2.250', 'DNS:etcd.weft.test'] }), clientCertAuth: true } },
-      clientCert: client,
-    });
-    const hosts = join(dir, 'hosts');
-    writeFileSync(hosts, '127.0.0.1 localhost\n192.0.2.250 etcd.weft.test wrong.weft.test\n');
-    const good = { endpoint: 'https://192.0.2.250:2379', ca: pki.ca, clientCert: client };
-    await c.addHost(1);
-    await c.addHost(2, [], { etcd: { ...good, endpoint: 'https://etcd.weft.test:2379' }, hostsFile: hosts });
-    await c.addHost(3, [], { etcd: { ...good, ca: other.ca } });
-    await c.addHost(4, [], { etcd: { endpoint: good.endpoint, ca: pki.ca } });
-    await c.addHost(5, [], { etcd: { ...good, clientCert: other.issue('intruder') } });
-    await c.addHost(6, [], { etcd: { ...good, endpoint: 'https://wrong.weft.test:2379' }, hostsFile: hosts });
-    await c.addHost(7, [], { etcd: { ...good, ca: join(dir, 'no-such-ca.crt') } });
-    for (const d of c.daemons) d.start();
+  it(
+    'with client-certificate auth: IP and host-name endpoints work; a wrong CA, no or a foreign client certificate, ' +
+      'an unlisted name and an unreadable file each say why',
+    async () => {
+      const dir = testDir('tc');
+      const pki = new SimPki(join(dir, 'pki'));
+      const other = new SimPki(join(dir, 'pki'), 'other');
+      const client = pki.issue('weft');
+      const c = await testCluster('tc', {
+        dir,
+        etcd: { tls: { ca: pki.ca, server: pki.issue('etcd', { sans: ['IP:192.0.2.250', 'DNS:etcd.weft.test'] }), clientCertAuth: true } },
+        clientCert: client,
+      });
+      const hosts = join(dir, 'hosts');
+      writeFileSync(hosts, '127.0.0.1 localhost\n192.0.2.250 etcd.weft.test wrong.weft.test\n');
+      const good = { endpoint: 'https://192.0.2.250:2379', ca: pki.ca, clientCert: client };
+      await c.addHost(1);
+      await c.addHost(2, [], { etcd: { ...good, endpoint: 'https://etcd.weft.test:2379' }, hostsFile: hosts });
+      await c.addHost(3, [], { etcd: { ...good, ca: other.ca } });
+      await c.addHost(4, [], { etcd: { endpoint: good.endpoint, ca: pki.ca } });
+      await c.addHost(5, [], { etcd: { ...good, clientCert: other.issue('intruder') } });
+      await c.addHost(6, [], { etcd: { ...good, endpoint: 'https://wrong.weft.test:2379' }, hostsFile: hosts });
+      await c.addHost(7, [], { etcd: { ...good, ca: join(dir, 'no-such-ca.crt') } });
+      for (const d of c.daemons) d.start();
 
-    await Promise.all([c.daemon(1).ready(), c.daemon(2).ready()]);
-    expect(c.daemon(1).subnetEnv().subnet).not.toBe(c.daemon(2).subnetEnv().subnet);
+      await Promise.all([c.daemon(1).ready(), c.daemon(2).ready()]);
+      expect(c.daemon(1).subnetEnv().subnet).not.toBe(c.daemon(2).subnetEnv().subnet);
 
-    const at = (host: string) => `weft is not ready: _default: reading ${c.prefix}/config: etcd at https://${host}:2379: `;
-    expect(await notReadyBecause(c, 3, /trusted CA/)).toBe(
-      `${at('192.0.2.250')}its certificate is not signed by a trusted CA (UNABLE_TO_VERIFY_LEAF_SIGNATURE); check --etcd-cafile`,
-    );
-    expect(await notReadyBecause(c, 4, /client certificate/)).toBe(
-      `${at('192.0.2.250')}etcd requires a client certificate; set --etcd-certfile and --etcd-keyfile`,
-    );
-    expect(await notReadyBecause(c, 5, /client certificate/)).toMatch(
-      new RegExp(`^${at('192.0.2.250')}etcd refused this host's client certificate \\(.*\\); check --etcd-certfile`),
-    );
-    expect(await notReadyBecause(c, 6, /not for this address/)).toBe(
-      `${at('wrong.weft.test')}its certificate is not for this address (it names IP Address:192.0.2.250, DNS:etcd.weft.test); use an endpoint the certificate names`,
-    );
-    expect(await notReadyBecause(c, 7, /cannot read/)).toMatch(/cannot read the etcd CA file .*no-such-ca\.crt \(ENOENT\)/);
+      const at = (host: string) => `weft is not ready: _default: reading ${c.prefix}/config: etcd at https://${host}:2379: `;
+      expect(await notReadyBecause(c, 3, /trusted CA/)).toBe(
+        `${at('192.0.2.250')}its certificate is not signed by a trusted CA (UNABLE_TO_VERIFY_LEAF_SIGNATURE); check --etcd-cafile`,
+      );
+      expect(await notReadyBecause(c, 4, /client certificate/)).toBe(
+        `${at('192.0.2.250')}etcd requires a client certificate; set --etcd-certfile and --etcd-keyfile`,
+      );
+      expect(await notReadyBecause(c, 5, /client certificate/)).toMatch(
+        new RegExp(`^${at('192.0.2.250')}etcd refused this host's client certificate \\(.*\\); check --etcd-certfile`),
+      );
+      expect(await notReadyBecause(c, 6, /not for this address/)).toBe(
+        `${at('wrong.weft.test')}its certificate is not for this address (it names IP Address:192.0.2.250, DNS:etcd.weft.test); ` +
+          'use an endpoint the certificate names',
+      );
+      expect(await notReadyBecause(c, 7, /cannot read/)).toMatch(/cannot read the etcd CA file .*no-such-ca\.crt \(ENOENT\)/);
 
-    // Each keeps running, retrying, and logs a problem once rather than every second.
-    for (const n of [3, 4, 5, 6, 7]) {
-      expect(c.daemon(n).status).toBe('running');
-      expect(
-        c
-          .daemon(n)
-          .log()
-          .split('\n')
-          .filter((l) => /not signed|requires a client|refused this host|not for this address|cannot read/.test(l)).length,
-      ).toBeLessThanOrEqual(2);
-    }
-    // The CLI, through the daemon, exits 1 with that one line.
-    const ls = weftOn(c, 3, ['network', 'ls']);
-    expect(ls.code).toBe(1);
-    expect(ls.stderr.trim().split('\n')).toHaveLength(1);
-    expect(ls.stderr).toMatch(
-      /^weft: listing networks: etcd at https:\/\/192\.0\.2\.250:2379: its certificate is not signed by a trusted CA/,
-    );
-  });
+      // Each keeps running, retrying, and logs a problem once rather than every second.
+      for (const n of [3, 4, 5, 6, 7]) {
+        expect(c.daemon(n).status).toBe('running');
+        expect(
+          c
+            .daemon(n)
+            .log()
+            .split('\n')
+            .filter((l) => /not signed|requires a client|refused this host|not for this address|cannot read/.test(l)).length,
+        ).toBeLessThanOrEqual(2);
+      }
+      // The CLI, through the daemon, exits 1 with that one line.
+      const ls = weftOn(c, 3, ['network', 'ls']);
+      expect(ls.code).toBe(1);
+      expect(ls.stderr.trim().split('\n')).toHaveLength(1);
+      expect(ls.stderr).toMatch(
+        /^weft: listing networks: etcd at https:\/\/192\.0\.2\.250:2379: its certificate is not signed by a trusted CA/,
+      );
+    },
+  );
 
-  it('with a CA only, and with username and password; an expired server certificate, a wrong password and no credentials each say why', async () => {
+  it('with a CA only, and with username and password; an expired server cert, a wrong password, no credentials each say why', async () => {
     const dir = testDir('ta');
     const pki = new SimPki(join(dir, 'pki'));
     const c = await testCluster('ta', {

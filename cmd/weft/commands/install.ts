@@ -81,7 +81,8 @@ export const install: CommandModule<object, Args> = {
     const before = shadowing(a['cni-conf-dir']);
     if (before.length > 0)
       process.stdout.write(
-        `note: ${before.join(', ')} in ${a['cni-conf-dir']} sort${before.length === 1 ? 's' : ''} before 10-weft.conflist; runtimes that take the first config will use ${before.length === 1 ? 'it' : 'those'}\n`,
+        `note: ${before.join(', ')} in ${a['cni-conf-dir']} sort${before.length === 1 ? 's' : ''} before 10-weft.conflist; ` +
+          `runtimes that take the first config will use ${before.length === 1 ? 'it' : 'those'}\n`,
       );
     if (a.systemd)
       process.stdout.write(

@@ -106,7 +106,8 @@ describe('failure descriptions', () => {
       }),
     );
     expect(alt.error.message).toBe(
-      'etcd at https://192.0.2.100:2379: its certificate is not for this address (it names IP Address:192.0.2.99); use an endpoint the certificate names',
+      'etcd at https://192.0.2.100:2379: its certificate is not for this address (it names IP Address:192.0.2.99); ' +
+        'use an endpoint the certificate names',
     );
     const noCert = socketFailure(
       { ...ctx, clientCert: false },
