@@ -18,6 +18,9 @@ export interface IssueOptions {
   readonly days?: number;
 }
 
+/** A new P-256 key, unencrypted. */
+const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+
 function openssl(args: readonly string[], cwd: string): void {
   const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
   if (r.error) throw new Error(`cannot run openssl (install it): ${r.error.message}`);
@@ -35,23 +38,7 @@ export class SimPki {
     this.name = name;
     mkdirSync(dir, { recursive: true });
     openssl(
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.crt`,
-        '-days',
-        '2',
-        '-subj',
-        `/CN=weft test ${name}`,
-      ],
+      ['req', '-x509', ...NEW_KEY, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=weft test ${name}`],
       dir,
     );
   }
@@ -69,23 +56,7 @@ export class SimPki {
         ? `subjectAltName=${o.sans.join(',')}\nextendedKeyUsage=serverAuth,clientAuth\n`
         : 'extendedKeyUsage=clientAuth\n';
     writeFileSync(ext, usage);
-    openssl(
-      [
-        'req',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        `${base}.key`,
-        '-out',
-        `${base}.csr`,
-        '-subj',
-        `/CN=${cn}`,
-      ],
-      this.dir,
-    );
+    openssl(['req', ...NEW_KEY, '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${cn}`], this.dir);
     openssl(
       [
         'x509',
