@@ -37,6 +37,8 @@ import {
 } from '../overlay/mod.ts';
 import type { ExternalInterface } from './iface.ts';
 import { Reconciler } from './reconciler.ts';
+import { networkReport, type AgentSnapshot } from './report.ts';
+import type { NetworkStatus } from '../contract/status.ts';
 import { loadVtepMac } from './vtep-mac.ts';
 
 export interface AgentSpec {
@@ -372,8 +374,45 @@ export class NetworkAgent {
     this.#d.firewall.sync();
   }
 
-  #writeSubnetFile(held: HeldLease): void {
-    const text = formatSubnetEnv({
+  /** What this network is on this host, for `weft status`; with `verbose`, every peer and the desired kernel state. */
+  report(verbose: boolean): NetworkStatus {
+    const held = this.#source.held;
+    const v = this.#vtep;
+    const snapshot: AgentSnapshot = {
+      network: this.#spec.network,
+      status: this.status(),
+      vni: this.#config?.vx.vni,
+      expiresAt: held?.expiresAt,
+      vtep: v,
+      peers: this.#peers.values(),
+    };
+    if (!verbose || !held || !v || !this.#config) return networkReport(snapshot, verbose);
+    const ports = this.#d.ports();
+    const plan = planPeers({
+      ownSubnet: held.subnet,
+      ownPublicIP: this.#d.iface.publicIP,
+      peers: this.#peers.values(),
+      vxlanIndex: this.#vtepIndex,
+      directRouting: this.#config.vx.directRouting,
+      onLink: onLinkOf(this.#d.iface.prefixes),
+    });
+    return networkReport(
+      {
+        ...snapshot,
+        desired: {
+          plan,
+          underlay: { name: this.#d.iface.name, mtu: this.#d.iface.mtu },
+          subnetLen: this.#config.fam.subnetLen,
+          bridge: this.#spec.ownsBridge || ports.length > 0 ? { ...this.#bridgeSpec(held), ports } : undefined,
+          subnetFile: { path: this.#spec.subnetFile, text: this.#subnetFileText(held) },
+        },
+      },
+      verbose,
+    );
+  }
+
+  #subnetFileText(held: HeldLease): string {
+    return formatSubnetEnv({
       networks: [this.#config!.fam.network],
       subnet: held.subnet,
       ipv6Networks: [],
@@ -382,6 +421,10 @@ export class NetworkAgent {
       ipMasq: this.#spec.ipMasq,
       extra: { WEFT_VXLAN_DEVICE: this.#vtep!.name },
     });
+  }
+
+  #writeSubnetFile(held: HeldLease): void {
+    const text = this.#subnetFileText(held);
     const now = readIfExists(this.#spec.subnetFile);
     if (now === text) return;
     writeFileAtomic(this.#spec.subnetFile, text, 0o644);

@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { dirname } from 'node:path';
 import { isWeftError, messageOf, WeftError, type WeftCode } from '../errors/mod.ts';
 import { DEFAULT_NETWORK_NAME, type LsRow } from '../networks/mod.ts';
+import type { DaemonStatus } from '../contract/status.ts';
 import type { NetworkManager } from './network-manager.ts';
 
 const STATUS: Partial<Record<WeftCode, number>> = {
@@ -56,8 +57,31 @@ const num = (b: Record<string, unknown>, k: string): number | undefined => {
   throw new WeftError('WEFT_INVALID_ARGUMENT', `${k} must be a number, got ${JSON.stringify(b[k])}`);
 };
 
-export async function startApiServer(socket: string, nm: NetworkManager, defaultNetwork: () => DefaultNetworkInfo): Promise<Server> {
+/** A route's pattern as a metric label: /^\/v1\/networks\/([^/]+)$/ -> /v1/networks/:ref. */
+const routeLabel = (re: RegExp): string =>
+  re.source
+    .replace(/\\\//g, '/')
+    .replace(/\(\[\^\/\]\+\)/g, ':ref')
+    .replace(/^\^|\$$/g, '');
+
+export interface ApiDeps {
+  /** The named networks; undefined in Kubernetes mode, where they are refused. */
+  readonly networks: NetworkManager | undefined;
+  readonly defaultNetwork: () => DefaultNetworkInfo;
+  readonly status: (verbose: boolean) => DaemonStatus;
+  /** Told of every request, for the metrics: its route pattern and the status answered. */
+  readonly onRequest?: (route: string, status: number) => void;
+}
+
+export async function startApiServer(socket: string, deps: ApiDeps): Promise<Server> {
+  const { defaultNetwork } = deps;
+  const networks = (): NetworkManager => {
+    if (!deps.networks)
+      throw new WeftError('WEFT_INVALID_CONFIG', 'named networks need etcd (--etcd-endpoints); this daemon runs with --kube-subnet-mgr');
+    return deps.networks;
+  };
   const routes: Array<[string, RegExp, (m: RegExpExecArray, req: IncomingMessage, url: URL) => Promise<[number, unknown]>]> = [
+    ['GET', /^\/v1\/status$/, async (_m, _req, url) => [200, deps.status(url.searchParams.get('verbose') === '1')]],
     [
       'GET',
       /^\/v1\/networks$/,
@@ -65,7 +89,7 @@ export async function startApiServer(socket: string, nm: NetworkManager, default
         const d = defaultNetwork();
         const rows: LsRow[] = [
           ...(d.subnet ? [{ id: d.id, name: DEFAULT_NETWORK_NAME, driver: 'overlay', scope: 'global' }] : []),
-          ...(await nm.list()),
+          ...(await networks().list()),
         ];
         return [200, rows];
       },
@@ -75,7 +99,7 @@ export async function startApiServer(socket: string, nm: NetworkManager, default
       /^\/v1\/networks$/,
       async (_m, req) => {
         const b = await body(req);
-        const created = await nm.create({
+        const created = await networks().create({
           name: str(b, 'name') ?? '',
           driver: str(b, 'driver'),
           subnet: str(b, 'subnet') ?? '',
@@ -87,15 +111,15 @@ export async function startApiServer(socket: string, nm: NetworkManager, default
         return [201, created];
       },
     ],
-    ['GET', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, [await nm.inspect(decodeURIComponent(m[1]!))]]],
-    ['DELETE', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, await nm.remove(decodeURIComponent(m[1]!))]],
-    ['GET', /^\/v1\/networks\/([^/]+)\/conflist$/, async (m) => [200, await nm.conflistFor(decodeURIComponent(m[1]!))]],
+    ['GET', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, [await networks().inspect(decodeURIComponent(m[1]!))]]],
+    ['DELETE', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, await networks().remove(decodeURIComponent(m[1]!))]],
+    ['GET', /^\/v1\/networks\/([^/]+)\/conflist$/, async (m) => [200, await networks().conflistFor(decodeURIComponent(m[1]!))]],
     [
       'POST',
       /^\/v1\/networks\/([^/]+)\/endpoints$/,
       async (m, req) => {
         const b = await body(req);
-        const ep = await nm.register(decodeURIComponent(m[1]!), {
+        const ep = await networks().register(decodeURIComponent(m[1]!), {
           name: str(b, 'name') ?? '',
           aliases: Array.isArray(b.aliases) ? b.aliases.filter((a): a is string => typeof a === 'string') : [],
           containerID: str(b, 'containerID') ?? '',
@@ -110,7 +134,7 @@ export async function startApiServer(socket: string, nm: NetworkManager, default
       'DELETE',
       /^\/v1\/networks\/([^/]+)\/endpoints\/([^/]+)$/,
       async (m, _req, url) => {
-        const removed = await nm.unregister(
+        const removed = await networks().unregister(
           decodeURIComponent(m[1]!),
           decodeURIComponent(m[2]!),
           url.searchParams.get('containerID') ?? undefined,
@@ -126,10 +150,14 @@ export async function startApiServer(socket: string, nm: NetworkManager, default
     const send = (status: number, data: unknown) =>
       res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(data)}\n`);
     if (!route) return send(404, { code: 'WEFT_NOT_FOUND', message: `no such API: ${req.method} ${url.pathname}` });
+    const done = (status: number, data: unknown) => {
+      deps.onRequest?.(`${req.method} ${routeLabel(route[1])}`, status);
+      send(status, data);
+    };
     route[2](route[1].exec(url.pathname)!, req, url).then(
-      ([status, data]) => send(status, data),
+      ([status, data]) => done(status, data),
       (e: unknown) =>
-        send(isWeftError(e) ? (STATUS[e.code] ?? 500) : 500, {
+        done(isWeftError(e) ? (STATUS[e.code] ?? 500) : 500, {
           code: isWeftError(e) ? e.code : 'WEFT_INTERNAL',
           message: messageOf(e),
           ...(isWeftError(e) && e.details && { details: e.details }),

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { DaemonFlags } from '../../flannel-compat/daemon-flags.ts';
 import { findExternalInterface, NetworkAgent, type AgentSpec, type ExternalInterface } from '../agent/mod.ts';
 import { appliedMasquerades, currentBootId, networkState } from '../contract/mod.ts';
-import { WeftError } from '../errors/mod.ts';
+import { messageOf, WeftError } from '../errors/mod.ts';
 import { chainPresent, CNI_MASQ_TABLE, cniMasqChainName, FirewallKeeper } from '../firewall/mod.ts';
 import { DEFAULT_NETWORK_KEY } from '../networks/mod.ts';
 import { KernelWatcher, Netlink } from '../kernel/mod.ts';
@@ -22,6 +22,8 @@ import { EtcdLeaseSource, type LeaseSource } from '../lease/mod.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { EtcdClient, NetworkStore, parseEndpoints, SubnetRegistry } from '../store/mod.ts';
 import { startApiServer } from './api-server.ts';
+import { daemonStatus, statusFile, writeStatusFile, type StatusSources } from './status.ts';
+import type { StoreStatus } from '../contract/status.ts';
 import { requireNetAdmin } from './capabilities.ts';
 import { reclaimEarlierBoots } from './previous-boot.ts';
 import { startHealthServer } from './health-server.ts';
@@ -65,6 +67,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const agentDeps = (source: (l: Logger) => LeaseSource) => ({ source, nl, iface, log, firewall, ports: defaultPorts });
   let agent: NetworkAgent;
   let etcd: EtcdClient | undefined;
+  let store: () => StoreStatus;
   let networks: NetworkManager | undefined;
   if (flags.kubeSubnetMgr) {
     if (!nodeName)
@@ -93,6 +96,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
       defaultSpec,
       agentDeps((l) => new KubeLeaseSource(nodes, kube, l)),
     );
+    store = () => ({ kind: 'kubernetes', server: nodes.server });
   } else {
     const client = new EtcdClient({
       endpoints: flags.etcdEndpoints,
@@ -111,6 +115,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
       etcd: client.endpoints.join(','),
     });
     etcd = client;
+    store = () => ({ kind: 'etcd', endpoints: client.state() });
     agent = new NetworkAgent(
       defaultSpec,
       agentDeps((l) => new EtcdLeaseSource(new SubnetRegistry(client, flags.etcdPrefix), l)),
@@ -137,19 +142,39 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     agent.onKernelEvent(e);
     networks?.onKernelEvent(e);
   });
+  const sources: StatusSources = {
+    node: nodeName ?? hostname(),
+    startedAt: new Date(),
+    store,
+    firewall,
+    defaultAgent: agent,
+    cni: { confDir: flags.cniConfDir || undefined, dataDir: flags.cniDataDir },
+    named: (verbose) => networks?.reports(verbose) ?? [],
+  };
+  const saveStatus = () => {
+    try {
+      writeStatusFile(statusFile(flags.runDir), daemonStatus(sources, true));
+    } catch (e) {
+      log.warn(`cannot write ${statusFile(flags.runDir)}: ${messageOf(e)}`);
+    }
+  };
   const resync = setInterval(() => {
     keepPluginMasquerades(firewall, flags.cniDataDir);
     firewall.sync();
+    saveStatus();
   }, shared.resyncMs);
   const status = () => [agent.status(), ...(networks?.statuses() ?? [])];
   const health = flags.healthzPort > 0 ? await startHealthServer({ host: flags.healthzIP, port: flags.healthzPort, status }) : undefined;
   if (health) log.info('health endpoints listening', { address: `${flags.healthzIP}:${flags.healthzPort}` });
-  let api: Server | undefined;
+  const socket = join(flags.runDir, 'weft.sock');
+  const defaultId = createHash('sha256').update(`flannel:${flags.etcdPrefix}`).digest('hex');
+  const api: Server = await startApiServer(socket, {
+    networks,
+    defaultNetwork: () => ({ id: defaultId, subnet: agent.clusterNetwork() }),
+    status: (verbose) => daemonStatus(sources, verbose),
+  });
+  log.info('API listening', { socket });
   if (networks) {
-    const socket = join(flags.runDir, 'weft.sock');
-    const defaultId = createHash('sha256').update(`flannel:${flags.etcdPrefix}`).digest('hex');
-    api = await startApiServer(socket, networks, () => ({ id: defaultId, subnet: agent.clusterNetwork() }));
-    log.info('API listening', { socket });
     const nm = networks;
     void nm.start().catch((e: unknown) => log.error(`named networks: ${(e as Error).message}`));
   }
@@ -164,7 +189,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
       watcher.close();
       void Promise.all([agent.stop(), networks?.stop()]).finally(() => {
         health?.close();
-        api?.close();
+        api.close();
         etcd?.close();
         nl.close();
         resolve();
@@ -175,7 +200,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     const dataDir = flags.cniDataDir;
     void reclaimEarlierBoots({ dataDir, network: '', nl, log })
       .then(() => agent.start())
-      .catch((e: unknown) => {
+      .then(saveStatus, (e: unknown) => {
         if (agent.signal.aborted) return;
         log.error(`network agent failed: ${(e as Error).message}`);
         process.exitCode = 1;

@@ -13,6 +13,7 @@ import { messageOf, WeftError } from '../errors/mod.ts';
 import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
 import { NetworkAgent, type AgentSpec, type AgentStatus, type ExternalInterface, type Served } from '../agent/mod.ts';
 import { ISOLATION_TABLE, isolationTable, type FirewallKeeper } from '../firewall/mod.ts';
+import type { NetworkStatus } from '../contract/status.ts';
 import type { KernelEvent, Netlink } from '../kernel/mod.ts';
 import { EtcdLeaseSource, type Change, type RawKv } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
@@ -111,6 +112,18 @@ export class NetworkManager {
       r.dns?.close();
       await r.agent.stop();
     }
+  }
+
+  /** Each network this host runs, for `weft status`; verbose adds the desired state and the conflist. */
+  reports(verbose: boolean): NetworkStatus[] {
+    return [...this.#running.values()].map((r) => {
+      const rep = r.agent.report(verbose);
+      if (!rep.desired || !this.#o.cniConfDir) return rep;
+      return {
+        ...rep,
+        desired: { ...rep.desired, conflist: { path: conflistFileName(this.#o.cniConfDir, r.meta.Name), name: r.meta.Name } },
+      };
+    });
   }
 
   statuses(): AgentStatus[] {

@@ -73,6 +73,11 @@ export class FirewallKeeper {
     this.#printed.delete(key);
   }
 
+  /** Every table weft applied, as nft printed it right after ("family name" -> text): what doctor compares with. */
+  printed(): Record<string, string> {
+    return Object.fromEntries([...this.#printed].filter(([k]) => this.#want.get(k) !== undefined));
+  }
+
   /** Keeps `chain` (a name for logs) in place; undefined stops keeping it. */
   adopt(name: string, chain: Adopted | undefined): void {
     if (chain) this.#adopted.set(name, chain);

@@ -1,51 +1,43 @@
 /**
- * `weft lab status`: the lab's hosts (daemon ready, leases), its networks and their endpoints on every host,
- * and its containers, as the daemons report them.
+ * `weft lab status`: the lab's hosts (each daemon's status, as `weft status` asks it: readiness, leases,
+ * peers, repairs), its networks and their endpoints on every host, and its containers.
  */
 import { daemonCall } from '../contract/mod.ts';
+import type { DaemonStatus } from '../contract/status.ts';
 import { table } from '../measure/mod.ts';
-import { healthGet } from '../sim/mod.ts';
 import type { LabState } from './state.ts';
 
-interface AgentStatus {
-  network: string;
-  ready: boolean;
-  reason?: string;
-  subnet?: string;
-  peers: number;
-}
-
-/** The daemon's /status (one entry per network), or undefined when it does not answer. */
-function daemonStatus(hostPath: string): AgentStatus[] | undefined {
-  const r = healthGet(hostPath, '/status', 5000);
-  if (!r.ok) return undefined;
+/** The daemon's status (through its socket, as `weft status` asks), or why it did not answer. */
+async function daemonStatus(socket: string): Promise<DaemonStatus | string> {
   try {
-    return JSON.parse(r.body) as AgentStatus[];
-  } catch {
-    return undefined;
+    return await daemonCall<DaemonStatus>(socket, 'GET', '/v1/status');
+  } catch (e) {
+    return (e as Error).message;
   }
 }
 
 export async function labStatus(s: LabState, out: (l: string) => void): Promise<boolean> {
   out(`weft lab in ${s.dir} (up since ${s.created})\n`);
-  const rows = [['host', 'underlay', 'daemon', 'network', 'lease', 'peers']];
+  const rows = [['host', 'underlay', 'daemon', 'network', 'lease', 'peers', 'repairs']];
   let healthy = true;
   for (const h of s.hosts) {
-    const st = daemonStatus(`/run/netns/${h.name}`);
-    if (!st) {
+    const st = await daemonStatus(h.socket);
+    if (typeof st === 'string') {
       healthy = false;
-      rows.push([`h${h.n}`, h.ip, 'NOT RUNNING', '', '', '']);
+      rows.push([`h${h.n}`, h.ip, `NOT ANSWERING: ${st}`, '', '', '', '']);
       continue;
     }
-    for (const a of st) {
+    for (const a of st.networks) {
       if (!a.ready) healthy = false;
+      const r = a.lastReconcile;
       rows.push([
         `h${h.n}`,
         h.ip,
         a.ready ? 'ready' : `not ready: ${a.reason ?? '?'}`,
-        a.network === '_default' ? 'default' : a.network,
+        a.name,
         a.subnet ?? '-',
-        String(a.peers),
+        String(a.peers.count),
+        r ? `${a.repairs}` : '-',
       ]);
     }
   }

@@ -1,0 +1,28 @@
+import type { CommandModule } from 'yargs';
+import { DEFAULT_SOCKET, daemonCall } from '../../../pkg/contract/mod.ts';
+import type { DaemonStatus } from '../../../pkg/contract/status.ts';
+import { statusText } from '../status-view.ts';
+
+interface Args {
+  socket: string;
+  json: boolean;
+  verbose: boolean;
+}
+
+export const status: CommandModule<object, Args> = {
+  command: 'status',
+  describe: 'what the local daemon is doing: etcd, every network, its lease, peers, readiness and repairs',
+  builder: (y) =>
+    y
+      .option('socket', {
+        type: 'string',
+        default: process.env.WEFT_SOCKET ?? DEFAULT_SOCKET,
+        describe: "the daemon's API socket (env WEFT_SOCKET)",
+      })
+      .option('json', { type: 'boolean', default: false, describe: 'the status document as JSON (fields documented in the README)' })
+      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: "each peer's subnet, public IP and VTEP MAC" }),
+  handler: async (a) => {
+    const d = await daemonCall<DaemonStatus>(a.socket, 'GET', `/v1/status${a.verbose ? '?verbose=1' : ''}`);
+    process.stdout.write(a.json ? `${JSON.stringify(d, null, 2)}\n` : statusText(d, a.verbose));
+  },
+};

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import type { DaemonStatus } from '../../pkg/contract/status.ts';
+import { duration, statusText } from './status-view.ts';
+
+describe('weft status, for people', () => {
+  it('says durations as a person would', () => {
+    expect([duration(5), duration(75), duration(3725), duration(90_061)]).toEqual(['5s', '1m 15s', '1h 2m', '1d 1h']);
+  });
+
+  it('puts not-ready reasons and repairs under the table', () => {
+    const now = Date.parse('2026-11-29T12:00:00Z');
+    const d: DaemonStatus = {
+      version: '0.1.0',
+      node: 'h1',
+      startedAt: '2026-11-29T11:00:00Z',
+      uptimeSeconds: 3600,
+      at: '2026-11-29T12:00:00Z',
+      store: {
+        kind: 'etcd',
+        endpoints: [
+          {
+            endpoint: 'http://10.0.0.5:2379',
+            current: true,
+            lastError: undefined,
+            lastErrorAt: undefined,
+            lastOkAt: '2026-11-29T11:59:58Z',
+            latencyMs: 1.5,
+          },
+        ],
+      },
+      cni: { confDir: '/etc/cni/net.d', dataDir: '/var/lib/cni/weft' },
+      firewall: {},
+      networks: [
+        {
+          name: 'RED',
+          vni: 256,
+          subnet: '10.10.10.32/27',
+          leaseExpires: '2026-11-30T11:00:00Z',
+          device: 'weft.256',
+          mtu: 1450,
+          ready: false,
+          reason: 'etcd at http://10.0.0.5:2379 is unreachable',
+          peers: { count: 0 },
+          lastReconcile: { at: '2026-11-29T11:59:50Z', ms: 4.2, applied: 1, failed: 0, repairs: ['weft.256: missing'] },
+          repairs: 1,
+        },
+      ],
+    };
+    expect(statusText(d, false, now)).toBe(
+      'weft 0.1.0 on h1, up 1h 0m\netcd        http://10.0.0.5:2379 (in use, 1.5 ms); last answer 2s ago\n\n' +
+        'network  VNI  subnet          lease expires  device    MTU   peers  ready  last reconcile\n' +
+        'RED      256  10.10.10.32/27  in 23h 0m      weft.256  1450  0      NO     10s ago, 4.2 ms, 1 repaired (1 since start)\n' +
+        'RED: not ready: etcd at http://10.0.0.5:2379 is unreachable\nRED: repaired: weft.256: missing\n',
+    );
+  });
+});

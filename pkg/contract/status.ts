@@ -1,0 +1,107 @@
+/**
+ * What the daemon says about itself: `GET /v1/status` on its socket (`?verbose=1` adds every peer and the
+ * desired kernel state), and `<run-dir>/status.json`, the same verbose document written after changes so
+ * `weft doctor` can compare the kernel with it while the daemon does not answer. `weft status --json` prints
+ * this document; its fields are stable (README, "Operating weft"): new fields may be added, none renamed.
+ */
+
+export interface StoreStatus {
+  readonly kind: 'etcd' | 'kubernetes';
+  /** etcd: each endpoint, the one in use marked `current`. */
+  readonly endpoints?: ReadonlyArray<{
+    readonly endpoint: string;
+    readonly current: boolean;
+    readonly lastError: string | undefined;
+    readonly lastErrorAt: string | undefined;
+    readonly lastOkAt: string | undefined;
+    readonly latencyMs: number | undefined;
+  }>;
+  /** Kubernetes: the API server. */
+  readonly server?: string;
+}
+
+export interface PeerStatus {
+  readonly subnet: string;
+  readonly publicIP: string;
+  readonly vtepMac: string;
+}
+
+export interface ReconcileStatus {
+  readonly at: string;
+  readonly ms: number;
+  readonly applied: number;
+  readonly failed: number;
+  readonly repairs: readonly string[];
+}
+
+/** What the kernel should hold for a network on this host, for `weft doctor`. */
+export interface DesiredState {
+  readonly vtep: {
+    readonly name: string;
+    readonly vni: number;
+    readonly port: number;
+    readonly local: string;
+    /** The underlay device, by name and index. */
+    readonly dev: number;
+    readonly learning: boolean;
+    readonly gbp: boolean;
+    readonly mtu: number;
+    readonly mac: string;
+    readonly address: string;
+    readonly clusterNetwork: string;
+  };
+  readonly underlay: { readonly name: string; readonly mtu: number };
+  readonly subnetLen: number;
+  /** The network's bridge, when the daemon keeps it (named networks, and any network with containers). */
+  readonly bridge:
+    | {
+        readonly name: string;
+        readonly mtu: number;
+        readonly mac: string;
+        readonly gateways: readonly string[];
+        readonly ports: readonly string[];
+      }
+    | undefined;
+  readonly subnetFile: { readonly path: string; readonly text: string };
+  /** A named network's conflist, as the daemon writes it. */
+  readonly conflist: { readonly path: string; readonly name: string } | undefined;
+  /** Every peer's entries, as the planner wants them (route `oif` is the VTEP's index at the time). */
+  readonly overlay: {
+    readonly routes: ReadonlyArray<{ readonly dst: string; readonly gateway: string; readonly direct: boolean }>;
+    readonly neighs: ReadonlyArray<{ readonly ip: string; readonly mac: string }>;
+    readonly fdb: ReadonlyArray<{ readonly mac: string; readonly dst: string }>;
+  };
+}
+
+export interface NetworkStatus {
+  /** `default` for the flannel default network, else the named network's name. */
+  readonly name: string;
+  readonly vni: number | undefined;
+  readonly subnet: string | undefined;
+  /** When the lease expires unless renewed (ISO time); undefined for a reservation or a Kubernetes podCIDR. */
+  readonly leaseExpires: string | undefined;
+  readonly device: string | undefined;
+  readonly mtu: number | undefined;
+  readonly ready: boolean;
+  readonly reason: string | undefined;
+  readonly peers: { readonly count: number; readonly list?: readonly PeerStatus[] };
+  readonly lastReconcile: ReconcileStatus | undefined;
+  /** Repairs made since the daemon started. */
+  readonly repairs: number;
+  /** With verbose: what the kernel should hold. */
+  readonly desired?: DesiredState;
+}
+
+export interface DaemonStatus {
+  readonly version: string;
+  readonly node: string;
+  readonly startedAt: string;
+  readonly uptimeSeconds: number;
+  /** When this document was made (status.json may be older than now). */
+  readonly at: string;
+  readonly store: StoreStatus;
+  readonly cni: { readonly confDir: string | undefined; readonly dataDir: string };
+  /** Weft's nftables tables as nft printed them after weft applied them ("family name" -> text). */
+  readonly firewall: Readonly<Record<string, string>>;
+  readonly networks: readonly NetworkStatus[];
+}

@@ -1,0 +1,57 @@
+/**
+ * The daemon's status document (pkg/contract/status.ts): served on its socket, and written to
+ * `<run-dir>/status.json` when it changes (at most every resync period) so `weft doctor` has the desired
+ * state even when the daemon does not answer.
+ */
+import { join } from 'node:path';
+import type { NetworkAgent } from '../agent/mod.ts';
+import type { DaemonStatus, NetworkStatus, StoreStatus } from '../contract/status.ts';
+import { readIfExists, writeFileAtomic } from '../files/mod.ts';
+import type { FirewallKeeper } from '../firewall/mod.ts';
+import { VERSION } from '../version.ts';
+
+export interface StatusSources {
+  readonly node: string;
+  readonly startedAt: Date;
+  readonly store: () => StoreStatus;
+  readonly cni: DaemonStatus['cni'];
+  readonly firewall: FirewallKeeper;
+  readonly defaultAgent: NetworkAgent;
+  /** The named networks' reports (with their conflists), when the daemon runs them. */
+  readonly named: (verbose: boolean) => NetworkStatus[];
+}
+
+export function daemonStatus(s: StatusSources, verbose: boolean): DaemonStatus {
+  const now = new Date();
+  const dflt = s.defaultAgent.report(verbose);
+  // A host without the flannel default network shows only the networks it serves.
+  const networks = [...(s.defaultAgent.status().configured ? [dflt] : []), ...s.named(verbose)];
+  return {
+    version: VERSION,
+    node: s.node,
+    startedAt: s.startedAt.toISOString(),
+    uptimeSeconds: Math.round((now.getTime() - s.startedAt.getTime()) / 1000),
+    at: now.toISOString(),
+    store: s.store(),
+    cni: s.cni,
+    firewall: s.firewall.printed(),
+    networks,
+  };
+}
+
+export const statusFile = (runDir: string): string => join(runDir, 'status.json');
+
+/** Writes the verbose document if anything but its clock changed. */
+export function writeStatusFile(path: string, doc: DaemonStatus): void {
+  const { at, uptimeSeconds, ...stable } = doc;
+  const prev = readIfExists(path);
+  if (prev !== undefined) {
+    try {
+      const { at: _a, uptimeSeconds: _u, ...was } = JSON.parse(prev) as DaemonStatus;
+      if (JSON.stringify(was) === JSON.stringify(stable)) return;
+    } catch {
+      // unreadable: written anew
+    }
+  }
+  writeFileAtomic(path, `${JSON.stringify({ ...doc, at, uptimeSeconds }, null, 1)}\n`, 0o644);
+}
