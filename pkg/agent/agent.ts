@@ -68,6 +68,17 @@ export interface AgentDeps {
   readonly ports: () => readonly string[];
   /** Time for retries, the resync period and the kernel-event delay (default: the real clock). */
   readonly clock?: Clock;
+  /** Told of each reconcile pass (seconds) and each repair (by kind), for the metrics. */
+  readonly onPass?: (seconds: number) => void;
+  readonly onRepair?: (kind: RepairKind) => void;
+}
+
+/** What a repair was of: the metrics' `kind` label. */
+export type RepairKind = 'vxlan_device' | 'bridge' | 'peers' | 'forwarding' | 'subnet_file';
+
+interface Repair {
+  readonly kind: RepairKind;
+  readonly text: string;
 }
 
 /** What the agent serves on this host once ready. */
@@ -428,24 +439,26 @@ export class NetworkAgent {
     const now = readIfExists(this.#spec.subnetFile);
     if (now === text) return;
     writeFileAtomic(this.#spec.subnetFile, text, 0o644);
-    if (this.#synced)
+    if (this.#synced) {
       this.#log.warn(`the subnet file ${this.#spec.subnetFile} was ${now === undefined ? 'missing' : 'changed'}; wrote it again`);
+      this.#repaired('subnet_file');
+    }
     else this.#log.info('subnet file written', { path: this.#spec.subnetFile });
   }
 
   /** The VTEP as wanted; repaired (recreated, or attributes set back) when it differs. */
-  async #keepVtep(repairs: string[]): Promise<Link> {
+  async #keepVtep(repairs: Repair[]): Promise<Link> {
     const want = this.#vtep!;
     const have = await this.#d.nl.findLink(want.name);
     const drift = vtepDrift(have, have ? await this.#d.nl.listAddrs({ index: have.index, family: 4 }) : [], want);
     if (drift.length === 0) return have!;
     const dev = await ensureVtep(this.#d.nl, want, () => {});
-    repairs.push(`${want.name}: ${drift.join(', ')}`);
+    repairs.push({ kind: 'vxlan_device', text: `${want.name}: ${drift.join(', ')}` });
     return dev;
   }
 
   /** The bridge (when the agent owns it, or containers use it) with its address and every container's host end on it. */
-  async #keepBridge(held: HeldLease, repairs: string[]): Promise<void> {
+  async #keepBridge(held: HeldLease, repairs: Repair[]): Promise<void> {
     const names = new Set(this.#d.ports());
     if (!this.#spec.ownsBridge && names.size === 0) return;
     const spec = this.#bridgeSpec(held);
@@ -460,7 +473,7 @@ export class NetworkAgent {
     const br = await ensureBridge(this.#d.nl, spec);
     await attachPorts(this.#d.nl, br, ports);
     this.#bridgeIndex = br.index;
-    repairs.push(`${spec.name}: ${drift.join(', ')}`);
+    repairs.push({ kind: 'bridge', text: `${spec.name}: ${drift.join(', ')}` });
   }
 
   async #reconcile(): Promise<boolean> {
@@ -469,7 +482,7 @@ export class NetworkAgent {
     const t0 = performance.now();
     const leasesChanged = this.#leasesChanged;
     this.#leasesChanged = false;
-    const repairs: string[] = [];
+    const repairs: Repair[] = [];
     try {
       const dev = await this.#keepVtep(repairs);
       this.#vtepIndex = dev.index;
@@ -492,13 +505,17 @@ export class NetworkAgent {
       const report = await applyOverlay(this.#d.nl, dev.index, ops);
       for (const f of report.failed) this.#log.warn(`could not ${describeOp(f.op)}: ${messageOf(f.error)}`);
       // Entries that differ while no lease changed were changed behind weft's back.
-      if (ops.length > 0 && !leasesChanged)
-        repairs.push(`peer entries: ${ops.slice(0, 4).map(describeOp).join('; ')}${ops.length > 4 ? `; and ${ops.length - 4} more` : ''}`);
+      if (ops.length > 0 && !leasesChanged) {
+        const more = ops.length > 4 ? `; and ${ops.length - 4} more` : '';
+        repairs.push({ kind: 'peers', text: `peer entries: ${ops.slice(0, 4).map(describeOp).join('; ')}${more}` });
+      }
       this.#keepForwarding(repairs);
       const ms = Math.round((performance.now() - t0) * 10) / 10;
-      this.#last = { at: new Date().toISOString(), ms, applied: report.applied, failed: report.failed.length, repairs };
-      this.#repairs += repairs.length;
-      if (repairs.length > 0) this.#log.warn(`repaired what changed behind weft's back: ${repairs.join(' | ')}`);
+      const texts = repairs.map((r) => r.text);
+      this.#last = { at: new Date().toISOString(), ms, applied: report.applied, failed: report.failed.length, repairs: texts };
+      this.#d.onPass?.(ms / 1000);
+      for (const r of repairs) this.#repaired(r.kind);
+      if (repairs.length > 0) this.#log.warn(`repaired what changed behind weft's back: ${texts.join(' | ')}`);
       else if (ops.length > 0)
         this.#log.info('reconciled', { peers: want.routes.size, applied: report.applied, failed: report.failed.length, ms });
       return report.failed.length === 0;
@@ -508,12 +525,17 @@ export class NetworkAgent {
     }
   }
 
+  #repaired(kind: RepairKind): void {
+    this.#repairs++;
+    this.#d.onRepair?.(kind);
+  }
+
   /** IPv4 forwarding: without it no container traffic leaves the host. */
-  #keepForwarding(repairs: string[]): void {
+  #keepForwarding(repairs: Repair[]): void {
     try {
       if (this.#d.nl.readSysctl('net/ipv4/ip_forward') === '1') return;
       this.#d.nl.writeSysctl('net/ipv4/ip_forward', '1');
-      repairs.push('net.ipv4.ip_forward was 0: set to 1');
+      repairs.push({ kind: 'forwarding', text: 'net.ipv4.ip_forward was 0: set to 1' });
     } catch (e) {
       this.#log.warn(`cannot keep net.ipv4.ip_forward on: ${messageOf(e)}`);
     }

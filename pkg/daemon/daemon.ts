@@ -12,7 +12,7 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonFlags } from '../../flannel-compat/daemon-flags.ts';
-import { findExternalInterface, NetworkAgent, type AgentSpec, type ExternalInterface } from '../agent/mod.ts';
+import { findExternalInterface, NetworkAgent, type AgentSpec, type ExternalInterface, type RepairKind } from '../agent/mod.ts';
 import { appliedMasquerades, currentBootId, networkState } from '../contract/mod.ts';
 import { messageOf, WeftError } from '../errors/mod.ts';
 import { chainPresent, CNI_MASQ_TABLE, cniMasqChainName, FirewallKeeper } from '../firewall/mod.ts';
@@ -22,8 +22,9 @@ import { EtcdLeaseSource, type LeaseSource } from '../lease/mod.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { EtcdClient, NetworkStore, parseEndpoints, SubnetRegistry } from '../store/mod.ts';
 import { startApiServer } from './api-server.ts';
+import { DaemonMetrics } from './metrics.ts';
 import { daemonStatus, statusFile, writeStatusFile, type StatusSources } from './status.ts';
-import type { StoreStatus } from '../contract/status.ts';
+import type { NetworkStatus, StoreStatus } from '../contract/status.ts';
 import { requireNetAdmin } from './capabilities.ts';
 import { reclaimEarlierBoots } from './previous-boot.ts';
 import { startHealthServer } from './health-server.ts';
@@ -40,7 +41,13 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const nl = Netlink.open();
   const iface = await findExternalInterface(nl, { ifaces: flags.ifaces, ifaceRegexes: flags.ifaceRegexes, publicIP: flags.publicIP });
   const nodeName = flags.nodeName ?? process.env.NODE_NAME;
-  const firewall = new FirewallKeeper({ log });
+  // The networks' statuses for the metrics' gauges, once the status sources exist.
+  let statusOf: () => readonly NetworkStatus[] = () => [];
+  const metrics = new DaemonMetrics({
+    networks: () => statusOf(),
+    attachments: (n) => attachments(flags.cniDataDir, n === 'default' ? '' : n),
+  });
+  const firewall = new FirewallKeeper({ log, onRepair: () => metrics.repair('host', 'firewall') });
   const shared: Shared = {
     stateDir: flags.stateDir,
     ipMasqFullyRandom: flags.ipMasqFullyRandom,
@@ -64,7 +71,16 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
       .records.list()
       .flatMap((e) => (e.record?.bootId === boot ? [e.record.hostVeth] : []));
   };
-  const agentDeps = (source: (l: Logger) => LeaseSource) => ({ source, nl, iface, log, firewall, ports: defaultPorts });
+  const agentDeps = (source: (l: Logger) => LeaseSource) => ({
+    source,
+    nl,
+    iface,
+    log,
+    firewall,
+    ports: defaultPorts,
+    onPass: (s: number) => metrics.pass('default', s),
+    onRepair: (k: RepairKind) => metrics.repair('default', k),
+  });
   let agent: NetworkAgent;
   let etcd: EtcdClient | undefined;
   let store: () => StoreStatus;
@@ -106,6 +122,8 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
       username: flags.etcdUsername,
       password: flags.etcdPassword,
       onSwitch: (to, why) => log.warn(`etcd: now using ${to} (${why})`),
+      onRequest: (op, error) => metrics.etcdRequest(op, error),
+      onWatchEnd: (why) => metrics.watchRestart(why),
     });
     log.info('starting', {
       iface: iface.name,
@@ -122,7 +140,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     );
     const dflt = agent;
     networks = new NetworkManager(
-      { store: new NetworkStore(client, flags.weftPrefix, `${flags.etcdPrefix}/config`), nl, iface, log, firewall },
+      { store: new NetworkStore(client, flags.weftPrefix, `${flags.etcdPrefix}/config`), nl, iface, log, firewall, metrics },
       {
         root: flags.weftPrefix,
         runDir: flags.runDir,
@@ -164,7 +182,11 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     saveStatus();
   }, shared.resyncMs);
   const status = () => [agent.status(), ...(networks?.statuses() ?? [])];
-  const health = flags.healthzPort > 0 ? await startHealthServer({ host: flags.healthzIP, port: flags.healthzPort, status }) : undefined;
+  statusOf = () => daemonStatus(sources, false).networks;
+  const health =
+    flags.healthzPort > 0
+      ? await startHealthServer({ host: flags.healthzIP, port: flags.healthzPort, status, metrics: () => metrics.registry.render() })
+      : undefined;
   if (health) log.info('health endpoints listening', { address: `${flags.healthzIP}:${flags.healthzPort}` });
   const socket = join(flags.runDir, 'weft.sock');
   const defaultId = createHash('sha256').update(`flannel:${flags.etcdPrefix}`).digest('hex');
@@ -172,6 +194,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     networks,
     defaultNetwork: () => ({ id: defaultId, subnet: agent.clusterNetwork() }),
     status: (verbose) => daemonStatus(sources, verbose),
+    onRequest: (route, code) => metrics.apiRequest(route, code),
   });
   log.info('API listening', { socket });
   if (networks) {
@@ -223,6 +246,14 @@ function keepPluginMasquerades(firewall: FirewallKeeper, dataDir: string): void 
       script: m.script,
     });
   }
+}
+
+/** Containers attached in this boot on a network, from the CNI plugin's records. */
+function attachments(dataDir: string, network: string): number {
+  const boot = currentBootId();
+  return networkState({ dataDir, network })
+    .records.list()
+    .filter((e) => e.record?.bootId === boot && e.record.state === 'added').length;
 }
 
 function logNat(log: Logger, iface: ExternalInterface): void {

@@ -1,12 +1,18 @@
 /**
  * `/healthz` (the process is alive) and `/readyz` (every network holds its lease, wrote its subnet file and
  * programmed its peers), as flanneld serves them on --healthz-ip:--healthz-port; `/status` adds a JSON view
- * of each network for people and for `weft lab status`.
+ * of each network, and `/metrics` the Prometheus metrics (pkg/daemon/metrics.ts).
  */
 import { createServer, type Server } from 'node:http';
 import type { AgentStatus } from '../agent/mod.ts';
+import { CONTENT_TYPE } from '../metrics/mod.ts';
 
-export function startHealthServer(opts: { host: string; port: number; status: () => AgentStatus[] }): Promise<Server> {
+export function startHealthServer(opts: {
+  host: string;
+  port: number;
+  status: () => AgentStatus[];
+  metrics: () => string;
+}): Promise<Server> {
   const server = createServer((req, res) => {
     const statuses = opts.status();
     // A network counts once its config exists: a host may serve only named networks, or only flannel's.
@@ -24,6 +30,8 @@ export function startHealthServer(opts: { host: string; port: number; status: ()
         res
           .writeHead(503, { 'content-type': 'text/plain' })
           .end(`weft is not ready: ${notReady.map((s) => `${s.network}: ${s.reason ?? 'starting'}`).join('; ')}\n`);
+    } else if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': CONTENT_TYPE }).end(opts.metrics());
     } else if (req.url === '/status') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(statuses, null, 2)}\n`);
     } else {

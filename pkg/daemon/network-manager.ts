@@ -30,6 +30,7 @@ import {
   type NetworkMeta,
 } from '../networks/mod.ts';
 import type { NetworkStore, PrefixFeed } from '../store/mod.ts';
+import type { DaemonMetrics } from './metrics.ts';
 import { reclaimEarlierBoots } from './previous-boot.ts';
 
 export interface ManagerOptions {
@@ -60,6 +61,7 @@ export interface ManagerDeps {
   readonly iface: ExternalInterface;
   readonly log: Logger;
   readonly firewall: FirewallKeeper;
+  readonly metrics?: DaemonMetrics;
 }
 
 /** What an endpoint registration asks for (the plugin's EndpointRequest, as received). */
@@ -78,6 +80,7 @@ export class NetworkManager {
   readonly #iface: ExternalInterface;
   readonly #log: Logger;
   readonly #firewall: FirewallKeeper;
+  readonly #metrics: DaemonMetrics | undefined;
   readonly #o: ManagerOptions;
   readonly #metas = new Map<string, NetworkMeta>();
   readonly #endpoints = new Map<string, Map<string, Endpoint>>();
@@ -92,6 +95,7 @@ export class NetworkManager {
     this.#iface = deps.iface;
     this.#log = deps.log;
     this.#firewall = deps.firewall;
+    this.#metrics = deps.metrics;
     this.#o = opts;
   }
 
@@ -176,7 +180,11 @@ export class NetworkManager {
     if (!input.name || !input.containerID || !input.address)
       throw new WeftError('WEFT_INVALID_ARGUMENT', 'an endpoint needs name, containerID and address');
     const ep = this.endpointRecord(net, input);
-    await this.#store.registerEndpoint(net, ep);
+    await this.#store.registerEndpoint(net, ep).catch((e: unknown) => {
+      this.#metrics?.cni(net.Name, 'ADD', 'error');
+      throw e;
+    });
+    this.#metrics?.cni(net.Name, 'ADD', 'ok');
     return ep;
   }
 
@@ -184,6 +192,7 @@ export class NetworkManager {
   async unregister(ref: string, name: string, containerID: string | undefined): Promise<boolean> {
     const net = await this.#meta(ref);
     const removed = await this.#store.unregisterEndpoint(net, name, containerID);
+    if (containerID !== undefined) this.#metrics?.cni(net.Name, 'DEL', 'ok');
     if (!removed && containerID === undefined) throw new WeftError('WEFT_NOT_FOUND', `network ${net.Name} has no endpoint ${name}`);
     return removed;
   }
@@ -299,6 +308,8 @@ export class NetworkManager {
         log: this.#log,
         firewall: this.#firewall,
         ports: () => this.#localAttachments(meta).map((r) => r.hostVeth),
+        onPass: (s) => this.#metrics?.pass(meta.Name, s),
+        onRepair: (k) => this.#metrics?.repair(meta.Name, k),
       },
     );
     const running: Running = { meta, agent };
@@ -326,8 +337,10 @@ export class NetworkManager {
     const now = readIfExists(path);
     if (now === text) return;
     writeFileAtomic(path, text, 0o644);
-    if (r.dns !== undefined || now !== undefined)
+    if (r.dns !== undefined || now !== undefined) {
+      this.#metrics?.repair(r.meta.Name, 'conflist');
       this.#log.warn(`the conflist ${path} was ${now === undefined ? 'missing' : 'changed'}; wrote it again`, { network: r.meta.Name });
+    }
   }
 
   /** The network's DNS server on its gateway address: started once the agent serves, again if it failed or died. */
@@ -340,6 +353,7 @@ export class NetworkManager {
       address: served.gateway,
       network: r.meta.Name,
       log,
+      onQuery: (answer) => this.#metrics?.dnsQuery(r.meta.Name, answer),
       directory: () => this.directory(),
       upstreams: () =>
         hostResolvers(new Set([...this.#running.values()].map((x) => x.agent.served()?.gateway).filter((g): g is string => !!g))),
@@ -347,8 +361,10 @@ export class NetworkManager {
     try {
       await dns.start();
       r.dns = dns;
-      if (restart) log.warn(`the DNS server on ${served.gateway}:53 had stopped; started it again`);
-      else log.info('DNS for container names listening', { address: `${served.gateway}:53` });
+      if (restart) {
+        log.warn(`the DNS server on ${served.gateway}:53 had stopped; started it again`);
+        this.#metrics?.repair(r.meta.Name, 'dns');
+      } else log.info('DNS for container names listening', { address: `${served.gateway}:53` });
     } catch (e) {
       dns.close();
       log.error(`cannot serve DNS on ${served.gateway}:53: ${messageOf(e)}; trying again every resync period`);

@@ -26,6 +26,9 @@ export function hostResolvers(exclude: ReadonlySet<string>, path = '/etc/resolv.
   }
 }
 
+/** How a query was answered: from the directory, NXDOMAIN, relayed from upstream, or SERVFAIL. */
+export type DnsAnswer = 'local' | 'nxdomain' | 'forwarded' | 'failed';
+
 export class DnsServer {
   readonly address: string;
   readonly network: string;
@@ -34,6 +37,7 @@ export class DnsServer {
   readonly #upstreams: () => readonly string[];
   readonly #log: Logger;
   #closed = false;
+  readonly #onQueryDone: ((answer: DnsAnswer) => void) | undefined;
 
   constructor(opts: {
     address: string;
@@ -41,7 +45,10 @@ export class DnsServer {
     directory: () => readonly DirectoryEntry[];
     upstreams: () => readonly string[];
     log: Logger;
+    /** Told how each query was answered, for the metrics. */
+    onQuery?: (answer: DnsAnswer) => void;
   }) {
+    this.#onQueryDone = opts.onQuery;
     this.address = opts.address;
     this.network = opts.network;
     this.#directory = opts.directory;
@@ -81,10 +88,16 @@ export class DnsServer {
     if (!q) return;
     const reply = (b: Buffer) => this.#socket.send(b, port, from);
     const d = decide(this.#directory(), q.question.name, from, this.network);
-    if (d.kind === 'answer')
+    if (d.kind === 'answer') {
+      this.#onQueryDone?.('local');
       return reply(buildResponse(q, { ips: q.question.type === TYPE.A || q.question.type === TYPE.ANY ? d.ips : [], ttl: TTL }));
-    if (d.kind === 'nxdomain') return reply(buildResponse(q, { rcode: RCODE.NXDOMAIN }));
+    }
+    if (d.kind === 'nxdomain') {
+      this.#onQueryDone?.('nxdomain');
+      return reply(buildResponse(q, { rcode: RCODE.NXDOMAIN }));
+    }
     const answer = await this.#forward(msg);
+    this.#onQueryDone?.(answer ? 'forwarded' : 'failed');
     reply(answer ?? buildResponse(q, { rcode: RCODE.SERVFAIL }));
   }
 

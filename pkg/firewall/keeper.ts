@@ -55,9 +55,13 @@ export class FirewallKeeper {
   readonly #adopted = new Map<string, Adopted>();
   #said = '';
 
-  constructor(deps: { log: Logger; runner?: NftRunner }) {
+  readonly #onRepair: ((what: string) => void) | undefined;
+
+  /** `onRepair`: told of each table or chain restored, for the metrics. */
+  constructor(deps: { log: Logger; runner?: NftRunner; onRepair?: (what: string) => void }) {
     this.#log = deps.log;
     this.#runner = deps.runner ?? nftCommand;
+    this.#onRepair = deps.onRepair;
   }
 
   want(t: NftTable): void {
@@ -133,6 +137,7 @@ export class FirewallKeeper {
       const p = after.get(key);
       if (p !== undefined) this.#printed.set(key, p);
     }
+    for (const r of repaired) this.#onRepair?.(r);
     if (repaired.length > 0) this.#log.warn(`firewall: ${repaired.join('; ')} (a firewall reload or nft flush ruleset?); restored`);
     return { repaired, applied };
   }

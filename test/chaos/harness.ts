@@ -9,6 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { readIfExists } from '../../pkg/files/mod.ts';
+import { canonicalNetwork } from '../../pkg/netaddr/cidr.ts';
 import type { SimCluster, SimEtcdOptions, SimNs } from '../../pkg/sim/mod.ts';
 import { testCluster } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/daemon.ts';
@@ -64,6 +65,13 @@ export async function attach(c: SimCluster, n: number, net: NetName, name: strin
     ips: Array<{ address: string }>;
   };
   return { name, host: n, net, ns, ip: r.ips[0]!.address.split('/')[0]! };
+}
+
+/** Host n's subnet of a named network (as a network), and its gateway: the subnet file's FLANNEL_SUBNET. */
+export function subnetOf(x: Chaos, n: number, net: string): { subnet: string; gateway: string } {
+  const first = /FLANNEL_SUBNET=(\S+)/.exec(readIfExists(join(x.c.daemon(n).dir, 'run', 'networks', `${net}.env`)) ?? '')?.[1];
+  if (!first) throw new Error(`host ${n} has no subnet of ${net}`);
+  return { subnet: canonicalNetwork(first)!, gateway: first.split('/')[0]! };
 }
 
 /** Whether host n has a link of that name. */

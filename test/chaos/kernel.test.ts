@@ -4,15 +4,9 @@
  * forwarding within the resync period), nothing of the cluster's state is lost, and the data path works.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { canonicalNetwork } from '../../pkg/netaddr/cidr.ts';
 import { bridgeJson, inNetns, ipJson, ping, run } from '../helpers/sh.ts';
-import { chaosCluster, converged, dataPathWorks, expectNothingLost, inventory, type Chaos } from './harness.ts';
+import { chaosCluster, converged, dataPathWorks, expectNothingLost, inventory, subnetOf, type Chaos } from './harness.ts';
 
-/** Host n's subnet of `net` as a network (the subnet file holds its first address: flannel's FLANNEL_SUBNET). */
-const subnetOf = (x: Chaos, n: number, net: string) =>
-  canonicalNetwork(/FLANNEL_SUBNET=(\S+)/.exec(readFileSync(join(x.c.daemon(n).dir, 'run', 'networks', `${net}.env`), 'utf8'))![1]!)!;
 const macOf = (x: Chaos, n: number, dev: string) =>
   ipJson<Array<{ address: string }>>(x.c.hosts[n - 1]!.name, ['link', 'show', dev])[0]!.address;
 const has = (f: () => unknown[]) => () => {
@@ -29,7 +23,7 @@ describe('faults in the kernel and the firewall', () => {
     const before = await inventory(x);
     dataPathWorks(x);
     const h1 = x.c.hosts[0]!.name;
-    const peer = subnetOf(x, 2, 'RED');
+    const peer = subnetOf(x, 2, 'RED').subnet;
     const gw = peer.split('/')[0]!;
     const mac = macOf(x, 2, 'weft.256');
     const fdb = () =>
@@ -63,9 +57,7 @@ describe('faults in the kernel and the firewall', () => {
         'w-RED',
       ])[0];
       const ports = ipJson<Array<{ master?: string }>>(h1, ['link', 'show', 'master', 'w-RED']);
-      const gateway = subnetOf(x, 1, 'RED')
-        .split('/')[0]!
-        .replace(/\d+$/, (d) => String(Number(d) + 1));
+      const gateway = subnetOf(x, 1, 'RED').gateway;
       return !!br && br.addr_info.some((a) => a.local === gateway) && ports.length === 1;
     });
     run('ip', ['netns', 'exec', h1, 'sysctl', '-qw', 'net.ipv4.ip_forward=0']);

@@ -47,6 +47,10 @@ export interface EtcdOptions extends TlsFiles {
   readonly watchSilenceMs?: number;
   /** Told when the client moves to another endpoint, and why. */
   readonly onSwitch?: (to: string, why: string) => void;
+  /** Told of every request's outcome (`op`: range, txn, lease_keepalive, ...; `error`: the WeftCode when it failed). */
+  readonly onRequest?: (op: string, error: string | undefined) => void;
+  /** Told when a watch ends and its owner has to list again. */
+  readonly onWatchEnd?: (why: 'compacted' | 'ended') => void;
 }
 
 export interface EndpointState {
@@ -265,7 +269,9 @@ export class EtcdClient {
           ended = true;
           this.#watches.delete(w);
           abort.abort();
-          if (created) h.end({ kind: 'ended', reason });
+          if (!created) return;
+          this.#o.onWatchEnd?.('ended');
+          h.end({ kind: 'ended', reason });
         },
       };
       const onLine = (line: string) => {
@@ -297,7 +303,10 @@ export class EtcdClient {
             ended = true;
             this.#watches.delete(w);
             abort.abort();
-            if (created) h.end({ kind: 'compacted', compactRevision: r.compact_revision });
+            if (created) {
+              this.#o.onWatchEnd?.('compacted');
+              h.end({ kind: 'compacted', compactRevision: r.compact_revision });
+            }
             else reject(new WeftError('WEFT_STORE', `etcd has compacted revision ${r.compact_revision}`));
             return;
           }
@@ -393,6 +402,18 @@ export class EtcdClient {
   }
 
   async #call<T>(path: string, body: unknown, write: boolean, o: { firstLine?: boolean } = {}): Promise<T> {
+    const op = path.replace(/^\/v3\//, '').replace(/\//g, '_');
+    try {
+      const r = await this.#callOnce<T>(path, body, write, o);
+      this.#o.onRequest?.(op, undefined);
+      return r;
+    } catch (e) {
+      this.#o.onRequest?.(op, isWeftError(e) ? e.code : 'WEFT_INTERNAL');
+      throw e;
+    }
+  }
+
+  async #callOnce<T>(path: string, body: unknown, write: boolean, o: { firstLine?: boolean }): Promise<T> {
     if (this.#closed) throw new WeftError('WEFT_STORE_UNAVAILABLE', 'the etcd client is closed');
     const failures: Failure[] = [];
     for (const i of this.#order()) {
