@@ -442,8 +442,7 @@ export class NetworkAgent {
     if (this.#synced) {
       this.#log.warn(`the subnet file ${this.#spec.subnetFile} was ${now === undefined ? 'missing' : 'changed'}; wrote it again`);
       this.#repaired('subnet_file');
-    }
-    else this.#log.info('subnet file written', { path: this.#spec.subnetFile });
+    } else this.#log.info('subnet file written', { path: this.#spec.subnetFile });
   }
 
   /** The VTEP as wanted; repaired (recreated, or attributes set back) when it differs. */

@@ -97,7 +97,8 @@ export class Histogram extends Labelled<{ counts: number[]; sum: number; count: 
   render(): string[] {
     const out = this.head('histogram');
     for (const s of this.series.values()) {
-      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket${labelText({ ...s.labels, le: num(b) })} ${s.value.counts[i]}`));
+      for (const [i, b] of this.buckets.entries())
+        out.push(`${this.name}_bucket${labelText({ ...s.labels, le: num(b) })} ${s.value.counts[i]}`);
       out.push(`${this.name}_bucket${labelText({ ...s.labels, le: '+Inf' })} ${s.value.count}`);
       out.push(`${this.name}_sum${labelText(s.labels)} ${num(s.value.sum)}`, `${this.name}_count${labelText(s.labels)} ${s.value.count}`);
     }

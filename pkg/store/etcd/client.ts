@@ -306,8 +306,7 @@ export class EtcdClient {
             if (created) {
               this.#o.onWatchEnd?.('compacted');
               h.end({ kind: 'compacted', compactRevision: r.compact_revision });
-            }
-            else reject(new WeftError('WEFT_STORE', `etcd has compacted revision ${r.compact_revision}`));
+            } else reject(new WeftError('WEFT_STORE', `etcd has compacted revision ${r.compact_revision}`));
             return;
           }
           w.end(`etcd cancelled the watch${r.cancel_reason ? `: ${r.cancel_reason}` : ''}`);
