@@ -49,6 +49,7 @@ export interface DaemonFlags {
   readonly dns: boolean;
   readonly resyncPeriod: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly logFormat: 'text' | 'json';
   /** What was accepted but has no effect in weft. */
   readonly warnings: readonly string[];
 }
@@ -199,6 +200,14 @@ const FLAGS: readonly Spec[] = [
     weft: true,
   },
   { name: 'log-level', kind: 'string', key: 'logLevel', dflt: 'info', help: 'debug, info, warn or error', weft: true },
+  {
+    name: 'log-format',
+    kind: 'string',
+    key: 'logFormat',
+    dflt: 'text',
+    help: 'text (one line per event) or json (one object per line)',
+    weft: true,
+  },
   // flanneld flags that have no effect in weft: accepted so unit files keep working.
   { name: 'iptables-resync', kind: 'int', key: undefined, dflt: 5, help: '(flanneld; weft checks its rules every --resync-period)' },
   { name: 'v', kind: 'int', key: undefined, dflt: 0, help: '(flanneld log verbosity; use --log-level)' },
@@ -313,6 +322,8 @@ export function parseDaemonFlags(
   if ((out.resyncPeriod as number) < 1) problems.push('--resync-period must be at least 1 second');
   if (!['debug', 'info', 'warn', 'error'].includes(out.logLevel as string))
     problems.push(`--log-level must be debug, info, warn or error, got "${String(out.logLevel)}"`);
+  if (!['text', 'json'].includes(out.logFormat as string))
+    problems.push(`--log-format must be text or json, got "${String(out.logFormat)}"`);
   for (const re of out.ifaceRegexes as string[]) {
     try {
       new RegExp(re);

@@ -17,7 +17,7 @@ import { appliedMasquerades, currentBootId, networkState } from '../contract/mod
 import { messageOf, WeftError } from '../errors/mod.ts';
 import { chainPresent, CNI_MASQ_TABLE, cniMasqChainName, FirewallKeeper } from '../firewall/mod.ts';
 import { DEFAULT_NETWORK_KEY } from '../networks/mod.ts';
-import { KernelWatcher, Netlink } from '../kernel/mod.ts';
+import { KernelWatcher, Netlink, sdNotify } from '../kernel/mod.ts';
 import { EtcdLeaseSource, type LeaseSource } from '../lease/mod.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { EtcdClient, NetworkStore, parseEndpoints, SubnetRegistry } from '../store/mod.ts';
@@ -27,13 +27,13 @@ import { daemonStatus, statusFile, writeStatusFile, type StatusSources } from '.
 import type { NetworkStatus, StoreStatus } from '../contract/status.ts';
 import { requireNetAdmin } from './capabilities.ts';
 import { reclaimEarlierBoots } from './previous-boot.ts';
-import { startHealthServer } from './health-server.ts';
+import { readiness, startHealthServer } from './health-server.ts';
 import { NetworkManager } from './network-manager.ts';
 
 type Shared = Pick<AgentSpec, 'stateDir' | 'ipMasqFullyRandom' | 'forwardRules' | 'renewMarginMs' | 'leaseTtlSeconds' | 'resyncMs'>;
 
 export async function runDaemon(flags: DaemonFlags): Promise<void> {
-  const log = createLogger({ level: flags.logLevel });
+  const log = createLogger({ level: flags.logLevel, format: flags.logFormat });
   for (const w of flags.warnings) log.warn(w);
   // What can be refused without touching anything is refused first: a bad endpoint, missing privileges.
   if (!flags.kubeSubnetMgr) parseEndpoints(flags.etcdEndpoints);
@@ -183,6 +183,26 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   }, shared.resyncMs);
   const status = () => [agent.status(), ...(networks?.statuses() ?? [])];
   statusOf = () => daemonStatus(sources, false).networks;
+  // systemd's Type=notify: READY=1 once the daemon serves (what /readyz says), once.
+  let notified = false;
+  const notifyReady = () => {
+    if (notified || !readiness(status()).ready) return;
+    notified = true;
+    clearInterval(readyPoll);
+    try {
+      if (
+        sdNotify(
+          `READY=1\nSTATUS=serving ${statusOf()
+            .map((n) => `${n.name} ${n.subnet}`)
+            .join(', ')}`,
+        )
+      )
+        log.info('told systemd: ready');
+    } catch (e) {
+      log.warn(`cannot tell systemd the daemon is ready: ${messageOf(e)}`);
+    }
+  };
+  const readyPoll = setInterval(notifyReady, 1000);
   const health =
     flags.healthzPort > 0
       ? await startHealthServer({ host: flags.healthzIP, port: flags.healthzPort, status, metrics: () => metrics.registry.render() })
@@ -209,6 +229,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
       stopping = true;
       log.info('stopping; the lease is kept', { signal });
       clearInterval(resync);
+      clearInterval(readyPoll);
       watcher.close();
       void Promise.all([agent.stop(), networks?.stop()]).finally(() => {
         health?.close();

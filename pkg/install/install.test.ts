@@ -52,7 +52,11 @@ describe('weft install', () => {
     expect(first).toEqual(['written', 'written', 'written', 'kept']);
     expect(statSync(join(d, 'bin/weft')).mode & 0o777).toBe(0o755);
     expect(readFileSync(join(d, 'weft.env'), 'utf8')).toBe('MINE=1\n');
-    expect(readFileSync(join(d, 'systemd/weft.service'), 'utf8')).toContain(`ExecStart=${join(d, 'bin/weft')} daemon`);
+    const unit = readFileSync(join(d, 'systemd/weft.service'), 'utf8');
+    expect(unit).toContain(`ExecStart=${join(d, 'bin/weft')} daemon`);
+    // The unit reads the environment file it was given, and waits for the daemon's readiness (issue 13).
+    expect(unit).toContain(`EnvironmentFile=-${join(d, 'weft.env')}`);
+    expect(unit).toMatch(/^Type=notify$/m);
     expect(applyInstall(planInstall(opts, false)).map((r) => r.done)).toEqual(['written', 'unchanged', 'unchanged', 'kept']);
     writeFileSync(join(d, 'net.d/05-other.conflist'), '{}');
     writeFileSync(join(d, 'net.d/99-later.conflist'), '{}');

@@ -89,7 +89,12 @@ export function planInstall(o: InstallOptions, portmapPresent: boolean): Install
     },
   ];
   if (o.systemdDir) {
-    steps.push({ path: join(o.systemdDir, UNIT_NAME), what: 'the systemd unit for weft daemon', text: unitText(bin), mode: 0o644 });
+    steps.push({
+      path: join(o.systemdDir, UNIT_NAME),
+      what: 'the systemd unit for weft daemon',
+      text: unitText(bin, o.envFile),
+      mode: 0o644,
+    });
     steps.push({ path: o.envFile, what: "the daemon's settings (etcd endpoints, ...)", text: ENV_TEXT, mode: 0o600, keepExisting: true });
   }
   return steps;

@@ -7,15 +7,19 @@
 export const UNIT_NAME = 'weft.service';
 export const ENV_FILE = '/etc/weft/weft.env';
 
-export function unitText(binary: string): string {
+/** The unit; `envFile` is where its settings are (`weft install --systemd-env-file`). */
+export function unitText(binary: string, envFile = ENV_FILE): string {
   return `[Unit]
 Description=weft overlay network daemon (VXLAN over etcd, flannel-compatible)
 Wants=network-online.target
 After=network-online.target etcd.service
 
 [Service]
-Type=simple
-EnvironmentFile=-${ENV_FILE}
+# The daemon tells systemd it is ready (sd_notify READY=1) once its networks serve, as flanneld does.
+Type=notify
+NotifyAccess=main
+TimeoutStartSec=300
+EnvironmentFile=-${envFile}
 ExecStart=${binary} daemon
 # Leases survive restarts (the lease keeper reuses its subnet), so restart eagerly.
 Restart=always

@@ -12,3 +12,4 @@ export { RT_SCOPE, RT_TABLE, RTPROT, NUD, RTNLGRP } from '../rtnl/constants.ts';
 export { createNamedNetns, deleteNamedNetns, listNamedNetns, NETNS_RUN_DIR } from './named-netns.ts';
 export { KernelWatcher, decodeEvent, type KernelEvent } from './watch.ts';
 export type { KernelOps } from './ops.ts';
+export { sdNotify } from './sd-notify.ts';

@@ -28,6 +28,9 @@ export interface Libc {
   unshare(flags: number): number;
   mount(source: string, target: string, fstype: string, flags: number): number;
   umount2(target: string, flags: number): number;
+  socket(domain: number, type: number, protocol: number): number;
+  sendto(fd: number, buf: Buffer, flags: number, addr: Buffer): number;
+  close(fd: number): number;
   errno(): number;
 }
 
@@ -126,7 +129,7 @@ export function openRawSocket(protocol: number, recvBufferSize: number): RawSock
 }
 
 interface Koffi {
-  load(name: string): { func(sig: string): (...args: Array<number | string | null>) => number };
+  load(name: string): { func(sig: string): (...args: Array<number | string | Buffer | null>) => number };
   errno(): number;
 }
 
@@ -149,12 +152,18 @@ export function loadLibc(): Libc {
   const unshare = lib.func('int unshare(int flags)');
   const mount = lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)');
   const umount2 = lib.func('int umount2(const char *target, int flags)');
+  const socket = lib.func('int socket(int domain, int type, int protocol)');
+  const sendto = lib.func('long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, unsigned int addrlen)');
+  const close = lib.func('int close(int fd)');
   libc = {
     setns: (fd, t) => setns(fd, t),
     ioctl: (fd, r) => ioctl(fd, r),
     unshare: (f) => unshare(f),
     mount: (src, target, fstype, flags) => mount(src, target, fstype, flags, null),
     umount2: (target, flags) => umount2(target, flags),
+    socket: (d, t, p) => socket(d, t, p),
+    sendto: (fd, buf, flags, addr) => sendto(fd, buf, buf.length, flags, addr, addr.length),
+    close: (fd) => close(fd),
     errno: () => koffi.errno(),
   };
   return libc;

@@ -24,7 +24,10 @@ const render = (f: Fields) =>
     .map(([k, v]) => `${k}=${quote(String(v))}`)
     .join(' ');
 
-export function createLogger(opts: { level?: Level; write?: (line: string) => void; fields?: Fields } = {}): Logger {
+/** `text`: the line above; `json`: one object per line, `{"time","level","msg",...fields}`, for log shippers. */
+export type LogFormat = 'text' | 'json';
+
+export function createLogger(opts: { level?: Level; format?: LogFormat; write?: (line: string) => void; fields?: Fields } = {}): Logger {
   const min = RANK[opts.level ?? 'info'];
   const write = opts.write ?? ((line: string) => void process.stdout.write(line));
   const base = opts.fields ?? {};
@@ -32,8 +35,14 @@ export function createLogger(opts: { level?: Level; write?: (line: string) => vo
     (level: Level) =>
     (msg: string, fields: Fields = {}) => {
       if (RANK[level] < min) return;
+      const time = new Date().toISOString();
+      if (opts.format === 'json') {
+        const ctx = Object.fromEntries(Object.entries({ ...base, ...fields }).filter(([, v]) => v !== undefined));
+        write(`${JSON.stringify({ time, level, msg, ...ctx })}\n`);
+        return;
+      }
       const ctx = render({ ...base, ...fields });
-      write(`${new Date().toISOString()} ${level.padEnd(5)} ${msg}${ctx ? ` ${ctx}` : ''}\n`);
+      write(`${time} ${level.padEnd(5)} ${msg}${ctx ? ` ${ctx}` : ''}\n`);
     };
   return {
     debug: at('debug'),

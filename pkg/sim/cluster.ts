@@ -109,13 +109,18 @@ export class SimCluster {
    * Adds host n with a daemon (not yet started). `etcd` replaces how it reaches etcd (a test of bad
    * certificates); `hostsFile` becomes its /etc/hosts (a name for etcd that only this daemon resolves).
    */
-  async addHost(n: number, daemonArgs: readonly string[] = [], o: { etcd?: EtcdAccess; hostsFile?: string } = {}): Promise<SimDaemon> {
+  async addHost(
+    n: number,
+    daemonArgs: readonly string[] = [],
+    o: { etcd?: EtcdAccess; hostsFile?: string; env?: Readonly<Record<string, string>> } = {},
+  ): Promise<SimDaemon> {
     const host = await this.sim.addHost(n);
     const d = new SimDaemon(host, {
       dir: join(this.opts.dir, `h${n}`),
       bin: this.opts.bin,
       detach: this.opts.detach ?? false,
       binds: o.hostsFile ? [[o.hostsFile, '/etc/hosts']] : [],
+      env: o.env ?? {},
       args: [...clusterDaemonArgs(o.etcd ?? this.etcdAccess, this.prefix), ...daemonArgs],
     });
     this.hosts[n - 1] = host;
@@ -138,7 +143,7 @@ export class SimCluster {
     writeFileSync(bootFile, `${bootId}\n`);
     const host = await this.sim.addHost(n);
     const binds = [...old.binds.filter(([, dst]) => dst !== BOOT_ID), [bootFile, BOOT_ID] as const];
-    const d = new SimDaemon(host, { dir: old.dir, bin: old.bin, args: old.args, detach: this.opts.detach ?? false, binds });
+    const d = new SimDaemon(host, { dir: old.dir, bin: old.bin, args: old.args, detach: this.opts.detach ?? false, binds, env: old.env });
     this.hosts[n - 1] = host;
     this.daemons[n - 1] = d;
     return d;

@@ -59,11 +59,20 @@ export class SimDaemon {
   readonly #detach: boolean;
   /** Files bind-mounted over the host's own in a mount namespace of the daemon's (an /etc/hosts, a boot ID). */
   binds: ReadonlyArray<readonly [string, string]>;
+  /** Variables added to the daemon's environment (NOTIFY_SOCKET, say). */
+  readonly env: Readonly<Record<string, string>>;
 
   /** `detach`: the daemon outlives this process (the lab); otherwise it is this process's child. */
   constructor(
     host: SimHost,
-    opts: { dir: string; bin: string; args: readonly string[]; detach?: boolean; binds?: ReadonlyArray<readonly [string, string]> },
+    opts: {
+      dir: string;
+      bin: string;
+      args: readonly string[];
+      detach?: boolean;
+      binds?: ReadonlyArray<readonly [string, string]>;
+      env?: Readonly<Record<string, string>>;
+    },
   ) {
     this.host = host;
     this.dir = opts.dir;
@@ -71,6 +80,7 @@ export class SimDaemon {
     this.args = opts.args;
     this.#detach = opts.detach ?? false;
     this.binds = opts.binds ?? [];
+    this.env = opts.env ?? {};
     mkdirSync(this.dir, { recursive: true });
   }
 
@@ -130,7 +140,7 @@ export class SimDaemon {
         `--healthz-port=${HEALTH_PORT}`,
         ...this.args,
       ],
-      { stdio: ['ignore', log, log], detached: this.#detach },
+      { stdio: ['ignore', log, log], detached: this.#detach, env: { ...process.env, ...this.env } },
     );
     if (this.#detach) this.#proc.unref();
   }
