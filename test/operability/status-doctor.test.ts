@@ -196,5 +196,17 @@ describe('weft doctor', () => {
     sh('ethtool', '-K', 'flannel.1', 'tx-checksum-ip-generic', 'off');
     sh('ethtool', '-K', 'weft.256', 'tx-checksum-ip-generic', 'off');
     await eventually('doctor clean again', () => doctor(x, 1).code === 0, 30_000);
+
+    // etcd gone: the daemon's next request fails (it checks the endpoint it watches every 10 s).
+    c.etcd.kill();
+    await eventually(
+      'doctor says etcd is unreachable',
+      () => {
+        const k = doctor(x, 1).checks.find((v) => v.check === 'etcd')!;
+        return k.status === 'fail' && /^etcd at http:\/\/192\.0\.2\.250:2379 is unreachable/.test(k.detail);
+      },
+      30_000,
+    );
+    await c.etcd.restart();
   });
 });
