@@ -4,18 +4,13 @@
  * `weft doctor` can compare the kernel with it while the daemon does not answer. `weft status --json` prints
  * this document; its fields are stable (README, "Operating weft"): new fields may be added, none renamed.
  */
+import type { VtepSpec } from '../overlay/mod.ts';
+import type { EndpointState } from '../store/mod.ts';
 
 export interface StoreStatus {
   readonly kind: 'etcd' | 'kubernetes';
   /** etcd: each endpoint, the one in use marked `current`. */
-  readonly endpoints?: ReadonlyArray<{
-    readonly endpoint: string;
-    readonly current: boolean;
-    readonly lastError: string | undefined;
-    readonly lastErrorAt: string | undefined;
-    readonly lastOkAt: string | undefined;
-    readonly latencyMs: number | undefined;
-  }>;
+  readonly endpoints?: readonly EndpointState[];
   /** Kubernetes: the API server. */
   readonly server?: string;
 }
@@ -36,20 +31,8 @@ export interface ReconcileStatus {
 
 /** What the kernel should hold for a network on this host, for `weft doctor`. */
 export interface DesiredState {
-  readonly vtep: {
-    readonly name: string;
-    readonly vni: number;
-    readonly port: number;
-    readonly local: string;
-    /** The underlay device, by name and index. */
-    readonly dev: number;
-    readonly learning: boolean;
-    readonly gbp: boolean;
-    readonly mtu: number;
-    readonly mac: string;
-    readonly address: string;
-    readonly clusterNetwork: string;
-  };
+  /** The VTEP: name, VNI, port, local address, underlay device index, learning, GBP, MTU, MAC, address, cluster network. */
+  readonly vtep: VtepSpec;
   readonly underlay: { readonly name: string; readonly mtu: number };
   readonly subnetLen: number;
   /** The network's bridge, when the daemon keeps it (named networks, and any network with containers). */
