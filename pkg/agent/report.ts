@@ -8,6 +8,7 @@ import type { OverlayDesired } from '../overlay/mod.ts';
 import type { BridgeSpec } from '../bridge/mod.ts';
 import type { VtepSpec } from '../overlay/mod.ts';
 import type { AgentStatus } from './agent.ts';
+import { compareText } from '../text.ts';
 
 export interface AgentSnapshot {
   readonly network: string;
@@ -42,7 +43,7 @@ export function networkReport(a: AgentSnapshot, verbose: boolean): NetworkStatus
     mtu: v?.mtu,
     ready: s.ready,
     reason: s.reason,
-    peers: { count: peers.length, ...(verbose && { list: peers.sort((x, y) => x.subnet.localeCompare(y.subnet)) }) },
+    peers: { count: peers.length, ...(verbose && { list: peers.sort((x, y) => compareText(x.subnet, y.subnet)) }) },
     lastReconcile: s.lastReconcile,
     repairs: s.repairs,
     ...(verbose && v && a.desired && { desired: desiredState(v, a.desired) }),

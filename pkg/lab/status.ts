@@ -6,6 +6,7 @@ import { daemonCall } from '../contract/mod.ts';
 import type { DaemonStatus } from '../contract/status.ts';
 import { table } from '../measure/mod.ts';
 import type { LabState } from './state.ts';
+import { compareText } from '../text.ts';
 
 /** The daemon's status (through its socket, as `weft status` asks), or why it did not answer. */
 async function daemonStatus(socket: string): Promise<DaemonStatus | string> {
@@ -53,7 +54,7 @@ export async function labStatus(s: LabState, out: (l: string) => void): Promise<
         'GET',
         `/v1/networks/${encodeURIComponent(n.name)}`,
       );
-      const list = Object.values(view?.Containers ?? {}).sort((a, b) => a.Name.localeCompare(b.Name));
+      const list = Object.values(view?.Containers ?? {}).sort((a, b) => compareText(a.Name, b.Name));
       if (list.length === 0) eps.push([n.name, n.id.slice(0, 12), '-', '', '']);
       for (const e of list) eps.push([n.name, n.id.slice(0, 12), e.Name, e.Host, e.IPv4Address]);
     }

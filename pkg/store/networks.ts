@@ -11,6 +11,7 @@ import type { FeedHandlers } from '../lease/store.ts';
 import type { EtcdClient } from './etcd/mod.ts';
 import { PrefixFeed } from './prefix-feed.ts';
 import { storeError, SubnetRegistry } from './registry.ts';
+import { compareText } from '../text.ts';
 import {
   classifyKey,
   decodeEndpoint,
@@ -90,7 +91,7 @@ export class NetworkStore {
         const m = decodeMeta(value);
         if (m.ok) out.push(m.value);
       }
-      return out.sort((a, b) => a.Name.localeCompare(b.Name));
+      return out.sort((a, b) => compareText(a.Name, b.Name));
     } catch (e) {
       throw storeError('listing networks', e);
     }
@@ -172,7 +173,7 @@ export class NetworkStore {
         .map((kv) => decodeEndpoint(kv.value))
         .filter((r) => r.ok)
         .map((r) => (r as { value: Endpoint }).value)
-        .sort((a, b) => a.Name.localeCompare(b.Name));
+        .sort((a, b) => compareText(a.Name, b.Name));
     } catch (e) {
       throw storeError('listing endpoints', e);
     }
