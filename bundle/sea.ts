@@ -11,8 +11,8 @@
  * in the same directory, and the CNI verbs load only the plugin's bundle.
  */
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundle } from './esbuild.ts';
@@ -27,11 +27,11 @@ rmSync(work, { recursive: true, force: true });
 // What older builds left at the top of dist/.
 for (const f of ['weft.cjs', 'weft-cni.cjs', 'package.json']) rmSync(join(root, 'dist', f), { force: true });
 mkdirSync(work, { recursive: true });
-const sizes = await bundle({ root, outdir: work });
+const built = await bundle({ root, outdir: work });
 
 const assets: Record<string, string> = {
-  'weft.cjs': join(work, 'weft.cjs'),
-  'weft-cni.cjs': join(work, 'weft-cni.cjs'),
+  ...Object.fromEntries(built.files.map((f) => [f, join(work, f)])),
+  'cni-loader.cjs': join(root, 'bundle', 'cni-loader.cjs'),
   'netlink.node': join(root, 'node_modules', 'netlink', 'prebuilds', `linux-${arch}`, 'node.napi.node'),
   'koffi.node': join(root, 'node_modules', '@koromix', `koffi-linux-${arch}`, `linux_${arch}`, 'koffi.node'),
 };
@@ -84,26 +84,44 @@ try {
 }
 process.env.WEFT_NATIVE_DIR = dir;
 try { require('node:module').enableCompileCache(path.join(dir, 'compile-cache')); } catch {}
-require('node:module').createRequire(path.join(dir, 'loader'))(process.env.CNI_COMMAND !== undefined ? './weft-cni.cjs' : './weft.cjs');
+const load = require('node:module').createRequire(path.join(dir, 'loader'));
+if (process.env.CNI_COMMAND !== undefined) load('./cni-loader.cjs')(path.join(dir, 'weft-cni.cjs'), dir);
+else load('./weft.mjs');
 `;
 writeFileSync(join(work, 'loader.cjs'), loader);
-// A young generation big enough that a CNI invocation never collects garbage (measured: ~8 ms of scavenges
-// per ADD otherwise); the daemon's memory grows by the same few MiB.
+// A young generation just big enough that a CNI ADD or DEL (about 1 MiB allocated) never stops for a
+// scavenge, which costs ~5 ms here; V8's default starts at 1 MiB. The 16 MiB used before cost the daemon
+// 25 MiB of resident memory for nothing (bench/footprint.ts measures both).
 const config = {
   main: join(work, 'loader.cjs'),
   output: out,
   disableExperimentalSEAWarning: true,
   useCodeCache: false,
   useSnapshot: false,
-  execArgv: ['--min-semi-space-size=16'],
+  execArgv: ['--min-semi-space-size=4'],
   assets,
 };
 writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
 rmSync(out, { force: true });
-execFileSync(node, ['--build-sea', join(work, 'sea-config.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync(strippedNode(), ['--build-sea', join(work, 'sea-config.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
 chmodSync(out, 0o755);
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 process.stdout.write(
-  `built dist/weft (single executable, ${mib(statSync(out).size)}; ` +
-    `assets sea-${id}: weft.cjs ${(sizes.weft / 1024).toFixed(0)} KiB, weft-cni.cjs ${(sizes.cni / 1024).toFixed(0)} KiB)\n`,
+  `built dist/weft (single executable, ${mib(statSync(out).size)}; assets sea-${id}: ` +
+    `weft.mjs with ${built.files.length - 2} chunks ${(built.weft / 1024).toFixed(0)} KiB, ` +
+    `weft-cni.cjs ${(built.cni / 1024).toFixed(0)} KiB)\n`,
 );
+
+/**
+ * The executable is built from the Node binary that runs --build-sea. npm's Node carries 34 MiB of symbols
+ * and debug sections that no running process maps; a copy without them makes the same executable, smaller.
+ * Without binutils' strip (scripts/setup.sh installs it) the build goes on with the full binary, and says so.
+ */
+function strippedNode(): string {
+  const copy = join(work, 'node');
+  copyFileSync(node, copy);
+  const r = spawnSync('strip', ['--strip-all', copy], { encoding: 'utf8' });
+  if (r.status === 0) return copy;
+  process.stderr.write(`bundle: not stripping Node (${r.error?.message ?? r.stderr.trim()}); dist/weft keeps its symbols\n`);
+  return node;
+}

@@ -40,7 +40,7 @@ describe("the single executable's asset cache", () => {
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatch(/^sea-[0-9a-f]{16}$/);
     expect(readdirSync(join(cache, 'weft', entries[0]!)).sort()).toEqual(
-      expect.arrayContaining(['.complete', 'koffi.node', 'netlink.node', 'weft-cni.cjs', 'weft.cjs']),
+      expect.arrayContaining(['.complete', 'koffi.node', 'netlink.node', 'weft-cni.cjs', 'weft.mjs']),
     );
   });
 
