@@ -15,7 +15,7 @@ import { parseIP } from '../netaddr/ip.ts';
 import { canonicalMac } from '../netaddr/mac.ts';
 import { ifNameProblem } from '../kernel/ifname.ts';
 import type { CniDns, GcAttachment } from '../cni/types.ts';
-import { DEFAULT_SOCKET } from '../contract/mod.ts';
+import { CNI_DATA_DIR, DAEMON_SOCKET } from '../defaults.ts';
 import { NETWORK_NAME } from '../networks/names.ts';
 import { bridgeName } from '../networks/names.ts';
 import { defaultSubnetFile } from './names.ts';
@@ -49,8 +49,6 @@ export interface AttachConfig {
   /** GC: the attachments the runtime still uses; undefined when the runtime sent no list. */
   readonly validAttachments: readonly GcAttachment[] | undefined;
 }
-
-import { CNI_DATA_DIR } from '../defaults.ts';
 
 export const DEFAULT_DATA_DIR = CNI_DATA_DIR;
 
@@ -133,7 +131,7 @@ export function parseAttachConfig(raw: Obj, cniArgs: ReadonlyMap<string, string>
     dns,
     requestedIPs,
     requestedMac,
-    daemonSocket: str('daemonSocket', DEFAULT_SOCKET),
+    daemonSocket: str('daemonSocket', DAEMON_SOCKET),
     endpointName,
     aliases,
     prevResult: raw.prevResult,

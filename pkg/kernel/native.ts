@@ -143,18 +143,26 @@ function loadKoffi(): Koffi {
 }
 
 let libc: Libc | undefined;
+/** libc's functions, each declared to koffi on its first call (a CNI ADD needs only setns). */
 export function loadLibc(): Libc {
   if (libc) return libc;
   const koffi = loadKoffi();
   const lib = koffi.load('libc.so.6');
-  const setns = lib.func('int setns(int fd, int nstype)');
-  const ioctl = lib.func('int ioctl(int fd, unsigned long request, ...)');
-  const unshare = lib.func('int unshare(int flags)');
-  const mount = lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)');
-  const umount2 = lib.func('int umount2(const char *target, int flags)');
-  const socket = lib.func('int socket(int domain, int type, int protocol)');
-  const sendto = lib.func('long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, unsigned int addrlen)');
-  const close = lib.func('int close(int fd)');
+  const lazy = (sig: string) => {
+    let f: ((...args: Array<number | string | Buffer | null>) => number) | undefined;
+    return (...args: Array<number | string | Buffer | null>) => {
+      f ??= lib.func(sig);
+      return f(...args);
+    };
+  };
+  const setns = lazy('int setns(int fd, int nstype)');
+  const ioctl = lazy('int ioctl(int fd, unsigned long request, ...)');
+  const unshare = lazy('int unshare(int flags)');
+  const mount = lazy('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)');
+  const umount2 = lazy('int umount2(const char *target, int flags)');
+  const socket = lazy('int socket(int domain, int type, int protocol)');
+  const sendto = lazy('long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, unsigned int addrlen)');
+  const close = lazy('int close(int fd)');
   libc = {
     setns: (fd, t) => setns(fd, t),
     ioctl: (fd, r) => ioctl(fd, r),
