@@ -13,7 +13,6 @@
  * of notifications would overflow a socket buffer, count entries with dumps every 20 ms instead.
  * Run as root after `npm run build`:  npm run bench:controller
  */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Netlink } from '../pkg/kernel/mod.ts';
 import { decodeNeigh } from '../pkg/rtnl/neigh.ts';
@@ -22,29 +21,16 @@ import { RTM } from '../pkg/rtnl/constants.ts';
 import { waitFor } from '../pkg/sim/mod.ts';
 import { benchCluster, PREFIX } from './cluster.ts';
 import { ms, percentile, table } from '../pkg/measure/mod.ts';
+import { lease, leaseKey, mac, putLeases, subnet } from './leases.ts';
+import { procStats } from './proc.ts';
+
+const key = (i: number) => leaseKey(PREFIX, i);
 
 const N = Number(process.argv[2] ?? 100);
 const BURST = 1000;
 const SCALE = 5000;
 const RTNLGRP_NEIGH = 3;
 const RTNLGRP_IPV4_ROUTE = 7;
-
-/** Subnet i of 10.0.0.0/8 (skipping the first, as flannel does): 10.<1 + i/256>.<i%256>.0/24. */
-const subnet = (i: number) => `10.${1 + Math.floor(i / 256)}.${i % 256}.0/24`;
-const mac = (i: number) =>
-  `02:bb:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:` +
-  `${(i & 255).toString(16).padStart(2, '0')}:01`;
-const publicIP = (i: number) => (i % 2 === 0 ? `198.51.100.${1 + (i % 254)}` : `203.0.113.${1 + (i % 254)}`);
-const lease = (i: number) =>
-  `{"PublicIP":"${publicIP(i)}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${mac(i)}"}}`;
-const key = (i: number) => `${PREFIX}/subnets/${subnet(i).replace('/', '-')}`;
-
-function procStats(pid: number): { rssMiB: number; cpuSec: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { rssMiB: rss, cpuSec: (Number(stat[11]) + Number(stat[12])) / 100 };
-}
 
 async function main(): Promise<void> {
   const { c, stop } = await benchCluster('ctl', { Network: '10.0.0.0/8', SubnetLen: 24, Backend: { Type: 'vxlan' } });
@@ -119,8 +105,7 @@ async function main(): Promise<void> {
 
     // Burst: 1,000 leases at once.
     const b0 = performance.now();
-    for (let i = N; i < N + BURST; i += 100)
-      await Promise.all(Array.from({ length: Math.min(100, N + BURST - i) }, (_, j) => c.etcd.client.put(key(i + j), lease(i + j))));
+    await putLeases(c, N, N + BURST, 100);
     const written = performance.now() - b0;
     const burstDone = await waitFor(
       'the burst programmed',
@@ -132,8 +117,7 @@ async function main(): Promise<void> {
     // Scale: 5,000 remote leases in all.
     const cpu0 = procStats(pid);
     const s0 = performance.now();
-    for (let i = N + BURST; i < SCALE; i += 200)
-      await Promise.all(Array.from({ length: Math.min(200, SCALE - i) }, (_, j) => c.etcd.client.put(key(i + j), lease(i + j))));
+    await putLeases(c, N + BURST, SCALE);
     await waitFor('5,000 peers programmed', async () => (await programmed()) >= SCALE, 300_000, 20);
     const scaleMs = performance.now() - s0;
     const cpu1 = procStats(pid);

@@ -15,7 +15,7 @@
  * underlay) and the test changes nodes directly. Every request is recorded.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { withNetns, type Netns } from '../../pkg/kernel/mod.ts';
+import { withNetns, type Netns } from '../kernel/mod.ts';
 
 export interface FakeNode {
   metadata: { name: string; resourceVersion?: string; annotations?: Record<string, string>; uid?: string };

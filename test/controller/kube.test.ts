@@ -1,5 +1,5 @@
 /**
- * `weft daemon --kube-subnet-mgr` against a stand-in API server (test/helpers/fake-kube.ts) with the real
+ * `weft daemon --kube-subnet-mgr` against a stand-in API server (pkg/sim/fake-kube.ts) with the real
  * client library: subnets from Node.spec.podCIDR, flannel's annotations published and read, peers programmed
  * exactly as in etcd mode, deleted nodes dropped at once, an expired watch listed again, a node without a
  * podCIDR waited for.
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testCluster } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/daemon.ts';
-import { FakeKube } from '../helpers/fake-kube.ts';
+import { FakeKube } from '../../pkg/sim/fake-kube.ts';
 import { defer } from '../helpers/netns.ts';
 import { NETNS_PREFIX } from '../helpers/run-id.ts';
 import { ipJson, ping } from '../helpers/sh.ts';

@@ -1,0 +1,126 @@
+/**
+ * The daemon's resident memory, as an operator's `ps` or a pod's memory graph shows it, in three settings:
+ *
+ *   etcd mode   three simulated hosts, the default network and two named ones, after `idle` seconds at rest;
+ *   at scale    the same hosts after 5,000 remote hosts' leases are written and programmed, then `idle / 3` s;
+ *   Kubernetes  one host with --kube-subnet-mgr against the stand-in API server, after `idle` seconds.
+ *
+ * Peers measured in the same run: a bare Node process idling for the same time (the floor of any Node
+ * daemon) and the etcd server (a Go daemon of the same cluster). RSS is split into private memory and the
+ * mapped executable's pages, which every weft process on a host shares.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeKube } from '../../pkg/sim/fake-kube.ts';
+import { waitFor } from '../../pkg/sim/mod.ts';
+import type { SimCluster } from '../../pkg/sim/mod.ts';
+import { benchCluster } from '../cluster.ts';
+import { putLeases } from '../leases.ts';
+import { procStats, type ProcStats } from '../proc.ts';
+
+const SCALE = 5000;
+const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+const mib = (x: number) => `${x.toFixed(0)} MiB`;
+const row = (name: string, s: ProcStats, goal = '') => [name, mib(s.rssMiB), mib(s.anonMiB), mib(s.fileMiB), goal];
+const worst = (xs: readonly ProcStats[]) => xs.reduce((a, b) => (b.rssMiB > a.rssMiB ? b : a));
+
+/** A bare Node process doing nothing, for as long as the daemons idle. */
+function bareNode(node: string) {
+  const p = spawn(node, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  return { stats: () => procStats(p.pid!), stop: () => p.kill('SIGKILL') };
+}
+
+function cli(c: SimCluster, n: number, args: string[]): void {
+  const d = c.daemon(n);
+  const r = spawnSync('nsenter', [`--net=${d.host.path}`, c.opts.bin, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, WEFT_SOCKET: d.socket },
+  });
+  if (r.status !== 0) throw new Error(`weft ${args.join(' ')}: ${r.stderr}`);
+}
+
+/** Every network's peer count on host n, from the daemon's /status. */
+function peers(c: SimCluster, n: number): number[] {
+  const r = c.daemon(n).http('/status');
+  return r.ok ? (JSON.parse(r.body) as Array<{ peers: { count: number } }>).map((s) => s.peers.count) : [];
+}
+
+export async function measureDaemon(o: { node: string; idle: number }): Promise<string[][]> {
+  const rows = [['daemon after idling', 'RSS', 'private', 'executable (shared)', 'goal']];
+  // Leases of remote hosts go to 10.1-10.20.x; the simulated hosts lease above 10.100 so none is overwritten.
+  const { c, stop } = await benchCluster('fp', {
+    Network: '10.0.0.0/8',
+    SubnetLen: 24,
+    SubnetMin: '10.100.0.0',
+    Backend: { Type: 'vxlan' },
+  });
+  const floor = bareNode(o.node);
+  try {
+    for (const n of [1, 2, 3]) await c.addHost(n);
+    await c.startAll();
+    cli(c, 1, ['network', 'create', '--subnet', '172.20.0.0/16', 'RED']);
+    cli(c, 2, ['network', 'create', '--subnet', '172.21.0.0/16', 'BLUE']);
+    await waitFor(
+      'three networks with two peers each on every host',
+      () => [1, 2, 3].every((n) => peers(c, n).join() === '2,2,2'),
+      60_000,
+      200,
+    );
+    await sleep(o.idle);
+    const daemons = [1, 2, 3].map((n) => procStats(c.daemon(n).pid!));
+    rows.push(row(`etcd mode, 3 hosts, 2 named networks, ${o.idle} s (largest of 3)`, worst(daemons), '<= 80 MiB'));
+    rows.push(row(`  peer: bare Node idling ${o.idle} s`, floor.stats()));
+    rows.push(row('  peer: etcd 3.4 server of the cluster', procStats(c.etcd.members[0]!.pid!)));
+
+    await putLeases(c, 0, SCALE);
+    await waitFor(`${SCALE} remote leases programmed`, () => [1, 2, 3].every((n) => (peers(c, n)[0] ?? 0) >= SCALE + 2), 600_000, 500);
+    await sleep(o.idle / 3);
+    rows.push(row(`with ${SCALE} remote leases (largest of 3)`, worst([1, 2, 3].map((n) => procStats(c.daemon(n).pid!))), '<= 120 MiB'));
+  } finally {
+    floor.stop();
+    stop();
+  }
+  rows.push(row(`Kubernetes mode (--kube-subnet-mgr), ${o.idle} s`, await kubeDaemon(o.idle), '<= 140 MiB'));
+  return rows;
+}
+
+async function kubeDaemon(idle: number): Promise<ProcStats> {
+  const { c, stop } = await benchCluster('fpk');
+  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-kube-'));
+  try {
+    const api = await c.sim.addHost(251);
+    const fake = FakeKube.start(api.netns, api.ip);
+    try {
+      writeFileSync(join(dir, 'net-conf.json'), JSON.stringify({ Network: '10.244.0.0/16', Backend: { Type: 'vxlan' } }));
+      writeFileSync(
+        join(dir, 'kubeconfig'),
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          'current-context': 'fake',
+          clusters: [{ name: 'fake', cluster: { server: fake.url, 'insecure-skip-tls-verify': true } }],
+          users: [{ name: 'weft', user: { token: 'bench' } }],
+          contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'weft' } }],
+        }),
+      );
+      fake.put({ metadata: { name: 'h1' }, spec: { podCIDR: '10.244.1.0/24', podCIDRs: ['10.244.1.0/24'] } });
+      fake.put({ metadata: { name: 'h2' }, spec: { podCIDR: '10.244.2.0/24', podCIDRs: ['10.244.2.0/24'] } });
+      const d = await c.addHost(1, [
+        '--kube-subnet-mgr',
+        `--kubeconfig-file=${join(dir, 'kubeconfig')}`,
+        `--net-config-path=${join(dir, 'net-conf.json')}`,
+      ]);
+      d.start();
+      await d.ready();
+      await sleep(idle);
+      return procStats(d.pid!);
+    } finally {
+      fake.close();
+    }
+  } finally {
+    stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
