@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundle } from './esbuild.ts';
@@ -89,21 +89,27 @@ if (process.env.CNI_COMMAND !== undefined) load('./cni-loader.cjs')(path.join(di
 else load('./weft.mjs');
 `;
 writeFileSync(join(work, 'loader.cjs'), loader);
-// A young generation just big enough that a CNI ADD or DEL (about 1 MiB allocated) never stops for a
-// scavenge, which costs ~5 ms here; V8's default starts at 1 MiB. The 16 MiB used before cost the daemon
-// 25 MiB of resident memory for nothing (bench/footprint.ts measures both).
+// The young generation pinned at 4 MiB per semi-space. At least that much, so that a CNI ADD or DEL (about
+// 1 MiB allocated) never stops for a scavenge, which costs ~5 ms here; V8's default starts at 1 MiB. At most
+// that much, so that a burst of work (5,000 leases arriving) does not grow it to 16 MiB, which V8 then never
+// gives back: the daemon idled at 160 MiB instead of 105 after such a burst (bench/footprint.ts).
 const config = {
   main: join(work, 'loader.cjs'),
   output: out,
   disableExperimentalSEAWarning: true,
   useCodeCache: false,
   useSnapshot: false,
-  execArgv: ['--min-semi-space-size=4'],
+  execArgv: ['--min-semi-space-size=4', '--max-semi-space-size=4'],
   assets,
 };
 writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
 rmSync(out, { force: true });
 execFileSync(strippedNode(), ['--build-sea', join(work, 'sea-config.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
+// --build-sea writes the file in one piece, and the kernel keeps such a file's page cache in 2 MiB folios:
+// every process that runs it then maps whole huge pages, 30 MiB more RSS each (measured, FilePmdMapped in
+// smaps). A copy (copy_file_range) in place of the written file is cached in small pages like any other.
+copyFileSync(out, `${out}.tmp`);
+renameSync(`${out}.tmp`, out);
 chmodSync(out, 0o755);
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 process.stdout.write(

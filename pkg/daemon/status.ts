@@ -41,17 +41,24 @@ export function daemonStatus(s: StatusSources, verbose: boolean): DaemonStatus {
 
 export const statusFile = (runDir: string): string => join(runDir, 'status.json');
 
+/** What each status file last said, bar its clock: compared in memory rather than read back and parsed. */
+const written = new Map<string, string>();
+
 /** Writes the verbose document if anything but its clock changed. */
 export function writeStatusFile(path: string, doc: DaemonStatus): void {
   const { at, uptimeSeconds, ...stable } = doc;
-  const prev = readIfExists(path);
-  if (prev !== undefined) {
-    try {
-      const { at: _a, uptimeSeconds: _u, ...was } = JSON.parse(prev) as DaemonStatus;
-      if (JSON.stringify(was) === JSON.stringify(stable)) return;
-    } catch {
-      // unreadable: written anew
-    }
-  }
+  const now = JSON.stringify(stable);
+  if (now === (written.get(path) ?? stableText(readIfExists(path)))) return;
   writeFileAtomic(path, `${JSON.stringify({ ...doc, at, uptimeSeconds }, null, 1)}\n`, 0o644);
+  written.set(path, now);
+}
+
+function stableText(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    const { at: _a, uptimeSeconds: _u, ...was } = JSON.parse(file) as DaemonStatus;
+    return JSON.stringify(was);
+  } catch {
+    return undefined; // unreadable: written anew
+  }
 }
