@@ -4,6 +4,7 @@
  * which a CNI runtime reads as "retry later" (code 11).
  */
 import { WeftError, type WeftCode } from '../errors/mod.ts';
+import { unixRequest, type UnixResponse } from './unix-http.ts';
 
 export { DAEMON_SOCKET as DEFAULT_SOCKET } from '../defaults.ts';
 
@@ -14,45 +15,26 @@ export async function daemonCall<T>(
   body?: unknown,
   timeoutMs = 10_000,
 ): Promise<T> {
-  // node:http is loaded here, not at start-up: only named attachments and the CLI need it.
-  const http = process.getBuiltinModule('node:http');
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise<T>((resolve, reject) => {
-    const req = http.request(
-      {
-        socketPath,
-        method,
-        path,
-        timeout: timeoutMs,
-        headers: { 'content-type': 'application/json', ...(payload && { 'content-length': Buffer.byteLength(payload) }) },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => {
-          let parsed: unknown;
-          try {
-            parsed = text ? JSON.parse(text) : undefined;
-          } catch {
-            return reject(new WeftError('WEFT_INTERNAL', `the weft daemon answered ${method} ${path} with something that is not JSON`));
-          }
-          if ((res.statusCode ?? 500) < 300) return resolve(parsed as T);
-          const e = parsed as { code?: WeftCode; message?: string; details?: string } | undefined;
-          reject(
-            new WeftError(
-              e?.code ?? 'WEFT_INTERNAL',
-              e?.message ?? `the weft daemon answered ${res.statusCode}`,
-              e?.details ? { details: e.details } : {},
-            ),
-          );
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
-    req.on('error', (e: NodeJS.ErrnoException) => reject(unreachable(socketPath, e, timeoutMs)));
-    req.end(payload);
-  });
+  let res: UnixResponse;
+  try {
+    res = await unixRequest(socketPath, method, path, payload, timeoutMs);
+  } catch (e) {
+    throw unreachable(socketPath, e as NodeJS.ErrnoException, timeoutMs);
+  }
+  let parsed: unknown;
+  try {
+    parsed = res.body ? JSON.parse(res.body) : undefined;
+  } catch {
+    throw new WeftError('WEFT_INTERNAL', `the weft daemon answered ${method} ${path} with something that is not JSON`);
+  }
+  if (res.status < 300) return parsed as T;
+  const e = parsed as { code?: WeftCode; message?: string; details?: string } | undefined;
+  throw new WeftError(
+    e?.code ?? 'WEFT_INTERNAL',
+    e?.message ?? `the weft daemon answered ${res.status}`,
+    e?.details ? { details: e.details } : {},
+  );
 }
 
 /** Why the daemon's socket did not answer, told apart (issue 11: every cause read "is weft daemon running?"). */
