@@ -6,10 +6,10 @@
  * by another user to run code as root), then loads the bundle the invocation needs. The native addons
  * resolve from node_modules. The benchmarks use it to show what the packaging costs or saves.
  */
-import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundle } from './esbuild.ts';
+import { bundle, cniLoaderExpression } from './esbuild.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist', 'node');
@@ -26,7 +26,7 @@ try {
   require('node:module').enableCompileCache(cache);
 } catch {}
 // A runtime's invocation (CNI_COMMAND set, even empty) loads only the plugin's bundle.
-if (process.env.CNI_COMMAND !== undefined) require('./cni-loader.cjs')(require('node:path').join(__dirname, 'weft-cni.cjs'), cache);
+if (process.env.CNI_COMMAND !== undefined) (${cniLoaderExpression(root)})(__dirname, cache);
 else require('./weft.mjs');
 `;
 
@@ -34,10 +34,10 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 const sizes = await bundle({ root, outdir: dist });
 writeFileSync(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
-copyFileSync(join(root, 'bundle', 'cni-loader.cjs'), join(dist, 'cni-loader.cjs'));
 writeFileSync(join(dist, 'weft'), `#!${node}\n${LAUNCHER}`);
 chmodSync(join(dist, 'weft'), 0o755);
+const chunks = sizes.files.filter((f) => f.endsWith('.mjs')).length - 1;
 process.stdout.write(
-  `built dist/node/weft (launcher), weft.mjs with ${sizes.files.length - 2} chunks (${(sizes.weft / 1024).toFixed(0)} KiB), ` +
+  `built dist/node/weft (launcher), weft.mjs with ${chunks} chunks (${(sizes.weft / 1024).toFixed(0)} KiB), ` +
     `weft-cni.cjs (${(sizes.cni / 1024).toFixed(0)} KiB)\n`,
 );

@@ -1,8 +1,9 @@
 /**
  * The esbuild step both builds share, two bundles for two kinds of process:
  *
- * - weft-cni.cjs: the CNI plugin alone, one CommonJS file (~70 KiB). A runtime starts it for every container
- *   and waits on it, so it is one file read and one compile, with no module resolution.
+ * - weft-cni.cjs: the CNI plugin alone, one CommonJS file (~90 KiB). A runtime starts it for every container
+ *   and waits on it, so it is one file read and one compile, with no module resolution; weft-cni-version.cjs
+ *   (a few KiB) answers VERSION alone.
  * - weft.mjs and its chunks: the CLI and the daemon, ES modules split at every dynamic import. A process loads
  *   only what its path imports: the daemon in etcd mode never reads the Kubernetes client (5.6 MiB of
  *   source, ~15 MiB of the daemon's memory when it was one file), the daemon never loads yargs, `weft version`
@@ -45,7 +46,7 @@ export async function bundle(o: BundleOptions): Promise<BundleOutput> {
   };
   const cni = await build({
     ...common,
-    entryPoints: { 'weft-cni': join(o.root, 'cmd/weft/cni-main.ts') },
+    entryPoints: { 'weft-cni': join(o.root, 'cmd/weft/cni-main.ts'), 'weft-cni-version': join(o.root, 'cmd/weft/cni-version.ts') },
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
     define: { __WEFT_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__weftImportMetaUrl' },
@@ -69,3 +70,12 @@ export async function bundle(o: BundleOptions): Promise<BundleOutput> {
 
 const names = (m: Metafile | undefined): string[] => Object.keys(m!.outputs).map((f) => basename(f));
 const total = (m: Metafile | undefined): number => Object.values(m!.outputs).reduce((n, x) => n + x.bytes, 0);
+
+/**
+ * bundle/cni-loader.cjs as an expression whose value is its runCni function, for a launcher to inline: it
+ * needs only Node's built-in modules, so it runs even as a single executable's main script.
+ */
+export function cniLoaderExpression(root: string): string {
+  const source = readFileSync(join(root, 'bundle', 'cni-loader.cjs'), 'utf8').replace(/^'use strict';\n/, '');
+  return `(() => {\nconst module = { exports: undefined };\n${source}\nreturn module.exports;\n})()`;
+}

@@ -15,7 +15,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundle } from './esbuild.ts';
+import { bundle, cniLoaderExpression } from './esbuild.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, 'dist', 'sea');
@@ -31,7 +31,6 @@ const built = await bundle({ root, outdir: work });
 
 const assets: Record<string, string> = {
   ...Object.fromEntries(built.files.map((f) => [f, join(work, f)])),
-  'cni-loader.cjs': join(root, 'bundle', 'cni-loader.cjs'),
   'netlink.node': join(root, 'node_modules', 'netlink', 'prebuilds', `linux-${arch}`, 'node.napi.node'),
   'koffi.node': join(root, 'node_modules', '@koromix', `koffi-linux-${arch}`, `linux_${arch}`, 'koffi.node'),
 };
@@ -83,10 +82,13 @@ try {
   process.exit(1);
 }
 process.env.WEFT_NATIVE_DIR = dir;
-try { require('node:module').enableCompileCache(path.join(dir, 'compile-cache')); } catch {}
-const load = require('node:module').createRequire(path.join(dir, 'loader'));
-if (process.env.CNI_COMMAND !== undefined) load('./cni-loader.cjs')(path.join(dir, 'weft-cni.cjs'), dir);
-else load('./weft.mjs');
+if (process.env.CNI_COMMAND !== undefined) {
+  // The plugin: its bundle with a code cache per verb (bundle/cni-loader.cjs).
+  (${cniLoaderExpression(root)})(dir, dir);
+} else {
+  try { require('node:module').enableCompileCache(path.join(dir, 'compile-cache')); } catch {}
+  require('node:module').createRequire(path.join(dir, 'loader'))('./weft.mjs');
+}
 `;
 writeFileSync(join(work, 'loader.cjs'), loader);
 // The young generation pinned at 4 MiB per semi-space. At least that much, so that a CNI ADD or DEL (about
@@ -114,7 +116,7 @@ chmodSync(out, 0o755);
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 process.stdout.write(
   `built dist/weft (single executable, ${mib(statSync(out).size)}; assets sea-${id}: ` +
-    `weft.mjs with ${built.files.length - 2} chunks ${(built.weft / 1024).toFixed(0)} KiB, ` +
+    `weft.mjs with ${built.files.filter((f) => f.endsWith('.mjs')).length - 1} chunks ${(built.weft / 1024).toFixed(0)} KiB, ` +
     `weft-cni.cjs ${(built.cni / 1024).toFixed(0)} KiB)\n`,
 );
 

@@ -14,6 +14,7 @@ import { isVerb, readEnv, type CniEnv, type Verb } from './env.ts';
 import type { CniIo } from './io.ts';
 import { renderResult } from './result.ts';
 import type { CniResult } from './types.ts';
+import { versionReply } from './version-reply.ts';
 import { compareVersions, CURRENT_VERSION, isSupported, parseVersion, SUPPORTED_VERSIONS, type CniVersion } from './versions.ts';
 
 export interface CniRequest {
@@ -86,14 +87,7 @@ export async function dispatch(io: CniIo, plugin: CniPlugin, about: string): Pro
     }
     if (!isVerb(command)) throw new WeftError('WEFT_INVALID_ENV', `unknown CNI_COMMAND: ${command}`);
     if (command === 'VERSION') {
-      let asked: unknown;
-      try {
-        asked = (JSON.parse(io.readStdin().toString('utf8') || '{}') as { cniVersion?: unknown }).cniVersion;
-      } catch {
-        asked = undefined;
-      }
-      const reply = typeof asked === 'string' && isSupported(asked) ? asked : CURRENT_VERSION;
-      io.writeStdout(JSON.stringify({ cniVersion: reply, supportedVersions: SUPPORTED_VERSIONS }));
+      io.writeStdout(versionReply(io.readStdin()));
       return 0;
     }
     const env = readEnv(command, io.env);

@@ -34,9 +34,13 @@ export interface Libc {
   errno(): number;
 }
 
-// In the CommonJS bundle `require` is the bundle's own; from source (ESM) it is made from this file's URL.
-const require: NodeJS.Require =
-  typeof module === 'object' && typeof module.require === 'function' ? createRequire(module.filename) : createRequire(import.meta.url);
+// A require that resolves from node_modules: made from the bundle's file in the CommonJS bundle, from this
+// file's URL when run from source. Made only when needed (the single executable never needs it), as making
+// one costs a CNI invocation over a millisecond.
+let resolver: NodeJS.Require | undefined;
+const requireHere = (): NodeJS.Require =>
+  (resolver ??=
+    typeof module === 'object' && typeof module.filename === 'string' ? createRequire(module.filename) : createRequire(import.meta.url));
 
 function dlopen<T>(path: string): T {
   const m = { exports: {} as T };
@@ -47,7 +51,7 @@ function dlopen<T>(path: string): T {
 /** The prebuilt binary `file` of npm package `pkg`, or from WEFT_NATIVE_DIR under `name`. */
 function nativeBinary(pkg: string, file: string, name: string): string {
   const dir = process.env.WEFT_NATIVE_DIR;
-  return dir ? join(dir, name) : join(dirname(require.resolve(`${pkg}/package.json`)), file);
+  return dir ? join(dir, name) : join(dirname(requireHere().resolve(`${pkg}/package.json`)), file);
 }
 
 export const NATIVE_BINARIES = {
@@ -138,7 +142,7 @@ function loadKoffi(): Koffi {
   try {
     return dlopen<Koffi>(nativeBinary(b.pkg, b.file, b.name));
   } catch {
-    return require('koffi') as Koffi; // another platform's layout: koffi's own loader finds it
+    return requireHere()('koffi') as Koffi; // another platform's layout: koffi's own loader finds it
   }
 }
 
