@@ -56,7 +56,10 @@ async function main(): Promise<void> {
     if (s === 'size') console.log(`${table(sizeRows(ROOT))}\n`);
     if (s === 'cni') console.log(`${cniTable(await measureCni({ weft: WEFT, node: NODE, cycles: o.cycles, tag }))}\n`);
     if (s === 'burst') console.log(`${table(await measureBurst({ weft: WEFT, n: o.burst, rounds: 3, tag }))}\n`);
-    if (s === 'daemon') console.log(`${table(await measureDaemon({ node: NODE, idle: o.idle }))}\n`);
+    if (s === 'daemon') {
+      const d = await measureDaemon({ node: NODE, idle: o.idle });
+      console.log(`${table(d.rows)}\n${d.named}\n`);
+    }
   }
 }
 

@@ -10,7 +10,9 @@
  *
  * Also per cycle, in this (warm) process: the kernel's part alone, the same veth, address and route made and
  * deleted through weft's kernel layer. No plugin's ADD or DEL can take less; DEL's share is mostly the
- * kernel waiting out an RCU grace period before it frees the veth pair.
+ * kernel waiting out an RCU grace period before it frees the veth pair. And once, after the cycles: weft's
+ * ADD and DEL repeated in one warm process (bench/footprint/warm-attach.ts), the floor of a fast path that
+ * would hand the work to the running daemon.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,6 +52,13 @@ async function kernelFloor(hostPath: string, contPath: string): Promise<{ add: n
     hostNs.close();
     contNs.close();
   }
+}
+
+function warmAttach(hostPath: string, contPath: string, conf: string, cycles: number): { add: number[]; del: number[] } {
+  const script = join(import.meta.dirname, 'warm-attach.ts');
+  const r = spawnSync('nsenter', [`--net=${hostPath}`, process.execPath, script, conf, contPath, String(cycles)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`warm ADD/DEL failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { add: number[]; del: number[] };
 }
 
 export async function measureCni(o: { weft: string; node: string; cycles: number; tag: string }): Promise<CniFigures> {
@@ -112,6 +121,9 @@ export async function measureCni(o: { weft: string; node: string; cycles: number
       put('node file', got.file!);
       put('weft VERSION-node', w.version - f);
     }
+    const warm = warmAttach(`/run/netns/${host}`, `/run/netns/${cont}`, weft.conf, o.cycles);
+    t.set('warm ADD', warm.add);
+    t.set('warm DEL', warm.del);
     const p50 = (k: string) => ms(median(t.get(k)!));
     const rows = [
       ['CNI, p50 of each cycle', 'weft', 'bridge+host-local', 'goal'],
@@ -125,6 +137,8 @@ export async function measureCni(o: { weft: string; node: string; cycles: number
       ['  of which the kernel alone (warm, in-process)', p50('kernel ADD'), '', ''],
       ['DEL - VERSION (the work)', p50('weft DEL-VERSION'), p50('ref DEL-VERSION'), '<= 10 ms'],
       ['  of which the kernel alone (warm, in-process)', p50('kernel DEL'), '', ''],
+      ['ADD in a warm process (a delegated fast path, at best)', p50('warm ADD'), '', ''],
+      ['DEL in a warm process', p50('warm DEL'), '', ''],
       ['ADD + DEL', p50('weft ADD+DEL'), p50('ref ADD+DEL'), ''],
     ];
     const ratio = median(t.get('weft ADD+DEL')!) / median(t.get('ref ADD+DEL')!);

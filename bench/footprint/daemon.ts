@@ -10,9 +10,10 @@
  * mapped executable's pages, which every weft process on a host shares.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ms, summarize, timeCni } from '../../pkg/measure/mod.ts';
 import { FakeKube } from '../../pkg/sim/fake-kube.ts';
 import { waitFor } from '../../pkg/sim/mod.ts';
 import type { SimCluster } from '../../pkg/sim/mod.ts';
@@ -65,13 +66,42 @@ function cli(c: SimCluster, n: number, args: string[]): void {
   if (r.status !== 0) throw new Error(`weft ${args.join(' ')}: ${r.stderr}`);
 }
 
+/**
+ * ADD+DEL of one container on host 1, on the default network and on RED (whose ADD registers the name with the
+ * daemon, DEL removes it), alternating: the p50 of each, in ms.
+ */
+async function namedCost(c: SimCluster, cycles: number): Promise<{ dflt: number; named: number }> {
+  const d = c.daemon(1);
+  const ns = await c.sim.namespace('h1-timing');
+  const list = JSON.parse(readFileSync(join(d.cniConfDir, 'weft-RED.conflist'), 'utf8')) as {
+    name: string;
+    cniVersion: string;
+    plugins: object[];
+  };
+  const red = JSON.stringify({ ...list.plugins[0], name: list.name, cniVersion: list.cniVersion });
+  const dflt = JSON.stringify({ cniVersion: '1.0.0', name: 'cbr0', type: 'weft', subnetFile: d.subnetFile, dataDir: d.cniDataDir });
+  const t = { dflt: [] as number[], named: [] as number[] };
+  for (let i = 0; i < cycles; i++) {
+    for (const [k, conf] of [
+      ['dflt', dflt],
+      ['named', red],
+    ] as const) {
+      const p = { name: k, bin: c.opts.bin, conf };
+      const add = timeCni(p, d.host.path, 'ADD', `t${i}`, ns.path);
+      t[k].push(add + timeCni(p, d.host.path, 'DEL', `t${i}`, ns.path));
+    }
+  }
+  return { dflt: summarize(t.dflt).p50, named: summarize(t.named).p50 };
+}
+
 /** Every network's peer count on host n, from the daemon's /status. */
 function peers(c: SimCluster, n: number): number[] {
   const r = c.daemon(n).http('/status');
   return r.ok ? (JSON.parse(r.body) as Array<{ peers: number }>).map((s) => s.peers) : [];
 }
 
-export async function measureDaemon(o: { node: string; idle: number }): Promise<string[][]> {
+export async function measureDaemon(o: { node: string; idle: number }): Promise<{ rows: string[][]; named: string }> {
+  let named = '';
   const rows = [['daemon at rest (median of 1 s samples)', 'RSS', 'max', 'private', 'executable (shared)', 'goal']];
   // Leases of remote hosts go to 10.1-10.20.x; the simulated hosts lease above 10.100 so none is overwritten.
   const { c, stop } = await benchCluster('fp', {
@@ -91,6 +121,10 @@ export async function measureDaemon(o: { node: string; idle: number }): Promise<
     await waitFor('three networks with two peers each on every host', settled, 60_000, 200).catch((e: Error) => {
       throw new Error(`${e.message} (peers per network: ${[1, 2, 3].map((n) => `h${n} ${peers(c, n).join('/')}`).join(', ')})`);
     });
+    const cost = await namedCost(c, 10);
+    named =
+      `a named network's ADD+DEL (registering the name through the daemon) against the default network's: ` +
+      `${ms(cost.named)} and ${ms(cost.dflt)}, p50 of 10`;
     const daemons = await idleStats(
       [1, 2, 3].map((n) => c.daemon(n).pid!),
       o.idle,
@@ -111,7 +145,7 @@ export async function measureDaemon(o: { node: string; idle: number }): Promise<
     stop();
   }
   rows.push(row(`Kubernetes mode (--kube-subnet-mgr), ${o.idle} s`, await kubeDaemon(o.idle), '<= 140 MiB'));
-  return rows;
+  return { rows, named };
 }
 
 async function kubeDaemon(idle: number): Promise<ProcStats> {
