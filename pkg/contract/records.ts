@@ -1,7 +1,8 @@
 /**
  * One record per attachment, written before the plugin changes anything (write-ahead), so DEL, GC and a
  * rollback know what to undo without the container's namespace, a prevResult, or the config of the day.
- * A record starts as `adding` and becomes `added` with the result once the attachment is complete. File:
+ * A record starts as `adding` and becomes `added` with the result once the attachment is complete; a DEL of a
+ * named attachment marks it `removing` before it removes the name (so the daemon does not restore it). File:
  * `<dir>/<containerID>@<ifname, URI-encoded>.json`; `@` cannot occur in a container ID, so the name decodes.
  */
 import { readFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ export interface AttachmentRecord {
   readonly bridge: string;
   /** The kernel boot the attachment was made in: a record from an earlier boot describes nothing live. */
   readonly bootId: string;
-  readonly state: 'adding' | 'added';
+  readonly state: 'adding' | 'added' | 'removing';
   /** Addresses with their pool's prefix length, e.g. 10.244.1.2/24. */
   readonly ips: readonly string[];
   /** On a named network: the name (and aliases) this attachment is registered under in etcd, and its MAC. */

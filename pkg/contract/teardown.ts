@@ -21,7 +21,12 @@ export async function teardown(
   daemonSocket?: string,
 ): Promise<void> {
   const { containerID, ifname, record } = entry;
-  if (record?.endpoint && daemonSocket) await unregister(daemonSocket, record.network, record.endpoint.name, containerID);
+  if (record?.endpoint && daemonSocket) {
+    // Marked first: the daemon registers again the name of an `added` record that etcd lacks, and would put
+    // this one back in the ~20 ms between its removal and the record's (the veth's deletion is that slow).
+    if (record.state === 'added') state.records.save({ ...record, state: 'removing' });
+    await unregister(daemonSocket, record.network, record.endpoint.name, containerID);
+  }
   const vethName = record?.hostVeth ?? hostVethName(network, containerID, ifname);
   const link = await host.findLink(vethName);
   if (link?.kind === 'veth') {
@@ -33,7 +38,7 @@ export async function teardown(
   }
   const owner = ownerOf(containerID, ifname);
   // An `added` record lists the addresses; otherwise the ADD may have reserved one before it wrote it down.
-  const ips = record?.state === 'added' ? record.ips.map((c) => c.split('/')[0]!) : state.addresses.heldBy(owner);
+  const ips = record && record.state !== 'adding' ? record.ips.map((c) => c.split('/')[0]!) : state.addresses.heldBy(owner);
   for (const ip of ips) state.addresses.release(ip, owner);
   state.records.remove(containerID, ifname);
 }

@@ -398,6 +398,8 @@ export class NetworkManager {
     for (const r of local) {
       const ep = r.endpoint;
       if (!ep || r.state !== 'added' || mine.some((e) => e.Name === ep.name && e.ContainerID === r.containerID)) continue;
+      // Read again just before: a DEL that began since the listing has marked the record `removing`.
+      if (this.#records(meta).read(r.containerID, r.ifname)?.record?.state !== 'added') continue;
       await this.#store
         .registerEndpoint(
           meta,
@@ -427,9 +429,13 @@ export class NetworkManager {
   /** This boot's attachments of the network on this host, as the CNI plugin recorded them. */
   #localAttachments(meta: NetworkMeta): AttachmentRecord[] {
     const boot = currentBootId();
-    return networkState({ dataDir: this.#o.cniDataDir, network: meta.Name })
-      .records.list()
+    return this.#records(meta)
+      .list()
       .flatMap((e) => (e.record?.bootId === boot ? [e.record] : []));
+  }
+
+  #records(meta: NetworkMeta) {
+    return networkState({ dataDir: this.#o.cniDataDir, network: meta.Name }).records;
   }
 
   /** An endpoint record for an attachment on this host. */

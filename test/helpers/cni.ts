@@ -107,7 +107,7 @@ export class CniHost {
     return runPlugin({ hostNetns: this.ns.path, env: this.env(command, opts), stdin: opts.conf ?? this.conf() });
   }
 
-  start(command: string, opts: { cid?: string; netns?: string; ifname?: string; conf?: object } = {}) {
+  start(command: string, opts: { cid?: string; netns?: string; ifname?: string; conf?: object; args?: string } = {}) {
     return startPlugin({ hostNetns: this.ns.path, env: this.env(command, opts), stdin: opts.conf ?? this.conf() });
   }
 

@@ -4,7 +4,8 @@
  * and are repaired from the plugin's local records; the flannel default network is listed as a network.
  */
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,6 +46,40 @@ describe('the plugin without the daemon', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stderr).toContain('is attached without a name record');
     expect(h.run('DEL', { cid: 'unnamed1', netns: c.path, conf: named(h) }).code).toBe(0);
+  });
+});
+
+describe('the plugin and a stand-in daemon', () => {
+  it('a named DEL marks its record removing before it asks the daemon to remove the name', async () => {
+    // The daemon registers again the name of any `added` record etcd lacks: a DEL must not look like one.
+    const h = new CniHost('rm');
+    const c = makeNetns('rm-c');
+    const socket = join(h.dir, 'daemon.sock');
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        if (req.method === 'DELETE') {
+          const dir = join(h.dataDir, 'RED', 'attachments');
+          seen.push(...readdirSync(dir).map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { state: string }).state));
+        }
+        res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' }).end(body || '{}');
+      });
+    });
+    await new Promise<void>((ok) => server.listen(socket, ok));
+    try {
+      const conf = h.conf({ network: 'RED', daemonSocket: socket });
+      const args = 'IgnoreUnknown=1;K8S_POD_NAME=web1';
+      const add = await h.start('ADD', { cid: 'rm1', netns: c.path, conf, args }).done;
+      expect(add.code, add.stdout + add.stderr).toBe(0);
+      const del = await h.start('DEL', { cid: 'rm1', netns: c.path, conf, args }).done;
+      expect(del.code, del.stdout + del.stderr).toBe(0);
+      expect(seen).toEqual(['removing']);
+      expect(readdirSync(join(h.dataDir, 'RED', 'attachments'))).toEqual([]);
+    } finally {
+      server.close();
+    }
   });
 });
 
