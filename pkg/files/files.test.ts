@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createExclusive, listDir, writeFileAtomic } from './files.ts';
+import { createExclusive, listDir, overwriteInPlace, writeFileAtomic } from './files.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -21,5 +21,19 @@ describe('state files', () => {
     expect(readFileSync(join(d, 'sub', 'x'), 'utf8')).toBe('two');
     expect(readdirSync(join(d, 'sub')).sort()).toEqual(['10.0.0.2', 'x']);
     expect(listDir(join(d, 'sub')).sort()).toEqual(['10.0.0.2', 'x']);
+  });
+
+  it('overwriteInPlace keeps the file (same inode), shorter or longer content', () => {
+    const d = mkdtempSync(join(tmpdir(), 'weft-files-'));
+    dirs.push(d);
+    const f = join(d, 'sub', 'last_reserved_ip.0');
+    overwriteInPlace(f, '10.244.1.19', 0o600);
+    const inode = statSync(f).ino;
+    overwriteInPlace(f, '10.244.1.2', 0o600);
+    expect(readFileSync(f, 'utf8')).toBe('10.244.1.2');
+    overwriteInPlace(f, '10.244.1.200', 0o600);
+    expect(readFileSync(f, 'utf8')).toBe('10.244.1.200');
+    expect(statSync(f).ino).toBe(inode);
+    expect(statSync(f).mode & 0o777).toBe(0o600);
   });
 });

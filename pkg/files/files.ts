@@ -10,7 +10,19 @@
  * case it guards (power loss) also ends every container; records from a previous boot are recognised by the
  * boot ID they carry and reclaimed (see pkg/attach).
  */
-import { closeSync, constants, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  ftruncateSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export function ensureDir(dir: string, mode = 0o755): void {
@@ -47,6 +59,23 @@ export function writeFileAtomic(path: string, data: string, mode = 0o644): void 
   } catch (e) {
     unlinkSync(tmp);
     throw e;
+  }
+}
+
+/**
+ * Overwrites `path` in place (created if absent): for a hint that may be torn without harm, never for state.
+ * Replacing a file by rename or by truncation to zero makes ext4 start writing the new data out at once
+ * (its auto_da_alloc safeguard): about 1 ms in a CNI ADD, up to 4 ms on a busy disk. A write over the old
+ * bytes, then a truncation to the new length, triggers neither.
+ */
+export function overwriteInPlace(path: string, data: string, mode = 0o644): void {
+  ensureDir(dirname(path));
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, mode);
+  try {
+    writeAll(fd, data);
+    ftruncateSync(fd, Buffer.byteLength(data));
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,1 +1,1 @@
-export { ensureDir, writeFileAtomic, createExclusive, readIfExists, removeIfExists, listDir } from './files.ts';
+export { ensureDir, writeFileAtomic, overwriteInPlace, createExclusive, readIfExists, removeIfExists, listDir } from './files.ts';

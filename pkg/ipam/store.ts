@@ -5,7 +5,7 @@
  * round-robin stopped, per family.
  */
 import { join } from 'node:path';
-import { createExclusive, listDir, readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
+import { createExclusive, listDir, overwriteInPlace, readIfExists, removeIfExists } from '../files/mod.ts';
 import type { Family } from '../netaddr/ip.ts';
 
 export const ownerOf = (containerID: string, ifname: string): string => `${containerID}\r\n${ifname}`;
@@ -54,7 +54,8 @@ export class AddressStore {
     return readIfExists(join(this.dir, `${LAST}${family === 4 ? 0 : 1}`))?.trim() || undefined;
   }
 
+  /** Only a hint where to look next (a torn one starts the scan elsewhere), so written in place, not replaced. */
   setLastReserved(family: Family, ip: string): void {
-    writeFileAtomic(join(this.dir, `${LAST}${family === 4 ? 0 : 1}`), ip, 0o600);
+    overwriteInPlace(join(this.dir, `${LAST}${family === 4 ? 0 : 1}`), ip, 0o600);
   }
 }
