@@ -5,7 +5,8 @@
  *   cni      start-up (VERSION against `node -e 0`) and the work of ADD and DEL above it, next to bridge + host-local;
  *   burst    50 concurrent ADDs then DELs on one host: time and the peak memory of all plugin processes together;
  *   daemon   the daemon's RSS idle in etcd mode, with 5,000 remote leases and in Kubernetes mode, next to a bare
- *            Node process and the etcd server.
+ *            Node process and the etcd server;
+ *   profile  where a CNI ADD's time goes, from V8's sampling profiler.
  *
  * Run as root after `npm run bundle`:
  *
@@ -20,13 +21,14 @@ import { table } from '../pkg/measure/mod.ts';
 import { measureBurst } from './footprint/burst.ts';
 import { cniTable, measureCni } from './footprint/cni.ts';
 import { measureDaemon } from './footprint/daemon.ts';
+import { profileAdd } from './footprint/profile.ts';
 import { sizeRows } from './footprint/size.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const WEFT = resolve(ROOT, 'dist/weft');
 // The Node the single executable carries (bundle/sea.ts leaves it in dist/sea): `node -e 0` with the same binary.
 const NODE = existsSync(resolve(ROOT, 'dist/sea/node')) ? resolve(ROOT, 'dist/sea/node') : resolve(ROOT, 'node_modules/.bin/node');
-const SECTIONS = ['size', 'cni', 'burst', 'daemon'] as const;
+const SECTIONS = ['size', 'cni', 'profile', 'burst', 'daemon'] as const;
 
 function options(argv: readonly string[]) {
   const flag = (name: string, dflt: number) => {
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
     if (s === 'size') console.log(`${table(sizeRows(ROOT))}\n`);
     if (s === 'cni') console.log(`${cniTable(await measureCni({ weft: WEFT, node: NODE, cycles: o.cycles, tag }))}\n`);
     if (s === 'burst') console.log(`${table(await measureBurst({ weft: WEFT, n: o.burst, rounds: 3, tag }))}\n`);
+    if (s === 'profile') console.log(`${table(profileAdd({ weft: WEFT, runs: 10, tag }))}\n`);
     if (s === 'daemon') {
       const d = await measureDaemon({ node: NODE, idle: o.idle });
       console.log(`${table(d.rows)}\n${d.named}\n`);
