@@ -1,7 +1,7 @@
 /**
  * Where a CNI ADD's time goes: dist/weft run as a runtime runs it (a new process in the host namespace), with
- * V8's sampling profiler on (`--cpu-prof` through NODE_OPTIONS, every 200 us (finer sampling inflated JavaScript time by half)), after warm-up runs that write
- * the code cache. Each sample is charged to the first bucket its call stack matches, leaf first, so a netlink
+ * V8's sampling profiler on (`--cpu-prof` through NODE_OPTIONS, a sample every 200 us), after warm-up runs that
+ * write the code cache. Each sample is charged to the first bucket its call stack matches, leaf first, so a netlink
  * call made while loading is charged to the netlink bucket. The profile starts once Node's own start-up has
  * begun, so its span is less than the whole invocation; the rest is in the cni section's `node -e 0`. The
  * profiler slows what it watches (every function V8 compiles or loads is logged): the span is about twice the
