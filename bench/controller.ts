@@ -22,7 +22,7 @@ import { waitFor } from '../pkg/sim/mod.ts';
 import { benchCluster, PREFIX } from './cluster.ts';
 import { ms, percentile, table } from '../pkg/measure/mod.ts';
 import { lease, leaseKey, mac, putLeases, subnet } from './leases.ts';
-import { procStats } from './proc.ts';
+import { procStats } from '../pkg/measure/mod.ts';
 
 const key = (i: number) => leaseKey(PREFIX, i);
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ms, referencePlugin, summarize, type TimedPlugin } from '../../pkg/measure/mod.ts';
-import { PeakMemory } from '../proc.ts';
+import { PeakMemory } from '../../pkg/measure/mod.ts';
 
 interface Run {
   readonly code: number | null;

@@ -19,7 +19,7 @@ import { waitFor } from '../../pkg/sim/mod.ts';
 import type { SimCluster } from '../../pkg/sim/mod.ts';
 import { benchCluster } from '../cluster.ts';
 import { putLeases } from '../leases.ts';
-import { procStats, type ProcStats } from '../proc.ts';
+import { procStats, type ProcStats } from '../../pkg/measure/mod.ts';
 
 const SCALE = 5000;
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));

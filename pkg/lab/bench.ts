@@ -2,15 +2,16 @@
  * `weft lab bench`: in the running lab, what the overlay costs, each figure next to a peer measured in the
  * same run: pod-to-pod TCP throughput and RTT across hosts next to host-to-host on the underlay; CNI ADD+DEL
  * next to Debian's bridge + host-local; and how long a new host takes to lease, become ready and be
- * programmed on every other host. Writes report.md and report.svg into the lab directory.
+ * programmed on every other host; and the daemons' memory next to etcd's. Writes report.md and report.svg into the lab directory.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { createNamedNetns, deleteNamedNetns } from '../kernel/mod.ts';
-import { iperf, percentile, referencePlugin, rtt, summarize, timeCni, type TimedPlugin } from '../measure/mod.ts';
+import { iperf, percentile, procStats, referencePlugin, rtt, summarize, timeCni, type TimedPlugin } from '../measure/mod.ts';
 import { EtcdClient } from '../store/mod.ts';
 import { clusterDaemonArgs, Sim, SimDaemon, waitFor, weftPrefixBeside } from '../sim/mod.ts';
+import { labProcesses } from './down.ts';
 import { labPrefix } from './names.ts';
 import { writeReport, type BenchReport } from './report.ts';
 import { LAB_ETCD_PREFIX, type LabState } from './state.ts';
@@ -103,6 +104,35 @@ function cni(s: LabState, o: BenchOptions): BenchReport['cni'] {
   }
 }
 
+/** The lab's process whose command line (argv) matches, if it runs. */
+function labProcess(s: LabState, match: (argv: string[]) => boolean): number | undefined {
+  return labProcesses(s.dir).find((pid) => {
+    try {
+      return match(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
+/** What weft costs each host: its daemons' memory after the bench, next to the lab's etcd server, and the executable. */
+function footprint(s: LabState): BenchReport['footprint'] {
+  const daemons = s.hosts.flatMap((h) => {
+    const pid = labProcess(s, (argv) => argv[1] === 'daemon' && argv.includes(`--run-dir=${join(h.dir, 'run')}`));
+    return pid === undefined ? [] : [procStats(pid)];
+  });
+  if (daemons.length === 0) throw new Error('no daemon of the lab is running');
+  const largest = daemons.reduce((a, b) => (b.rssMiB > a.rssMiB ? b : a));
+  const etcd = labProcess(s, (argv) => basename(argv[0] ?? '') === 'etcd');
+  return {
+    daemons: daemons.length,
+    daemonRssMiB: largest.rssMiB,
+    daemonPrivateMiB: largest.anonMiB,
+    etcdRssMiB: etcd === undefined ? undefined : procStats(etcd).rssMiB,
+    executableMiB: statSync(s.bin).size / 1024 / 1024,
+  };
+}
+
 /** Adds host N+1, times its lease, readiness and programming on every other host, then removes it again. */
 async function newHost(s: LabState): Promise<BenchReport['newHost']> {
   const prefix = labPrefix(s.dir);
@@ -171,7 +201,19 @@ export async function labBench(s: LabState, o: BenchOptions): Promise<BenchRepor
     () => newHost(s),
     'see weft lab status; weft lab down removes a half-added host too',
   );
-  const report: BenchReport = { when: new Date().toISOString(), dataPath: dataPathR, cni: cniR, newHost: newHostR };
+  const footprintR = await step(
+    o.out,
+    "footprint: the daemons' memory, next to the lab's etcd server",
+    async () => footprint(s),
+    'is the lab up (weft lab status)?',
+  );
+  const report: BenchReport = {
+    when: new Date().toISOString(),
+    dataPath: dataPathR,
+    cni: cniR,
+    newHost: newHostR,
+    footprint: footprintR,
+  };
   o.out('');
   writeReport(s.dir, report, o.out);
   return report;

@@ -17,7 +17,7 @@ import { readState } from './state.ts';
 const REPORT_FILES = [REPORT_MD, REPORT_SVG];
 
 /** Processes that belong to the lab in `dir`, never this one or its ancestors. */
-function labProcesses(dir: string): number[] {
+export function labProcesses(dir: string): number[] {
   const inside = `${dir}/`;
   const mine = new Set<number>();
   for (let p = process.pid; p > 1; ) {

@@ -16,6 +16,13 @@ export interface BenchReport {
   readonly dataPath: { rounds: number; hostGbps: number; podGbps: number; hostRttUs: number; podRttUs: number };
   readonly cni: { cycles: number; weftMs: number; refMs: number; weftVersionMs: number; refVersionMs: number };
   readonly newHost: { hosts: number; leaseMs: number; peersMs: number; readyMs: number };
+  readonly footprint: {
+    daemons: number;
+    daemonRssMiB: number;
+    daemonPrivateMiB: number;
+    etcdRssMiB: number | undefined;
+    executableMiB: number;
+  };
 }
 
 interface Bar {
@@ -63,7 +70,18 @@ export function reportTables(r: BenchReport): string {
       ['routes to it on every other host', `${h.peersMs.toFixed(0)} ms`],
       ['its /readyz answers ready', `${h.readyMs.toFixed(0)} ms`],
     ]),
+    footprintTable(r.footprint),
   ].join('\n\n');
+}
+
+function footprintTable(f: BenchReport['footprint']): string {
+  const mib = (n: number) => `${n.toFixed(0)} MiB`;
+  return table([
+    ['footprint, after the bench', 'RSS', 'private', 'goal (idle 60 s)'],
+    [`weft daemon (largest of ${f.daemons})`, mib(f.daemonRssMiB), mib(f.daemonPrivateMiB), '<= 80 MiB'],
+    ["the lab's etcd server (peer)", f.etcdRssMiB === undefined ? 'not running' : mib(f.etcdRssMiB), '', ''],
+    ['dist/weft on disk', mib(f.executableMiB), '', ''],
+  ]);
 }
 
 export function chartSvg(r: BenchReport): string {
