@@ -3,13 +3,13 @@ import { parseDaemonFlags, type DaemonFlags } from './daemon-flags.ts';
 
 const parse = (argv: string[], env: Record<string, string> = {}): DaemonFlags => {
   const r = parseDaemonFlags(argv, env);
-  if ('help' in r) throw new Error('help');
+  if ('help' in r || 'version' in r) throw new Error('help or version');
   if (!r.ok) throw new Error(r.reason);
   return r.value;
 };
 const problem = (argv: string[], env: Record<string, string> = {}) => {
   const r = parseDaemonFlags(argv, env);
-  return 'help' in r || r.ok ? undefined : r.reason;
+  return 'help' in r || 'version' in r || r.ok ? undefined : r.reason;
 };
 
 describe('parseDaemonFlags()', () => {
@@ -81,6 +81,19 @@ describe('parseDaemonFlags()', () => {
         '--public-ip "x" is not an IPv4 address',
     );
     expect(problem(['--etcd-prefix'])).toBe('flag --etcd-prefix needs a value');
+  });
+
+  it('answers -version and --version as flanneld does', () => {
+    for (const v of ['-version', '--version']) expect(parseDaemonFlags(['--ip-masq', v], {})).toEqual({ version: true });
+  });
+
+  it('describes every flag, none running into its text', async () => {
+    const { DAEMON_USAGE } = await import('./daemon-flags.ts');
+    const lines = DAEMON_USAGE.split('\n').filter((l) => l.startsWith('  --'));
+    for (const l of lines) expect(l, l).toMatch(/^ {2}--[a-z0-9-]+ {2,}\S/);
+    const column = (l: string) => /^ {2}--[a-z0-9-]+ +/.exec(l)![0].length;
+    expect(new Set(lines.map(column)).size).toBe(1);
+    expect(lines.some((l) => l.startsWith('  --version '))).toBe(true);
   });
 
   it('asks for help on -h, -help and --help', () => {

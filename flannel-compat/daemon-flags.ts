@@ -226,12 +226,18 @@ const REFUSED: Record<string, string> = {
   'ip-blackhole-route': 'not implemented by weft',
 };
 
+// Every flag with its description, in a column wide enough for the longest name.
+const NAME_WIDTH = Math.max(...FLAGS.map((f) => f.name.length)) + 2;
+const usageLine = (name: string, help: string) => `  --${name.padEnd(NAME_WIDTH)}${help}`;
+
 export const DAEMON_USAGE = [
   'Usage: weft daemon [flags]   (flanneld flags; -flag and --flag both work; FLANNELD_<FLAG> env fallback)',
   '',
-  ...FLAGS.filter((f) => f.key).map(
-    (f) => `  --${f.name.padEnd(28)}${f.help}${f.dflt !== undefined && f.kind !== 'list' ? ` (default ${JSON.stringify(f.dflt)})` : ''}`,
+  ...FLAGS.map((f) =>
+    usageLine(f.name, `${f.help}${f.dflt !== undefined && f.kind !== 'list' && f.key ? ` (default ${JSON.stringify(f.dflt)})` : ''}`),
   ),
+  usageLine('version', "print weft's version and exit"),
+  usageLine('help', 'print this and exit'),
 ].join('\n');
 
 const envName = (prefix: string, flag: string) => `${prefix}_${flag.toUpperCase().replace(/-/g, '_')}`;
@@ -239,13 +245,14 @@ const envName = (prefix: string, flag: string) => `${prefix}_${flag.toUpperCase(
 export function parseDaemonFlags(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-): Result<DaemonFlags> | { readonly help: true } {
+): Result<DaemonFlags> | { readonly help: true } | { readonly version: true } {
   const given = new Map<string, string[]>();
   const problems: string[] = [];
   const warnings: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-h' || arg === '--help' || arg === '-help') return { help: true };
+    if (arg === '--version' || arg === '-version') return { version: true };
     const m = /^--?([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
     if (!m) {
       problems.push(`unexpected argument "${arg}" (flags start with - or --)`);

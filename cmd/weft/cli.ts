@@ -46,6 +46,11 @@ async function daemon(args: readonly string[]): Promise<void> {
     process.stdout.write(`${DAEMON_USAGE}\n`);
     return;
   }
+  if ('version' in parsed) {
+    // What flanneld --version prints: the version alone, for scripts.
+    process.stdout.write(`v${VERSION}\n`);
+    return;
+  }
   if (!parsed.ok) throw new UsageError(parsed.reason);
   // A long-running process that idles: V8 then keeps its heap close to what is live instead of letting
   // garbage accumulate between collections (V8 reads this flag when it sizes the heap, so setting it

@@ -258,6 +258,11 @@ export class NetworkAgent {
     return this.#config?.fam.network;
   }
 
+  /** Every other host's lease of the network as this host programs it: subnet and public address. */
+  peerLeases(): Array<{ subnet: string; publicIP: string }> {
+    return [...this.#peers.values()].map((l) => ({ subnet: l.subnet, publicIP: l.attrs.publicIP }));
+  }
+
   /** What this host serves for the network, once ready. */
   served(): Served | undefined {
     const held = this.#source.held;

@@ -15,7 +15,8 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { isWeftError, messageOf, WeftError, type WeftCode } from '../errors/mod.ts';
-import { DEFAULT_NETWORK_NAME, type LsRow } from '../networks/mod.ts';
+import { DEFAULT_NETWORK_NAME, defaultInspectObject, inspectPeer, type LsRow } from '../networks/mod.ts';
+import { compareText } from '../text.ts';
 import type { DaemonStatus } from '../contract/status.ts';
 import type { NetworkManager } from './network-manager.ts';
 
@@ -33,7 +34,12 @@ const STATUS: Partial<Record<WeftCode, number>> = {
 
 export interface DefaultNetworkInfo {
   readonly id: string;
+  /** The network's range, once its config is read. */
   readonly subnet: string | undefined;
+  /** This host's lease and gateway, once it serves the network. */
+  readonly served: { subnet: string; gateway: string; mtu: number } | undefined;
+  readonly publicIP: string;
+  readonly peers: ReadonlyArray<{ subnet: string; publicIP: string }>;
 }
 
 async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -80,6 +86,20 @@ export async function startApiServer(socket: string, deps: ApiDeps): Promise<Ser
       throw new WeftError('WEFT_INVALID_CONFIG', 'named networks need etcd (--etcd-endpoints); this daemon runs with --kube-subnet-mgr');
     return deps.networks;
   };
+  // The flannel default network answers to its name and to its ID or a prefix of it, as named networks do.
+  const inspect = async (ref: string): Promise<unknown> => {
+    const d = defaultNetwork();
+    const isDefault = ref === DEFAULT_NETWORK_NAME || (ref.length >= 3 && d.id.startsWith(ref));
+    if (!isDefault || !d.subnet) return networks().inspect(ref);
+    const self = d.served ? [inspectPeer(d.served.subnet, d.publicIP)] : [];
+    return defaultInspectObject({
+      id: d.id,
+      network: d.subnet,
+      gateway: d.served?.gateway,
+      mtu: d.served?.mtu,
+      peers: [...self, ...d.peers.map((p) => inspectPeer(p.subnet, p.publicIP))].sort((a, b) => compareText(a.Name, b.Name)),
+    });
+  };
   const routes: Array<[string, RegExp, (m: RegExpExecArray, req: IncomingMessage, url: URL) => Promise<[number, unknown]>]> = [
     ['GET', /^\/v1\/status$/, async (_m, _req, url) => [200, deps.status(url.searchParams.get('verbose') === '1')]],
     [
@@ -88,7 +108,9 @@ export async function startApiServer(socket: string, deps: ApiDeps): Promise<Ser
       async () => {
         const d = defaultNetwork();
         const rows: LsRow[] = [
-          ...(d.subnet ? [{ id: d.id, name: DEFAULT_NETWORK_NAME, driver: 'overlay', scope: 'global' }] : []),
+          ...(d.subnet
+            ? [{ id: d.id, name: DEFAULT_NETWORK_NAME, driver: 'overlay', scope: 'global', subnet: d.subnet, created: '' }]
+            : []),
           ...(await networks().list()),
         ];
         return [200, rows];
@@ -111,7 +133,7 @@ export async function startApiServer(socket: string, deps: ApiDeps): Promise<Ser
         return [201, created];
       },
     ],
-    ['GET', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, [await networks().inspect(decodeURIComponent(m[1]!))]]],
+    ['GET', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, [await inspect(decodeURIComponent(m[1]!))]]],
     ['DELETE', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, await networks().remove(decodeURIComponent(m[1]!))]],
     ['GET', /^\/v1\/networks\/([^/]+)\/conflist$/, async (m) => [200, await networks().conflistFor(decodeURIComponent(m[1]!))]],
     [

@@ -7,6 +7,7 @@
  * or SIGINT stops cleanly, keeping its lease (flanneld does the same: peers keep their routes and a restart
  * finds the same subnet).
  */
+import { VERSION } from '../version.ts';
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
@@ -95,6 +96,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     const { KubeLeaseSource } = await import('../lease/kube-source.ts');
     const nodes = new KubeNodes({ kubeconfigFile: flags.kubeconfigFile, apiUrl: flags.kubeApiUrl });
     log.info('starting', {
+      version: VERSION,
       iface: iface.name,
       address: iface.address,
       publicIP: iface.publicIP,
@@ -126,6 +128,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
       onWatchEnd: (why) => metrics.watchRestart(why),
     });
     log.info('starting', {
+      version: VERSION,
       iface: iface.name,
       address: iface.address,
       publicIP: iface.publicIP,
@@ -212,7 +215,13 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const defaultId = createHash('sha256').update(`flannel:${flags.etcdPrefix}`).digest('hex');
   const api: Server = await startApiServer(socket, {
     networks,
-    defaultNetwork: () => ({ id: defaultId, subnet: agent.clusterNetwork() }),
+    defaultNetwork: () => ({
+      id: defaultId,
+      subnet: agent.clusterNetwork(),
+      served: agent.served(),
+      publicIP: iface.publicIP,
+      peers: agent.peerLeases(),
+    }),
     status: (verbose) => daemonStatus(sources, verbose),
     onRequest: (route, code) => metrics.apiRequest(route, code),
   });

@@ -149,7 +149,14 @@ export class NetworkManager {
 
   /** `ls` rows of the named networks. */
   async list(): Promise<LsRow[]> {
-    return (await this.#store.list()).map((m) => ({ id: m.Id, name: m.Name, driver: m.Driver, scope: m.Scope }));
+    return (await this.#store.list()).map((m) => ({
+      id: m.Id,
+      name: m.Name,
+      driver: m.Driver,
+      scope: m.Scope,
+      subnet: m.Subnet,
+      created: m.Created,
+    }));
   }
 
   create(req: CreateRequest): Promise<NetworkMeta> {

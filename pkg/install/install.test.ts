@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,7 +57,16 @@ describe('weft install', () => {
     // The unit reads the environment file it was given, and waits for the daemon's readiness (issue 13).
     expect(unit).toContain(`EnvironmentFile=-${join(d, 'weft.env')}`);
     expect(unit).toMatch(/^Type=notify$/m);
-    expect(applyInstall(planInstall(opts, false)).map((r) => r.done)).toEqual(['written', 'unchanged', 'unchanged', 'kept']);
+    // Compared by content: the same executable again is left alone (same inode); a new one replaces it.
+    const inode = statSync(join(d, 'bin/weft')).ino;
+    expect(applyInstall(planInstall(opts, false)).map((r) => r.done)).toEqual(['unchanged', 'unchanged', 'unchanged', 'kept']);
+    expect(statSync(join(d, 'bin/weft')).ino).toBe(inode);
+    chmodSync(join(d, 'bin/weft'), 0o700);
+    expect(applyInstall(planInstall(opts, false))[0]!.done).toBe('written');
+    expect(statSync(join(d, 'bin/weft')).mode & 0o777).toBe(0o755);
+    writeFileSync(exe, 'binarY', { mode: 0o700 });
+    expect(applyInstall(planInstall(opts, false))[0]!.done).toBe('written');
+    expect(readFileSync(join(d, 'bin/weft'), 'utf8')).toBe('binarY');
     writeFileSync(join(d, 'net.d/05-other.conflist'), '{}');
     writeFileSync(join(d, 'net.d/99-later.conflist'), '{}');
     expect(shadowing(join(d, 'net.d'))).toEqual(['05-other.conflist']);

@@ -5,7 +5,19 @@
  * binary or reads half a config; only weft's own files are written, and a conflist that would shadow it
  * (runtimes take the first file in name order) is reported. The plan is data, computed apart from the writes.
  */
-import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { WeftError } from '../errors/mod.ts';
 import { ensureDir, writeFileAtomic } from '../files/mod.ts';
@@ -108,13 +120,32 @@ export function shadowing(confDir: string): string[] {
     .sort();
 }
 
-function sameFile(a: string, b: string): boolean {
+/**
+ * Whether `b` already holds `a`'s bytes: the same file, or an identical copy (a reinstall of the same version
+ * leaves the executable, and the runtime's next call, alone). Read in 1 MiB pieces, stopping at the first
+ * difference.
+ */
+function sameContent(a: string, b: string): boolean {
+  let fa: number | undefined;
+  let fb: number | undefined;
   try {
-    const x = statSync(a);
-    const y = statSync(b);
-    return x.dev === y.dev && x.ino === y.ino;
+    const [x, y] = [statSync(a), statSync(b)];
+    if (x.dev === y.dev && x.ino === y.ino) return true;
+    if (x.size !== y.size) return false;
+    fa = openSync(a, 'r');
+    fb = openSync(b, 'r');
+    const [ba, bb] = [Buffer.alloc(1 << 20), Buffer.alloc(1 << 20)];
+    for (let at = 0; at < x.size; ) {
+      const n = readSync(fa, ba, 0, ba.length, at);
+      if (n === 0 || readSync(fb, bb, 0, n, at) !== n || !ba.subarray(0, n).equals(bb.subarray(0, n))) return false;
+      at += n;
+    }
+    return true;
   } catch {
     return false;
+  } finally {
+    if (fa !== undefined) closeSync(fa);
+    if (fb !== undefined) closeSync(fb);
   }
 }
 
@@ -122,7 +153,11 @@ export function applyInstall(steps: readonly InstallStep[]): Array<{ step: Insta
   return steps.map((step) => {
     if (step.keepExisting && existsSync(step.path)) return { step, done: 'kept' as const };
     if (step.copyFrom) {
-      if (sameFile(step.copyFrom, step.path)) return { step, done: 'unchanged' as const };
+      if (sameContent(step.copyFrom, step.path)) {
+        if ((statSync(step.path).mode & 0o7777) === step.mode) return { step, done: 'unchanged' as const };
+        chmodSync(step.path, step.mode);
+        return { step, done: 'written' as const };
+      }
       ensureDir(join(step.path, '..'));
       const tmp = join(step.path, '..', `.weft.${process.pid}.tmp`);
       try {

@@ -1,40 +1,34 @@
 /**
- * `weft network ls` rows and `weft network inspect` objects, shaped like Docker's (`docker network ls`:
- * NETWORK ID, NAME, DRIVER, SCOPE; `docker network inspect`: Name, Id, Created, Scope, Driver, IPAM,
- * Containers, Options...), with the endpoints of every host, each naming its host. Pure.
+ * `weft network inspect` objects, shaped like Docker's (Name, Id, Created, Scope, Driver, IPAM, Containers,
+ * Options...), with the endpoints of every host, each naming its host. Pure.
  */
 import type { Endpoint, NetworkMeta } from './schema.ts';
 import { nth, parsePrefix, formatAddr } from '../netaddr/cidr.ts';
-
-export interface LsRow {
-  readonly id: string;
-  readonly name: string;
-  readonly driver: string;
-  readonly scope: string;
-}
-
-export function lsTable(rows: readonly LsRow[]): string {
-  const lines = [['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], ...rows.map((r) => [r.id.slice(0, 12), r.name, r.driver, r.scope])];
-  const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
-  return `${lines
-    .map((l) =>
-      l
-        .map((cell, c) => (c === l.length - 1 ? cell : cell.padEnd(widths[c]! + 3)))
-        .join('')
-        .trimEnd(),
-    )
-    .join('\n')}\n`;
-}
 
 export function firstAddress(subnet: string): string {
   const p = parsePrefix(subnet);
   return p.ok ? formatAddr(4, nth(p.value, 1n)) : '';
 }
 
+/** An address with the network's prefix length, as Docker shows it (the plugin records its host subnet's). */
+export function withNetworkPrefix(address: string, network: string): string {
+  const prefix = network.split('/')[1];
+  return address && prefix ? `${address.split('/')[0]}/${prefix}` : address;
+}
+
+/** A host of the network: its subnet (the lease's), public address, and the gateway its containers use. */
+export interface InspectPeer {
+  readonly Name: string;
+  readonly IP: string;
+  readonly Gateway: string;
+}
+
+export const inspectPeer = (subnet: string, ip: string): InspectPeer => ({ Name: subnet, IP: ip, Gateway: firstAddress(subnet) });
+
 export function inspectObject(
   m: NetworkMeta,
   endpoints: readonly Endpoint[],
-  extra: { mtu: number | undefined; peers: ReadonlyArray<{ Name: string; IP: string }> },
+  extra: { mtu: number | undefined; peers: readonly InspectPeer[] },
 ): Record<string, unknown> {
   const containers: Record<string, unknown> = {};
   for (const e of endpoints) {
@@ -42,7 +36,7 @@ export function inspectObject(
       Name: e.Name,
       EndpointID: e.EndpointID,
       MacAddress: e.MacAddress,
-      IPv4Address: e.IPv4Address,
+      IPv4Address: withNetworkPrefix(e.IPv4Address, m.Subnet),
       IPv6Address: '',
       Host: e.Host,
       HostIP: e.HostIP,
@@ -70,5 +64,34 @@ export function inspectObject(
     },
     Labels: {},
     Peers: extra.peers,
+  };
+}
+
+/**
+ * The flannel default network (no record in etcd of its own): its range, this host's gateway, and every host
+ * holding a lease. Its containers have no name records, so Containers is empty.
+ */
+export function defaultInspectObject(d: {
+  id: string;
+  network: string;
+  gateway: string | undefined;
+  mtu: number | undefined;
+  peers: readonly InspectPeer[];
+}): Record<string, unknown> {
+  return {
+    Name: 'default',
+    Id: d.id,
+    Created: '',
+    Scope: 'global',
+    Driver: 'overlay',
+    EnableIPv6: false,
+    IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: d.network, ...(d.gateway && { Gateway: d.gateway }) }] },
+    Internal: false,
+    Attachable: true,
+    Ingress: false,
+    Containers: {},
+    Options: d.mtu === undefined ? {} : { 'com.docker.network.driver.mtu': String(d.mtu) },
+    Labels: {},
+    Peers: d.peers,
   };
 }

@@ -21,4 +21,5 @@ export {
   DEFAULT_NETWORK_KEY,
   NETWORK_NAME,
 } from './names.ts';
-export { lsTable, inspectObject, firstAddress, type LsRow } from './inspect.ts';
+export { inspectObject, defaultInspectObject, inspectPeer, withNetworkPrefix, firstAddress, type InspectPeer } from './inspect.ts';
+export { lsView, parseFilters, filterRows, goTime, LS_FORMAT, type LsRow, type LsView } from './list.ts';

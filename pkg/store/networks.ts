@@ -16,6 +16,7 @@ import {
   classifyKey,
   decodeEndpoint,
   decodeMeta,
+  inspectPeer,
   keys,
   networkConfigOf,
   nextVni,
@@ -23,6 +24,7 @@ import {
   type CreateRequest,
   type Endpoint,
   type ExistingNetwork,
+  type InspectPeer,
   type NetworkMeta,
 } from '../networks/mod.ts';
 
@@ -69,7 +71,7 @@ export class NetworkStore {
   }
 
   /** The hosts holding a lease on a network: subnet and public address (empty when the value is bad). */
-  async peers(id: string): Promise<Array<{ Name: string; IP: string }>> {
+  async peers(id: string): Promise<InspectPeer[]> {
     const { kvs } = await this.subnets(id).listSubnets();
     return kvs.map(({ key, value }) => {
       let ip = '';
@@ -78,7 +80,7 @@ export class NetworkStore {
       } catch {
         // a bad lease value: shown without its address
       }
-      return { Name: key.split('/').pop()!.replace('-', '/'), IP: ip };
+      return inspectPeer(key.split('/').pop()!.replace('-', '/'), ip);
     });
   }
 

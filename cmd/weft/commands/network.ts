@@ -2,7 +2,9 @@ import type { Argv, CommandModule } from 'yargs';
 import { daemonCall, DEFAULT_SOCKET } from '../../../pkg/contract/mod.ts';
 import { connect, DEFAULT_CNI_PATH, disconnect, type ApiTarget } from '../attach.ts';
 import { selfCommand } from '../../../pkg/install/self.ts';
-import { lsTable, type LsRow } from '../../../pkg/networks/mod.ts';
+import { DEFAULT_NETWORK_NAME, type LsRow } from '../../../pkg/networks/mod.ts';
+import { inspectNetworks, listNetworks } from './network-views.ts';
+import { readSync } from 'node:fs';
 import { wholeNumber } from './options.ts';
 
 interface Common {
@@ -16,7 +18,7 @@ const enc = encodeURIComponent;
 const target = (a: Common): ApiTarget => ({ socket: a.socket, cniPath: a['cni-path'].split(':').filter(Boolean), self: selfCommand() });
 
 export const network: CommandModule<object, Common> = {
-  command: 'network <command>',
+  command: 'network',
   describe: 'manage named networks (Docker-style, global across hosts)',
   builder: (y: Argv) =>
     y
@@ -70,26 +72,33 @@ export const network: CommandModule<object, Common> = {
         },
       )
       .command(
-        'ls',
+        ['ls', 'list'],
         'list networks',
-        (c) => c.option('quiet', { alias: 'q', type: 'boolean', describe: 'IDs only' }),
-        async (a) => {
-          const rows = await daemonCall<LsRow[]>(a.socket, 'GET', '/v1/networks');
-          out(a.quiet ? rows.map((r) => r.id.slice(0, 12)).join('\n') : lsTable(rows));
-        },
+        (c) =>
+          c
+            .option('quiet', { alias: 'q', type: 'boolean', describe: 'only IDs' })
+            .option('trunc', { type: 'boolean', default: true, describe: 'shorten IDs to 12 characters (--no-trunc: full IDs)' })
+            .option('format', {
+              type: 'string',
+              describe: 'table (the default), json (one object per line), or a Go template, e.g. "{{.Name}}\\t{{.Subnet}}"',
+            })
+            .option('filter', {
+              alias: 'f',
+              type: 'string',
+              array: true,
+              default: [],
+              describe: 'name=, id= (any part), driver=, scope=; repeat a key for alternatives',
+            }),
+        (a) => listNetworks(a),
       )
       .command(
         'inspect <networks..>',
         'show networks (with the endpoints of every host) as JSON',
-        (c) => c,
-        async (a) => {
-          const views: unknown[] = [];
-          for (const n of a.networks as string[]) views.push(...(await daemonCall<unknown[]>(a.socket, 'GET', `/v1/networks/${enc(n)}`)));
-          out(JSON.stringify(views, null, 4));
-        },
+        (c) => c.option('format', { alias: 'f', type: 'string', describe: 'json (one object per line) or a Go template, e.g. "{{.Id}}"' }),
+        (a) => inspectNetworks({ socket: a.socket, format: a.format, networks: a.networks as string[] }),
       )
       .command(
-        'rm <networks..>',
+        ['rm <networks..>', 'remove <networks..>'],
         'remove networks (refused while they have endpoints)',
         (c) => c,
         async (a) => {
@@ -98,6 +107,12 @@ export const network: CommandModule<object, Common> = {
             out(n);
           }
         },
+      )
+      .command(
+        'prune',
+        'remove every named network without endpoints',
+        (c) => c.option('force', { alias: 'f', type: 'boolean', default: false, describe: 'do not ask for confirmation' }),
+        (a) => pruneNetworks(a.socket, a.force),
       )
       .command(
         'connect <network>',
@@ -139,6 +154,47 @@ export const network: CommandModule<object, Common> = {
           );
         },
       )
-      .demandCommand(1, 'name a network command: create, ls, inspect, rm, connect, disconnect'),
+      // Bare `weft network` prints its commands, as `docker network` does.
+      .command('$0', false, {}, () => {
+        y.showHelp('log');
+      }),
   handler: () => {},
 };
+
+/** Docker's prune: asks first unless -f (reading one line, so `yes | weft network prune` works too). */
+async function pruneNetworks(socket: string, force: boolean): Promise<void> {
+  if (!force) {
+    process.stdout.write(
+      'WARNING! This will remove all weft networks without endpoints, on every host.\nAre you sure you want to continue? [y/N] ',
+    );
+    if (!/^y(es)?$/i.test(readLine().trim())) return;
+  }
+  const rows = await daemonCall<LsRow[]>(socket, 'GET', '/v1/networks');
+  const deleted: string[] = [];
+  for (const r of rows.filter((x) => x.name !== DEFAULT_NETWORK_NAME)) {
+    try {
+      await daemonCall(socket, 'DELETE', `/v1/networks/${enc(r.id)}`);
+      deleted.push(r.name);
+    } catch (e) {
+      // In use (or removed meanwhile by another host's prune): not this prune's to remove.
+      if (!['WEFT_ALREADY_EXISTS', 'WEFT_NOT_FOUND'].includes((e as { code?: string }).code ?? '')) throw e;
+    }
+  }
+  // As Docker prints it, blank line included.
+  if (deleted.length > 0) process.stdout.write(`Deleted Networks:\n${deleted.join('\n')}\n\n`);
+}
+
+function readLine(): string {
+  const buf = Buffer.alloc(256);
+  let line = '';
+  for (;;) {
+    let n = 0;
+    try {
+      n = readSync(0, buf, 0, 1, null);
+    } catch {
+      return line; // no stdin
+    }
+    if (n === 0 || buf[0] === 0x0a) return line;
+    line += String.fromCharCode(buf[0]!);
+  }
+}
