@@ -362,6 +362,7 @@ export class NetworkManager {
       log,
       onQuery: (answer) => this.#metrics?.dnsQuery(r.meta.Name, answer),
       directory: () => this.directory(),
+      subnets: () => [...this.#metas.values()].map((m) => m.Subnet),
       upstreams: () =>
         hostResolvers(new Set([...this.#running.values()].map((x) => x.agent.served()?.gateway).filter((g): g is string => !!g))),
     });

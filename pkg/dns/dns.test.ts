@@ -1,16 +1,25 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolve, type DirectoryEntry } from './directory.ts';
-import { answersOf, buildQuery, buildResponse, parseQuery, RCODE, TYPE } from './message.ts';
+import { answersOf, buildQuery, buildResponse, isTruncated, parseQuery, RCODE } from './message.ts';
+import { resolvePtr, reverseAddress } from './directory.ts';
 
 describe('DNS messages', () => {
   it('parses a query and answers it with A records that a resolver reads back', () => {
     const q = parseQuery(buildQuery(4242, 'Container2.RED'))!;
-    expect(q.question).toEqual({ name: 'container2.red', type: TYPE.A, cls: 1 });
+    expect(q.name).toBe('container2.red');
+    expect(q.question).toEqual({ name: 'Container2.RED', type: 'A', class: 'IN' });
+    expect(q.udpSize).toBe(512);
     const r = buildResponse(q, { ips: ['10.10.10.66'] });
     expect(r.readUInt16BE(0)).toBe(4242);
-    expect(answersOf(r)).toEqual({ rcode: 0, ips: ['10.10.10.66'] });
-    expect(answersOf(buildResponse(q, { rcode: RCODE.NXDOMAIN }))).toEqual({ rcode: 3, ips: [] });
+    expect(answersOf(r)).toEqual({ rcode: 0, ips: ['10.10.10.66'], names: [] });
+    expect(answersOf(buildResponse(q, { rcode: RCODE.NXDOMAIN }))).toEqual({ rcode: 3, ips: [], names: [] });
+    expect(isTruncated(r)).toBe(false);
+  });
+
+  it('answers PTR queries with names', () => {
+    const q = parseQuery(buildQuery(7, '66.10.10.10.in-addr.arpa', 'PTR'))!;
+    expect(answersOf(buildResponse(q, { names: ['container2.RED'] })).names).toEqual(['container2.RED']);
   });
 
   it('refuses responses, multi-question and truncated packets, and never throws on noise', () => {
@@ -23,6 +32,29 @@ describe('DNS messages', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('reverse lookups', () => {
+  const dir: DirectoryEntry[] = [
+    { network: 'RED', name: 'container1', aliases: [], containerID: 'c1', address: '10.10.10.34' },
+    { network: 'RED', name: 'container2', aliases: [], containerID: 'c2', address: '10.10.10.66' },
+    { network: 'BLUE', name: 'container4', aliases: [], containerID: 'c4', address: '10.10.20.98' },
+  ];
+  const subnets = ['10.10.10.0/24', '10.10.20.0/24'];
+
+  it('reads the address of an in-addr.arpa name', () => {
+    expect(reverseAddress('66.10.10.10.in-addr.arpa')).toBe('10.10.10.66');
+    expect(reverseAddress('66.10.10.10.IN-ADDR.ARPA.')).toBe('10.10.10.66');
+    expect(reverseAddress('300.10.10.10.in-addr.arpa')).toBeUndefined();
+    expect(reverseAddress('example.com')).toBeUndefined();
+  });
+
+  it('answers addresses on a shared network, hides the others, forwards what is outside weft', () => {
+    expect(resolvePtr(dir, '10.10.10.66', '10.10.10.34', subnets)).toEqual({ kind: 'answer', names: ['container2.RED'] });
+    expect(resolvePtr(dir, '10.10.20.98', '10.10.10.34', subnets)).toEqual({ kind: 'nxdomain' });
+    expect(resolvePtr(dir, '10.10.10.99', '10.10.10.34', subnets)).toEqual({ kind: 'nxdomain' });
+    expect(resolvePtr(dir, '192.0.2.7', '10.10.10.34', subnets)).toEqual({ kind: 'forward' });
   });
 });
 

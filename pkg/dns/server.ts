@@ -1,17 +1,21 @@
 /**
- * A network's DNS server on one host: UDP on the network's bridge address, port 53 (the address containers
- * have as their gateway and, through the CNI result, as their nameserver). Answers from the directory;
- * forwards other names to the host's resolvers and relays their answer; never lets a bad packet stop it.
+ * A network's DNS server on one host: UDP and TCP on the network's bridge address, port 53 (the address
+ * containers have as their gateway and, through the CNI result, as their nameserver). Answers names and
+ * reverse lookups from the directory; forwards the rest to the host's resolvers and relays their answer;
+ * never lets a bad packet stop it.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { createServer, type Server } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log/logger.ts';
 import { messageOf } from '../errors/mod.ts';
-import { resolve as decide, type DirectoryEntry } from './directory.ts';
-import { buildResponse, parseQuery, RCODE, TYPE } from './message.ts';
+import { resolve as decide, resolvePtr, reverseAddress, type DirectoryEntry } from './directory.ts';
+import { forward, frame, readFramed } from './forward.ts';
+import { buildResponse, parseQuery, RCODE } from './message.ts';
 
-const FORWARD_TIMEOUT_MS = 2000;
 const TTL = 10;
+/** A TCP client that sends nothing for this long is dropped. */
+const TCP_IDLE_MS = 10_000;
 
 /** The host's resolvers from /etc/resolv.conf, minus addresses that are weft's own servers. */
 export function hostResolvers(exclude: ReadonlySet<string>, path = '/etc/resolv.conf'): string[] {
@@ -32,8 +36,10 @@ export type DnsAnswer = 'local' | 'nxdomain' | 'forwarded' | 'failed';
 export class DnsServer {
   readonly address: string;
   readonly network: string;
-  readonly #socket: Socket;
+  readonly #udp: Socket;
+  readonly #tcp: Server;
   readonly #directory: () => readonly DirectoryEntry[];
+  readonly #subnets: () => readonly string[];
   readonly #upstreams: () => readonly string[];
   readonly #log: Logger;
   #closed = false;
@@ -43,6 +49,8 @@ export class DnsServer {
     address: string;
     network: string;
     directory: () => readonly DirectoryEntry[];
+    /** The ranges of every weft network this host knows: reverse lookups inside them are answered here. */
+    subnets?: () => readonly string[];
     upstreams: () => readonly string[];
     log: Logger;
     /** Told how each query was answered, for the metrics. */
@@ -52,71 +60,79 @@ export class DnsServer {
     this.address = opts.address;
     this.network = opts.network;
     this.#directory = opts.directory;
+    this.#subnets = opts.subnets ?? (() => []);
     this.#upstreams = opts.upstreams;
     this.#log = opts.log;
-    this.#socket = createSocket('udp4');
-    this.#socket.on('message', (msg, rinfo) => void this.#onQuery(msg, rinfo.address, rinfo.port));
-    this.#socket.on('error', (e) => this.#log.warn(`DNS server on ${this.address}: ${messageOf(e)}`));
-    this.#socket.on('close', () => (this.#closed = true));
+    this.#udp = createSocket('udp4');
+    this.#udp.on(
+      'message',
+      (msg, rinfo) => void this.#answer(msg, rinfo.address, 'udp').then((b) => b && this.#udp.send(b, rinfo.port, rinfo.address)),
+    );
+    this.#udp.on('error', (e) => this.#log.warn(`DNS server on ${this.address}: ${messageOf(e)}`));
+    this.#udp.on('close', () => (this.#closed = true));
+    this.#tcp = createServer((conn) => {
+      conn.setTimeout(TCP_IDLE_MS, () => conn.destroy());
+      conn.on('error', () => conn.destroy());
+      readFramed(conn, (msg) => void this.#answer(msg, conn.remoteAddress ?? '', 'tcp').then((b) => b && conn.write(frame(b))));
+    });
+    this.#tcp.on('error', (e) => this.#log.warn(`DNS server (TCP) on ${this.address}: ${messageOf(e)}`));
+    this.#tcp.on('close', () => (this.#closed = true));
   }
 
-  /** Whether the socket has closed (by close(), or because it failed): the owner starts a new server. */
+  /** Whether a socket has closed (by close(), or because it failed): the owner starts a new server. */
   get closed(): boolean {
     return this.#closed;
   }
 
-  start(port = 53): Promise<void> {
-    return new Promise((res, rej) => {
-      this.#socket.once('error', rej);
-      this.#socket.bind(port, this.address, () => {
-        this.#socket.off('error', rej);
+  async start(port = 53): Promise<void> {
+    await new Promise<void>((res, rej) => {
+      this.#udp.once('error', rej);
+      this.#udp.bind(port, this.address, () => {
+        this.#udp.off('error', rej);
         res();
       });
+    });
+    await new Promise<void>((res, rej) => {
+      this.#tcp.once('error', rej);
+      this.#tcp.listen(port, this.address, () => {
+        this.#tcp.off('error', rej);
+        res();
+      });
+    }).catch((e: unknown) => {
+      this.close();
+      throw e;
     });
   }
 
   close(): void {
     try {
-      this.#socket.close();
+      this.#udp.close();
     } catch {
       // already closed
     }
+    this.#tcp.close();
   }
 
-  async #onQuery(msg: Buffer, from: string, port: number): Promise<void> {
+  /** The answer to one message from `from`, or undefined when it is not a query worth answering. */
+  async #answer(msg: Buffer, from: string, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
     const q = parseQuery(msg);
-    if (!q) return;
-    const reply = (b: Buffer) => this.#socket.send(b, port, from);
-    const d = decide(this.#directory(), q.question.name, from, this.network);
+    if (!q) return undefined;
+    const local = (kind: DnsAnswer, b: Buffer) => {
+      this.#onQueryDone?.(kind);
+      return b;
+    };
+    const ptrOf = q.question.type === 'PTR' ? reverseAddress(q.name) : undefined;
+    const d =
+      ptrOf !== undefined
+        ? resolvePtr(this.#directory(), ptrOf, from, this.#subnets())
+        : decide(this.#directory(), q.name, from, this.network);
     if (d.kind === 'answer') {
-      this.#onQueryDone?.('local');
-      return reply(buildResponse(q, { ips: q.question.type === TYPE.A || q.question.type === TYPE.ANY ? d.ips : [], ttl: TTL }));
+      const ips = 'ips' in d && (q.question.type === 'A' || (q.question.type as string) === 'ANY') ? d.ips : [];
+      return local('local', buildResponse(q, { ips, names: 'names' in d ? d.names : [], ttl: TTL }));
     }
-    if (d.kind === 'nxdomain') {
-      this.#onQueryDone?.('nxdomain');
-      return reply(buildResponse(q, { rcode: RCODE.NXDOMAIN }));
-    }
-    const answer = await this.#forward(msg);
+    if (d.kind === 'nxdomain') return local('nxdomain', buildResponse(q, { rcode: RCODE.NXDOMAIN }));
+    const answer = await forward(msg, this.#upstreams(), transport === 'udp' ? q.udpSize : undefined);
     this.#onQueryDone?.(answer ? 'forwarded' : 'failed');
-    reply(answer ?? buildResponse(q, { rcode: RCODE.SERVFAIL }));
-  }
-
-  async #forward(msg: Buffer): Promise<Buffer | undefined> {
-    for (const upstream of this.#upstreams()) {
-      const answer = await new Promise<Buffer | undefined>((res) => {
-        const s = createSocket('udp4');
-        const timer = setTimeout(() => done(undefined), FORWARD_TIMEOUT_MS);
-        const done = (b: Buffer | undefined) => {
-          clearTimeout(timer);
-          s.close();
-          res(b);
-        };
-        s.on('message', (b) => done(b));
-        s.on('error', () => done(undefined));
-        s.send(msg, 53, upstream);
-      });
-      if (answer) return answer;
-    }
-    return undefined;
+    return answer ?? buildResponse(q, { rcode: RCODE.SERVFAIL });
   }
 }
