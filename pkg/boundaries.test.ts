@@ -3,7 +3,7 @@
  * koffi); the pure packages (netaddr, rtnl, errors) import nothing with side effects; flannel-compat is a layer
  * of pure codecs over netaddr and errors (docs/adr/0001). A violation names the file and the import.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -144,5 +144,20 @@ describe('house style', () => {
         .flatMap((l, i) => (l.length > 140 ? [`${f}:${i + 1} (${l.length})`] : []));
     const long = files.flatMap(longIn);
     expect(long).toEqual([]);
+  });
+
+  it('no dead link in the README and docs: every relative link resolves inside the repository (issue 14)', () => {
+    const docs = [
+      'README.md',
+      ...readdirSync(join(root, 'docs')).map((f) => `docs/${f}`),
+      ...readdirSync(join(root, 'docs/adr')).map((f) => `docs/adr/${f}`),
+    ].filter((f) => f.endsWith('.md'));
+    const dead = docs.flatMap((f) => {
+      const text = readFileSync(join(root, f), 'utf8');
+      const links = [...text.matchAll(/\]\(([^)\s#]+)[^)]*\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:/.test(l));
+      const outside = text.includes('../shared/') ? [`${f}: ../shared/ (not part of the repository)`] : [];
+      return [...outside, ...links.filter((l) => !existsSync(join(root, f, '..', l))).map((l) => `${f}: ${l}`)];
+    });
+    expect(dead).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * podman 4 as a CNI runtime inside a simulated host (../shared/notes/podman.md): run with nsenter into the
+ * podman 4 as a CNI runtime inside a simulated host (what podman 4.3 needs, measured here): run with nsenter into the
  * host's namespace (not `ip netns exec`, which remounts /sys and breaks runc), with a private
  * containers.conf, storage and conflist directory under `dir`, and containers started from a busybox root
  * filesystem (no registry is needed).

@@ -1,5 +1,5 @@
 /**
- * The CNI checklist (../shared/reference/cni.md §8) for ADD and DEL, black-box against dist/weft: results
+ * The CNI checklist (the CNI spec's requirements per verb) for ADD and DEL, black-box against dist/weft: results
  * in every version's format, the kernel state behind them, and DEL's idempotence.
  */
 import { existsSync, readdirSync } from 'node:fs';
