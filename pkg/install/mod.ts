@@ -10,3 +10,13 @@ export {
 } from './install.ts';
 export { unitText, ENV_TEXT, ENV_FILE, UNIT_NAME } from './systemd.ts';
 export { isSingleExecutable, selfCommand, selfExecutable } from './self.ts';
+export {
+  planUninstall,
+  describeRemoval,
+  isWeftLink,
+  listNames,
+  removePath,
+  type Removal,
+  type UninstallOptions,
+  type HostView,
+} from './uninstall.ts';

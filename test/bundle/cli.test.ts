@@ -21,4 +21,28 @@ describe('the CLI as it ships', () => {
     for (const l of flags) expect(l).toMatch(/^ {2}--[a-z0-9-]+ {2,}\S/);
     expect(r.stdout).toContain('--set-node-network-unavailable');
   });
+
+  it('weft completion prints a bash or zsh script whose completions come from the executable', () => {
+    expect(weft('completion', 'bash').stdout).toMatch(
+      /^###-begin-weft-completions-###[\s\S]*complete -o bashdefault -o default -F _weft_yargs_completions weft/m,
+    );
+    expect(weft('completion', 'zsh').stdout).toMatch(/^#compdef weft\n/);
+    expect(weft('--get-yargs-completions', 'network', '').stdout.split('\n')).toEqual(
+      expect.arrayContaining(['create', 'ls', 'inspect', 'rm', 'prune', 'connect', 'disconnect']),
+    );
+  });
+
+  it('weft man prints a manual page with every command, which man renders', () => {
+    const page = weft('man');
+    expect(page.status).toBe(0);
+    expect(page.stdout).toMatch(/^\.TH WEFT 8 /);
+    for (const c of ['daemon', 'network create', 'network ls', 'status', 'doctor', 'install', 'uninstall', 'lab', 'version'])
+      expect(page.stdout).toContain(`.SS weft ${c}\n`);
+    const rendered = spawnSync('man', ['-l', '-'], {
+      input: page.stdout,
+      encoding: 'utf8',
+      env: { ...process.env, MANPAGER: 'cat', COLUMNS: '100' },
+    });
+    if (rendered.error === undefined && rendered.status === 0) expect(rendered.stdout).toContain('weft network prune');
+  });
 });

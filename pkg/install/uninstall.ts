@@ -1,0 +1,86 @@
+/**
+ * `weft uninstall`: what `weft install` and the daemon put on a host, found and removed. The plan is pure (from
+ * what exists: files, nftables tables, links); applying it is one small step per item. The operator's
+ * environment file stays unless purged, as a Debian package keeps its conffiles on remove.
+ *
+ * Removed: the executable and the conflists (the default one and each named network's), the systemd unit,
+ * the subnet file, the state, run, CNI data and cache directories, weft's nftables tables (`weft*` in any
+ * family), and its links (the VXLAN devices `flannel.N`/`weft.N` and bridges `cni0`/`w-*`), which takes the
+ * host's containers off the overlay.
+ */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFLIST_NAME } from './install.ts';
+import { UNIT_NAME } from './systemd.ts';
+
+export interface UninstallOptions {
+  readonly cniBinDir: string;
+  readonly cniConfDir: string;
+  readonly systemdDir: string;
+  readonly envFile: string;
+  readonly subnetFile: string;
+  readonly stateDir: string;
+  readonly runDir: string;
+  readonly cniDataDir: string;
+  readonly cacheDir: string;
+  readonly purge: boolean;
+}
+
+export type Removal =
+  | { readonly kind: 'file' | 'dir'; readonly path: string; readonly what: string }
+  | { readonly kind: 'nft'; readonly family: string; readonly name: string; readonly what: string }
+  | { readonly kind: 'link'; readonly name: string; readonly what: string };
+
+/** What is on the host now (the effects layer reads it; tests give it). */
+export interface HostView {
+  readonly exists: (path: string) => boolean;
+  readonly list: (dir: string) => readonly string[];
+  readonly nftTables: ReadonlyArray<{ family: string; name: string }>;
+  readonly links: ReadonlyArray<{ name: string; kind: string | undefined }>;
+}
+
+export const isWeftLink = (l: { name: string; kind: string | undefined }): boolean =>
+  (l.kind === 'vxlan' && /^(flannel|weft)\.\d+$/.test(l.name)) || (l.kind === 'bridge' && (l.name === 'cni0' || l.name.startsWith('w-')));
+
+export function planUninstall(o: UninstallOptions, host: HostView): Removal[] {
+  const files: Array<[string, string]> = [
+    [join(o.cniBinDir, 'weft'), 'the CNI plugin and daemon executable'],
+    [join(o.cniConfDir, CONFLIST_NAME), "the default network's conflist"],
+    ...host
+      .list(o.cniConfDir)
+      .filter((f) => /^weft-.+\.conflist$/.test(f))
+      .map((f): [string, string] => [join(o.cniConfDir, f), "a named network's conflist"]),
+    [join(o.systemdDir, UNIT_NAME), 'the systemd unit'],
+    [o.subnetFile, "the default network's subnet file"],
+    ...(o.purge ? [[o.envFile, "the daemon's settings"] as [string, string]] : []),
+  ];
+  const dirs: Array<[string, string]> = [
+    [o.stateDir, "the daemon's state (VTEP MACs)"],
+    [o.runDir, "the daemon's runtime files and socket"],
+    [o.cniDataDir, "the CNI plugin's records and address reservations"],
+    [o.cacheDir, "the executable's unpacked assets and code caches"],
+  ];
+  return [
+    ...files.filter(([p]) => host.exists(p)).map(([path, what]): Removal => ({ kind: 'file', path, what })),
+    ...dirs.filter(([p]) => host.exists(p)).map(([path, what]): Removal => ({ kind: 'dir', path, what })),
+    ...host.nftTables
+      .filter((t) => t.name.startsWith('weft'))
+      .map((t): Removal => ({ kind: 'nft', family: t.family, name: t.name, what: 'an nftables table of weft' })),
+    ...host.links
+      .filter(isWeftLink)
+      .map((l): Removal => ({ kind: 'link', name: l.name, what: l.kind === 'vxlan' ? 'a VXLAN device' : "a network's bridge" })),
+  ];
+}
+
+export const describeRemoval = (r: Removal): string =>
+  `${r.kind === 'nft' ? `nft table ${r.family} ${r.name}` : r.kind === 'link' ? `link ${r.name}` : r.path}  (${r.what})`;
+
+/** Reads directories as HostView.list wants them: names, or none when the directory is absent. */
+export function listNames(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+/** Removes one file or directory (the nft and link kinds go through the firewall and kernel layers). */
+export function removePath(r: Extract<Removal, { kind: 'file' | 'dir' }>): void {
+  rmSync(r.path, { recursive: r.kind === 'dir', force: true });
+}
