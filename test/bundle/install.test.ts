@@ -43,7 +43,12 @@ describe('weft install', () => {
       plugins: [{ type: 'weft' }],
     });
     expect(readFileSync(join(d, 'systemd', 'weft.service'), 'utf8')).toContain(`ExecStart=${installed} daemon`);
-    expect(spawnSync(WEFT_BIN, args, { encoding: 'utf8' }).stdout).toMatch(/^unchanged\s+.*10-weft\.conflist/m);
+    // Again: the conflist and the executable are unchanged (compared by content, a different file than the running one).
+    const again = spawnSync(WEFT_BIN, args, { encoding: 'utf8' }).stdout;
+    expect(again).toMatch(/^unchanged\s+.*10-weft\.conflist/m);
+    const inode = statSync(installed).ino;
+    expect(again).toMatch(/^unchanged\s+.*\/bin\/weft/m);
+    expect(statSync(installed).ino).toBe(inode);
 
     const c = await testCluster('in', { hosts: 2, bin: installed });
     await c.startAll();

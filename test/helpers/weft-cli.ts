@@ -15,11 +15,12 @@ export interface CliRun {
 }
 
 /** `cniPath`: where connect/disconnect find plugins (Debian's only, by default: weft then runs itself). */
-export function weftOn(c: SimCluster, n: number, args: readonly string[], cniPath = '/usr/lib/cni'): CliRun {
+export function weftOn(c: SimCluster, n: number, args: readonly string[], cniPath = '/usr/lib/cni', input = ''): CliRun {
   const d = c.daemon(n);
   // With the daemon's binds (its boot ID after a simulated reboot): the plugin the CLI runs sees the same host.
   const r = spawnSync('nsenter', [`--net=${d.host.path}`, ...withBinds(d.binds), c.opts.bin, ...args], {
     encoding: 'utf8',
+    input,
     env: { PATH: process.env.PATH, WEFT_SOCKET: d.socket, CNI_PATH: cniPath },
     timeout: 60_000,
   });

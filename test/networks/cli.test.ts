@@ -98,6 +98,9 @@ describe('weft network, the Docker dialect', () => {
     expect(bare.ok).toBe(true);
     expect(bare.stdout).toMatch(/weft network ls .*\[aliases: list\]/);
     expect(bare.stdout).toContain('weft network prune');
+    const asked = weftOn(c, 1, ['network', 'prune'], undefined, 'n\n');
+    expect(asked.stdout).toMatch(/^WARNING! This will remove all weft networks without endpoints.*\n.*\[y\/N\] $/);
+    expect(weftOk(c, 1, ['network', 'ls', '--format', '{{.Name}}'])).toBe('default\nBLUE\nRED\n');
     expect(weftOk(c, 1, ['network', 'prune', '-f'])).toBe('Deleted Networks:\nBLUE\n\n');
     expect(weftOk(c, 1, ['network', 'ls', '--format', '{{.Name}}'])).toBe('default\nRED\n');
     weftOk(c, 1, ['network', 'disconnect', 'RED', 'web1']);
