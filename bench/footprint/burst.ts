@@ -7,12 +7,12 @@
  * no address reserved.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ms, referencePlugin, summarize, type TimedPlugin } from '../../pkg/measure/mod.ts';
 import { PeakMemory } from '../../pkg/measure/mod.ts';
+import { benchHost } from './bench-host.ts';
 
 interface Run {
   readonly code: number | null;
@@ -78,26 +78,10 @@ function reservations(dir: string): string[] {
 }
 
 export async function measureBurst(o: { weft: string; n: number; rounds: number; tag: string }): Promise<string[][]> {
-  const host = `weft-bench-${o.tag}-bh`;
-  const conts = Array.from({ length: o.n }, (_, i) => `weft-bench-${o.tag}-b${i}`);
-  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-burst-'));
+  const b = benchHost(o.tag, 'burst', o.n);
+  const [host, conts, dir] = [b.host, b.containers, b.dir];
   try {
-    for (const ns of [host, ...conts]) if (spawnSync('ip', ['netns', 'add', ns]).status !== 0) throw new Error(`ip netns add ${ns} failed`);
-    writeFileSync(
-      join(dir, 'subnet.env'),
-      'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n',
-    );
-    const weft: TimedPlugin = {
-      name: 'weft',
-      bin: o.weft,
-      conf: JSON.stringify({
-        cniVersion: '1.0.0',
-        name: 'bench',
-        type: 'weft',
-        subnetFile: join(dir, 'subnet.env'),
-        dataDir: join(dir, 'weft'),
-      }),
-    };
+    const weft = b.weft(o.weft);
     const plugins = [weft, referencePlugin('cni1', '10.99.0.0/24', join(dir, 'host-local'))];
     const netns = conts.map((c) => `/run/netns/${c}`);
     const got = new Map<string, { add: number[]; del: number[]; addPeak: number[]; delPeak: number[] }>();
@@ -129,7 +113,6 @@ export async function measureBurst(o: { weft: string; n: number; rounds: number;
     rows.push([`checked: ${o.n} distinct addresses per burst; no veth and no reservation left after the DELs`, '', '', '', '']);
     return rows;
   } finally {
-    for (const ns of [host, ...conts]) spawnSync('ip', ['netns', 'del', ns]);
-    rmSync(dir, { recursive: true, force: true });
+    b.remove();
   }
 }

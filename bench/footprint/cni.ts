@@ -15,11 +15,11 @@
  * would hand the work to the running daemon.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Netlink, openNetns } from '../../pkg/kernel/mod.ts';
+import { benchHost } from './bench-host.ts';
 import { ms, referencePlugin, summarize, table, timeCni, type TimedPlugin } from '../../pkg/measure/mod.ts';
 
 export interface CniFigures {
@@ -62,26 +62,10 @@ function warmAttach(hostPath: string, contPath: string, conf: string, cycles: nu
 }
 
 export async function measureCni(o: { weft: string; node: string; cycles: number; tag: string }): Promise<CniFigures> {
-  const host = `weft-bench-${o.tag}-host`;
-  const cont = `weft-bench-${o.tag}-cont`;
-  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-cni-'));
+  const b = benchHost(o.tag, 'cni', 1);
+  const [host, cont, dir] = [b.host, b.containers[0]!, b.dir];
   try {
-    for (const ns of [host, cont]) if (spawnSync('ip', ['netns', 'add', ns]).status !== 0) throw new Error(`ip netns add ${ns} failed`);
-    writeFileSync(
-      join(dir, 'subnet.env'),
-      'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n',
-    );
-    const weft: TimedPlugin = {
-      name: 'weft',
-      bin: o.weft,
-      conf: JSON.stringify({
-        cniVersion: '1.0.0',
-        name: 'bench',
-        type: 'weft',
-        subnetFile: join(dir, 'subnet.env'),
-        dataDir: join(dir, 'weft'),
-      }),
-    };
+    const weft = b.weft(o.weft);
     const empty = join(dir, 'empty.js');
     writeFileSync(empty, '');
     const ref = referencePlugin('cni1', '10.99.0.0/24', join(dir, 'host-local'));
@@ -151,8 +135,7 @@ export async function measureCni(o: { weft: string; node: string; cycles: number
       ],
     };
   } finally {
-    for (const ns of [host, cont]) spawnSync('ip', ['netns', 'del', ns]);
-    rmSync(dir, { recursive: true, force: true });
+    b.remove();
   }
 }
 

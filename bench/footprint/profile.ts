@@ -1,17 +1,7 @@
-/**
- * Where a CNI ADD's time goes: dist/weft run as a runtime runs it (a new process in the host namespace), with
- * V8's sampling profiler on (`--cpu-prof` through NODE_OPTIONS, a sample every 200 us), after warm-up runs that
- * write the code cache. Each sample is charged to the first bucket its call stack matches, leaf first, so a netlink
- * call made while loading is charged to the netlink bucket. The profile starts once Node's own start-up has
- * begun, so its span is less than the whole invocation; the rest is in the cni section's `node -e 0`. The
- * profiler slows what it watches (every function V8 compiles or loads is logged): the span is about twice the
- * ADD's unprofiled work, so read the shares, not the milliseconds.
- */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ms, summarize } from '../../pkg/measure/mod.ts';
+import { ms, summarize, timeCni } from '../../pkg/measure/mod.ts';
+import { benchHost } from './bench-host.ts';
 
 interface CallFrame {
   readonly functionName: string;
@@ -65,38 +55,13 @@ function charge(p: Profile): Map<string, number> {
 }
 
 export function profileAdd(o: { weft: string; runs: number; tag: string }): string[][] {
-  const [host, cont] = [`weft-bench-${o.tag}-phost`, `weft-bench-${o.tag}-pcont`];
-  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-prof-'));
+  const b = benchHost(o.tag, 'prof', 1);
+  const [hostNs, contNs] = [`/run/netns/${b.host}`, `/run/netns/${b.containers[0]!}`];
   try {
-    for (const ns of [host, cont]) if (spawnSync('ip', ['netns', 'add', ns]).status !== 0) throw new Error(`ip netns add ${ns} failed`);
-    writeFileSync(
-      join(dir, 'subnet.env'),
-      'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n',
-    );
-    const conf = JSON.stringify({
-      cniVersion: '1.0.0',
-      name: 'prof',
-      type: 'weft',
-      subnetFile: join(dir, 'subnet.env'),
-      dataDir: join(dir, 'd'),
-    });
-    const run = (verb: string, id: string, nodeOptions = '') => {
-      const r = spawnSync('nsenter', [`--net=/run/netns/${host}`, o.weft], {
-        input: conf,
-        encoding: 'utf8',
-        env: {
-          PATH: process.env.PATH,
-          NODE_OPTIONS: nodeOptions,
-          CNI_COMMAND: verb,
-          CNI_CONTAINERID: id,
-          CNI_NETNS: `/run/netns/${cont}`,
-          CNI_IFNAME: 'eth0',
-          CNI_PATH: '/usr/lib/cni',
-        },
-      });
-      if (r.status !== 0) throw new Error(`weft ${verb} failed: ${r.stdout}${r.stderr}`);
-    };
-    const profiles = join(dir, 'profiles');
+    const weft = b.weft(o.weft);
+    const run = (verb: 'ADD' | 'DEL', id: string, nodeOptions = '') =>
+      timeCni(weft, hostNs, verb, id, contNs, [], { NODE_OPTIONS: nodeOptions });
+    const profiles = join(b.dir, 'profiles');
     for (let i = -3; i < o.runs; i++) {
       run('ADD', `p${i + 3}`, i < 0 ? '' : `--cpu-prof --cpu-prof-dir=${profiles} --cpu-prof-interval=200`);
       run('DEL', `p${i + 3}`);
@@ -111,7 +76,6 @@ export function profileAdd(o: { weft: string; runs: number; tag: string }): stri
       ['profiled span (from early in Node start-up to exit)', ms(span), '100%'],
     ];
   } finally {
-    for (const ns of [host, cont]) spawnSync('ip', ['netns', 'del', ns]);
-    rmSync(dir, { recursive: true, force: true });
+    b.remove();
   }
 }

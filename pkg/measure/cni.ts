@@ -18,6 +18,7 @@ export function timeCni(
   cid: string,
   containerNs: string,
   extraArgs: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
 ): number {
   const t0 = performance.now();
   const r = spawnSync('nsenter', [`--net=${hostNs}`, p.bin, ...extraArgs], {
@@ -30,6 +31,7 @@ export function timeCni(
       CNI_NETNS: containerNs,
       CNI_IFNAME: 'eth0',
       CNI_PATH: '/usr/lib/cni',
+      ...env,
     },
   });
   const t = performance.now() - t0;
