@@ -10,7 +10,7 @@
  * mapped executable's pages, which every weft process on a host shares.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ms, summarize, timeCni } from '../../pkg/measure/mod.ts';
@@ -155,26 +155,9 @@ async function kubeDaemon(idle: number): Promise<ProcStats> {
     const api = await c.sim.addHost(251);
     const fake = FakeKube.start(api.netns, api.ip);
     try {
-      writeFileSync(join(dir, 'net-conf.json'), JSON.stringify({ Network: '10.244.0.0/16', Backend: { Type: 'vxlan' } }));
-      writeFileSync(
-        join(dir, 'kubeconfig'),
-        JSON.stringify({
-          apiVersion: 'v1',
-          kind: 'Config',
-          'current-context': 'fake',
-          clusters: [{ name: 'fake', cluster: { server: fake.url, 'insecure-skip-tls-verify': true } }],
-          users: [{ name: 'weft', user: { token: 'bench' } }],
-          contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'weft' } }],
-        }),
-      );
       fake.put({ metadata: { name: 'h1' }, spec: { podCIDR: '10.244.1.0/24', podCIDRs: ['10.244.1.0/24'] } });
       fake.put({ metadata: { name: 'h2' }, spec: { podCIDR: '10.244.2.0/24', podCIDRs: ['10.244.2.0/24'] } });
-      const d = await c.addHost(1, [
-        '--resync-period=30',
-        '--kube-subnet-mgr',
-        `--kubeconfig-file=${join(dir, 'kubeconfig')}`,
-        `--net-config-path=${join(dir, 'net-conf.json')}`,
-      ]);
+      const d = await c.addHost(1, ['--resync-period=30', ...fake.daemonArgs(dir)]);
       d.start();
       await d.ready();
       return (await idleStats([d.pid!], idle))[0]!;

@@ -14,7 +14,9 @@
  * It listens inside a simulated host's namespace (the socket is made there, so daemons reach it over the
  * underlay) and the test changes nodes directly. Every request is recorded.
  */
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { withNetns, type Netns } from '../kernel/mod.ts';
 
 export interface FakeNode {
@@ -60,6 +62,27 @@ export class FakeKube {
     withNetns(netns, () => server.listen(port));
     fake = new FakeKube(server, `http://${ip}:${port}`);
     return fake;
+  }
+
+  /**
+   * Writes a kubeconfig for this API server and flannel's net-conf.json (`network`) into `dir`; returns the
+   * daemon flags that use them in Kubernetes mode.
+   */
+  daemonArgs(dir: string, network = '10.244.0.0/16'): string[] {
+    writeFileSync(join(dir, 'net-conf.json'), JSON.stringify({ Network: network, Backend: { Type: 'vxlan' } }));
+    writeFileSync(
+      join(dir, 'kubeconfig'),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'fake',
+        // Plain HTTP to the stand-in: the client allows it only with TLS verification off.
+        clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'weft', user: { token: 'stand-in' } }],
+        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'weft' } }],
+      }),
+    );
+    return ['--kube-subnet-mgr', `--kubeconfig-file=${join(dir, 'kubeconfig')}`, `--net-config-path=${join(dir, 'net-conf.json')}`];
   }
 
   close(): void {

@@ -4,7 +4,7 @@
  * exactly as in etcd mode, deleted nodes dropped at once, an expired watch listed again, a node without a
  * podCIDR waited for.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,24 +26,7 @@ describe('Kubernetes subnet manager', () => {
     defer(() => fake.close());
     const dir = mkdtempSync(join(tmpdir(), `${NETNS_PREFIX}kube-`));
     defer(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'net-conf.json'), JSON.stringify({ Network: '10.244.0.0/16', Backend: { Type: 'vxlan' } }));
-    writeFileSync(
-      join(dir, 'kubeconfig'),
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        'current-context': 'fake',
-        // Plain HTTP to the stand-in: the client allows it only with TLS verification off.
-        clusters: [{ name: 'fake', cluster: { server: fake.url, 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 'weft', user: { token: 'test-token' } }],
-        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'weft' } }],
-      }),
-    );
-    const kubeArgs = [
-      '--kube-subnet-mgr',
-      `--kubeconfig-file=${join(dir, 'kubeconfig')}`,
-      `--net-config-path=${join(dir, 'net-conf.json')}`,
-    ];
+    const kubeArgs = fake.daemonArgs(dir);
     fake.put({ metadata: { name: 'h1' }, spec: { podCIDR: '10.244.1.0/24', podCIDRs: ['10.244.1.0/24'] } });
     fake.put({ metadata: { name: 'h2' }, spec: { podCIDR: '10.244.2.0/24' } });
     fake.put({ metadata: { name: 'h3' }, spec: {} });
