@@ -86,6 +86,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   let etcd: EtcdClient | undefined;
   let store: () => StoreStatus;
   let networks: NetworkManager | undefined;
+  const starting = { version: VERSION, iface: iface.name, address: iface.address, publicIP: iface.publicIP, mtu: iface.mtu };
   if (flags.kubeSubnetMgr) {
     if (!nodeName)
       throw new WeftError(
@@ -95,15 +96,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     const { KubeNodes } = await import('../kube/mod.ts');
     const { KubeLeaseSource } = await import('../lease/kube-source.ts');
     const nodes = new KubeNodes({ kubeconfigFile: flags.kubeconfigFile, apiUrl: flags.kubeApiUrl });
-    log.info('starting', {
-      version: VERSION,
-      iface: iface.name,
-      address: iface.address,
-      publicIP: iface.publicIP,
-      mtu: iface.mtu,
-      kubernetes: nodes.server,
-      node: nodeName,
-    });
+    log.info('starting', { ...starting, kubernetes: nodes.server, node: nodeName });
     const kube = {
       nodeName,
       annotationPrefix: flags.kubeAnnotationPrefix,
@@ -127,14 +120,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
       onRequest: (op, error) => metrics.etcdRequest(op, error),
       onWatchEnd: (why) => metrics.watchRestart(why),
     });
-    log.info('starting', {
-      version: VERSION,
-      iface: iface.name,
-      address: iface.address,
-      publicIP: iface.publicIP,
-      mtu: iface.mtu,
-      etcd: client.endpoints.join(','),
-    });
+    log.info('starting', { ...starting, etcd: client.endpoints.join(',') });
     etcd = client;
     store = () => ({ kind: 'etcd', endpoints: client.state() });
     agent = new NetworkAgent(

@@ -1,6 +1,6 @@
+import { socketOption } from './options.ts';
 import type { CommandModule } from 'yargs';
 import { CNI_BIN_DIR } from '../../../pkg/defaults.ts';
-import { DEFAULT_SOCKET } from '../../../pkg/contract/mod.ts';
 import type { Check } from '../../../pkg/doctor/mod.ts';
 import { table } from '../../../pkg/measure/mod.ts';
 
@@ -28,11 +28,7 @@ export const doctor: CommandModule<object, Args> = {
   describe: 'compare what the kernel holds with what the daemon wants, and check the host; exit 1 on any failure',
   builder: (y) =>
     y
-      .option('socket', {
-        type: 'string',
-        default: process.env.WEFT_SOCKET ?? DEFAULT_SOCKET,
-        describe: "the daemon's API socket (env WEFT_SOCKET)",
-      })
+      .option('socket', socketOption)
       .option('json', { type: 'boolean', default: false, describe: 'the checks as JSON: [{check, network, status, detail, fix}]' })
       .option('network', { type: 'string', describe: 'only this network (and the host-wide checks)' })
       .option('probe', { type: 'boolean', default: false, describe: "also ping every peer's VTEP address over the overlay (loss and RTT)" })

@@ -1,11 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
-import { daemonCall, DEFAULT_SOCKET } from '../../../pkg/contract/mod.ts';
+import { daemonCall } from '../../../pkg/contract/mod.ts';
 import { connect, DEFAULT_CNI_PATH, disconnect, type ApiTarget } from '../attach.ts';
 import { selfCommand } from '../../../pkg/install/self.ts';
 import { DEFAULT_NETWORK_NAME, type LsRow } from '../../../pkg/networks/mod.ts';
 import { inspectNetworks, listNetworks } from './network-views.ts';
 import { readSync } from 'node:fs';
-import { wholeNumber } from './options.ts';
+import { wholeNumber, socketOption } from './options.ts';
 
 interface Common {
   socket: string;
@@ -22,11 +22,7 @@ export const network: CommandModule<object, Common> = {
   describe: 'manage named networks (Docker-style, global across hosts)',
   builder: (y: Argv) =>
     y
-      .option('socket', {
-        type: 'string',
-        default: process.env.WEFT_SOCKET ?? DEFAULT_SOCKET,
-        describe: "the local weft daemon's API socket (env WEFT_SOCKET)",
-      })
+      .option('socket', socketOption)
       .option('cni-path', {
         type: 'string',
         default: process.env.CNI_PATH ?? DEFAULT_CNI_PATH.join(':'),

@@ -1,5 +1,6 @@
+import { socketOption } from './options.ts';
 import type { CommandModule } from 'yargs';
-import { DEFAULT_SOCKET, daemonCall } from '../../../pkg/contract/mod.ts';
+import { daemonCall } from '../../../pkg/contract/mod.ts';
 import type { DaemonStatus } from '../../../pkg/contract/status.ts';
 import { statusText } from '../status-view.ts';
 
@@ -14,11 +15,7 @@ export const status: CommandModule<object, Args> = {
   describe: 'what the local daemon is doing: etcd, every network, its lease, peers, readiness and repairs',
   builder: (y) =>
     y
-      .option('socket', {
-        type: 'string',
-        default: process.env.WEFT_SOCKET ?? DEFAULT_SOCKET,
-        describe: "the daemon's API socket (env WEFT_SOCKET)",
-      })
+      .option('socket', socketOption)
       .option('json', { type: 'boolean', default: false, describe: 'the status document as JSON (fields documented in the README)' })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: "each peer's subnet, public IP and VTEP MAC" }),
   handler: async (a) => {
