@@ -14,7 +14,6 @@ export {
   planUninstall,
   describeRemoval,
   isWeftLink,
-  listNames,
   removePath,
   type Removal,
   type UninstallOptions,

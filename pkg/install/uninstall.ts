@@ -8,7 +8,7 @@
  * family), and its links (the VXLAN devices `flannel.N`/`weft.N` and bridges `cni0`/`w-*`), which takes the
  * host's containers off the overlay.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFLIST_NAME } from './install.ts';
 import { UNIT_NAME } from './systemd.ts';
@@ -74,11 +74,6 @@ export function planUninstall(o: UninstallOptions, host: HostView): Removal[] {
 
 export const describeRemoval = (r: Removal): string =>
   `${r.kind === 'nft' ? `nft table ${r.family} ${r.name}` : r.kind === 'link' ? `link ${r.name}` : r.path}  (${r.what})`;
-
-/** Reads directories as HostView.list wants them: names, or none when the directory is absent. */
-export function listNames(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir) : [];
-}
 
 /** Removes one file or directory (the nft and link kinds go through the firewall and kernel layers). */
 export function removePath(r: Extract<Removal, { kind: 'file' | 'dir' }>): void {

@@ -4,7 +4,7 @@
  * the fields its `--format` templates and `json` know, plus `Subnet`. Pure.
  */
 import { WeftError } from '../errors/mod.ts';
-import type { ListFormat } from '../template/format.ts';
+import type { ListFormat } from '../template/mod.ts';
 
 /** A network as the daemon lists it. */
 export interface LsRow {

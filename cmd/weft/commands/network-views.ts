@@ -6,8 +6,7 @@
 import { daemonCall } from '../../../pkg/contract/mod.ts';
 import { filterRows, LS_FORMAT, lsView, parseFilters, type LsRow } from '../../../pkg/networks/mod.ts';
 import { messageOf } from '../../../pkg/errors/mod.ts';
-import { compileTemplate } from '../../../pkg/template/template.ts';
-import { renderList } from '../../../pkg/template/format.ts';
+import { compileTemplate, renderList } from '../../../pkg/template/mod.ts';
 
 const write = (text: string) => process.stdout.write(text);
 

@@ -3,8 +3,9 @@ import type { CommandModule } from 'yargs';
 import { daemonCall } from '../../../pkg/contract/mod.ts';
 import { CNI_BIN_DIR, CNI_CONF_DIR, CNI_DATA_DIR, FLANNEL_SUBNET_FILE, RUN_DIR, STATE_DIR } from '../../../pkg/defaults.ts';
 import { WeftError } from '../../../pkg/errors/mod.ts';
+import { listDir } from '../../../pkg/files/mod.ts';
 import { nft } from '../../../pkg/firewall/mod.ts';
-import { describeRemoval, ENV_FILE, listNames, planUninstall, removePath, type Removal } from '../../../pkg/install/mod.ts';
+import { describeRemoval, ENV_FILE, planUninstall, removePath, type Removal } from '../../../pkg/install/mod.ts';
 import { Netlink } from '../../../pkg/kernel/mod.ts';
 
 interface Args {
@@ -79,7 +80,7 @@ export const uninstall: CommandModule<object, Args> = {
           cacheDir: a['cache-dir'],
           purge: a.purge,
         },
-        { exists: existsSync, list: listNames, nftTables: nftTables(), links: await nl.listLinks() },
+        { exists: existsSync, list: listDir, nftTables: nftTables(), links: await nl.listLinks() },
       );
       if (plan.length === 0) return void process.stdout.write('nothing of weft is installed here\n');
       for (const r of plan) {
