@@ -86,11 +86,7 @@ export async function startApiServer(socket: string, deps: ApiDeps): Promise<Ser
       throw new WeftError('WEFT_INVALID_CONFIG', 'named networks need etcd (--etcd-endpoints); this daemon runs with --kube-subnet-mgr');
     return deps.networks;
   };
-  // The flannel default network answers to its name and to its ID or a prefix of it, as named networks do.
-  const inspect = async (ref: string): Promise<unknown> => {
-    const d = defaultNetwork();
-    const isDefault = ref === DEFAULT_NETWORK_NAME || (ref.length >= 3 && d.id.startsWith(ref));
-    if (!isDefault || !d.subnet) return networks().inspect(ref);
+  const defaultView = (d: DefaultNetworkInfo & { subnet: string }) => {
     const self = d.served ? [inspectPeer(d.served.subnet, d.publicIP)] : [];
     return defaultInspectObject({
       id: d.id,
@@ -99,6 +95,20 @@ export async function startApiServer(socket: string, deps: ApiDeps): Promise<Ser
       mtu: d.served?.mtu,
       peers: [...self, ...d.peers.map((p) => inspectPeer(p.subnet, p.publicIP))].sort((a, b) => compareText(a.Name, b.Name)),
     });
+  };
+  // The flannel default network answers to its name, and to a prefix of its ID when no named network matches
+  // (a named network `abc` is not shadowed by a default ID starting with abc).
+  const inspect = async (ref: string): Promise<unknown> => {
+    const d = defaultNetwork();
+    const served = d.subnet === undefined ? undefined : { ...d, subnet: d.subnet };
+    if (served && ref === DEFAULT_NETWORK_NAME) return defaultView(served);
+    try {
+      return await networks().inspect(ref);
+    } catch (e) {
+      const unmatched = isWeftError(e) && (e.code === 'WEFT_NOT_FOUND' || !deps.networks);
+      if (served && unmatched && ref.length >= 3 && d.id.startsWith(ref)) return defaultView(served);
+      throw e;
+    }
   };
   const routes: Array<[string, RegExp, (m: RegExpExecArray, req: IncomingMessage, url: URL) => Promise<[number, unknown]>]> = [
     ['GET', /^\/v1\/status$/, async (_m, _req, url) => [200, deps.status(url.searchParams.get('verbose') === '1')]],
