@@ -21,5 +21,5 @@ export {
   DEFAULT_NETWORK_KEY,
   NETWORK_NAME,
 } from './names.ts';
-export { inspectObject, defaultInspectObject, inspectPeer, withNetworkPrefix, firstAddress, type InspectPeer } from './inspect.ts';
-export { lsView, parseFilters, filterRows, goTime, LS_FORMAT, type LsRow, type LsView } from './list.ts';
+export { inspectObject, defaultInspectObject, inspectPeer, firstAddress, type InspectPeer } from './inspect.ts';
+export { lsView, parseFilters, filterRows, LS_FORMAT, type LsRow, type LsView } from './list.ts';

@@ -1,2 +1,2 @@
-export { compileTemplate, goString, parseTemplate, TemplateError } from './template.ts';
+export { compileTemplate, goString, TemplateError } from './template.ts';
 export { renderList, tabwrite, type ListFormat } from './format.ts';
