@@ -43,6 +43,11 @@ describe('the CLI as it ships', () => {
       encoding: 'utf8',
       env: { ...process.env, MANPAGER: 'cat', COLUMNS: '100' },
     });
+    // Inside the verbatim blocks no line may read as a roff request, and no backslash may stay unescaped.
+    const verbatim = [...page.stdout.matchAll(/^\.nf\n([\s\S]*?)\n\.fi$/gm)].flatMap((m) => m[1]!.split('\n'));
+    expect(verbatim.length).toBeGreaterThan(200);
+    expect(verbatim.filter((l) => /^[.']/.test(l) || /\\(?![e&])/.test(l))).toEqual([]);
+    // Rendered by man where it is installed.
     if (rendered.error === undefined && rendered.status === 0) expect(rendered.stdout).toContain('weft network prune');
   });
 });
