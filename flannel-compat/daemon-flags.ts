@@ -8,7 +8,18 @@
  */
 import { fail, ok, type Result } from '../pkg/netaddr/result.ts';
 import { parseIP } from '../pkg/netaddr/ip.ts';
-import { CNI_CONF_DIR, CNI_DATA_DIR, ETCD_PREFIX, FLANNEL_SUBNET_FILE, RUN_DIR, STATE_DIR, WEFT_PREFIX } from '../pkg/defaults.ts';
+import {
+  CNI_CONF_DIR,
+  CNI_DATA_DIR,
+  DOCKER_DNS_ADDRESS,
+  DOCKER_HOST,
+  DOCKER_PLUGIN_SOCKET,
+  ETCD_PREFIX,
+  FLANNEL_SUBNET_FILE,
+  RUN_DIR,
+  STATE_DIR,
+  WEFT_PREFIX,
+} from '../pkg/defaults.ts';
 
 export interface DaemonFlags {
   readonly etcdEndpoints: readonly string[];
@@ -47,6 +58,13 @@ export interface DaemonFlags {
   readonly cniConfDir: string;
   readonly cniDataDir: string;
   readonly dns: boolean;
+  /** Serve Docker's plugin API (network driver and IPAM `weft`) and mirror weft networks into the local Docker. */
+  readonly docker: boolean;
+  readonly dockerPluginSocket: string;
+  /** The local Docker Engine API, `unix://PATH`. */
+  readonly dockerHost: string;
+  /** The link-local address of the resolver for Docker containers; "" for none. */
+  readonly dockerDns: string;
   readonly resyncPeriod: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly logFormat: 'text' | 'json';
@@ -192,6 +210,38 @@ const FLAGS: readonly Spec[] = [
   },
   { name: 'dns', kind: 'bool', key: 'dns', dflt: true, help: "answer containers' DNS queries for names on their networks", weft: true },
   {
+    name: 'docker',
+    kind: 'bool',
+    key: 'docker',
+    dflt: false,
+    help: "serve Docker's plugin API (docker network create -d weft)",
+    weft: true,
+  },
+  {
+    name: 'docker-plugin-socket',
+    kind: 'string',
+    key: 'dockerPluginSocket',
+    dflt: DOCKER_PLUGIN_SOCKET,
+    help: "where Docker finds the plugin (its plugin directory; the file's name is the driver's)",
+    weft: true,
+  },
+  {
+    name: 'docker-host',
+    kind: 'string',
+    key: 'dockerHost',
+    dflt: DOCKER_HOST,
+    help: 'the local Docker Engine API (unix://PATH)',
+    weft: true,
+  },
+  {
+    name: 'docker-dns',
+    kind: 'string',
+    key: 'dockerDns',
+    dflt: DOCKER_DNS_ADDRESS,
+    help: 'link-local address of the resolver Docker\'s embedded DNS forwards to ("" for none)',
+    weft: true,
+  },
+  {
     name: 'resync-period',
     kind: 'int',
     key: 'resyncPeriod',
@@ -317,6 +367,9 @@ export function parseDaemonFlags(
     .map((s) => s.trim())
     .filter(Boolean);
   if ((out.etcdEndpoints as string[]).length === 0) problems.push('--etcd-endpoints is empty');
+  if (!String(out.dockerHost).startsWith('unix://')) problems.push(`--docker-host must be unix://PATH, got "${String(out.dockerHost)}"`);
+  const dockerDns = String(out.dockerDns);
+  if (dockerDns !== '' && parseIP(dockerDns)?.family !== 4) problems.push(`--docker-dns must be an IPv4 address or "", got "${dockerDns}"`);
   const margin = out.subnetLeaseRenewMargin as number;
   if (margin < 1 || margin > 1439) problems.push(`--subnet-lease-renew-margin must be from 1 to 1439 minutes, got ${margin}`);
   const ttl = out.subnetLeaseTtl as number;

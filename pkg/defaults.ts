@@ -18,3 +18,11 @@ export const CNI_CONF_DIR = '/etc/cni/net.d';
 export const CNI_BIN_DIR = '/opt/cni/bin';
 /** Where a runtime looks for plugins: the usual directory, then Debian's. */
 export const CNI_PATH: readonly string[] = [CNI_BIN_DIR, '/usr/lib/cni'];
+/** Docker's plugin directory: a remote network driver named `weft` answers on weft.sock there. */
+export const DOCKER_PLUGIN_SOCKET = '/run/docker/plugins/weft.sock';
+export const DOCKER_HOST = 'unix:///var/run/docker.sock';
+/**
+ * The link-local address weft's resolver answers Docker containers on, on every host (NodeLocal DNSCache's
+ * idea): dockerd's `dns` setting points its embedded DNS here, whatever network or host the container is on.
+ */
+export const DOCKER_DNS_ADDRESS = '169.254.53.53';

@@ -4,7 +4,7 @@
  * if missing and never undone. Returns the MACs the kernel gave, for the CNI result.
  */
 import { ensureBridge } from '../bridge/mod.ts';
-import { isGone, writeSysctl, type Netlink, type Netns } from '../kernel/mod.ts';
+import { isGone, writeSysctl, type Link, type Netlink, type Netns, type VethSpec } from '../kernel/mod.ts';
 import type { AttachmentPlan } from './plan.ts';
 import type { Undo } from './undo.ts';
 
@@ -21,12 +21,28 @@ export async function applyAttachment(
 ): Promise<AppliedMacs> {
   const { host, cont, ns } = k;
   const c = plan.container;
+  const { bridge, veth } = await plugVeth(plan, host, { name: c.ifname, netns: ns, mtu: c.mtu, ...(c.mac && { mac: c.mac }) }, undo);
+  const inner = await cont.getLink(c.ifname);
+  for (const cidr of c.addresses) await cont.addAddr({ index: inner.index, cidr, ...(cidr.includes(':') && { noDad: true }) });
+  writeSysctl(`net/ipv4/conf/${c.ifname}/arp_notify`, '1', { netns: ns });
+  await cont.setUp(inner.index);
+  for (const r of c.routes) await cont.addRoute({ dst: r.dst, gateway: r.gateway, oif: inner.index });
+  return { bridge: bridge.mac, hostVeth: (await host.getLink(veth.index)).mac, container: inner.mac };
+}
+
+/**
+ * The host's half of an attachment, shared by the CNI ADD and Docker's Join: the network's bridge (made if
+ * missing), a veth whose host end is a port of it (hairpin as planned, up) and whose other end is `peer`, made
+ * in the container's namespace (CNI) or left on the host for Docker to move in.
+ */
+export async function plugVeth(
+  plan: AttachmentPlan,
+  host: Netlink,
+  peer: VethSpec['peer'],
+  undo: Undo,
+): Promise<{ bridge: Link; veth: Link }> {
   const bridge = await ensureBridge(host, plan.bridge);
-  const veth = await host.addVeth({
-    name: plan.hostVeth.name,
-    mtu: plan.hostVeth.mtu,
-    peer: { name: c.ifname, netns: ns, mtu: c.mtu, ...(c.mac && { mac: c.mac }) },
-  });
+  const veth = await host.addVeth({ name: plan.hostVeth.name, mtu: plan.hostVeth.mtu, peer });
   undo.push(`delete ${plan.hostVeth.name}`, () =>
     host.deleteLink(veth.index).catch((e: unknown) => {
       if (!isGone(e)) throw e;
@@ -34,10 +50,5 @@ export async function applyAttachment(
   );
   await host.setLink({ index: veth.index, master: bridge.index });
   await host.setLink({ index: veth.index, hairpin: plan.hostVeth.hairpin, up: true });
-  const inner = await cont.getLink(c.ifname);
-  for (const cidr of c.addresses) await cont.addAddr({ index: inner.index, cidr, ...(cidr.includes(':') && { noDad: true }) });
-  writeSysctl(`net/ipv4/conf/${c.ifname}/arp_notify`, '1', { netns: ns });
-  await cont.setUp(inner.index);
-  for (const r of c.routes) await cont.addRoute({ dst: r.dst, gateway: r.gateway, oif: inner.index });
-  return { bridge: bridge.mac, hostVeth: (await host.getLink(veth.index)).mac, container: inner.mac };
+  return { bridge, veth };
 }

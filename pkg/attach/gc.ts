@@ -11,6 +11,7 @@
  */
 import { messageOf, WeftError } from '../errors/mod.ts';
 import { Netlink } from '../kernel/mod.ts';
+import { DOCKER_IPAM_OWNER } from '../ipam/mod.ts';
 import type { AttachContext } from './context.ts';
 import { networkState } from '../contract/mod.ts';
 import { teardown } from '../contract/mod.ts';
@@ -36,6 +37,7 @@ export async function gcAttachments(ctx: AttachContext): Promise<void> {
     }
     const recorded = new Set(state.records.list().map((e) => key(e.containerID, e.ifname)));
     for (const [ip, owner] of state.addresses.reservations()) {
+      if (owner === DOCKER_IPAM_OWNER) continue;
       const [cid = '', ifname = ''] = owner.split('\r\n');
       if (valid.has(key(cid, ifname)) || recorded.has(key(cid, ifname))) continue;
       if (!state.addresses.release(ip, owner)) errors.push(`address ${ip}: could not release`);

@@ -30,6 +30,7 @@ import { requireNetAdmin } from './capabilities.ts';
 import { reclaimEarlierBoots } from './previous-boot.ts';
 import { readiness, startHealthServer } from './health-server.ts';
 import { NetworkManager } from './network-manager.ts';
+import { startDockerSide, type DockerSide } from '../docker/mod.ts';
 
 type Shared = Pick<AgentSpec, 'stateDir' | 'ipMasqFullyRandom' | 'forwardRules' | 'renewMarginMs' | 'leaseTtlSeconds' | 'resyncMs'>;
 
@@ -216,6 +217,15 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     const nm = networks;
     void nm.start().catch((e: unknown) => log.error(`named networks: ${(e as Error).message}`));
   }
+  let docker: DockerSide | undefined;
+  if (flags.docker && !networks) log.warn('--docker has no effect with --kube-subnet-mgr: Docker networks are weft networks, kept in etcd');
+  else if (flags.docker && networks) {
+    docker = await startDockerSide(
+      { socket: flags.dockerPluginSocket, dockerHost: flags.dockerHost, dnsAddress: flags.dockerDns },
+      { networks, nl, log },
+    );
+    networks.onNetworksChanged = docker.changed;
+  }
 
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -226,7 +236,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
       clearInterval(resync);
       clearInterval(readyPoll);
       watcher.close();
-      void Promise.all([agent.stop(), networks?.stop()]).finally(() => {
+      void Promise.all([agent.stop(), networks?.stop(), docker?.stop()]).finally(() => {
         health?.close();
         api.close();
         etcd?.close();

@@ -88,6 +88,8 @@ export class NetworkManager {
   #feed: PrefixFeed | undefined;
   #timer: NodeJS.Timeout | undefined;
   #isolation = '';
+  /** Told after every change of the set of networks (the Docker mirror). */
+  onNetworksChanged: (() => void) | undefined;
 
   constructor(deps: ManagerDeps, opts: ManagerOptions) {
     this.#store = deps.store;
@@ -128,6 +130,11 @@ export class NetworkManager {
         desired: { ...rep.desired, conflist: { path: conflistFileName(this.#o.cniConfDir, r.meta.Name), name: r.meta.Name } },
       };
     });
+  }
+
+  /** The named networks as etcd has them (this host's view, kept by the watch). */
+  metas(): NetworkMeta[] {
+    return [...this.#metas.values()];
   }
 
   statuses(): AgentStatus[] {
@@ -282,8 +289,18 @@ export class NetworkManager {
 
   /** Starts agents for new networks, tears down removed ones, and refreshes the isolation rules. */
   #sync(): void {
-    for (const [id, meta] of this.#metas) if (!this.#running.has(id)) this.#startNetwork(meta);
-    for (const [id, r] of this.#running) if (!this.#metas.has(id)) void this.#removeNetwork(id, r);
+    let changed = false;
+    for (const [id, meta] of this.#metas)
+      if (!this.#running.has(id)) {
+        this.#startNetwork(meta);
+        changed = true;
+      }
+    for (const [id, r] of this.#running)
+      if (!this.#metas.has(id)) {
+        void this.#removeNetwork(id, r);
+        changed = true;
+      }
+    if (changed) this.onNetworksChanged?.();
     const ranges = [...this.#metas.values()].map((m) => ({ name: m.Name, subnet: m.Subnet }));
     const dflt = this.#o.defaultRange();
     if (dflt) ranges.push({ name: 'default', subnet: dflt });

@@ -1,3 +1,3 @@
 export { makePool, candidates, capacity, isAssignable, gatewayOf, prefixLen, type Pool } from './pool.ts';
-export { AddressStore, ownerOf } from './store.ts';
+export { AddressStore, ownerOf, DOCKER_IPAM_OWNER } from './store.ts';
 export { allocate } from './allocate.ts';

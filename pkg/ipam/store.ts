@@ -10,6 +10,12 @@ import type { Family } from '../netaddr/ip.ts';
 
 export const ownerOf = (containerID: string, ifname: string): string => `${containerID}\r\n${ifname}`;
 
+/**
+ * The owner of addresses Docker got from weft's IPAM driver: Docker holds them from RequestAddress to
+ * ReleaseAddress, not an attachment, so CNI GC leaves them alone.
+ */
+export const DOCKER_IPAM_OWNER = ownerOf('docker-ipam', 'docker');
+
 const LAST = 'last_reserved_ip.';
 const isAddressFile = (n: string) => !n.startsWith(LAST) && n !== 'lock';
 

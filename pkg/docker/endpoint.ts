@@ -1,0 +1,116 @@
+/**
+ * A Docker endpoint on this host, made at Join and removed at Leave, with the CNI ADD's plan and host half
+ * (pkg/attach): the same bridge, veth names, MTU, MAC and gateway, and the same write-ahead attachment record
+ * in the network's state directory, so the daemon keeps its name in etcd, its bridge port and its teardown
+ * exactly as for a CNI container. The difference is where the container end goes: Docker moves it into the
+ * sandbox itself and gives it the address its IPAM (weft's) chose, so the veth is left on the host.
+ */
+import { planAttachment, type AttachmentPlan } from '../attach/plan.ts';
+import { plugVeth } from '../attach/apply.ts';
+import { loadLease, type HostLease } from '../attach/lease.ts';
+import { Undo } from '../attach/undo.ts';
+import type { AttachConfig } from '../attach/config.ts';
+import { currentBootId, networkState, teardown, type AttachmentRecord, type RecordEntry } from '../contract/mod.ts';
+import { WeftError } from '../errors/mod.ts';
+import type { Netlink } from '../kernel/mod.ts';
+import { hostVethName } from '../networks/mod.ts';
+import type { StaticRoute } from './protocol.ts';
+
+export interface JoinInput {
+  readonly cfg: AttachConfig;
+  readonly endpointID: string;
+  readonly containerID: string;
+  readonly name: string;
+  /** The address weft's IPAM gave the endpoint, with its prefix length. */
+  readonly address: string;
+  readonly sandboxKey: string;
+  /** Claims the name in etcd (refused when another container holds it); undone with `unregister`. */
+  readonly register: (mac: string) => Promise<void>;
+  readonly unregister: () => Promise<unknown>;
+}
+
+export interface JoinAnswer {
+  readonly InterfaceName: { readonly SrcName: string; readonly DstPrefix: string };
+  readonly Gateway: string;
+  readonly StaticRoutes: readonly StaticRoute[];
+  readonly DisableGatewayService: true;
+}
+
+/** The record key of a Docker endpoint: its container, and the endpoint ID where CNI has the interface. */
+export const dockerRecordOf = (e: RecordEntry): boolean => e.record?.cniNetwork.startsWith('docker:') === true;
+
+/**
+ * Join's answer: the interface to move in, the host's gateway on the network, and a route to the whole
+ * network through it (Docker takes the default route from one network only; the others need their range).
+ * Docker's own gateway service (docker_gwbridge) is not wanted: the host masquerades egress. Pure.
+ */
+export function joinAnswer(plan: AttachmentPlan, lease: HostLease, peer: string): JoinAnswer {
+  const gateway = plan.bridge.gateways[0]!.split('/')[0]!;
+  return {
+    InterfaceName: { SrcName: peer, DstPrefix: 'eth' },
+    Gateway: gateway,
+    StaticRoutes: lease.clusterNetworks[4].map((dst) => ({ Destination: dst, RouteType: 0, NextHop: gateway })),
+    DisableGatewayService: true,
+  };
+}
+
+export async function joinEndpoint(j: JoinInput, host: Netlink): Promise<JoinAnswer> {
+  const { cfg } = j;
+  const lease = loadLease(cfg.subnetFile);
+  const state = networkState(cfg);
+  const hostVeth = hostVethName(cfg.network, j.containerID, j.endpointID);
+  // Docker renames it when it moves it in; until then it must not clash with any other name on the host.
+  const peer = hostVethName(cfg.network, j.containerID, `${j.endpointID}/peer`);
+  const ip = j.address.split('/')[0]!;
+  const plan = planAttachment({ cfg: { ...cfg, requestedMac: undefined }, lease, ips: [ip], hostVeth, ifname: peer });
+  const mac = plan.container.mac ?? '';
+  const record: AttachmentRecord = {
+    v: 1,
+    cniNetwork: `docker:${cfg.network}`,
+    network: cfg.network,
+    containerID: j.containerID,
+    ifname: j.endpointID,
+    netns: j.sandboxKey,
+    hostVeth,
+    bridge: cfg.bridge,
+    bootId: currentBootId(),
+    state: 'adding',
+    ips: plan.container.addresses,
+    endpoint: { name: j.name, aliases: [], mac },
+    created: new Date().toISOString(),
+  };
+  if (!state.records.create(record))
+    throw new WeftError('WEFT_ALREADY_EXISTS', `endpoint ${j.endpointID.slice(0, 12)} has already joined network ${cfg.network}`);
+  const undo = new Undo();
+  undo.push('remove the attachment record', () => state.records.remove(j.containerID, j.endpointID));
+  try {
+    await j.register(mac);
+    undo.push(`unregister ${j.name}`, j.unregister);
+    await plugVeth(plan, host, { name: peer, mtu: plan.container.mtu, ...(mac && { mac }) }, undo);
+    state.records.save({ ...record, state: 'added' });
+    return joinAnswer(plan, lease, peer);
+  } catch (e) {
+    await undo.run();
+    throw e;
+  }
+}
+
+/**
+ * Leave (and DeleteEndpoint, which follows it or comes alone after a failed Join): the name first (marked
+ * `removing`, so the daemon's repair does not put it back), then the veth and the record. The address stays:
+ * it is IPAM's, and Docker releases it with ReleaseAddress. Idempotent.
+ */
+export async function leaveEndpoint(
+  cfg: AttachConfig,
+  endpointID: string,
+  host: Netlink,
+  unregister: (name: string, containerID: string) => Promise<unknown>,
+): Promise<void> {
+  const state = networkState(cfg);
+  const entry = state.records.list().find((e) => e.ifname === endpointID && dockerRecordOf(e));
+  if (!entry?.record) return;
+  const r = entry.record;
+  if (r.state === 'added') state.records.save({ ...r, state: 'removing' });
+  if (r.endpoint) await unregister(r.endpoint.name, r.containerID).catch(() => undefined);
+  await teardown(state, entry, host, cfg.network);
+}

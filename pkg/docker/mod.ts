@@ -1,0 +1,67 @@
+/**
+ * weft's Docker side, started by the daemon with `--docker`: the plugin API on Docker's plugin socket, the
+ * mirror of weft networks into the local Docker, and the link-local resolver for Docker containers.
+ */
+import type { Server } from 'node:http';
+import type { DirectoryEntry } from '../dns/mod.ts';
+import type { Netlink } from '../kernel/mod.ts';
+import type { Logger } from '../log/logger.ts';
+import { DockerEngine } from './engine.ts';
+import { Mirror } from './mirror.ts';
+import { DockerPlugin, type WeftNetworks } from './plugin.ts';
+import { LinkLocalResolver } from './resolver.ts';
+import { startPluginServer } from './server.ts';
+
+export { planMirror, type MirrorAction } from './mirror.ts';
+
+/** How often the mirror and the resolver are checked when nothing tells of a change. */
+const PASS_MS = 3000;
+
+export interface DockerSideOptions {
+  readonly socket: string;
+  readonly dockerHost: string;
+  /** "" for no resolver. */
+  readonly dnsAddress: string;
+}
+
+export interface DockerSide {
+  /** weft's networks changed: bring Docker's list in line now. */
+  readonly changed: () => void;
+  readonly stop: () => Promise<void>;
+}
+
+export async function startDockerSide(
+  o: DockerSideOptions,
+  deps: { networks: WeftNetworks & { directory(): DirectoryEntry[] }; nl: Netlink; log: Logger },
+): Promise<DockerSide> {
+  const log = deps.log.child({ part: 'docker' });
+  const engine = new DockerEngine(o.dockerHost);
+  const plugin = new DockerPlugin({ networks: deps.networks, engine, nl: deps.nl, log });
+  const server: Server = await startPluginServer(o.socket, (m, b) => plugin.handle(m, b), log);
+  log.info("Docker's plugin API listening", { socket: o.socket, docker: o.dockerHost });
+  const mirror = new Mirror({ engine, weft: () => deps.networks.metas(), plugin, log });
+  const resolver =
+    o.dnsAddress === ''
+      ? undefined
+      : new LinkLocalResolver({
+          address: o.dnsAddress,
+          nl: deps.nl,
+          log,
+          directory: () => deps.networks.directory(),
+          subnets: () => deps.networks.metas().map((m) => m.Subnet),
+        });
+  const pass = () => {
+    void mirror.sync();
+    void resolver?.ensure().catch((e: unknown) => log.warn(`resolver for Docker: ${(e as Error).message}`));
+  };
+  pass();
+  const timer = setInterval(pass, PASS_MS);
+  return {
+    changed: () => void mirror.sync(),
+    stop: async () => {
+      clearInterval(timer);
+      resolver?.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

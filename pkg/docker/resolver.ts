@@ -1,0 +1,66 @@
+/**
+ * The resolver Docker containers reach: weft's DNS server on one link-local address on every host, as
+ * NodeLocal DNSCache does for Kubernetes. Docker's embedded DNS (127.0.0.11 in every container) answers the
+ * names it knows (containers of this host) and forwards the rest to dockerd's `dns` servers, from inside the
+ * container; with `dns` set to this address, names of other hosts' containers are answered here and the rest
+ * goes on to the host's resolvers. One address for every host and network because dockerd has one `dns`
+ * list; the asker's address tells which networks' names it may see. The address is a /32 on `lo`: a host
+ * accepts its addresses on any interface, and kernels without the dummy driver (this project's test
+ * machines) have no other place for it.
+ */
+import { DnsServer, hostResolvers, type DirectoryEntry } from '../dns/mod.ts';
+import { messageOf } from '../errors/mod.ts';
+import type { Netlink } from '../kernel/mod.ts';
+import type { Logger } from '../log/logger.ts';
+
+export class LinkLocalResolver {
+  readonly address: string;
+  readonly #nl: Netlink;
+  readonly #log: Logger;
+  readonly #directory: () => DirectoryEntry[];
+  readonly #subnets: () => string[];
+  #server: DnsServer | undefined;
+
+  constructor(o: { address: string; nl: Netlink; log: Logger; directory: () => DirectoryEntry[]; subnets: () => string[] }) {
+    this.address = o.address;
+    this.#nl = o.nl;
+    this.#log = o.log;
+    this.#directory = o.directory;
+    this.#subnets = o.subnets;
+  }
+
+  /** Puts (or puts back) the address and the server; cheap when both are in place. */
+  async ensure(): Promise<void> {
+    const lo = await this.#nl.getLink('lo');
+    let repaired = false;
+    const cidr = `${this.address}/32`;
+    if (!(await this.#nl.listAddrs({ index: lo.index, family: 4 })).some((a) => a.cidr === cidr)) {
+      await this.#nl.addAddr({ index: lo.index, cidr });
+      repaired = this.#server !== undefined;
+    }
+    if (!lo.up) await this.#nl.setUp(lo.index);
+    if (this.#server && !this.#server.closed && !repaired) return;
+    this.#server?.close();
+    const server = new DnsServer({
+      address: this.address,
+      network: '',
+      log: this.#log,
+      directory: this.#directory,
+      subnets: this.#subnets,
+      upstreams: () => hostResolvers(new Set([this.address])),
+    });
+    try {
+      await server.start();
+      this.#server = server;
+      this.#log.info('DNS for Docker containers listening', { address: `${this.address}:53` });
+    } catch (e) {
+      server.close();
+      this.#server = undefined;
+      this.#log.error(`cannot serve DNS for Docker on ${this.address}:53: ${messageOf(e)}; trying again`);
+    }
+  }
+
+  close(): void {
+    this.#server?.close();
+  }
+}
