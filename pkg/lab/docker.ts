@@ -117,7 +117,9 @@ export class SimDocker {
     if (p?.pid !== undefined && p.exitCode === null) {
       const ids = this.run(['ps', '-aq']).stdout.split('\n').filter(Boolean);
       if (ids.length > 0) this.run(['rm', '-f', ...ids]);
-      const wait = 'kill -TERM $1; for i in $(seq 200); do kill -0 $1 2>/dev/null || exit 0; sleep 0.1; done; kill -KILL $1';
+      // Node cannot reap it while this waits synchronously: exited means gone or a zombie.
+      const gone = 's=$(cut -d" " -f3 /proc/$1/stat 2>/dev/null); [ -z "$s" ] || [ "$s" = Z ]';
+      const wait = `kill -TERM $1; for i in $(seq 200); do ${gone} && exit 0; sleep 0.1; done; kill -KILL $1`;
       spawnSync('sh', ['-c', wait, 'sh', String(p.pid)], { timeout: 30_000 });
     }
     this.#proc = undefined;
