@@ -95,6 +95,11 @@ export class SimDocker {
     if (!r.ok) throw new Error(`docker import: ${r.stderr}`);
   }
 
+  /** dockerd's process: its mount namespace holds the containers' namespace files (SandboxKey). */
+  get pid(): number | undefined {
+    return this.#proc?.exitCode === null ? this.#proc.pid : undefined;
+  }
+
   /** The last lines dockerd logged. */
   log(lines = 30): string {
     return existsSync(join(this.dir, 'dockerd.log'))

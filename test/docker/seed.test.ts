@@ -3,10 +3,12 @@
  * one etcd; the scenario is `docker` commands only (RED and BLUE created once, container1..4 on three hosts,
  * reach by IP and by name, isolation, connect/disconnect, inspect, duplicate names, rm).
  */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { DOCKER_IMAGE, type SimDocker } from '../../pkg/lab/docker.ts';
 import { eventually } from '../helpers/daemon.ts';
 import { dockerCluster } from '../helpers/docker.ts';
+import { weftOk } from '../helpers/weft-cli.ts';
 
 const ipOn = (d: SimDocker, name: string, net: string) =>
   d.run(['inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, name]).stdout.trim();
@@ -97,5 +99,68 @@ describe('Docker network plugin (driver and IPAM weft)', () => {
     expect(h3.run(['rm', '-f', 'container4']).ok).toBe(true);
     expect(h1.run(['network', 'rm', 'BLUE']).ok).toBe(true);
     for (const d of docker) await eventually('BLUE gone from every Docker', () => !names(d).includes('BLUE'));
+  }, 300_000);
+});
+
+describe('Docker and CNI on one host', () => {
+  it('docker run --net=none with a manual CNI ADD, one address store for both, a daemon restart loses nothing', async () => {
+    const { c, docker } = await dockerCluster('dm', 2);
+    const [h1, h2] = docker as [SimDocker, SimDocker];
+    expect(h1.run(['network', 'create', '-d', 'weft', '--ipam-driver', 'weft', '--subnet=10.30.0.0/24', 'RED']).ok).toBe(true);
+    await eventually('RED in h2 Docker', () => names(h2).includes('RED'));
+    expect(h1.run(['run', '-d', '--net=RED', '--name', 'container1', DOCKER_IMAGE, 'sleep', '3600']).ok).toBe(true);
+    const ip1 = ipOn(h1, 'container1', 'RED');
+
+    // The design card's manual way: a container without network, attached by CNI through its SandboxKey (a
+    // file in dockerd's mount namespace: the CLI runs there, as it would on a host with one mount namespace).
+    expect(h2.run(['run', '-d', '--net=none', '--name', 'manual1', DOCKER_IMAGE, 'sleep', '3600']).ok).toBe(true);
+    const key = h2.run(['inspect', '-f', '{{.NetworkSettings.SandboxKey}}', 'manual1']).stdout.trim();
+    const d2 = c.daemon(2);
+    const connect = spawnSync(
+      'nsenter',
+      [
+        `--mount=/proc/${h2.pid}/ns/mnt`,
+        `--net=${d2.host.path}`,
+        c.opts.bin,
+        'network',
+        'connect',
+        'RED',
+        '--netns',
+        key,
+        '--name',
+        'manual1',
+      ],
+      { encoding: 'utf8', env: { PATH: process.env.PATH, WEFT_SOCKET: d2.socket, CNI_PATH: '/usr/lib/cni' } },
+    );
+    expect(connect.stderr).toBe('');
+    const manualIp = (JSON.parse(connect.stdout) as { ips: Array<{ address: string }> }).ips[0]!.address.split('/')[0]!;
+    expect(reach(h2, 'manual1', ip1).ok).toBe(true);
+    expect(reach(h1, 'container1', 'manual1').stdout).toContain(manualIp);
+
+    // One store: a CNI container on h1 (weft network connect) and Docker's containers never share an address.
+    const ns = await c.sim.namespace('h1-cni1');
+    const cni = JSON.parse(weftOk(c, 1, ['network', 'connect', 'RED', '--netns', ns.path, '--name', 'cni1'])) as {
+      ips: Array<{ address: string }>;
+    };
+    const cniIp = cni.ips[0]!.address.split('/')[0]!;
+    expect(cniIp).not.toBe(ip1);
+
+    // The daemon restarts: what Docker holds is on disk; new containers get other addresses, old ones still reach.
+    await c.daemon(1).stop();
+    c.daemon(1).start();
+    await c.daemon(1).ready();
+    expect(h1.run(['run', '-d', '--net=RED', '--name', 'container2', DOCKER_IMAGE, 'sleep', '3600'])).toMatchObject({
+      ok: true,
+      stderr: '',
+    });
+    const ip2 = ipOn(h1, 'container2', 'RED');
+    expect(new Set([ip1, ip2, cniIp]).size).toBe(3);
+    expect(reach(h2, 'manual1', 'container2').stdout).toContain(ip2);
+    expect(reach(h1, 'container2', 'container1').stdout).toContain(ip1);
+
+    // rm gives the address and the name back.
+    expect(h1.run(['rm', '-f', 'container1']).ok).toBe(true);
+    await eventually('container1 forgotten', () => !reach(h1, 'container2', 'container1').ok);
+    expect(h1.run(['run', '-d', '--net=RED', '--ip', ip1, '--name', 'container1', DOCKER_IMAGE, 'sleep', '3600']).ok).toBe(true);
   }, 300_000);
 });
