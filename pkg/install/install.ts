@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { WeftError } from '../errors/mod.ts';
 import { ensureDir, writeFileAtomic } from '../files/mod.ts';
 import { ENV_FILE, ENV_TEXT, UNIT_NAME, unitText } from './systemd.ts';
+import { DROP_IN_TEXT, dropInPath, withWeftDns } from './docker.ts';
 
 export interface InstallOptions {
   readonly executable: string;
@@ -36,6 +37,8 @@ export interface InstallOptions {
   /** Also write the systemd unit (into this directory) and, if absent, the environment file. */
   readonly systemdDir: string | undefined;
   readonly envFile: string;
+  /** `--docker`: the daemon's plugin API on (a drop-in in this systemd directory) and dockerd's config, as read now. */
+  readonly docker?: { readonly systemdDir: string; readonly configPath: string; readonly configText: string | undefined };
 }
 
 export interface InstallStep {
@@ -108,6 +111,22 @@ export function planInstall(o: InstallOptions, portmapPresent: boolean): Install
       mode: 0o644,
     });
     steps.push({ path: o.envFile, what: "the daemon's settings (etcd endpoints, ...)", text: ENV_TEXT, mode: 0o600, keepExisting: true });
+  }
+  if (o.docker) {
+    const d = o.docker;
+    steps.push({
+      path: dropInPath(d.systemdDir),
+      what: "the daemon's Docker plugin API (WEFT_DOCKER=true)",
+      text: DROP_IN_TEXT,
+      mode: 0o644,
+    });
+    const merged = withWeftDns(d.configText, d.configPath);
+    steps.push({
+      path: d.configPath,
+      what: "dockerd's dns: weft's resolver for container names",
+      text: merged ?? d.configText ?? '',
+      mode: 0o644,
+    });
   }
   return steps;
 }

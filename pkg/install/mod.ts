@@ -19,3 +19,4 @@ export {
   type UninstallOptions,
   type HostView,
 } from './uninstall.ts';
+export { withWeftDns, withoutWeftDns, dropInPath, DROP_IN_TEXT, DOCKER_CONFIG } from './docker.ts';

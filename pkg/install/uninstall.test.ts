@@ -11,6 +11,8 @@ const opts = {
   runDir: '/run/weft',
   cniDataDir: '/var/lib/cni/weft',
   cacheDir: '/var/cache/weft',
+  dockerConfig: '/etc/docker/daemon.json',
+  dockerPluginSocket: '/run/docker/plugins/weft.sock',
   purge: false,
 };
 
@@ -29,10 +31,12 @@ describe('planUninstall()', () => {
         { name: 'eth0', kind: undefined },
         { name: 'docker0', kind: 'bridge' },
       ],
+      read: () => undefined,
+      loopbackAddrs: ['127.0.0.1/8'],
     };
     const paths = (purge: boolean) =>
       planUninstall({ ...opts, purge }, host).map((r) =>
-        'path' in r ? r.path : `${r.kind}:${'family' in r ? `${r.family} ` : ''}${r.name}`,
+        'path' in r ? r.path : 'cidr' in r ? r.cidr : `${r.kind}:${'family' in r ? `${r.family} ` : ''}${r.name}`,
       );
     expect(paths(false)).toEqual([
       '/opt/cni/bin/weft',
@@ -42,6 +46,22 @@ describe('planUninstall()', () => {
       'link:flannel.1',
     ]);
     expect(paths(true)).toContain('/etc/weft/weft.env');
+  });
+
+  it("takes back weft install --docker: the drop-in, weft's resolver in dockerd's dns, its address on lo", () => {
+    const config = '{"log-driver": "journald", "dns": ["169.254.53.53", "192.0.2.53"]}';
+    const host = {
+      exists: (p: string) => p === '/etc/systemd/system/weft.service.d/docker.conf',
+      list: () => [],
+      nftTables: [],
+      links: [],
+      read: (p: string) => (p === '/etc/docker/daemon.json' ? config : undefined),
+      loopbackAddrs: ['127.0.0.1/8', '169.254.53.53/32'],
+    };
+    const plan = planUninstall(opts, host);
+    expect(plan.map((r) => r.kind)).toEqual(['file', 'rewrite', 'addr']);
+    expect(JSON.parse((plan[1] as { text: string }).text)).toEqual({ 'log-driver': 'journald', dns: ['192.0.2.53'] });
+    expect(planUninstall(opts, { ...host, exists: () => false, read: () => '{"dns": ["192.0.2.53"]}', loopbackAddrs: [] })).toEqual([]);
   });
 
   it("knows weft's links by kind and name", () => {

@@ -10,6 +10,9 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { DOCKER_DNS_ADDRESS } from '../defaults.ts';
+import { writeFileAtomic } from '../files/mod.ts';
+import { dropInPath, withoutWeftDns } from './docker.ts';
 import { CONFLIST_NAME } from './install.ts';
 import { UNIT_NAME } from './systemd.ts';
 
@@ -23,11 +26,16 @@ export interface UninstallOptions {
   readonly runDir: string;
   readonly cniDataDir: string;
   readonly cacheDir: string;
+  /** dockerd's config file (weft's resolver is taken out of its `dns`) and the plugin socket. */
+  readonly dockerConfig: string;
+  readonly dockerPluginSocket: string;
   readonly purge: boolean;
 }
 
 export type Removal =
   | { readonly kind: 'file' | 'dir'; readonly path: string; readonly what: string }
+  | { readonly kind: 'rewrite'; readonly path: string; readonly text: string; readonly what: string }
+  | { readonly kind: 'addr'; readonly link: string; readonly cidr: string; readonly what: string }
   | { readonly kind: 'nft'; readonly family: string; readonly name: string; readonly what: string }
   | { readonly kind: 'link'; readonly name: string; readonly what: string };
 
@@ -37,6 +45,9 @@ export interface HostView {
   readonly list: (dir: string) => readonly string[];
   readonly nftTables: ReadonlyArray<{ family: string; name: string }>;
   readonly links: ReadonlyArray<{ name: string; kind: string | undefined }>;
+  readonly read: (path: string) => string | undefined;
+  /** The addresses on `lo` (the Docker resolver's is weft's). */
+  readonly loopbackAddrs: readonly string[];
 }
 
 export const isWeftLink = (l: { name: string; kind: string | undefined }): boolean =>
@@ -51,6 +62,8 @@ export function planUninstall(o: UninstallOptions, host: HostView): Removal[] {
       .filter((f) => /^weft-.+\.conflist$/.test(f))
       .map((f): [string, string] => [join(o.cniConfDir, f), "a named network's conflist"]),
     [join(o.systemdDir, UNIT_NAME), 'the systemd unit'],
+    [dropInPath(o.systemdDir), "the unit's Docker drop-in"],
+    [o.dockerPluginSocket, "the Docker plugin's socket"],
     [o.subnetFile, "the default network's subnet file"],
     ...(o.purge ? [[o.envFile, "the daemon's settings"] as [string, string]] : []),
   ];
@@ -60,8 +73,16 @@ export function planUninstall(o: UninstallOptions, host: HostView): Removal[] {
     [o.cniDataDir, "the CNI plugin's records and address reservations"],
     [o.cacheDir, "the executable's unpacked assets and code caches"],
   ];
+  const dockerConfig = withoutWeftDns(host.read(o.dockerConfig), o.dockerConfig);
+  const resolver = `${DOCKER_DNS_ADDRESS}/32`;
   return [
     ...files.filter(([p]) => host.exists(p)).map(([path, what]): Removal => ({ kind: 'file', path, what })),
+    ...(dockerConfig === undefined
+      ? []
+      : [{ kind: 'rewrite', path: o.dockerConfig, text: dockerConfig, what: "weft's resolver in dockerd's dns" } as const]),
+    ...(host.loopbackAddrs.includes(resolver)
+      ? [{ kind: 'addr', link: 'lo', cidr: resolver, what: "the Docker containers' resolver address" } as const]
+      : []),
     ...dirs.filter(([p]) => host.exists(p)).map(([path, what]): Removal => ({ kind: 'dir', path, what })),
     ...host.nftTables
       .filter((t) => t.name.startsWith('weft'))
@@ -72,10 +93,23 @@ export function planUninstall(o: UninstallOptions, host: HostView): Removal[] {
   ];
 }
 
-export const describeRemoval = (r: Removal): string =>
-  `${r.kind === 'nft' ? `nft table ${r.family} ${r.name}` : r.kind === 'link' ? `link ${r.name}` : r.path}  (${r.what})`;
+const subject = (r: Removal): string => {
+  switch (r.kind) {
+    case 'nft':
+      return `nft table ${r.family} ${r.name}`;
+    case 'link':
+      return `link ${r.name}`;
+    case 'addr':
+      return `address ${r.cidr} on ${r.link}`;
+    default:
+      return r.path;
+  }
+};
 
-/** Removes one file or directory (the nft and link kinds go through the firewall and kernel layers). */
-export function removePath(r: Extract<Removal, { kind: 'file' | 'dir' }>): void {
-  rmSync(r.path, { recursive: r.kind === 'dir', force: true });
+export const describeRemoval = (r: Removal): string => `${subject(r)}  (${r.what})`;
+
+/** Removes one file or directory, or rewrites one (the nft, link and addr kinds go through the firewall and kernel layers). */
+export function removePath(r: Extract<Removal, { kind: 'file' | 'dir' | 'rewrite' }>): void {
+  if (r.kind === 'rewrite') writeFileAtomic(r.path, r.text, 0o644);
+  else rmSync(r.path, { recursive: r.kind === 'dir', force: true });
 }

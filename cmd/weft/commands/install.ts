@@ -4,7 +4,8 @@ import type { CommandModule } from 'yargs';
 import { SUPPORTED_VERSIONS } from '../../../pkg/cni/mod.ts';
 import { CNI_BIN_DIR, CNI_CONF_DIR } from '../../../pkg/defaults.ts';
 import { WeftError } from '../../../pkg/errors/mod.ts';
-import { applyInstall, ENV_FILE, isSingleExecutable, planInstall, shadowing } from '../../../pkg/install/mod.ts';
+import { readIfExists } from '../../../pkg/files/mod.ts';
+import { applyInstall, DOCKER_CONFIG, ENV_FILE, isSingleExecutable, planInstall, shadowing } from '../../../pkg/install/mod.ts';
 
 interface Args {
   'cni-bin-dir': string;
@@ -16,6 +17,8 @@ interface Args {
   systemd: boolean;
   'systemd-dir': string;
   'systemd-env-file': string;
+  docker: boolean;
+  'docker-config': string;
 }
 
 function readConflist(path: string): string {
@@ -54,7 +57,13 @@ export const install: CommandModule<object, Args> = {
         type: 'string',
         default: ENV_FILE,
         describe: "the daemon's settings file (not --env-file: Node itself takes that flag)",
-      }) as never,
+      })
+      .option('docker', {
+        type: 'boolean',
+        default: false,
+        describe: "also make weft Docker's network plugin: the daemon's plugin API on, dockerd's dns at weft's resolver",
+      })
+      .option('docker-config', { type: 'string', default: DOCKER_CONFIG, describe: "dockerd's config file" }) as never,
   handler: (a) => {
     if (!isSingleExecutable())
       throw new WeftError(
@@ -72,6 +81,9 @@ export const install: CommandModule<object, Args> = {
         ...(a.conflist !== undefined && { conflist: readConflist(a.conflist) }),
         systemdDir: a.systemd ? a['systemd-dir'] : undefined,
         envFile: a['systemd-env-file'],
+        ...(a.docker && {
+          docker: { systemdDir: a['systemd-dir'], configPath: a['docker-config'], configText: readIfExists(a['docker-config']) },
+        }),
       },
       existsSync(join(a['cni-bin-dir'], 'portmap')),
     );
@@ -87,6 +99,11 @@ export const install: CommandModule<object, Args> = {
     if (a.systemd)
       process.stdout.write(
         `next: set the etcd endpoints in ${a['systemd-env-file']}, then: systemctl daemon-reload && systemctl enable --now weft\n`,
+      );
+    if (a.docker)
+      process.stdout.write(
+        'next: systemctl daemon-reload && systemctl restart weft docker (dockerd reads its dns setting at start); ' +
+          'then docker network create -d weft --ipam-driver weft --subnet ... NAME\n',
       );
   },
 };

@@ -1,11 +1,19 @@
 import { existsSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { daemonCall } from '../../../pkg/contract/mod.ts';
-import { CNI_BIN_DIR, CNI_CONF_DIR, CNI_DATA_DIR, FLANNEL_SUBNET_FILE, RUN_DIR, STATE_DIR } from '../../../pkg/defaults.ts';
+import {
+  CNI_BIN_DIR,
+  CNI_CONF_DIR,
+  CNI_DATA_DIR,
+  DOCKER_PLUGIN_SOCKET,
+  FLANNEL_SUBNET_FILE,
+  RUN_DIR,
+  STATE_DIR,
+} from '../../../pkg/defaults.ts';
 import { WeftError } from '../../../pkg/errors/mod.ts';
-import { listDir } from '../../../pkg/files/mod.ts';
+import { listDir, readIfExists } from '../../../pkg/files/mod.ts';
 import { nft } from '../../../pkg/firewall/mod.ts';
-import { describeRemoval, ENV_FILE, planUninstall, removePath, type Removal } from '../../../pkg/install/mod.ts';
+import { describeRemoval, DOCKER_CONFIG, ENV_FILE, planUninstall, removePath, type Removal } from '../../../pkg/install/mod.ts';
 import { Netlink } from '../../../pkg/kernel/mod.ts';
 
 interface Args {
@@ -20,6 +28,8 @@ interface Args {
   'run-dir': string;
   'cni-data-dir': string;
   'cache-dir': string;
+  'docker-config': string;
+  'docker-plugin-socket': string;
 }
 
 function nftTables(): Array<{ family: string; name: string }> {
@@ -53,6 +63,8 @@ export const uninstall: CommandModule<object, Args> = {
       .option('state-dir', { type: 'string', default: STATE_DIR })
       .option('run-dir', { type: 'string', default: RUN_DIR })
       .option('cni-data-dir', { type: 'string', default: CNI_DATA_DIR })
+      .option('docker-config', { type: 'string', default: DOCKER_CONFIG, describe: "dockerd's config (weft's resolver leaves its dns)" })
+      .option('docker-plugin-socket', { type: 'string', default: DOCKER_PLUGIN_SOCKET })
       .option('cache-dir', {
         type: 'string',
         default: process.getuid?.() === 0 ? '/var/cache/weft' : `${process.env.HOME ?? ''}/.cache/weft`,
@@ -78,9 +90,18 @@ export const uninstall: CommandModule<object, Args> = {
           runDir: a['run-dir'],
           cniDataDir: a['cni-data-dir'],
           cacheDir: a['cache-dir'],
+          dockerConfig: a['docker-config'],
+          dockerPluginSocket: a['docker-plugin-socket'],
           purge: a.purge,
         },
-        { exists: existsSync, list: listDir, nftTables: nftTables(), links: await nl.listLinks() },
+        {
+          exists: existsSync,
+          list: listDir,
+          nftTables: nftTables(),
+          links: await nl.listLinks(),
+          read: readIfExists,
+          loopbackAddrs: (await nl.listAddrs({ index: (await nl.getLink('lo')).index })).map((x) => x.cidr),
+        },
       );
       if (plan.length === 0) return void process.stdout.write('nothing of weft is installed here\n');
       for (const r of plan) {
@@ -100,5 +121,7 @@ async function remove(r: Removal, nl: Netlink): Promise<void> {
   } else if (r.kind === 'link') {
     const link = await nl.findLink(r.name);
     if (link) await nl.deleteLink(link.index);
+  } else if (r.kind === 'addr') {
+    await nl.deleteAddr({ index: (await nl.getLink(r.link)).index, cidr: r.cidr });
   } else removePath(r);
 }
