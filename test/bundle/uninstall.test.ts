@@ -4,7 +4,7 @@
  * refuses while a daemon answers on the socket.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,12 +20,16 @@ describe('weft uninstall', () => {
     const d = mkdtempSync(join(tmpdir(), `${NETNS_PREFIX}uninstall-`));
     defer(() => rmSync(d, { recursive: true, force: true }));
     const p = (x: string) => join(d, x);
-    for (const dir of ['bin', 'net.d', 'systemd', 'etc', 'flannel', 'state', 'run', 'cni-data/RED', 'cache/sea-1'])
+    for (const dir of ['bin', 'net.d', 'systemd/weft.service.d', 'etc', 'flannel', 'state', 'run', 'cni-data/RED', 'cache/sea-1', 'docker'])
       mkdirSync(p(dir), { recursive: true });
     for (const f of ['bin/weft', 'bin/bridge', 'net.d/10-weft.conflist', 'net.d/weft-RED.conflist', 'net.d/05-other.conflist'])
       writeFileSync(p(f), 'x');
     for (const f of ['systemd/weft.service', 'etc/weft.env', 'flannel/subnet.env', 'state/vtep-mac', 'cni-data/RED/10.0.0.2'])
       writeFileSync(p(f), 'x');
+    // What weft install --docker wrote, and the daemon's resolver address for Docker containers.
+    writeFileSync(p('systemd/weft.service.d/docker.conf'), 'x');
+    writeFileSync(p('docker/daemon.json'), '{"debug": true, "dns": ["169.254.53.53", "192.0.2.53"]}');
+    run('ip', ['-n', ns.name, 'addr', 'add', '169.254.53.53/32', 'dev', 'lo']);
     run('nsenter', [`--net=${ns.path}`, 'nft', '-f', '-'], {
       input: 'table inet weft_isolation {}\ntable ip weft__default {}\ntable inet weft-cni {}\ntable inet other {}\n',
     });
@@ -35,6 +39,7 @@ describe('weft uninstall', () => {
       ...['--cni-bin-dir', p('bin'), '--cni-conf-dir', p('net.d'), '--systemd-dir', p('systemd')],
       ...['--systemd-env-file', p('etc/weft.env'), '--subnet-file', p('flannel/subnet.env'), '--state-dir', p('state')],
       ...['--run-dir', p('run'), '--cni-data-dir', p('cni-data'), '--cache-dir', p('cache')],
+      ...['--docker-config', p('docker/daemon.json'), '--docker-plugin-socket', p('docker/weft.sock')],
     ];
     const weft = (...more: string[]) =>
       spawnSync('nsenter', [`--net=${ns.path}`, WEFT_BIN, 'uninstall', ...args, ...more], { encoding: 'utf8' });
@@ -45,7 +50,7 @@ describe('weft uninstall', () => {
     expect(dry.status, dry.stderr).toBe(0);
     const listed = dry.stdout.trim().split('\n');
     expect(listed.every((l) => l.startsWith('would remove '))).toBe(true);
-    expect(listed).toHaveLength(15);
+    expect(listed).toHaveLength(18);
     expect(dry.stdout).toContain('nft table inet weft_isolation');
     expect(dry.stdout).toContain('link w-RED');
     expect(dry.stdout).not.toMatch(/other|br-keep|bin\/bridge|weft\.env/);
@@ -70,11 +75,21 @@ describe('weft uninstall', () => {
 
     const done = weft();
     expect(done.status, done.stderr).toBe(0);
-    expect(done.stdout.trim().split('\n')).toHaveLength(15);
+    expect(done.stdout.trim().split('\n')).toHaveLength(18);
+    expect(JSON.parse(readFileSync(p('docker/daemon.json'), 'utf8'))).toEqual({ debug: true, dns: ['192.0.2.53'] });
+    expect(run('ip', ['-n', ns.name, '-br', 'addr', 'show', 'dev', 'lo'])).not.toContain('169.254.53.53');
     expect(readdirSync(p('bin'))).toEqual(['bridge']);
     expect(readdirSync(p('net.d'))).toEqual(['05-other.conflist']);
     expect(existsSync(p('etc/weft.env'))).toBe(true);
-    for (const gone of ['state', 'run', 'cni-data', 'cache', 'systemd/weft.service', 'flannel/subnet.env'])
+    for (const gone of [
+      'state',
+      'run',
+      'cni-data',
+      'cache',
+      'systemd/weft.service',
+      'systemd/weft.service.d/docker.conf',
+      'flannel/subnet.env',
+    ])
       expect(existsSync(p(gone))).toBe(false);
     expect(tables()).toBe('table inet other\n');
     expect(links()).toMatch(/br-keep/);
