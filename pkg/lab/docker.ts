@@ -14,6 +14,12 @@ export const DOCKER_IMAGE = 'weft-busybox:1';
 const DOCKER = '/usr/bin/docker';
 const APPLETS = ['sh', 'ip', 'ping', 'sleep', 'cat', 'nc', 'hostname', 'wget', 'nslookup', 'route'];
 
+/** `docker ARGS` against the dockerd listening on `host` (unix://PATH). */
+export function dockerAt(host: string, args: readonly string[]): DockerRun {
+  const r = spawnSync(DOCKER, ['-H', host, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
 export function dockerAvailable(): boolean {
   return existsSync('/usr/sbin/dockerd') && existsSync(DOCKER) && existsSync('/bin/busybox');
 }
@@ -34,14 +40,16 @@ export class SimDocker {
   /** dockerd's --dns: where Docker's embedded DNS forwards what it does not know (weft's resolver). */
   readonly dns: string;
   readonly #tag: string;
+  readonly #detach: boolean;
   #proc: ChildProcess | undefined;
 
-  /** `tag`: unique per dockerd of this run (its containerd namespaces). */
-  constructor(dir: string, nsPath: string, tag: string, dns: string) {
+  /** `tag`: unique per dockerd of this run (its containerd namespaces); `detach`: outlives this process (the lab). */
+  constructor(dir: string, nsPath: string, tag: string, dns: string, opts: { detach?: boolean } = {}) {
     this.dir = dir;
     this.nsPath = nsPath;
     this.#tag = tag;
     this.dns = dns;
+    this.#detach = opts.detach ?? false;
     this.host = `unix://${join(dir, 'docker.sock')}`;
     this.pluginSocket = join(dir, 'run/plugins/weft.sock');
     for (const d of ['run/plugins', 'data', 'exec']) mkdirSync(join(dir, d), { recursive: true });
@@ -70,8 +78,9 @@ export class SimDocker {
     this.#proc = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', join(this.dir, 'run'), ...args], {
       stdio: ['ignore', log, log],
       env: { ...process.env, NS: this.nsPath },
-      detached: false,
+      detached: this.#detach,
     });
+    if (this.#detach) this.#proc.unref();
   }
 
   /** Waits until dockerd answers, then imports the busybox image (once per data root). */
@@ -107,10 +116,16 @@ export class SimDocker {
       : '';
   }
 
+  /** A container's network namespace, through its first process (the SandboxKey lives in dockerd's mount namespace). */
+  netnsOf(container: string): string {
+    const pid = this.run(['inspect', '-f', '{{.State.Pid}}', container]).stdout.trim();
+    if (!/^[1-9]\d*$/.test(pid)) throw new Error(`docker inspect ${container}: no running process`);
+    return `/proc/${pid}/ns/net`;
+  }
+
   /** `docker ARGS` against this host's dockerd. */
   run(args: readonly string[]): DockerRun {
-    const r = spawnSync(DOCKER, ['-H', this.host, ...args], { encoding: 'utf8', timeout: 120_000 });
-    return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+    return dockerAt(this.host, args);
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * `weft lab down`: removes everything a lab made, also when `up` crashed half-way or lab.json is gone, and is
- * safe to run twice. It finds the lab's pieces three ways: podman's containers through the lab's own podman
- * storage, processes by a path under the lab directory in their command line (etcd, daemons, conmon) or a
+ * safe to run twice. It finds the lab's pieces three ways: podman's and Docker's containers through the lab's own
+ * podman storage and dockerd, processes by a path under the lab directory in their command line (etcd, daemons, conmon) or a
  * root there (containers), and namespaces by the lab's name prefix. The report files stay.
  */
 import { CNI_PATH } from '../defaults.ts';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { deleteNamedNetns, listNamedNetns } from '../kernel/mod.ts';
 import { destroyByPrefix } from '../sim/mod.ts';
 import { labPrefix } from './names.ts';
+import { dockerAt } from './docker.ts';
 import { Podman } from './podman.ts';
 import { REPORT_MD, REPORT_SVG } from './report.ts';
 import { readState } from './state.ts';
@@ -63,6 +64,13 @@ export function cleanLeftovers(dir: string, out: (l: string) => void): { process
     if (existsSync(join(pdir, 'containers.conf')) && existsSync(hostNs)) {
       new Podman(pdir, { nsPath: hostNs, netConfDir: join(dir, h, 'net.d'), pluginDirs: [join(dir, 'cni-bin'), ...CNI_PATH] }).removeAll();
     }
+  }
+  // Docker's containers first, through their dockerd (their processes would otherwise be orphaned by a kill).
+  for (const h of existsSync(dir) ? readdirSync(dir).filter((d) => /^h\d+$/.test(d)) : []) {
+    const sock = join(dir, h, 'docker', 'docker.sock');
+    if (!existsSync(sock)) continue;
+    const ids = dockerAt(`unix://${sock}`, ['ps', '-aq']).stdout.split('\n').filter(Boolean);
+    if (ids.length > 0) dockerAt(`unix://${sock}`, ['rm', '-f', ...ids]);
   }
   const pids = labProcesses(dir);
   for (const pid of pids) {

@@ -18,7 +18,7 @@ export interface LabContainer {
   readonly netns: string;
   /** network name -> address */
   readonly addresses: Record<string, string>;
-  readonly via: 'podman' | 'weft network connect';
+  readonly via: 'podman' | 'weft network connect' | 'docker run';
   /** A resolv.conf from its ADD result, bind-mounted when a check runs in it by name. */
   readonly resolvConf: string;
 }
@@ -34,6 +34,8 @@ export interface LabState {
   readonly containers: LabContainer[];
   /** Namespaces podman made for its containers (netns-<uuid>), to remove if podman cannot. */
   readonly podmanNetns: string[];
+  /** The dockerd of host 1 (`unix://...`), when the lab runs Docker. */
+  readonly docker?: string;
 }
 
 export function labDir(dir: string | undefined): string {

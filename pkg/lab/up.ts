@@ -1,11 +1,12 @@
 /**
  * `weft lab up`: on this one machine, the lab Docker's and flannel's users built on several VMs: an
  * underlay, an etcd, N hosts each running `weft daemon`, the networks RED and BLUE, and containers on them
- * (podman where it works, plain namespaces attached with `weft network connect` otherwise); then the seed
+ * (Docker on host 1 and podman on host 2 where they work, plain namespaces attached with `weft network
+ * connect` otherwise); then the seed
  * scenario's checks. Everything it makes is named `<prefix>...` or lives under the lab directory, and its
  * processes outlive this command until `weft lab down`.
  */
-import { CNI_PATH } from '../defaults.ts';
+import { CNI_PATH, DOCKER_DNS_ADDRESS } from '../defaults.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { ETCD_HOST, SimCluster, SimPki, waitFor } from '../sim/mod.ts';
 import { runChecks, type CheckResult } from './checks.ts';
 import { cleanLeftovers } from './down.ts';
 import { labPrefix } from './names.ts';
+import { DOCKER_IMAGE, dockerAvailable, SimDocker } from './docker.ts';
 import { Podman, podmanAvailable } from './podman.ts';
 import { LAB_ETCD_PREFIX, selfExecutable, writeState, type LabContainer, type LabState } from './state.ts';
 
@@ -22,6 +24,8 @@ export interface UpOptions {
   readonly dir: string;
   readonly hosts: number;
   readonly podman: boolean;
+  /** Host 1 runs dockerd with weft as its network plugin: RED and container1 are made with docker commands. */
+  readonly docker: boolean;
   /** etcd with TLS and client-certificate auth, certificates made with openssl in <dir>/pki. */
   readonly etcdTls?: boolean;
   readonly out: (line: string) => void;
@@ -139,18 +143,44 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
     });
   });
   try {
+    const useDocker = o.docker && dockerAvailable();
+    const ddir = join(o.dir, 'h1', 'docker');
+    let docker: SimDocker | undefined;
     await step(
       o.out,
-      `${o.hosts} hosts running weft daemon`,
+      `${o.hosts} hosts running weft daemon${useDocker ? ', host 1 also dockerd with weft as its network plugin' : ''}`,
       async () => {
-        for (let n = 1; n <= o.hosts; n++) await c.addHost(n);
+        for (let n = 1; n <= o.hosts; n++)
+          await c.addHost(
+            n,
+            n === 1 && useDocker
+              ? [
+                  '--docker',
+                  `--docker-plugin-socket=${join(ddir, 'run/plugins/weft.sock')}`,
+                  `--docker-host=unix://${join(ddir, 'docker.sock')}`,
+                ]
+              : [],
+          );
+        if (useDocker) {
+          docker = new SimDocker(ddir, c.hosts[0]!.path, `${prefix}h1`.replace(/[^a-zA-Z0-9_.-]/g, ''), DOCKER_DNS_ADDRESS, {
+            detach: true,
+          });
+          docker.start();
+        }
         await c.startAll();
+        await docker?.ready();
       },
-      "see the daemons' logs in <dir>/h<N>/daemon.log, then weft lab down",
+      "see the daemons' logs in <dir>/h<N>/daemon.log (dockerd's in <dir>/h1/docker/dockerd.log), then weft lab down",
     );
     const host = (n: number) => ({ path: c.hosts[n - 1]!.path, socket: c.daemon(n).socket });
-    await step(o.out, 'networks RED (10.10.10.0/24) and BLUE (10.10.20.0/24)', async () => {
-      for (const net of NETWORKS) await daemonCall(c.daemon(1).socket, 'POST', '/v1/networks', { name: net.name, subnet: net.subnet });
+    const how = docker ? 'RED by docker network create on host 1, BLUE by weft network create' : 'by weft network create';
+    await step(o.out, `networks RED (10.10.10.0/24) and BLUE (10.10.20.0/24), ${how}`, async () => {
+      for (const net of NETWORKS) {
+        if (docker && net.name === 'RED') {
+          const r = docker.run(['network', 'create', '-d', 'weft', '--ipam-driver', 'weft', `--subnet=${net.subnet}`, net.name]);
+          if (!r.ok) throw new Error(`docker network create: ${r.stderr.trim()}`);
+        } else await daemonCall(c.daemon(1).socket, 'POST', '/v1/networks', { name: net.name, subnet: net.subnet });
+      }
       for (let n = 1; n <= o.hosts; n++) {
         for (const net of NETWORKS)
           await waitFor(
@@ -187,7 +217,25 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
       });
     };
     const third = Math.min(3, o.hosts);
-    await step(o.out, 'container1 on RED (host 1), attached by hand', () => manual('container1', 1, ['RED']));
+    const dockerRun = (d: SimDocker) => {
+      const r = d.run(['run', '-d', '--net=RED', '--name', 'container1', DOCKER_IMAGE, 'sleep', 'infinity']);
+      if (!r.ok) throw new Error(`docker run: ${r.stderr.trim()}`);
+      const ip = d.run(['inspect', '-f', '{{.NetworkSettings.Networks.RED.IPAddress}}', 'container1']).stdout.trim();
+      // Docker's embedded DNS answers in the container's namespace and forwards other hosts' names to weft.
+      const resolvConf = join(cdir, 'container1.resolv.conf');
+      writeFileSync(resolvConf, 'nameserver 127.0.0.11\noptions ndots:0 timeout:1 attempts:2\n');
+      containers.push({
+        name: 'container1',
+        host: 1,
+        netns: d.netnsOf('container1'),
+        via: 'docker run',
+        resolvConf,
+        addresses: { RED: ip },
+      });
+    };
+    await step(o.out, `container1 on RED (host 1), ${docker ? 'docker run --net=RED' : 'attached by hand'}`, () =>
+      docker ? dockerRun(docker) : manual('container1', 1, ['RED']),
+    );
     const usePodman = o.podman && podmanAvailable();
     await step(
       o.out,
@@ -224,6 +272,7 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
       networks: NETWORKS,
       containers,
       podmanNetns,
+      ...(docker && { docker: docker.host }),
     };
     writeState(state);
     o.out('');

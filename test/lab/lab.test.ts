@@ -1,6 +1,6 @@
 /**
  * The lab as a newcomer runs it, from the single executable: `up` builds three hosts, RED and BLUE and four
- * containers (one by podman) over an etcd with TLS and client certificates (`--etcd-tls`), and passes every check;
+ * containers (one by Docker with weft as its network plugin, one by podman) over an etcd with TLS and client certificates (`--etcd-tls`), and passes every check;
  * `status` reports it healthy; a second `up` is refused;
  * `down` leaves no namespace, process or file behind and is safe to run twice.
  */
@@ -47,6 +47,8 @@ describe('weft lab', () => {
     });
     expect(up.stdout).toContain('all 11 checks passed');
     expect(up.stdout).toContain('container2 on RED (host 2), run by podman');
+    expect(up.stdout).toContain('RED by docker network create on host 1, BLUE by weft network create: done');
+    expect(up.stdout).toContain('container1 on RED (host 1), docker run --net=RED: done');
 
     const status = weft(['lab', 'status', '--dir', dir]);
     expect(status.status, status.stdout + status.stderr).toBe(0);

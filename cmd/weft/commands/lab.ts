@@ -22,6 +22,11 @@ export const labCommand: CommandModule<object, Common> = {
           c
             .option('hosts', { type: 'string', default: '3', coerce: wholeNumber('hosts', 2, 20), describe: 'how many hosts (2-20)' })
             .option('podman', { type: 'boolean', default: true, describe: 'run container2 with podman (--no-podman: a plain namespace)' })
+            .option('docker', {
+              type: 'boolean',
+              default: true,
+              describe: 'dockerd on host 1 with weft as its network plugin: RED and container1 by docker commands (--no-docker: not)',
+            })
             .option('etcd-tls', {
               type: 'boolean',
               default: false,
@@ -29,7 +34,14 @@ export const labCommand: CommandModule<object, Common> = {
             }),
         async (a) => {
           const { labUp, labDir } = await lab();
-          const { checks } = await labUp({ dir: labDir(a.dir), hosts: a.hosts ?? 3, podman: a.podman, etcdTls: a['etcd-tls'], out });
+          const { checks } = await labUp({
+            dir: labDir(a.dir),
+            hosts: a.hosts ?? 3,
+            podman: a.podman,
+            docker: a.docker,
+            etcdTls: a['etcd-tls'],
+            out,
+          });
           if (checks.some((c) => !c.ok))
             throw new WeftError(
               'WEFT_INTERNAL',
