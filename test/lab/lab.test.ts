@@ -1,7 +1,7 @@
 /**
  * The lab as a newcomer runs it, from the single executable: `up` builds three hosts, RED and BLUE and four
- * containers (one by Docker with weft as its network plugin, one by podman) over an etcd with TLS and client certificates (`--etcd-tls`), and passes every check;
- * `status` reports it healthy; a second `up` is refused;
+ * containers (one by Docker with weft as its network plugin, one by podman) over an etcd with TLS and client
+ * certificates (`--etcd-tls`), and passes every check; `status` reports it healthy; a second `up` is refused;
  * `down` leaves no namespace, process or file behind and is safe to run twice.
  */
 import { spawnSync } from 'node:child_process';
