@@ -52,5 +52,20 @@ describe('weft status, for people', () => {
         'RED      256  10.10.10.32/27  in 23h 0m      weft.256  1450  0      NO     10s ago, 4.2 ms, 1 repaired (1 since start)\n' +
         'RED: not ready: etcd at http://10.0.0.5:2379 is unreachable\nRED: repaired: weft.256: missing\n',
     );
+    const docker = {
+      pluginSocket: '/run/docker/plugins/weft.sock',
+      engine: 'unix:///var/run/docker.sock',
+      resolver: '169.254.53.53',
+      lastOkAt: '2026-11-29T11:59:57Z',
+      error: undefined,
+      networks: ['RED'],
+    };
+    expect(statusText({ ...d, docker }, false, now)).toContain(
+      '\n\ndocker      plugin /run/docker/plugins/weft.sock; dockerd at unix:///var/run/docker.sock, answered 3s ago; networks RED; ' +
+        'DNS for containers on 169.254.53.53\n',
+    );
+    expect(statusText({ ...d, docker: { ...docker, error: 'cannot reach Docker', networks: [] } }, false, now)).toContain(
+      'dockerd at unix:///var/run/docker.sock FAILING: cannot reach Docker (last answer 3s ago); no weft network in Docker yet',
+    );
   });
 });

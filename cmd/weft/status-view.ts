@@ -34,6 +34,14 @@ function storeLine(d: DaemonStatus, now: number): string {
   return `etcd        ${eps.join('; ')}${lastOk ? `; last answer ${ago(lastOk, now)}` : ''}`;
 }
 
+function dockerLine(k: NonNullable<DaemonStatus['docker']>, now: number): string {
+  const engine = k.error
+    ? `dockerd at ${k.engine} FAILING: ${k.error}${k.lastOkAt ? ` (last answer ${ago(k.lastOkAt, now)})` : ''}`
+    : `dockerd at ${k.engine}, answered ${ago(k.lastOkAt, now)}`;
+  const nets = k.networks.length > 0 ? `networks ${k.networks.join(', ')}` : 'no weft network in Docker yet';
+  return `docker      plugin ${k.pluginSocket}; ${engine}; ${nets}${k.resolver ? `; DNS for containers on ${k.resolver}` : ''}`;
+}
+
 export function statusText(d: DaemonStatus, verbose: boolean, now = Date.now()): string {
   const lines = [`weft ${d.version} on ${d.node}, up ${duration(d.uptimeSeconds)}`, storeLine(d, now), ''];
   const rows = [['network', 'VNI', 'subnet', 'lease expires', 'device', 'MTU', 'peers', 'ready', 'last reconcile']];
@@ -52,6 +60,7 @@ export function statusText(d: DaemonStatus, verbose: boolean, now = Date.now()):
     ]);
   }
   lines.push(d.networks.length > 0 ? table(rows) : 'no network yet');
+  if (d.docker) lines.push('', dockerLine(d.docker, now));
   for (const n of d.networks) if (!n.ready) lines.push(`${n.name}: not ready: ${n.reason ?? 'starting'}`);
   for (const n of d.networks) for (const rep of n.lastReconcile?.repairs ?? []) lines.push(`${n.name}: repaired: ${rep}`);
   if (verbose) {

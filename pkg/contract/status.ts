@@ -75,6 +75,19 @@ export interface NetworkStatus {
   readonly desired?: DesiredState;
 }
 
+/** The Docker plugin's side (`--docker`): where Docker finds it, and how its last pass over Docker went. */
+export interface DockerStatus {
+  readonly pluginSocket: string;
+  readonly engine: string;
+  /** The link-local resolver for Docker containers, when one runs. */
+  readonly resolver: string | undefined;
+  /** When the daemon last talked to dockerd successfully (ISO time), and the last failure since. */
+  readonly lastOkAt: string | undefined;
+  readonly error: string | undefined;
+  /** The Docker networks of driver weft, as dockerd listed them on the last pass. */
+  readonly networks: readonly string[];
+}
+
 export interface DaemonStatus {
   readonly version: string;
   readonly node: string;
@@ -87,4 +100,6 @@ export interface DaemonStatus {
   /** Weft's nftables tables as nft printed them after weft applied them ("family name" -> text). */
   readonly firewall: Readonly<Record<string, string>>;
   readonly networks: readonly NetworkStatus[];
+  /** Present when the daemon serves Docker's plugin API. */
+  readonly docker?: DockerStatus;
 }

@@ -150,6 +150,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     agent.onKernelEvent(e);
     networks?.onKernelEvent(e);
   });
+  let docker: DockerSide | undefined;
   const sources: StatusSources = {
     node: nodeName ?? hostname(),
     startedAt: new Date(),
@@ -158,6 +159,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     defaultAgent: agent,
     cni: { confDir: flags.cniConfDir || undefined, dataDir: flags.cniDataDir },
     named: (verbose) => networks?.reports(verbose) ?? [],
+    docker: () => docker?.status(),
   };
   const saveStatus = () => {
     try {
@@ -217,7 +219,6 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     const nm = networks;
     void nm.start().catch((e: unknown) => log.error(`named networks: ${(e as Error).message}`));
   }
-  let docker: DockerSide | undefined;
   if (flags.docker && !networks) log.warn('--docker has no effect with --kube-subnet-mgr: Docker networks are weft networks, kept in etcd');
   else if (flags.docker && networks) {
     docker = await startDockerSide(

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { NetworkAgent } from '../agent/mod.ts';
-import type { DaemonStatus, NetworkStatus, StoreStatus } from '../contract/status.ts';
+import type { DaemonStatus, DockerStatus, NetworkStatus, StoreStatus } from '../contract/status.ts';
 import { readIfExists, writeFileAtomic } from '../files/mod.ts';
 import type { FirewallKeeper } from '../firewall/mod.ts';
 import { VERSION } from '../version.ts';
@@ -19,6 +19,8 @@ export interface StatusSources {
   readonly defaultAgent: NetworkAgent;
   /** The named networks' reports (with their conflists), when the daemon runs them. */
   readonly named: (verbose: boolean) => NetworkStatus[];
+  /** The Docker plugin's status, once it runs. */
+  readonly docker?: () => DockerStatus | undefined;
 }
 
 export function daemonStatus(s: StatusSources, verbose: boolean): DaemonStatus {
@@ -26,6 +28,7 @@ export function daemonStatus(s: StatusSources, verbose: boolean): DaemonStatus {
   const dflt = s.defaultAgent.report(verbose);
   // A host without the flannel default network shows only the networks it serves.
   const networks = [...(s.defaultAgent.status().configured ? [dflt] : []), ...s.named(verbose)];
+  const docker = s.docker?.();
   return {
     version: VERSION,
     node: s.node,
@@ -36,6 +39,7 @@ export function daemonStatus(s: StatusSources, verbose: boolean): DaemonStatus {
     cni: s.cni,
     firewall: s.firewall.printed(),
     networks,
+    ...(docker && { docker }),
   };
 }
 

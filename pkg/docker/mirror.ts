@@ -51,6 +51,10 @@ export class Mirror {
   #again = false;
   /** What was last logged per network, so a lasting problem is said once, not every pass. */
   readonly #said = new Map<string, string>();
+  /** How the last passes went, for `weft status`. */
+  lastOkAt: string | undefined;
+  error: string | undefined;
+  networks: readonly string[] = [];
 
   constructor(deps: { engine: DockerEngine; weft: () => readonly NetworkMeta[]; plugin: MirrorTarget; log: Logger }) {
     this.#engine = deps.engine;
@@ -66,7 +70,10 @@ export class Mirror {
       return this.#running;
     }
     this.#running = this.#pass()
-      .catch((e: unknown) => this.#once('docker', 'warn', `cannot mirror weft networks into Docker: ${messageOf(e)}`))
+      .catch((e: unknown) => {
+        this.error = messageOf(e);
+        this.#once('docker', 'warn', `cannot mirror weft networks into Docker: ${messageOf(e)}`);
+      })
       .finally(() => {
         this.#running = undefined;
         if (this.#again) {
@@ -84,7 +91,11 @@ export class Mirror {
   }
 
   async #pass(): Promise<void> {
-    const actions = planMirror(this.#weft(), await this.#engine.networks(), this.#plugin.adopting);
+    const docker = await this.#engine.networks();
+    this.lastOkAt = new Date().toISOString();
+    this.error = undefined;
+    this.networks = docker.filter((d) => d.Driver === 'weft').map((d) => d.Name);
+    const actions = planMirror(this.#weft(), docker, this.#plugin.adopting);
     this.#said.delete('docker');
     for (const a of actions) {
       try {

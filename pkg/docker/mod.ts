@@ -3,6 +3,7 @@
  * mirror of weft networks into the local Docker, and the link-local resolver for Docker containers.
  */
 import type { Server } from 'node:http';
+import type { DockerStatus } from '../contract/status.ts';
 import type { DirectoryEntry } from '../dns/mod.ts';
 import type { Netlink } from '../kernel/mod.ts';
 import type { Logger } from '../log/logger.ts';
@@ -27,6 +28,7 @@ export interface DockerSideOptions {
 export interface DockerSide {
   /** weft's networks changed: bring Docker's list in line now. */
   readonly changed: () => void;
+  readonly status: () => DockerStatus;
   readonly stop: () => Promise<void>;
 }
 
@@ -58,6 +60,14 @@ export async function startDockerSide(
   const timer = setInterval(pass, PASS_MS);
   return {
     changed: () => void mirror.sync(),
+    status: () => ({
+      pluginSocket: o.socket,
+      engine: o.dockerHost,
+      resolver: resolver?.address,
+      lastOkAt: mirror.lastOkAt,
+      error: mirror.error,
+      networks: mirror.networks,
+    }),
     stop: async () => {
       clearInterval(timer);
       resolver?.close();

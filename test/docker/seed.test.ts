@@ -158,6 +158,11 @@ describe('Docker and CNI on one host', () => {
     expect(reach(h2, 'manual1', 'container2').stdout).toContain(ip2);
     expect(reach(h1, 'container2', 'container1').stdout).toContain(ip1);
 
+    // weft status tells how the Docker side is doing.
+    await eventually('status shows the Docker side', () =>
+      /^docker {6}plugin .*; networks RED; DNS for containers on 169\.254\.53\.53$/m.test(weftOk(c, 1, ['status'])),
+    );
+
     // rm gives the address and the name back.
     expect(h1.run(['rm', '-f', 'container1']).ok).toBe(true);
     await eventually('container1 forgotten', () => !reach(h1, 'container2', 'container1').ok);
