@@ -14,19 +14,26 @@ import { currentBootId, networkState, teardown, type AttachmentRecord, type Reco
 import { WeftError } from '../errors/mod.ts';
 import type { Netlink } from '../kernel/mod.ts';
 import { hostVethName } from '../networks/mod.ts';
+import { macForIPv4 } from '../attach/names.ts';
 import type { StaticRoute } from './protocol.ts';
+
+/** Who joins: the container's ID and Docker name, when Docker could tell at the time. */
+export interface Joiner {
+  readonly containerID: string;
+  readonly name: string;
+}
 
 export interface JoinInput {
   readonly cfg: AttachConfig;
   readonly endpointID: string;
-  readonly containerID: string;
-  readonly name: string;
+  /** undefined: Docker did not answer (it is restoring its containers at start): named later, by nameEndpoint. */
+  readonly who: Joiner | undefined;
   /** The address weft's IPAM gave the endpoint, with its prefix length. */
   readonly address: string;
   readonly sandboxKey: string;
   /** Claims the name in etcd (refused when another container holds it); undone with `unregister`. */
-  readonly register: (mac: string) => Promise<void>;
-  readonly unregister: () => Promise<unknown>;
+  readonly register: (who: Joiner, mac: string) => Promise<void>;
+  readonly unregister: (who: Joiner) => Promise<unknown>;
 }
 
 export interface JoinAnswer {
@@ -58,9 +65,11 @@ export async function joinEndpoint(j: JoinInput, host: Netlink): Promise<JoinAns
   const { cfg } = j;
   const lease = loadLease(cfg.subnetFile);
   const state = networkState(cfg);
-  const hostVeth = hostVethName(cfg.network, j.containerID, j.endpointID);
+  // Until Docker names the container, its record is keyed by the endpoint (nameEndpoint moves it).
+  const containerID = j.who?.containerID ?? j.endpointID;
+  const hostVeth = hostVethName(cfg.network, containerID, j.endpointID);
   // Docker renames it when it moves it in; until then it must not clash with any other name on the host.
-  const peer = hostVethName(cfg.network, j.containerID, `${j.endpointID}/peer`);
+  const peer = hostVethName(cfg.network, containerID, `${j.endpointID}/peer`);
   const ip = j.address.split('/')[0]!;
   const plan = planAttachment({ cfg: { ...cfg, requestedMac: undefined }, lease, ips: [ip], hostVeth, ifname: peer });
   const mac = plan.container.mac ?? '';
@@ -68,7 +77,7 @@ export async function joinEndpoint(j: JoinInput, host: Netlink): Promise<JoinAns
     v: 1,
     cniNetwork: `docker:${cfg.network}`,
     network: cfg.network,
-    containerID: j.containerID,
+    containerID,
     ifname: j.endpointID,
     netns: j.sandboxKey,
     hostVeth,
@@ -76,16 +85,19 @@ export async function joinEndpoint(j: JoinInput, host: Netlink): Promise<JoinAns
     bootId: currentBootId(),
     state: 'adding',
     ips: plan.container.addresses,
-    endpoint: { name: j.name, aliases: [], mac },
+    ...(j.who && { endpoint: { name: j.who.name, aliases: [], mac } }),
     created: new Date().toISOString(),
   };
   if (!state.records.create(record))
     throw new WeftError('WEFT_ALREADY_EXISTS', `endpoint ${j.endpointID.slice(0, 12)} has already joined network ${cfg.network}`);
   const undo = new Undo();
-  undo.push('remove the attachment record', () => state.records.remove(j.containerID, j.endpointID));
+  undo.push('remove the attachment record', () => state.records.remove(containerID, j.endpointID));
   try {
-    await j.register(mac);
-    undo.push(`unregister ${j.name}`, j.unregister);
+    const who = j.who;
+    if (who) {
+      await j.register(who, mac);
+      undo.push(`unregister ${who.name}`, () => j.unregister(who));
+    }
     await plugVeth(plan, host, { name: peer, mtu: plan.container.mtu, ...(mac && { mac }) }, undo);
     state.records.save({ ...record, state: 'added' });
     return joinAnswer(plan, lease, peer);
@@ -94,6 +106,37 @@ export async function joinEndpoint(j: JoinInput, host: Netlink): Promise<JoinAns
     throw e;
   }
 }
+
+/**
+ * Names an endpoint that joined while Docker could not say whose it was: its record moves to the container's
+ * key with the name, then the name is claimed (a name held elsewhere leaves the endpoint unnamed, and the
+ * caller says so). False when the endpoint has left meanwhile.
+ */
+export async function nameEndpoint(
+  cfg: AttachConfig,
+  endpointID: string,
+  who: Joiner,
+  register: (mac: string) => Promise<void>,
+): Promise<boolean> {
+  const state = networkState(cfg);
+  const entry = state.records.read(endpointID, endpointID);
+  const r = entry?.record;
+  if (!r || r.state !== 'added') return false;
+  const mac = r.ips[0] ? (macOf(r.ips[0]) ?? '') : '';
+  const named: AttachmentRecord = { ...r, containerID: who.containerID, endpoint: { name: who.name, aliases: [], mac } };
+  state.records.save(named);
+  state.records.remove(endpointID, endpointID);
+  try {
+    await register(mac);
+  } catch (e) {
+    const { endpoint: _, ...unnamed } = named;
+    state.records.save(unnamed);
+    throw e;
+  }
+  return true;
+}
+
+const macOf = (cidr: string) => macForIPv4(cidr.split('/')[0]!);
 
 /**
  * Leave (and DeleteEndpoint, which follows it or comes alone after a failed Join): the name first (marked

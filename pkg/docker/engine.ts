@@ -8,6 +8,13 @@ import { messageOf, WeftError } from '../errors/mod.ts';
 
 const TIMEOUT_MS = 10_000;
 
+/** Docker did not answer (not started, restoring its containers, or gone): a condition to wait out. */
+export class DockerUnreachable extends WeftError {
+  constructor(message: string) {
+    super('WEFT_DOCKER', message);
+  }
+}
+
 /** A Docker network as `GET /networks` lists it (the fields the plugin reads). */
 export interface DockerNetwork {
   readonly Id: string;
@@ -34,12 +41,12 @@ export class DockerEngine {
     this.socket = host.replace(/^unix:\/\//, '');
   }
 
-  async #call(method: string, path: string, body?: unknown): Promise<{ status: number; value: unknown }> {
+  async #call(method: string, path: string, body?: unknown, timeoutMs = TIMEOUT_MS): Promise<{ status: number; value: unknown }> {
     let res: Awaited<ReturnType<typeof unixRequest>>;
     try {
-      res = await unixRequest(this.socket, method, path, body === undefined ? undefined : JSON.stringify(body), TIMEOUT_MS);
+      res = await unixRequest(this.socket, method, path, body === undefined ? undefined : JSON.stringify(body), timeoutMs);
     } catch (e) {
-      throw new WeftError('WEFT_DOCKER', `cannot reach Docker at ${this.socket} (${method} ${path}): ${messageOf(e)}`);
+      throw new DockerUnreachable(`cannot reach Docker at ${this.socket} (${method} ${path}): ${messageOf(e)}`);
     }
     let value: unknown;
     try {
@@ -56,8 +63,8 @@ export class DockerEngine {
   }
 
   /** A network by ID or name; undefined when Docker has none. */
-  async network(ref: string): Promise<DockerNetwork | undefined> {
-    const r = await this.#call('GET', `/networks/${encodeURIComponent(ref)}`);
+  async network(ref: string, timeoutMs?: number): Promise<DockerNetwork | undefined> {
+    const r = await this.#call('GET', `/networks/${encodeURIComponent(ref)}`, undefined, timeoutMs);
     if (r.status === 404) return undefined;
     if (r.status !== 200) this.#fail(`show network ${ref}`, r);
     return r.value as DockerNetwork;
@@ -90,9 +97,9 @@ export class DockerEngine {
    * A container's ID by its exact name. The list, not `GET /containers/ID`: a container being started is
    * locked until its networks are joined, and the plugin asks in the middle of a Join.
    */
-  async containerIdByName(name: string): Promise<string | undefined> {
+  async containerIdByName(name: string, timeoutMs?: number): Promise<string | undefined> {
     const filters = encodeURIComponent(JSON.stringify({ name: [`^/${name.replace(/[.]/g, '\\.')}$`] }));
-    const r = await this.#call('GET', `/containers/json?all=1&filters=${filters}`);
+    const r = await this.#call('GET', `/containers/json?all=1&filters=${filters}`, undefined, timeoutMs);
     if (r.status !== 200) this.#fail(`list containers named ${name}`, r);
     return (r.value as Array<{ Id: string }>)[0]?.Id;
   }

@@ -38,6 +38,7 @@ export function planMirror(weft: readonly NetworkMeta[], docker: readonly Docker
 
 export interface MirrorTarget {
   readonly expected: Map<string, string>;
+  dockerSilent: boolean;
   readonly removing: Set<string>;
   readonly adopting: ReadonlySet<string>;
 }
@@ -92,6 +93,7 @@ export class Mirror {
 
   async #pass(): Promise<void> {
     const docker = await this.#engine.networks();
+    this.#plugin.dockerSilent = false;
     this.lastOkAt = new Date().toISOString();
     this.error = undefined;
     this.networks = docker.filter((d) => d.Driver === 'weft').map((d) => d.Name);

@@ -18,10 +18,10 @@ import { messageOf, WeftError } from '../errors/mod.ts';
 import { allocate, DOCKER_IPAM_OWNER, prefixLen } from '../ipam/mod.ts';
 import type { Netlink } from '../kernel/mod.ts';
 import type { Logger } from '../log/logger.ts';
-import { overlaps, parseNetwork } from '../netaddr/cidr.ts';
+import { containsIP, overlaps, parseAddr, parseNetwork } from '../netaddr/cidr.ts';
 import { firstAddress, type CreateRequest, type Endpoint, type NetworkMeta } from '../networks/mod.ts';
-import type { DockerEngine } from './engine.ts';
-import { joinEndpoint, leaveEndpoint } from './endpoint.ts';
+import { DockerUnreachable, type DockerEngine } from './engine.ts';
+import { joinEndpoint, leaveEndpoint, nameEndpoint, type Joiner } from './endpoint.ts';
 import {
   canonicalPool,
   GATEWAY_REQUEST,
@@ -49,6 +49,9 @@ export interface WeftNetworks {
 
 /** How long a request waits for a network Docker just made to be adopted and leased on this host. */
 const READY_MS = 30_000;
+/** How long a Join waits for Docker to say who joins, and how long it is asked afterwards. */
+const JOIN_ASK_MS = 2000;
+const NAME_LATER_MS = 300_000;
 
 type Body = Readonly<Record<string, unknown>>;
 const s = (b: Body, k: string): string => (typeof b[k] === 'string' ? (b[k] as string) : '');
@@ -78,6 +81,10 @@ export class DockerPlugin {
   readonly expected = new Map<string, string>();
   /** Docker network IDs the mirror is removing (their weft network is gone). */
   readonly removing = new Set<string>();
+  /** Endpoints between CreateEndpoint and Leave: their network and address. */
+  readonly #joining = new Map<string, { network: string; address: string }>();
+  /** Docker did not answer a Join's question; cleared by the mirror's next answered pass. */
+  dockerSilent = false;
 
   constructor(deps: { networks: WeftNetworks; engine: DockerEngine; nl: Netlink; log: Logger }) {
     this.#nets = deps.networks;
@@ -108,7 +115,7 @@ export class DockerPlugin {
         return this.#join(b);
       case 'NetworkDriver.Leave':
       case 'NetworkDriver.DeleteEndpoint':
-        return this.#leave(s(b, 'NetworkID'), s(b, 'EndpointID'));
+        return this.#leave(s(b, 'EndpointID'));
       case 'NetworkDriver.EndpointOperInfo':
         return { Value: {} };
       case 'NetworkDriver.DiscoverNew':
@@ -236,53 +243,132 @@ export class DockerPlugin {
 
   // ---- endpoints
 
+  /**
+   * The network is known from the endpoint's address (weft's ranges do not overlap), not from Docker: at its
+   * start dockerd restores containers before its API answers.
+   */
   async #createEndpoint(b: Body): Promise<object> {
-    const meta = await this.#network(s(b, 'NetworkID'));
-    await this.#ready(meta);
     const iface = (b.Interface ?? {}) as Body;
     const address = s(iface, 'Address');
-    if (!address) throw new WeftError('WEFT_INVALID_CONFIG', `network ${meta.Name} gave no address: it must use --ipam-driver weft`);
+    if (!address) throw new WeftError('WEFT_INVALID_CONFIG', 'the network gave no address: a weft network must use --ipam-driver weft');
+    const ip = address.split('/')[0]!;
+    const meta = this.#metaOfAddress(ip) ?? (await this.#network(s(b, 'NetworkID')));
+    this.#names.set(s(b, 'NetworkID'), meta.Name);
+    await this.#ready(meta);
+    this.#joining.set(s(b, 'EndpointID'), { network: meta.Name, address });
     if (s(iface, 'MacAddress')) return {};
-    return { Interface: { MacAddress: macForIPv4(address.split('/')[0]!) } };
+    return { Interface: { MacAddress: macForIPv4(ip) } };
+  }
+
+  #metaOfAddress(ip: string): NetworkMeta | undefined {
+    const a = parseAddr(ip);
+    return this.#nets.metas().find((m) => {
+      const n = parseNetwork(m.Subnet);
+      return a !== undefined && n.ok && containsIP(n.value, a.family, a.ip);
+    });
+  }
+
+  /**
+   * Who joins, from Docker's view of the network (the joining endpoint is in it, with the container's name).
+   * undefined while Docker does not answer: after one such wait, Joins stop asking until the mirror's next
+   * successful pass says Docker is back, so a dockerd restoring many containers is not held up by each.
+   */
+  async #whoJoins(netId: string, endpointID: string): Promise<Joiner | undefined> {
+    if (this.dockerSilent) return undefined;
+    try {
+      const ep = Object.values((await this.#engine.network(netId, JOIN_ASK_MS))?.Containers ?? {}).find((c) => c.EndpointID === endpointID);
+      if (!ep) return undefined;
+      return { name: ep.Name, containerID: (await this.#engine.containerIdByName(ep.Name, JOIN_ASK_MS)) ?? endpointID };
+    } catch (e) {
+      if (!(e instanceof DockerUnreachable)) throw e;
+      this.dockerSilent = true;
+      return undefined;
+    }
   }
 
   async #join(b: Body): Promise<object> {
     const netId = s(b, 'NetworkID');
     const endpointID = s(b, 'EndpointID');
-    const meta = await this.#network(netId);
+    const known = this.#joining.get(endpointID) ?? (await this.#askEndpoint(netId, endpointID));
+    const meta = this.#metaByName(known.network);
+    if (!meta) throw new WeftError('WEFT_NOT_FOUND', `weft network ${known.network} is gone`);
     const cfg = await this.#ready(meta);
-    const ep = Object.values((await this.#engine.network(netId))?.Containers ?? {}).find((c) => c.EndpointID === endpointID);
-    if (!ep) throw new WeftError('WEFT_DOCKER', `Docker does not show endpoint ${endpointID.slice(0, 12)} on network ${meta.Name}`);
-    const { IPv4Address: address } = ep as unknown as { IPv4Address: string };
-    const containerID = (await this.#engine.containerIdByName(ep.Name)) ?? endpointID;
-    const input = { name: ep.Name, aliases: [], containerID, ifname: endpointID, address };
-    return joinEndpoint(
+    const who = await this.#whoJoins(netId, endpointID);
+    const input = (w: Joiner, mac: string) => ({
+      name: w.name,
+      aliases: [],
+      containerID: w.containerID,
+      ifname: endpointID,
+      address: known.address,
+      mac,
+    });
+    const answer = await joinEndpoint(
       {
         cfg,
         endpointID,
-        containerID,
-        name: ep.Name,
-        address,
+        who,
+        address: known.address,
         sandboxKey: s(b, 'SandboxKey'),
-        register: async (mac) => {
-          await this.#nets.register(meta.Name, { ...input, mac });
+        register: async (w, mac) => {
+          await this.#nets.register(meta.Name, input(w, mac));
         },
-        unregister: () => this.#nets.unregister(meta.Name, ep.Name, containerID),
+        unregister: (w) => this.#nets.unregister(meta.Name, w.name, w.containerID),
       },
       this.#nl,
     );
+    if (!who) void this.#nameLater(meta, cfg, netId, endpointID, known.address);
+    return answer;
   }
 
-  async #leave(netId: string, endpointID: string): Promise<object> {
-    const name = this.#names.get(netId) ?? (await this.#engine.network(netId).catch(() => undefined))?.Name;
-    const meta = name === undefined ? undefined : this.#metaByName(name);
-    if (!meta) return {};
-    const cfg = this.#configOf(meta);
-    await leaveEndpoint(cfg, endpointID, this.#nl, (n, cid) =>
-      this.#nets.unregister(meta.Name, n, cid).catch((e: unknown) => {
-        this.#log.warn(`cannot remove the name ${n} of ${meta.Name} now (${messageOf(e)}); the daemon retries`);
-      }),
-    );
+  /** An endpoint created before this daemon started (it restarted in between): Docker knows its address. */
+  async #askEndpoint(netId: string, endpointID: string): Promise<{ network: string; address: string }> {
+    const meta = await this.#network(netId);
+    const ep = Object.values((await this.#engine.network(netId))?.Containers ?? {}).find((c) => c.EndpointID === endpointID);
+    const address = (ep as { IPv4Address?: string } | undefined)?.IPv4Address;
+    if (!address) throw new WeftError('WEFT_DOCKER', `Docker does not show endpoint ${endpointID.slice(0, 12)} on network ${meta.Name}`);
+    return { network: meta.Name, address };
+  }
+
+  /** Names an endpoint that joined unnamed, as soon as Docker says whose it is (given up after NAME_LATER_MS). */
+  async #nameLater(meta: NetworkMeta, cfg: AttachConfig, netId: string, endpointID: string, address: string): Promise<void> {
+    const until = Date.now() + NAME_LATER_MS;
+    while (Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 500));
+      let who: Joiner | undefined;
+      try {
+        const ep = Object.values((await this.#engine.network(netId, JOIN_ASK_MS))?.Containers ?? {}).find(
+          (c) => c.EndpointID === endpointID,
+        );
+        if (!ep) continue;
+        who = { name: ep.Name, containerID: (await this.#engine.containerIdByName(ep.Name)) ?? endpointID };
+      } catch {
+        continue;
+      }
+      const w = who;
+      try {
+        const named = await nameEndpoint(cfg, endpointID, w, async (mac) => {
+          await this.#nets.register(meta.Name, { name: w.name, aliases: [], containerID: w.containerID, ifname: endpointID, address, mac });
+        });
+        if (named) this.#log.info('named an endpoint that joined while Docker was starting', { network: meta.Name, name: w.name });
+      } catch (e) {
+        this.#log.error(`${w.name} joined ${meta.Name} without its name: ${messageOf(e)}`);
+      }
+      return;
+    }
+    this.#log.warn(`endpoint ${endpointID.slice(0, 12)} of ${meta.Name} stays without a name: Docker did not say whose it is`);
+  }
+
+  /** Leave and DeleteEndpoint find the endpoint's record by its ID in every network's state, without Docker. */
+  async #leave(endpointID: string): Promise<object> {
+    this.#joining.delete(endpointID);
+    for (const meta of this.#nets.metas()) {
+      const cfg = this.#configOf(meta);
+      await leaveEndpoint(cfg, endpointID, this.#nl, (n, cid) =>
+        this.#nets.unregister(meta.Name, n, cid).catch((e: unknown) => {
+          this.#log.warn(`cannot remove the name ${n} of ${meta.Name} now (${messageOf(e)}); the daemon retries`);
+        }),
+      );
+    }
     return {};
   }
 

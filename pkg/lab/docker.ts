@@ -128,21 +128,28 @@ export class SimDocker {
     return dockerAt(this.host, args);
   }
 
-  /**
-   * Removes every container, stops dockerd (it stops its containerd) and deletes its directory. Synchronous,
-   * so it can run among a test's cleanups; waits up to 20 s for dockerd to exit, then kills it.
-   */
-  destroy(): void {
+  /** Stops dockerd as a service stop does (it stops its containers), keeping its data for a later start(). */
+  stop(): void {
     const p = this.#proc;
     if (p?.pid !== undefined && p.exitCode === null) {
-      const ids = this.run(['ps', '-aq']).stdout.split('\n').filter(Boolean);
-      if (ids.length > 0) this.run(['rm', '-f', ...ids]);
       // Node cannot reap it while this waits synchronously: exited means gone or a zombie.
       const gone = 's=$(cut -d" " -f3 /proc/$1/stat 2>/dev/null); [ -z "$s" ] || [ "$s" = Z ]';
-      const wait = `kill -TERM $1; for i in $(seq 200); do ${gone} && exit 0; sleep 0.1; done; kill -KILL $1`;
-      spawnSync('sh', ['-c', wait, 'sh', String(p.pid)], { timeout: 30_000 });
+      const wait = `kill -TERM $1; for i in $(seq 300); do ${gone} && exit 0; sleep 0.1; done; kill -KILL $1`;
+      spawnSync('sh', ['-c', wait, 'sh', String(p.pid)], { timeout: 40_000 });
     }
     this.#proc = undefined;
+  }
+
+  /**
+   * Removes every container, stops dockerd (it stops its containerd) and deletes its directory. Synchronous,
+   * so it can run among a test's cleanups.
+   */
+  destroy(): void {
+    if (this.pid !== undefined) {
+      const ids = this.run(['ps', '-aq']).stdout.split('\n').filter(Boolean);
+      if (ids.length > 0) this.run(['rm', '-f', ...ids]);
+    }
+    this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
