@@ -27,6 +27,13 @@ export interface AttachmentRecord {
   /** On a named network: the name (and aliases) this attachment is registered under in etcd, and its MAC. */
   readonly endpoint?: { readonly name: string; readonly aliases: readonly string[]; readonly mac: string };
   readonly result?: CniResult;
+  /** A Docker endpoint's published ports, as the portmap plugin was given them (to remove them again). */
+  readonly ports?: ReadonlyArray<{
+    readonly hostPort: number;
+    readonly containerPort: number;
+    readonly protocol: 'tcp' | 'udp' | 'sctp';
+    readonly hostIP?: string;
+  }>;
   readonly created: string;
 }
 

@@ -13,7 +13,7 @@
 import { parseAttachConfig, type AttachConfig } from '../attach/config.ts';
 import { loadLease } from '../attach/lease.ts';
 import { macForIPv4 } from '../attach/names.ts';
-import { networkState } from '../contract/mod.ts';
+import { networkState, type AttachmentRecord, type NetworkState } from '../contract/mod.ts';
 import { messageOf, WeftError } from '../errors/mod.ts';
 import { allocate, DOCKER_IPAM_OWNER, prefixLen } from '../ipam/mod.ts';
 import type { Netlink } from '../kernel/mod.ts';
@@ -21,7 +21,8 @@ import type { Logger } from '../log/logger.ts';
 import { containsIP, overlaps, parseAddr, parseNetwork } from '../netaddr/cidr.ts';
 import { firstAddress, type CreateRequest, type Endpoint, type NetworkMeta } from '../networks/mod.ts';
 import { DockerUnreachable, type DockerEngine } from './engine.ts';
-import { joinEndpoint, leaveEndpoint, nameEndpoint, type Joiner } from './endpoint.ts';
+import { dockerRecordOf, joinEndpoint, leaveEndpoint, nameEndpoint, type Joiner } from './endpoint.ts';
+import { portMappings, runPortmap } from './ports.ts';
 import {
   canonicalPool,
   GATEWAY_REQUEST,
@@ -118,10 +119,12 @@ export class DockerPlugin {
         return this.#leave(s(b, 'EndpointID'));
       case 'NetworkDriver.EndpointOperInfo':
         return { Value: {} };
+      case 'NetworkDriver.ProgramExternalConnectivity':
+        return this.#publish(s(b, 'EndpointID'), b.Options as Body | undefined);
+      case 'NetworkDriver.RevokeExternalConnectivity':
+        return this.#unpublish(s(b, 'EndpointID'));
       case 'NetworkDriver.DiscoverNew':
       case 'NetworkDriver.DiscoverDelete':
-      case 'NetworkDriver.ProgramExternalConnectivity':
-      case 'NetworkDriver.RevokeExternalConnectivity':
         return {};
       case 'IpamDriver.GetCapabilities':
         return { RequiresMACAddress: false };
@@ -358,9 +361,47 @@ export class DockerPlugin {
     this.#log.warn(`endpoint ${endpointID.slice(0, 12)} of ${meta.Name} stays without a name: Docker did not say whose it is`);
   }
 
+  /** A Docker endpoint's record, found by its ID in every network's state (no Docker needed). */
+  #recordOf(endpointID: string): { meta: NetworkMeta; state: NetworkState; record: AttachmentRecord } | undefined {
+    for (const meta of this.#nets.metas()) {
+      const state = networkState(this.#configOf(meta));
+      const record = state.records.list().find((e) => e.ifname === endpointID && dockerRecordOf(e))?.record;
+      if (record) return { meta, state, record };
+    }
+    return undefined;
+  }
+
+  /** `-p`: the endpoint's published ports, through the portmap plugin (ports.ts), kept in its record. */
+  #publish(endpointID: string, options: Body | undefined): object {
+    const mappings = portMappings(options);
+    if (mappings.length === 0) return {};
+    const found = this.#recordOf(endpointID);
+    if (!found) throw new WeftError('WEFT_NOT_FOUND', `endpoint ${endpointID.slice(0, 12)} has not joined a weft network here`);
+    const { meta, state, record } = found;
+    runPortmap('ADD', { network: meta.Name, endpointID, sandboxKey: record.netns, address: record.ips[0]!, mappings });
+    state.records.save({ ...record, ports: mappings });
+    this.#log.info('published ports', {
+      network: meta.Name,
+      ports: mappings.map((m) => `${m.hostPort}->${m.containerPort}/${m.protocol}`).join(','),
+    });
+    return {};
+  }
+
+  #unpublish(endpointID: string): object {
+    const found = this.#recordOf(endpointID);
+    const ports = found?.record.ports;
+    if (!found || !ports) return {};
+    const { meta, state, record } = found;
+    runPortmap('DEL', { network: meta.Name, endpointID, sandboxKey: record.netns, address: record.ips[0]!, mappings: ports });
+    const { ports: _, ...rest } = record;
+    state.records.save(rest);
+    return {};
+  }
+
   /** Leave and DeleteEndpoint find the endpoint's record by its ID in every network's state, without Docker. */
   async #leave(endpointID: string): Promise<object> {
     this.#joining.delete(endpointID);
+    this.#unpublish(endpointID);
     for (const meta of this.#nets.metas()) {
       const cfg = this.#configOf(meta);
       await leaveEndpoint(cfg, endpointID, this.#nl, (n, cid) =>

@@ -158,6 +158,35 @@ describe('Docker and CNI on one host', () => {
     expect(reach(h2, 'manual1', 'container2').stdout).toContain(ip2);
     expect(reach(h1, 'container2', 'container1').stdout).toContain(ip1);
 
+    // -p: a published port of a container on h1, reached from h2 through h1's underlay address.
+    const web = [
+      'run',
+      '-d',
+      '--net=RED',
+      '-p',
+      '8080:7070',
+      '--name',
+      'web',
+      DOCKER_IMAGE,
+      'sh',
+      '-c',
+      'while true; do echo hello | nc -l -p 7070; done',
+    ];
+    expect(h1.run(web)).toMatchObject({ ok: true, stderr: '' });
+    const fromH2 = () =>
+      spawnSync('nsenter', [`--net=${c.hosts[1]!.path}`, 'busybox', 'nc', '-w', '2', c.hosts[0]!.ip, '8080'], {
+        encoding: 'utf8',
+        input: '',
+      });
+    await eventually('port 8080 of h1 answers', () => fromH2().stdout.includes('hello'));
+    const natRules = () => spawnSync('nsenter', [`--net=${c.hosts[0]!.path}`, 'iptables', '-t', 'nat', '-S'], { encoding: 'utf8' }).stdout;
+    expect(natRules()).toMatch(/^-N CNI-DN-/m);
+    expect(h1.run(['rm', '-f', 'web']).ok).toBe(true);
+    expect(natRules()).not.toMatch(/^-N CNI-DN-/m);
+    expect(h1.run(['run', '-d', '--net=RED', '-p', '7070', '--name', 'web2', DOCKER_IMAGE, 'sleep', '60']).stderr).toContain(
+      'weft does not pick one; give it (-p HOSTPORT:7070)',
+    );
+
     // weft status tells how the Docker side is doing.
     await eventually('status shows the Docker side', () =>
       /^docker {6}plugin .*; networks RED; DNS for containers on 169\.254\.53\.53$/m.test(weftOk(c, 1, ['status'])),
