@@ -223,7 +223,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   else if (flags.docker && networks) {
     docker = await startDockerSide(
       { socket: flags.dockerPluginSocket, dockerHost: flags.dockerHost, dnsAddress: flags.dockerDns },
-      { networks, nl, log },
+      { networks, nl, log, onRequest: (m, r) => metrics.dockerRequest(m, r) },
     );
     networks.onNetworksChanged = docker.changed;
   }

@@ -31,6 +31,9 @@ export class DaemonMetrics {
     new Counter('weft_dns_queries_total', 'DNS queries from containers, by network and how they were answered.'),
   );
   readonly #api = this.registry.add(new Counter('weft_api_requests_total', "Requests on the daemon's socket, by route and HTTP status."));
+  readonly #docker = this.registry.add(
+    new Counter('weft_docker_requests_total', "Docker's calls of the plugin API, by method and result (ok, error)."),
+  );
   readonly #cni = this.registry.add(
     new Counter('weft_cni_operations_total', 'Named attachments registered (ADD) and removed (DEL) through the daemon, by result.'),
   );
@@ -87,6 +90,10 @@ export class DaemonMetrics {
 
   apiRequest(route: string, status: number): void {
     this.#api.inc({ route, status: String(status) });
+  }
+
+  dockerRequest(method: string, result: 'ok' | 'error'): void {
+    this.#docker.inc({ method, result });
   }
 
   cni(network: string, verb: 'ADD' | 'DEL', result: 'ok' | 'error'): void {

@@ -34,12 +34,17 @@ export interface DockerSide {
 
 export async function startDockerSide(
   o: DockerSideOptions,
-  deps: { networks: WeftNetworks & { directory(): DirectoryEntry[] }; nl: Netlink; log: Logger },
+  deps: {
+    networks: WeftNetworks & { directory(): DirectoryEntry[] };
+    nl: Netlink;
+    log: Logger;
+    onRequest?: (method: string, result: 'ok' | 'error') => void;
+  },
 ): Promise<DockerSide> {
   const log = deps.log.child({ part: 'docker' });
   const engine = new DockerEngine(o.dockerHost);
   const plugin = new DockerPlugin({ networks: deps.networks, engine, nl: deps.nl, log });
-  const server: Server = await startPluginServer(o.socket, (m, b) => plugin.handle(m, b), log);
+  const server: Server = await startPluginServer(o.socket, (m, b) => plugin.handle(m, b), log, deps.onRequest);
   log.info("Docker's plugin API listening", { socket: o.socket, docker: o.dockerHost });
   const mirror = new Mirror({ engine, weft: () => deps.networks.metas(), plugin, log });
   const resolver =

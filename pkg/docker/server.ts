@@ -14,6 +14,7 @@ export async function startPluginServer(
   socket: string,
   handle: (method: string, body: Readonly<Record<string, unknown>>) => Promise<unknown>,
   log: Logger,
+  onRequest?: (method: string, result: 'ok' | 'error') => void,
 ): Promise<Server> {
   mkdirSync(dirname(socket), { recursive: true });
   rmSync(socket, { force: true });
@@ -36,6 +37,8 @@ export async function startPluginServer(
           log.warn(`Docker's ${method} refused: ${messageOf(e)}`);
         }
         log.debug(`Docker ${method} -> ${status}`);
+        // Only the API's own method names become label values: anything else is one label.
+        onRequest?.(/^(Plugin|NetworkDriver|IpamDriver)\.[A-Za-z]+$/.test(method) ? method : 'other', status === 200 ? 'ok' : 'error');
         res.writeHead(status, { 'Content-Type': CONTENT_TYPE });
         res.end(JSON.stringify(out));
       })();

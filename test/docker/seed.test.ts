@@ -187,6 +187,9 @@ describe('Docker and CNI on one host', () => {
       'weft does not pick one; give it (-p HOSTPORT:7070)',
     );
 
+    // Docker's calls are counted per method.
+    expect(c.daemon(1).http('/metrics').body).toMatch(/^weft_docker_requests_total\{method="NetworkDriver\.Join",result="ok"\} [1-9]/m);
+
     // weft status tells how the Docker side is doing.
     await eventually('status shows the Docker side', () =>
       /^docker {6}plugin .*; networks RED; DNS for containers on 169\.254\.53\.53$/m.test(weftOk(c, 1, ['status'])),
