@@ -23,9 +23,14 @@ describe('lease faults', () => {
       const c = x.c;
       const pod = await c.pod(2, 'dflt1');
       const own = c.daemon(2).subnetEnv().subnet!;
-      // A forged key for another subnet, carrying host 2's address, that sorts before host 2's own key.
+      // A forged key for another subnet, carrying host 2's address, that sorts before host 2's own key (so it
+      // would win "the first lease by key"); when host 2 drew the first subnet nothing valid sorts before it,
+      // and a later key still tests that the subnet file wins.
       const ownKey = own.replace('/', '-');
-      const forged = ['10.244.1.0-24', '10.244.10.0-24', '10.244.100.0-24'].find((k) => k < ownKey && k !== ownKey)!;
+      const taken = new Set([ownKey, c.daemon(1).subnetEnv().subnet!.replace('/', '-')]);
+      const forged =
+        ['10.244.1.0-24', '10.244.10.0-24', '10.244.100.0-24'].find((k) => k < ownKey && !taken.has(k)) ??
+        ['10.244.2.0-24', '10.244.3.0-24', '10.244.4.0-24'].find((k) => !taken.has(k))!;
       const put = (k: string, v: string) => c.etcd.client.put(`${c.prefix}/subnets/${k}`, v);
       await put(forged, lease('192.0.2.2', '02:00:00:00:66:66'));
       await put('garbage-key', '{"PublicIP":');
