@@ -121,7 +121,7 @@ export async function nameEndpoint(
   const state = networkState(cfg);
   const entry = state.records.read(endpointID, endpointID);
   const r = entry?.record;
-  if (!r || r.state !== 'added') return false;
+  if (r?.state !== 'added') return false;
   const mac = r.ips[0] ? (macOf(r.ips[0]) ?? '') : '';
   const named: AttachmentRecord = { ...r, containerID: who.containerID, endpoint: { name: who.name, aliases: [], mac } };
   state.records.save(named);

@@ -1,0 +1,221 @@
+/**
+ * The network driver's endpoints: CreateEndpoint, Join (endpoint.ts does the kernel and the record, with the
+ * CNI ADD's code), Leave, and published ports. A Join asks Docker who joins (the plugin API does not say);
+ * while Docker cannot answer (it restores containers at start before its API serves) the container joins
+ * unnamed and is named as soon as Docker answers. Everything else comes without Docker: the network from
+ * the endpoint's address, the endpoint's record from the networks' state directories.
+ */
+import type { AttachConfig } from '../attach/config.ts';
+import { macForIPv4 } from '../attach/names.ts';
+import { networkState, type AttachmentRecord, type NetworkState } from '../contract/mod.ts';
+import { messageOf, WeftError } from '../errors/mod.ts';
+import type { Netlink } from '../kernel/mod.ts';
+import type { Logger } from '../log/logger.ts';
+import type { NetworkMeta } from '../networks/mod.ts';
+import { DockerUnreachable, type DockerEngine } from './engine.ts';
+import { dockerRecordOf, joinEndpoint, leaveEndpoint, nameEndpoint, type Joiner } from './endpoint.ts';
+import { portMappings, runPortmap } from './ports.ts';
+import { str, type Body, type NetworkView } from './view.ts';
+
+/** How long a Join waits for Docker to say who joins, and how long it is asked afterwards. */
+const JOIN_ASK_MS = 2000;
+const NAME_LATER_MS = 300_000;
+
+export interface EndpointDeps {
+  readonly view: NetworkView;
+  readonly engine: DockerEngine;
+  readonly nl: Netlink;
+  readonly log: Logger;
+  /** The weft network behind a Docker network ID (the driver's networks part knows, or asks Docker). */
+  readonly network: (dockerId: string) => Promise<NetworkMeta>;
+  /** Tells the driver which weft network a Docker network ID is. */
+  readonly learn: (dockerId: string, network: string) => void;
+}
+
+export class DockerEndpoints {
+  readonly #view: NetworkView;
+  readonly #engine: DockerEngine;
+  readonly #nl: Netlink;
+  readonly #log: Logger;
+  readonly #network: EndpointDeps['network'];
+  readonly #learn: EndpointDeps['learn'];
+  /** Endpoints between CreateEndpoint and Leave: their network and address. */
+  readonly #joining = new Map<string, { network: string; address: string }>();
+  /** Docker did not answer a Join's question; cleared by the mirror's next answered pass. */
+  dockerSilent = false;
+
+  constructor(d: EndpointDeps) {
+    this.#view = d.view;
+    this.#engine = d.engine;
+    this.#nl = d.nl;
+    this.#log = d.log;
+    this.#network = d.network;
+    this.#learn = d.learn;
+  }
+
+  /**
+   * The network is known from the endpoint's address (weft's ranges do not overlap), not from Docker: at its
+   * start dockerd restores containers before its API answers.
+   */
+  async create(b: Body): Promise<object> {
+    const iface = (b.Interface ?? {}) as Body;
+    const address = str(iface, 'Address');
+    if (!address) throw new WeftError('WEFT_INVALID_CONFIG', 'the network gave no address: a weft network must use --ipam-driver weft');
+    const ip = address.split('/')[0]!;
+    const meta = this.#view.byAddress(ip) ?? (await this.#network(str(b, 'NetworkID')));
+    this.#learn(str(b, 'NetworkID'), meta.Name);
+    await this.#view.ready(meta);
+    this.#joining.set(str(b, 'EndpointID'), { network: meta.Name, address });
+    if (str(iface, 'MacAddress')) return {};
+    return { Interface: { MacAddress: macForIPv4(ip) } };
+  }
+
+  /**
+   * Who joins, from Docker's view of the network (the joining endpoint is in it, with the container's name).
+   * undefined while Docker does not answer: after one such wait, Joins stop asking until the mirror's next
+   * successful pass says Docker is back, so a dockerd restoring many containers is not held up by each.
+   */
+  async #whoJoins(netId: string, endpointID: string): Promise<Joiner | undefined> {
+    if (this.dockerSilent) return undefined;
+    try {
+      const ep = Object.values((await this.#engine.network(netId, JOIN_ASK_MS))?.Containers ?? {}).find((c) => c.EndpointID === endpointID);
+      if (!ep) return undefined;
+      return { name: ep.Name, containerID: (await this.#engine.containerIdByName(ep.Name, JOIN_ASK_MS)) ?? endpointID };
+    } catch (e) {
+      if (!(e instanceof DockerUnreachable)) throw e;
+      this.dockerSilent = true;
+      return undefined;
+    }
+  }
+
+  async join(b: Body): Promise<object> {
+    const netId = str(b, 'NetworkID');
+    const endpointID = str(b, 'EndpointID');
+    const known = this.#joining.get(endpointID) ?? (await this.#askEndpoint(netId, endpointID));
+    const meta = this.#view.byName(known.network);
+    if (!meta) throw new WeftError('WEFT_NOT_FOUND', `weft network ${known.network} is gone`);
+    const cfg = await this.#view.ready(meta);
+    const who = await this.#whoJoins(netId, endpointID);
+    const input = (w: Joiner, mac: string) => ({
+      name: w.name,
+      aliases: [],
+      containerID: w.containerID,
+      ifname: endpointID,
+      address: known.address,
+      mac,
+    });
+    const answer = await joinEndpoint(
+      {
+        cfg,
+        endpointID,
+        who,
+        address: known.address,
+        sandboxKey: str(b, 'SandboxKey'),
+        register: async (w, mac) => {
+          await this.#view.nets.register(meta.Name, input(w, mac));
+        },
+        unregister: (w) => this.#view.nets.unregister(meta.Name, w.name, w.containerID),
+      },
+      this.#nl,
+    );
+    if (!who) void this.#nameLater(meta, cfg, netId, endpointID, known.address);
+    return answer;
+  }
+
+  /** An endpoint created before this daemon started (it restarted in between): Docker knows its address. */
+  async #askEndpoint(netId: string, endpointID: string): Promise<{ network: string; address: string }> {
+    const meta = await this.#network(netId);
+    const ep = Object.values((await this.#engine.network(netId))?.Containers ?? {}).find((c) => c.EndpointID === endpointID);
+    const address = (ep as { IPv4Address?: string } | undefined)?.IPv4Address;
+    if (!address) throw new WeftError('WEFT_DOCKER', `Docker does not show endpoint ${endpointID.slice(0, 12)} on network ${meta.Name}`);
+    return { network: meta.Name, address };
+  }
+
+  /** Names an endpoint that joined unnamed, as soon as Docker says whose it is (given up after NAME_LATER_MS). */
+  async #nameLater(meta: NetworkMeta, cfg: AttachConfig, netId: string, endpointID: string, address: string): Promise<void> {
+    const until = Date.now() + NAME_LATER_MS;
+    while (Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 500));
+      let who: Joiner | undefined;
+      try {
+        const ep = Object.values((await this.#engine.network(netId, JOIN_ASK_MS))?.Containers ?? {}).find(
+          (c) => c.EndpointID === endpointID,
+        );
+        if (!ep) continue;
+        who = { name: ep.Name, containerID: (await this.#engine.containerIdByName(ep.Name)) ?? endpointID };
+      } catch {
+        continue;
+      }
+      const w = who;
+      try {
+        const named = await nameEndpoint(cfg, endpointID, w, async (mac) => {
+          await this.#view.nets.register(meta.Name, {
+            name: w.name,
+            aliases: [],
+            containerID: w.containerID,
+            ifname: endpointID,
+            address,
+            mac,
+          });
+        });
+        if (named) this.#log.info('named an endpoint that joined while Docker was starting', { network: meta.Name, name: w.name });
+      } catch (e) {
+        this.#log.error(`${w.name} joined ${meta.Name} without its name: ${messageOf(e)}`);
+      }
+      return;
+    }
+    this.#log.warn(`endpoint ${endpointID.slice(0, 12)} of ${meta.Name} stays without a name: Docker did not say whose it is`);
+  }
+
+  /** A Docker endpoint's record, found by its ID in every network's state (no Docker needed). */
+  #recordOf(endpointID: string): { meta: NetworkMeta; state: NetworkState; record: AttachmentRecord } | undefined {
+    for (const meta of this.#view.nets.metas()) {
+      const state = networkState(this.#view.configOf(meta));
+      const record = state.records.list().find((e) => e.ifname === endpointID && dockerRecordOf(e))?.record;
+      if (record) return { meta, state, record };
+    }
+    return undefined;
+  }
+
+  /** `-p`: the endpoint's published ports, through the portmap plugin (ports.ts), kept in its record. */
+  publish(endpointID: string, options: Body | undefined): object {
+    const mappings = portMappings(options);
+    if (mappings.length === 0) return {};
+    const found = this.#recordOf(endpointID);
+    if (!found) throw new WeftError('WEFT_NOT_FOUND', `endpoint ${endpointID.slice(0, 12)} has not joined a weft network here`);
+    const { meta, state, record } = found;
+    runPortmap('ADD', { network: meta.Name, endpointID, sandboxKey: record.netns, address: record.ips[0]!, mappings });
+    state.records.save({ ...record, ports: mappings });
+    this.#log.info('published ports', {
+      network: meta.Name,
+      ports: mappings.map((m) => `${m.hostPort}->${m.containerPort}/${m.protocol}`).join(','),
+    });
+    return {};
+  }
+
+  unpublish(endpointID: string): object {
+    const found = this.#recordOf(endpointID);
+    const ports = found?.record.ports;
+    if (!found || !ports) return {};
+    const { meta, state, record } = found;
+    runPortmap('DEL', { network: meta.Name, endpointID, sandboxKey: record.netns, address: record.ips[0]!, mappings: ports });
+    const { ports: _, ...rest } = record;
+    state.records.save(rest);
+    return {};
+  }
+
+  /** Leave and DeleteEndpoint find the endpoint's record by its ID in every network's state, without Docker. */
+  async leave(endpointID: string): Promise<object> {
+    this.#joining.delete(endpointID);
+    this.unpublish(endpointID);
+    for (const meta of this.#view.nets.metas()) {
+      const cfg = this.#view.configOf(meta);
+      await leaveEndpoint(cfg, endpointID, this.#nl, (n, cid) =>
+        this.#view.nets.unregister(meta.Name, n, cid).catch((e: unknown) => {
+          this.#log.warn(`cannot remove the name ${n} of ${meta.Name} now (${messageOf(e)}); the daemon retries`);
+        }),
+      );
+    }
+    return {};
+  }
+}
