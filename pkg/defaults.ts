@@ -21,6 +21,8 @@ export const CNI_PATH: readonly string[] = [CNI_BIN_DIR, '/usr/lib/cni'];
 /** Docker's plugin directory: a remote network driver named `weft` answers on weft.sock there. */
 export const DOCKER_PLUGIN_SOCKET = '/run/docker/plugins/weft.sock';
 export const DOCKER_HOST = 'unix:///var/run/docker.sock';
+/** dockerd's configuration file (weft install --docker sets its `dns`). */
+export const DOCKER_CONFIG = '/etc/docker/daemon.json';
 /**
  * The link-local address weft's resolver answers Docker containers on, on every host (NodeLocal DNSCache's
  * idea): dockerd's `dns` setting points its embedded DNS here, whatever network or host the container is on.

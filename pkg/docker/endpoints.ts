@@ -21,6 +21,16 @@ import { str, type Body, type NetworkView } from './view.ts';
 const JOIN_ASK_MS = 2000;
 const NAME_LATER_MS = 300_000;
 
+/** An endpoint's name record input: Docker's endpoint ID stands where CNI has the interface name. */
+const endpointInput = (w: Joiner, endpointID: string, address: string, mac: string) => ({
+  name: w.name,
+  aliases: [],
+  containerID: w.containerID,
+  ifname: endpointID,
+  address,
+  mac,
+});
+
 export interface EndpointDeps {
   readonly view: NetworkView;
   readonly engine: DockerEngine;
@@ -78,7 +88,7 @@ export class DockerEndpoints {
   async #whoJoins(netId: string, endpointID: string): Promise<Joiner | undefined> {
     if (this.dockerSilent) return undefined;
     try {
-      const ep = Object.values((await this.#engine.network(netId, JOIN_ASK_MS))?.Containers ?? {}).find((c) => c.EndpointID === endpointID);
+      const ep = await this.#engine.endpoint(netId, endpointID, JOIN_ASK_MS);
       if (!ep) return undefined;
       return { name: ep.Name, containerID: (await this.#engine.containerIdByName(ep.Name, JOIN_ASK_MS)) ?? endpointID };
     } catch (e) {
@@ -96,14 +106,6 @@ export class DockerEndpoints {
     if (!meta) throw new WeftError('WEFT_NOT_FOUND', `weft network ${known.network} is gone`);
     const cfg = await this.#view.ready(meta);
     const who = await this.#whoJoins(netId, endpointID);
-    const input = (w: Joiner, mac: string) => ({
-      name: w.name,
-      aliases: [],
-      containerID: w.containerID,
-      ifname: endpointID,
-      address: known.address,
-      mac,
-    });
     const answer = await joinEndpoint(
       {
         cfg,
@@ -112,7 +114,7 @@ export class DockerEndpoints {
         address: known.address,
         sandboxKey: str(b, 'SandboxKey'),
         register: async (w, mac) => {
-          await this.#view.nets.register(meta.Name, input(w, mac));
+          await this.#view.nets.register(meta.Name, endpointInput(w, endpointID, known.address, mac));
         },
         unregister: (w) => this.#view.nets.unregister(meta.Name, w.name, w.containerID),
       },
@@ -125,8 +127,7 @@ export class DockerEndpoints {
   /** An endpoint created before this daemon started (it restarted in between): Docker knows its address. */
   async #askEndpoint(netId: string, endpointID: string): Promise<{ network: string; address: string }> {
     const meta = await this.#network(netId);
-    const ep = Object.values((await this.#engine.network(netId))?.Containers ?? {}).find((c) => c.EndpointID === endpointID);
-    const address = (ep as { IPv4Address?: string } | undefined)?.IPv4Address;
+    const address = (await this.#engine.endpoint(netId, endpointID))?.IPv4Address;
     if (!address) throw new WeftError('WEFT_DOCKER', `Docker does not show endpoint ${endpointID.slice(0, 12)} on network ${meta.Name}`);
     return { network: meta.Name, address };
   }
@@ -138,9 +139,7 @@ export class DockerEndpoints {
       await new Promise((r) => setTimeout(r, 500));
       let who: Joiner | undefined;
       try {
-        const ep = Object.values((await this.#engine.network(netId, JOIN_ASK_MS))?.Containers ?? {}).find(
-          (c) => c.EndpointID === endpointID,
-        );
+        const ep = await this.#engine.endpoint(netId, endpointID, JOIN_ASK_MS);
         if (!ep) continue;
         who = { name: ep.Name, containerID: (await this.#engine.containerIdByName(ep.Name)) ?? endpointID };
       } catch {
@@ -149,14 +148,7 @@ export class DockerEndpoints {
       const w = who;
       try {
         const named = await nameEndpoint(cfg, endpointID, w, async (mac) => {
-          await this.#view.nets.register(meta.Name, {
-            name: w.name,
-            aliases: [],
-            containerID: w.containerID,
-            ifname: endpointID,
-            address,
-            mac,
-          });
+          await this.#view.nets.register(meta.Name, endpointInput(w, endpointID, address, mac));
         });
         if (named) this.#log.info('named an endpoint that joined while Docker was starting', { network: meta.Name, name: w.name });
       } catch (e) {

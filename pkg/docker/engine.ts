@@ -23,7 +23,9 @@ export interface DockerNetwork {
   readonly IPAM?: { readonly Driver?: string; readonly Config?: ReadonlyArray<{ readonly Subnet?: string }> | null };
   readonly Options?: Readonly<Record<string, string>> | null;
   /** Endpoints on this host, keyed by container ID (or `ep-<endpoint ID>` while one joins). */
-  readonly Containers?: Readonly<Record<string, { readonly Name: string; readonly EndpointID: string }>> | null;
+  readonly Containers?: Readonly<
+    Record<string, { readonly Name: string; readonly EndpointID: string; readonly IPv4Address?: string }>
+  > | null;
 }
 
 /** What the mirror asks Docker to create: a network of driver and IPAM `weft` over the weft network's range. */
@@ -68,6 +70,12 @@ export class DockerEngine {
     if (r.status === 404) return undefined;
     if (r.status !== 200) this.#fail(`show network ${ref}`, r);
     return r.value as DockerNetwork;
+  }
+
+  /** An endpoint as Docker lists it on a network (a joining one included): its container's name and address. */
+  async endpoint(netId: string, endpointID: string, timeoutMs?: number): Promise<{ Name: string; IPv4Address?: string } | undefined> {
+    const n = await this.network(netId, timeoutMs);
+    return Object.values(n?.Containers ?? {}).find((c) => c.EndpointID === endpointID);
   }
 
   async networks(): Promise<DockerNetwork[]> {

@@ -3,7 +3,7 @@
  * the host, as checks that say ok, warn or fail, name what is wrong, and say how to fix it. Pure.
  */
 import { bridgeDrift } from '../bridge/mod.ts';
-import type { DaemonStatus, NetworkStatus } from '../contract/status.ts';
+import type { DaemonStatus, DockerStatus, NetworkStatus } from '../contract/status.ts';
 import { splitRuleset } from '../firewall/mod.ts';
 import { describeOp, diffOverlay, vtepDrift, type OverlayDesired, type PlannedRoute } from '../overlay/mod.ts';
 import type { HostFacts, NetworkFacts } from './facts.ts';
@@ -212,6 +212,40 @@ function networkChecks(n: NetworkStatus, f: NetworkFacts | undefined, host: Host
   return out;
 }
 
+/** The Docker plugin's side: dockerd reachable, the resolver's address in place, dockerd's dns pointing at it. */
+export function dockerChecks(d: DockerStatus, f: HostFacts['docker']): Check[] {
+  const out: Check[] = [
+    d.error
+      ? bad(
+          'fail',
+          'docker',
+          `dockerd at ${d.engine}: ${d.error}`,
+          'start docker (systemctl start docker), or point --docker-host at its socket',
+        )
+      : ok('docker', `plugin on ${d.pluginSocket}; dockerd answers; weft networks in Docker: ${d.networks.join(', ') || 'none yet'}`),
+  ];
+  if (!d.resolver || !f) return out;
+  if (!f.loopbackAddrs.includes(`${d.resolver}/32`))
+    return [...out, bad('fail', 'docker-dns', `${d.resolver} is not on lo: Docker containers cannot resolve names`, REPAIRS)];
+  let dns: unknown;
+  try {
+    dns = f.config === undefined ? undefined : (JSON.parse(f.config) as { dns?: unknown }).dns;
+  } catch {
+    dns = 'unreadable';
+  }
+  if (f.config !== undefined && !(Array.isArray(dns) && dns.includes(d.resolver)))
+    return [
+      ...out,
+      bad(
+        'warn',
+        'docker-dns',
+        `dockerd's dns (/etc/docker/daemon.json) does not name ${d.resolver}: containers do not resolve other hosts' names`,
+        'weft install --docker, then systemctl restart docker',
+      ),
+    ];
+  return [...out, ok('docker-dns', `weft's resolver for Docker containers answers on ${d.resolver}`)];
+}
+
 export function diagnose(s: DaemonStatus, host: HostFacts, o: { readonly daemon: Check; readonly version: string }): Check[] {
   const out: Check[] = [o.daemon];
   if (s.store.kind === 'etcd') {
@@ -320,5 +354,6 @@ export function diagnose(s: DaemonStatus, host: HostFacts, o: { readonly daemon:
       ),
     );
   } else out.push(ok('cni-plugin', `the CNI plugin is the daemon's version (${o.version})`));
+  if (s.docker) out.push(...dockerChecks(s.docker, host.docker));
   return out;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { dockerChecks } from './checks.ts';
 import { parsePing, probeVerdict } from './probe.ts';
 
 describe('the probe', () => {
@@ -15,6 +16,36 @@ describe('the probe', () => {
     expect(probeVerdict('default', peer, parsePing('3 packets transmitted, 0 received, 100% packet loss'))).toMatchObject({
       status: 'fail',
       detail: '10.244.2.0 (peer 192.0.2.2): 100% loss',
+    });
+  });
+});
+
+describe('the Docker checks', () => {
+  const d = {
+    pluginSocket: '/run/docker/plugins/weft.sock',
+    engine: 'unix:///var/run/docker.sock',
+    resolver: '169.254.53.53',
+    lastOkAt: '2026-11-30T00:00:00Z',
+    error: undefined,
+    networks: ['RED'],
+  };
+  const facts = { loopbackAddrs: ['127.0.0.1/8', '169.254.53.53/32'], config: '{"dns": ["169.254.53.53"]}' };
+  const verdicts = (x: ReturnType<typeof dockerChecks>) => x.map((c) => `${c.check} ${c.status}`);
+
+  it("pass with dockerd answering, the resolver on lo and in dockerd's dns", () => {
+    expect(verdicts(dockerChecks(d, facts))).toEqual(['docker ok', 'docker-dns ok']);
+    expect(verdicts(dockerChecks(d, { ...facts, config: undefined }))).toEqual(['docker ok', 'docker-dns ok']);
+  });
+
+  it('name what is wrong, with the fix', () => {
+    expect(dockerChecks({ ...d, error: 'cannot reach Docker' }, facts)[0]).toMatchObject({
+      status: 'fail',
+      fix: 'start docker (systemctl start docker), or point --docker-host at its socket',
+    });
+    expect(dockerChecks(d, { ...facts, loopbackAddrs: ['127.0.0.1/8'] })[1]).toMatchObject({ check: 'docker-dns', status: 'fail' });
+    expect(dockerChecks(d, { ...facts, config: '{"dns": ["192.0.2.53"]}' })[1]).toMatchObject({
+      status: 'warn',
+      fix: 'weft install --docker, then systemctl restart docker',
     });
   });
 });

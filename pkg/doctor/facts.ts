@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DaemonStatus } from '../contract/status.ts';
+import { DOCKER_CONFIG } from '../defaults.ts';
 import { readIfExists } from '../files/mod.ts';
 import { nft } from '../firewall/mod.ts';
 import type { KernelOps, Link } from '../kernel/mod.ts';
@@ -45,6 +46,8 @@ export interface HostFacts {
   readonly firstConfig: { readonly file: string; readonly weft: boolean } | undefined;
   /** `<cni-bin-dir>/weft --version`, undefined when there is none. */
   readonly pluginVersion: string | undefined;
+  /** With the Docker plugin: the addresses on `lo` (the resolver's belongs there) and dockerd's config file. */
+  readonly docker?: { readonly loopbackAddrs: readonly string[]; readonly config: string | undefined };
 }
 
 const num = (s: string | undefined): number | undefined => (s === undefined || s === '' ? undefined : Number(s));
@@ -181,7 +184,13 @@ export async function gatherFacts(nl: KernelOps, s: DaemonStatus, o: { readonly 
   const version = existsSync(bin)
     ? spawnSync(bin, ['--version'], { encoding: 'utf8', env: { PATH: process.env.PATH } }).stdout?.trim()
     : undefined;
+  const lo = s.docker ? links.find((l) => l.name === 'lo') : undefined;
+  const docker = s.docker && {
+    loopbackAddrs: lo ? (await nl.listAddrs({ index: lo.index, family: 4 })).map((a) => a.cidr) : [],
+    config: readIfExists(DOCKER_CONFIG),
+  };
   return {
+    ...(docker && { docker }),
     networks,
     ruleset: listing.ok ? listing.stdout : { error: listing.stderr || 'nft list ruleset failed' },
     ipForward: sysctl('net/ipv4/ip_forward'),

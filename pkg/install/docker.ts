@@ -5,11 +5,11 @@
  * /etc/docker/daemon.json with everything else in it kept. `weft uninstall` takes back exactly these.
  */
 import { join } from 'node:path';
-import { DOCKER_DNS_ADDRESS } from '../defaults.ts';
+import { DOCKER_CONFIG, DOCKER_DNS_ADDRESS } from '../defaults.ts';
 import { WeftError } from '../errors/mod.ts';
 import { UNIT_NAME } from './systemd.ts';
 
-export const DOCKER_CONFIG = '/etc/docker/daemon.json';
+export { DOCKER_CONFIG };
 export const dropInPath = (systemdDir: string): string => join(systemdDir, `${UNIT_NAME}.d`, 'docker.conf');
 
 export const DROP_IN_TEXT = `# Written by weft install --docker: weft's daemon serves Docker's plugin API (driver and IPAM "weft").

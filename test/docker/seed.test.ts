@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DOCKER_IMAGE, type SimDocker } from '../../pkg/lab/docker.ts';
 import { eventually } from '../helpers/daemon.ts';
 import { dockerCluster } from '../helpers/docker.ts';
-import { weftOk } from '../helpers/weft-cli.ts';
+import { weftOk, weftOn } from '../helpers/weft-cli.ts';
 
 const ipOn = (d: SimDocker, name: string, net: string) =>
   d.run(['inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, name]).stdout.trim();
@@ -194,6 +194,10 @@ describe('Docker and CNI on one host', () => {
     await eventually('status shows the Docker side', () =>
       /^docker {6}plugin .*; networks RED; DNS for containers on 169\.254\.53\.53$/m.test(weftOk(c, 1, ['status'])),
     );
+
+    // weft doctor judges the Docker side too.
+    const doctor = JSON.parse(weftOn(c, 1, ['doctor', '--json']).stdout) as Array<{ check: string; status: string }>;
+    expect(doctor.filter((x) => x.check.startsWith('docker')).map((x) => `${x.check} ${x.status}`)).toEqual(['docker ok', 'docker-dns ok']);
 
     // rm gives the address and the name back.
     expect(h1.run(['rm', '-f', 'container1']).ok).toBe(true);
