@@ -111,6 +111,12 @@ describe('Docker and CNI on one host', () => {
     expect(h1.run(['run', '-d', '--net=RED', '--name', 'container1', DOCKER_IMAGE, 'sleep', '3600']).ok).toBe(true);
     const ip1 = ipOn(h1, 'container1', 'RED');
 
+    // A network made with weft's CLI shows in every Docker, and leaves every Docker with weft network rm.
+    weftOk(c, 2, ['network', 'create', '--subnet', '10.31.0.0/24', 'GREEN']);
+    for (const d of docker) await eventually('GREEN in every Docker', () => names(d).includes('GREEN'));
+    weftOk(c, 1, ['network', 'rm', 'GREEN']);
+    for (const d of docker) await eventually('GREEN gone from every Docker', () => !names(d).includes('GREEN'));
+
     // The design card's manual way: a container without network, attached by CNI through its SandboxKey (a
     // file in dockerd's mount namespace: the CLI runs there, as it would on a host with one mount namespace).
     expect(h2.run(['run', '-d', '--net=none', '--name', 'manual1', DOCKER_IMAGE, 'sleep', '3600']).ok).toBe(true);
