@@ -223,7 +223,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   else if (flags.docker && networks) {
     docker = await startDockerSide(
       { socket: flags.dockerPluginSocket, dockerHost: flags.dockerHost, dnsAddress: flags.dockerDns },
-      { networks, nl, log, onRequest: (m, r) => metrics.dockerRequest(m, r) },
+      { networks, nl, log, onRequest: (m, r) => metrics.dockerRequest(m, r), onRepair: () => metrics.repair('host', 'docker_plugin') },
     );
     networks.onNetworksChanged = docker.changed;
   }

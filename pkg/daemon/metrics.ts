@@ -71,7 +71,7 @@ export class DaemonMetrics {
     this.#reconcile.observe({ network }, seconds);
   }
 
-  repair(network: string, kind: RepairKind | 'firewall' | 'conflist' | 'dns'): void {
+  repair(network: string, kind: RepairKind | 'firewall' | 'conflist' | 'dns' | 'docker_plugin'): void {
     this.#repairs.inc({ network, kind });
   }
 

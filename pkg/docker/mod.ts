@@ -2,6 +2,7 @@
  * weft's Docker side, started by the daemon with `--docker`: the plugin API on Docker's plugin socket, the
  * mirror of weft networks into the local Docker, and the link-local resolver for Docker containers.
  */
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { DockerStatus } from '../contract/status.ts';
 import type { DirectoryEntry } from '../dns/mod.ts';
@@ -39,13 +40,33 @@ export async function startDockerSide(
     nl: Netlink;
     log: Logger;
     onRequest?: (method: string, result: 'ok' | 'error') => void;
+    /** Told when the plugin socket had to be put back (the daemon's repair metric). */
+    onRepair?: () => void;
   },
 ): Promise<DockerSide> {
   const log = deps.log.child({ part: 'docker' });
   const engine = new DockerEngine(o.dockerHost);
   const plugin = new DockerPlugin({ networks: deps.networks, engine, nl: deps.nl, log });
-  const server: Server = await startPluginServer(o.socket, (m, b) => plugin.handle(m, b), log, deps.onRequest);
+  const listen = () => startPluginServer(o.socket, (m, b) => plugin.handle(m, b), log, deps.onRequest);
+  let server: Server = await listen();
   log.info("Docker's plugin API listening", { socket: o.socket, docker: o.dockerHost });
+  // Docker finds the plugin by its socket file: one removed behind the daemon's back (a cleanup of /run, a
+  // mistaken rm) is listened on again, as the conflists are written again.
+  let relistening = false;
+  const keepSocket = async () => {
+    if (relistening || existsSync(o.socket)) return;
+    relistening = true;
+    try {
+      await new Promise<void>((r) => server.close(() => r()));
+      server = await listen();
+      log.warn(`the plugin socket ${o.socket} was removed; listening on it again`);
+      deps.onRepair?.();
+    } catch (e) {
+      log.error(`cannot listen on ${o.socket} again: ${(e as Error).message}; trying again`);
+    } finally {
+      relistening = false;
+    }
+  };
   const mirror = new Mirror({ engine, weft: () => deps.networks.metas(), plugin, log });
   const resolver =
     o.dnsAddress === ''
@@ -58,6 +79,7 @@ export async function startDockerSide(
           subnets: () => deps.networks.metas().map((m) => m.Subnet),
         });
   const pass = () => {
+    void keepSocket();
     void mirror.sync();
     void resolver?.ensure().catch((e: unknown) => log.warn(`resolver for Docker: ${(e as Error).message}`));
   };

@@ -1,8 +1,9 @@
 /**
  * Restarts around the Docker plugin: dockerd restarting with its containers (they leave and join again, under
- * the same names, and are reachable by name from other hosts), and weft's daemon restarting under running
- * Docker containers (nothing of theirs is lost or duplicated).
+ * the same names, and are reachable by name from other hosts), weft's daemon restarting under running
+ * Docker containers (nothing of theirs is lost or duplicated), and the plugin's socket removed behind its back.
  */
+import { existsSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DOCKER_IMAGE, type SimDocker } from '../../pkg/lab/docker.ts';
 import { eventually } from '../helpers/daemon.ts';
@@ -46,5 +47,14 @@ describe('Docker plugin across restarts', () => {
     expect(pingFrom(h1, 'container1', 'container2').ok).toBe(true);
     expect(h1.run(['run', '-d', '--net=RED', '--name', 'container3', DOCKER_IMAGE, 'sleep', '3600']).ok).toBe(true);
     expect(ipOf(h1, 'container3')).not.toBe(ip1);
+
+    // The plugin's socket removed behind the daemon's back: it listens again, and Docker reaches it.
+    rmSync(h1.pluginSocket);
+    await eventually('the plugin socket back', () => existsSync(h1.pluginSocket));
+    expect(h1.run(['run', '-d', '--net=RED', '--name', 'container4', DOCKER_IMAGE, 'sleep', '3600'])).toMatchObject({
+      ok: true,
+      stderr: '',
+    });
+    expect(c.daemon(1).log()).toContain('was removed; listening on it again');
   }, 300_000);
 });
