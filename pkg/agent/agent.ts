@@ -33,6 +33,7 @@ import {
   onLinkOf,
   planPeers,
   vtepDrift,
+  vtepMtu,
   type VtepSpec,
 } from '../overlay/mod.ts';
 import type { ExternalInterface } from './iface.ts';
@@ -180,7 +181,7 @@ export class NetworkAgent {
     const name = vxlanDeviceName(this.#spec.network, vx.vni);
     const existing = await this.#d.nl.findLink(name);
     const mac = loadVtepMac(this.#spec.stateDir, this.#spec.key, vx.vni, existing?.mac);
-    const mtu = (vx.mtu ?? this.#d.iface.mtu) - 50;
+    const mtu = vtepMtu(vx.mtu ?? this.#d.iface.mtu, 4);
     const value = encodeLeaseAttrs({ publicIP: this.#d.iface.publicIP, vxlan: { vni: vx.vni, vtepMac: mac } });
     this.#reason = 'acquiring a lease';
     const previous = this.#previousSubnet();

@@ -3,3 +3,4 @@ export { diffOverlay, describeOp, type OverlayOp, type OverlayObserved, type Obs
 export { observeOverlay, type OverlayScope } from './observe.ts';
 export { applyOverlay, type ApplyReport } from './apply.ts';
 export { ensureVtep, vtepDrift, vtepIncompatibility, type VtepSpec } from './device.ts';
+export { vtepMtu, VXLAN_OVERHEAD } from './mtu.ts';

@@ -17,6 +17,8 @@ import {
 } from '../kernel/mod.ts';
 
 export const UNDERLAY_PREFIX = '192.0.2';
+/** The IPv6 underlay of hosts added with `ipv6` (documentation range 2001:db8::/32). */
+export const UNDERLAY6_PREFIX = '2001:db8::';
 
 export interface SimNs {
   readonly name: string;
@@ -29,6 +31,8 @@ export interface SimHost extends SimNs {
   readonly n: number;
   /** The host's underlay address, 192.0.2.<n>. */
   readonly ip: string;
+  /** With `ipv6`: its IPv6 underlay address, 2001:db8::<n>. */
+  readonly ip6?: string;
   /** The host's uplink (eth0) as it was after setup. */
   readonly uplink: Link;
 }
@@ -90,8 +94,11 @@ export class Sim {
     return this.#underlay;
   }
 
-  /** Host n (1..254): namespace `<prefix>h<n>`, uplink eth0 = 192.0.2.<n>/24 on the underlay, forwarding on. */
-  async addHost(n: number, opts: { mtu?: number } = {}): Promise<SimHost> {
+  /**
+   * Host n (1..254): namespace `<prefix>h<n>`, uplink eth0 = 192.0.2.<n>/24 on the underlay, forwarding on;
+   * with `ipv6`, also 2001:db8::<n>/64 on eth0 (no duplicate detection: usable at once) and IPv6 forwarding.
+   */
+  async addHost(n: number, opts: { mtu?: number; ipv6?: boolean } = {}): Promise<SimHost> {
     const u = await this.underlay();
     const ns = await this.namespace(`h${n}`);
     const mtu = opts.mtu ?? 1500;
@@ -102,7 +109,12 @@ export class Sim {
     await ns.nl.addAddr({ index: eth0.index, cidr: `${UNDERLAY_PREFIX}.${n}/24` });
     await ns.nl.setUp(eth0.index);
     writeSysctl('net/ipv4/ip_forward', '1', { netns: ns.netns });
-    return { ...ns, n, ip: `${UNDERLAY_PREFIX}.${n}`, uplink: await ns.nl.getLink('eth0') };
+    const ip6 = opts.ipv6 ? `${UNDERLAY6_PREFIX}${n.toString(16)}` : undefined;
+    if (ip6) {
+      await ns.nl.addAddr({ index: eth0.index, cidr: `${ip6}/64`, noDad: true });
+      writeSysctl('net/ipv6/conf/all/forwarding', '1', { netns: ns.netns });
+    }
+    return { ...ns, n, ip: `${UNDERLAY_PREFIX}.${n}`, ...(ip6 && { ip6 }), uplink: await ns.nl.getLink('eth0') };
   }
 
   /**

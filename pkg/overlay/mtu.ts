@@ -1,0 +1,11 @@
+/**
+ * What VXLAN adds to every packet on the underlay, by the underlay's family: the outer IP header (20 bytes for
+ * IPv4, 40 for IPv6), UDP (8), VXLAN (8) and the inner Ethernet header (14). A VTEP's MTU is the underlay's
+ * minus that, so an encapsulated full-size packet still fits the underlay: 1450 on a 1500 IPv4 underlay, as
+ * flannel does, and 1430 on an IPv6 one (flannel took 50 there too, and lost large packets: flannel#1781).
+ */
+export const VXLAN_OVERHEAD: Readonly<Record<4 | 6, number>> = { 4: 50, 6: 70 };
+
+export function vtepMtu(underlayMtu: number, underlayFamily: 4 | 6): number {
+  return underlayMtu - VXLAN_OVERHEAD[underlayFamily];
+}
