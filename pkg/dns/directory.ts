@@ -10,12 +10,12 @@
  *                 forwarding it would only make the asker wait for the upstream's NXDOMAIN
  *   anything else is forwarded to the host's resolvers
  *
- * Reverse lookups (PTR, `d.c.b.a.in-addr.arpa`) of an address inside a weft network are answered here, as
+ * Reverse lookups (PTR, `d.c.b.a.in-addr.arpa` and `ip6.arpa`) of an address inside a weft network are answered here, as
  * Docker's embedded DNS does: `NAME.NETWORK` when the asker shares that network with the address's
  * endpoint, NXDOMAIN otherwise. Forwarding them made a plain `ping NAME` stall two seconds where no upstream
  * answered. Addresses outside every weft network are forwarded.
  */
-import { containsIP, parseAddr, parseNetwork } from '../netaddr/cidr.ts';
+import { containsIP, formatAddr, parseAddr, parseNetwork } from '../netaddr/cidr.ts';
 
 export interface DirectoryEntry {
   readonly network: string;
@@ -24,16 +24,20 @@ export interface DirectoryEntry {
   readonly containerID: string;
   /** The endpoint's address, without prefix. */
   readonly address: string;
+  /** Its IPv6 address, on a dual-stack network (AAAA answers). */
+  readonly address6?: string;
 }
 
 export type Decision =
-  | { readonly kind: 'answer'; readonly ips: readonly string[] }
+  /** `ips6` only when an endpoint has IPv6 (answered to AAAA; `ips` to A). */
+  | { readonly kind: 'answer'; readonly ips: readonly string[]; readonly ips6?: readonly string[] }
   | { readonly kind: 'nxdomain' }
   | { readonly kind: 'forward' };
 
 export function resolve(entries: readonly DirectoryEntry[], qname: string, askerIP: string, askedNetwork: string): Decision {
   const name = qname.toLowerCase().replace(/\.$/, '');
-  const asker = entries.find((e) => e.address === askerIP && e.network === askedNetwork) ?? entries.find((e) => e.address === askerIP);
+  const from = (e: DirectoryEntry) => e.address === askerIP || (e.address6 !== undefined && sameIP(e.address6, askerIP));
+  const asker = entries.find((e) => from(e) && e.network === askedNetwork) ?? entries.find(from);
   if (!asker) return { kind: 'forward' };
   const mine = new Set(entries.filter((e) => e.containerID === asker.containerID).map((e) => e.network));
   const order = [askedNetwork, ...[...mine].filter((n) => n !== askedNetwork).sort()].filter((n) => mine.has(n));
@@ -46,23 +50,42 @@ export function resolve(entries: readonly DirectoryEntry[], qname: string, asker
     if (!net && (askedNetwork.toLowerCase() === suffix || entries.some((e) => e.network.toLowerCase() === suffix)))
       return { kind: 'nxdomain' };
     if (net) {
-      const ips = entries.filter((e) => e.network === net && matches(e, name.slice(0, dot))).map((e) => e.address);
-      return ips.length > 0 ? { kind: 'answer', ips } : { kind: 'nxdomain' };
+      const found = entries.filter((e) => e.network === net && matches(e, name.slice(0, dot)));
+      return found.length > 0 ? answerOf(found) : { kind: 'nxdomain' };
     }
   }
   for (const net of order) {
-    const ips = entries.filter((e) => e.network === net && matches(e, name)).map((e) => e.address);
-    if (ips.length > 0) return { kind: 'answer', ips };
+    const found = entries.filter((e) => e.network === net && matches(e, name));
+    if (found.length > 0) return answerOf(found);
   }
   return dot > 0 ? { kind: 'forward' } : { kind: 'nxdomain' };
 }
 
-/** The IPv4 address a reverse name asks about (`4.3.2.1.in-addr.arpa` -> 1.2.3.4), if it is one. */
+function answerOf(found: readonly DirectoryEntry[]): Decision {
+  const ips6 = found.flatMap((e) => (e.address6 ? [e.address6] : []));
+  return { kind: 'answer', ips: found.map((e) => e.address).filter((a) => a !== ''), ...(ips6.length > 0 && { ips6 }) };
+}
+
+function sameIP(a: string, b: string): boolean {
+  const x = parseAddr(a);
+  const y = parseAddr(b);
+  return x !== undefined && y !== undefined && x.family === y.family && x.ip === y.ip;
+}
+
+/**
+ * The address a reverse name asks about, if it is one: `4.3.2.1.in-addr.arpa` -> 1.2.3.4, and the 32 nibbles
+ * of an `ip6.arpa` name, least significant first -> the IPv6 address in its canonical form.
+ */
 export function reverseAddress(qname: string): string | undefined {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.in-addr\.arpa\.?$/i.exec(qname);
-  if (!m) return undefined;
-  const ip = `${m[4]}.${m[3]}.${m[2]}.${m[1]}`;
-  return parseAddr(ip)?.family === 4 ? ip : undefined;
+  if (m) {
+    const ip = `${m[4]}.${m[3]}.${m[2]}.${m[1]}`;
+    return parseAddr(ip)?.family === 4 ? ip : undefined;
+  }
+  const n = /^((?:[0-9a-f]\.){32})ip6\.arpa\.?$/i.exec(qname);
+  if (!n) return undefined;
+  const hex = n[1]!.split('.').filter(Boolean).reverse().join('');
+  return formatAddr(6, BigInt(`0x${hex}`));
 }
 
 export type PtrDecision =
@@ -78,7 +101,8 @@ export function resolvePtr(entries: readonly DirectoryEntry[], ip: string, asker
     return a !== undefined && n.ok && containsIP(n.value, a.family, a.ip);
   });
   if (!ours) return { kind: 'forward' };
-  const mine = new Set(entries.filter((e) => e.address === askerIP).map((e) => e.network));
-  const names = entries.filter((e) => e.address === ip && mine.has(e.network)).map((e) => `${e.name}.${e.network}`);
+  const is = (e: DirectoryEntry, x: string) => e.address === x || (e.address6 !== undefined && sameIP(e.address6, x));
+  const mine = new Set(entries.filter((e) => is(e, askerIP)).map((e) => e.network));
+  const names = entries.filter((e) => is(e, ip) && mine.has(e.network)).map((e) => `${e.name}.${e.network}`);
   return names.length > 0 ? { kind: 'answer', names } : { kind: 'nxdomain' };
 }

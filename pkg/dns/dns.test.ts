@@ -87,3 +87,35 @@ describe('resolve()', () => {
     expect(resolve(dir, 'container2', '192.0.2.7', 'RED')).toEqual({ kind: 'forward' });
   });
 });
+
+describe('IPv6 (dual-stack endpoints)', () => {
+  const dir: DirectoryEntry[] = [
+    { network: 'RED', name: 'container1', aliases: [], containerID: 'c1', address: '10.70.0.34', address6: 'fd00:70::22' },
+    { network: 'RED', name: 'container2', aliases: [], containerID: 'c2', address: '10.70.0.66', address6: 'fd00:70::1:0:0:2' },
+    { network: 'RED', name: 'only6', aliases: [], containerID: 'c3', address: '', address6: 'fd00:70::99' },
+  ];
+  const subnets = ['10.70.0.0/24', 'fd00:70::/48'];
+
+  it('answers both families of a name (A gets the IPv4, AAAA the IPv6), and knows an asker by either address', () => {
+    expect(resolve(dir, 'container2', '10.70.0.34', 'RED')).toEqual({ kind: 'answer', ips: ['10.70.0.66'], ips6: ['fd00:70::1:0:0:2'] });
+    expect(resolve(dir, 'container2.red', 'fd00:70:0::22', 'RED')).toMatchObject({ kind: 'answer', ips6: ['fd00:70::1:0:0:2'] });
+    expect(resolve(dir, 'only6', 'fd00:70::22', 'RED')).toEqual({ kind: 'answer', ips: [], ips6: ['fd00:70::99'] });
+    const q = parseQuery(buildQuery(9, 'container2', 'AAAA'))!;
+    expect(answersOf(buildResponse(q, { ips6: ['fd00:70::1:0:0:2'] }))).toEqual({
+      rcode: 0,
+      ips: [],
+      ips6: ['fd00:70::1:0:0:2'],
+      names: [],
+    });
+  });
+
+  it('reads ip6.arpa names and answers reverse lookups of IPv6 addresses on shared networks', () => {
+    const rev = '2.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.0.0.0.0.0.0.0.7.0.0.0.0.d.f.ip6.arpa';
+    expect(reverseAddress(rev)).toBe('fd00:70::1:0:0:2');
+    expect(reverseAddress(`${rev}.`.toUpperCase())).toBe('fd00:70::1:0:0:2');
+    expect(reverseAddress('2.0.ip6.arpa')).toBeUndefined();
+    expect(resolvePtr(dir, reverseAddress(rev)!, 'fd00:70::22', subnets)).toEqual({ kind: 'answer', names: ['container2.RED'] });
+    expect(resolvePtr(dir, 'fd00:70::5', '192.0.2.9', subnets)).toEqual({ kind: 'nxdomain' });
+    expect(resolvePtr(dir, 'fd99::1', 'fd00:70::22', subnets)).toEqual({ kind: 'forward' });
+  });
+});

@@ -1,6 +1,6 @@
 /**
  * DNS messages through `dns-packet` (a maintained codec): read a standard query with one question, and write
- * an answer (A or PTR records, an empty answer, or an error code). Malformed input is refused (undefined),
+ * an answer (A, AAAA or PTR records, an empty answer, or an error code). Malformed input is refused (undefined),
  * never thrown: the server sits where any container can send it anything.
  */
 import dnsPacket, { type Answer, type Packet, type Question } from 'dns-packet';
@@ -41,15 +41,16 @@ export function parseQuery(buf: Buffer): Query | undefined {
   };
 }
 
-/** An authoritative answer: A records for `ips`, PTR records for `names`, none (NOERROR), or `rcode`. */
+/** An authoritative answer: A records for `ips`, AAAA for `ips6`, PTR for `names`, none (NOERROR), or `rcode`. */
 export function buildResponse(
   q: Query,
-  opts: { ips?: readonly string[]; names?: readonly string[]; rcode?: number; ttl?: number },
+  opts: { ips?: readonly string[]; ips6?: readonly string[]; names?: readonly string[]; rcode?: number; ttl?: number },
 ): Buffer {
   const ttl = opts.ttl ?? 10;
   const { name } = q.question;
   const answers: Answer[] = [
     ...(opts.ips ?? []).map((ip): Answer => ({ type: 'A', class: 'IN', name, ttl, data: ip })),
+    ...(opts.ips6 ?? []).map((ip): Answer => ({ type: 'AAAA', class: 'IN', name, ttl, data: ip })),
     ...(opts.names ?? []).map((n): Answer => ({ type: 'PTR', class: 'IN', name, ttl, data: n })),
   ];
   const rd = q.flags & dnsPacket.RECURSION_DESIRED;
@@ -70,9 +71,10 @@ export function buildQuery(id: number, name: string, type: Question['type'] = 'A
   return dnsPacket.encode({ id, type: 'query', flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, class: 'IN', name }] });
 }
 
-/** The A and PTR records of a response (for tests and the lab's checks). */
-export function answersOf(buf: Buffer): { rcode: number; ips: string[]; names: string[] } {
+/** The A, AAAA and PTR records of a response (for tests and the lab's checks); `ips6` only when there are any. */
+export function answersOf(buf: Buffer): { rcode: number; ips: string[]; ips6?: string[]; names: string[] } {
   const p = dnsPacket.decode(buf);
   const data = (t: string) => (p.answers ?? []).filter((a) => a.type === t).map((a) => String((a as { data: unknown }).data));
-  return { rcode: (p.flags ?? 0) & 0xf, ips: data('A'), names: data('PTR') };
+  const ips6 = data('AAAA');
+  return { rcode: (p.flags ?? 0) & 0xf, ips: data('A'), ...(ips6.length > 0 && { ips6 }), names: data('PTR') };
 }

@@ -127,8 +127,10 @@ export class DnsServer {
         ? resolvePtr(this.#directory(), ptrOf, from, this.#subnets())
         : decide(this.#directory(), q.name, from, this.network);
     if (d.kind === 'answer') {
-      const ips = 'ips' in d && (q.question.type === 'A' || (q.question.type as string) === 'ANY') ? d.ips : [];
-      return local('local', buildResponse(q, { ips, names: 'names' in d ? d.names : [], ttl: TTL }));
+      const t = q.question.type as string;
+      const ips = 'ips' in d && (t === 'A' || t === 'ANY') ? d.ips : [];
+      const ips6 = 'ips' in d && (t === 'AAAA' || t === 'ANY') ? (d.ips6 ?? []) : [];
+      return local('local', buildResponse(q, { ips, ips6, names: 'names' in d ? d.names : [], ttl: TTL }));
     }
     if (d.kind === 'nxdomain') return local('nxdomain', buildResponse(q, { rcode: RCODE.NXDOMAIN }));
     const answer = await forward(msg, this.#upstreams(), transport === 'udp' ? q.udpSize : undefined);
