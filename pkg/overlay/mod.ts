@@ -1,4 +1,4 @@
-export { planPeers, onLinkOf, type OverlayDesired, type PlannedRoute, type PlanInput } from './plan.ts';
+export { planPeers, planPeers6, onLinkOf, type OverlayDesired, type PlannedRoute, type PlanInput, type PlanInput6 } from './plan.ts';
 export { diffOverlay, describeOp, type OverlayOp, type OverlayObserved, type ObservedRoute } from './diff.ts';
 export { observeOverlay, type OverlayScope } from './observe.ts';
 export { applyOverlay, type ApplyReport } from './apply.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeLeaseAttrs } from '../../flannel-compat/lease-attrs.ts';
 import { decodeLease, type SubnetLease } from '../lease/lease.ts';
 import { diffOverlay, type OverlayObserved } from './diff.ts';
-import { onLinkOf, planPeers } from './plan.ts';
+import { onLinkOf, planPeers, planPeers6 } from './plan.ts';
 
 const P = '/coreos.com/network/subnets';
 function peer(subnet: string, publicIP: string, mac: string, value?: string): SubnetLease {
@@ -93,5 +93,35 @@ describe('diffOverlay()', () => {
     ]);
     // A direct route the kernel reports with its underlay device matches a plan that left the device open.
     expect(diffOverlay(want, { ...have, routes: [{ dst: '10.244.2.0/24', gateway: '192.0.2.2', oif: 2, onlink: false }] })).toEqual([]);
+  });
+});
+
+describe('planPeers6()', () => {
+  const dual = (key: string, publicIP: string, publicIPv6: string | undefined, mac6: string | undefined) => {
+    const d = decodeLease(P, {
+      key: `${P}/${key}`,
+      value: encodeLeaseAttrs({
+        publicIP,
+        ...(publicIPv6 && { publicIPv6 }),
+        vxlan: { vni: 1, vtepMac: '02:00:00:00:04:04' },
+        ...(mac6 && { vxlanV6: { vni: 1, vtepMac: mac6 } }),
+      }),
+      leaseId: '7',
+      modRevision: '1',
+    });
+    if (!d.ok) throw new Error(d.reason);
+    return d.lease;
+  };
+
+  it("plans flannel's IPv6 triple per dual-stack peer on the IPv6 VTEP, skipping itself and IPv4-only peers", () => {
+    const peers = [
+      dual('10.244.1.0-24&fc00:0:0:1::-64', '192.0.2.1', '2001:db8::1', '02:00:00:00:06:01'),
+      dual('10.244.2.0-24&fc00:0:0:2::-64', '192.0.2.2', '2001:db8::2', '02:00:00:00:06:02'),
+      dual('10.244.3.0-24', '192.0.2.3', undefined, undefined),
+    ];
+    const d = planPeers6({ ownSubnet6: 'fc00:0:0:1::/64', ownPublicIPv6: '2001:db8::1', peers, vxlanIndex: 9 });
+    expect([...d.neighs]).toEqual([['fc00:0:0:2::', '02:00:00:00:06:02']]);
+    expect([...d.fdb]).toEqual([['02:00:00:00:06:02', '2001:db8::2']]);
+    expect([...d.routes.values()]).toEqual([{ dst: 'fc00:0:0:2::/64', gateway: 'fc00:0:0:2::', oif: 9, onlink: true }]);
   });
 });

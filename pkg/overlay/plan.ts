@@ -67,6 +67,38 @@ export function planPeers(input: PlanInput): OverlayDesired {
   return { neighs, fdb, routes };
 }
 
+export interface PlanInput6 {
+  readonly ownSubnet6: string | undefined;
+  readonly ownPublicIPv6: string;
+  readonly peers: Iterable<SubnetLease>;
+  /** The IPv6 VTEP (`flannel-v6.<VNI>`). */
+  readonly vxlanIndex: number;
+}
+
+/**
+ * The IPv6 triple per dual-stack peer, on the IPv6 VTEP over an IPv6 underlay (issue 15; what
+ * test/kernel/vxlan-ipv6.test.ts builds by hand): neighbour `<v6 subnet>::` -> the peer's IPv6 VtepMAC
+ * (BackendV6Data), FDB that MAC -> its PublicIPv6, route `<v6 subnet> via <v6 subnet>:: onlink`. Peers
+ * without an IPv6 part, PublicIPv6 or BackendV6Data are left out (an IPv4-only host in a dual-stack network).
+ */
+export function planPeers6(input: PlanInput6): OverlayDesired {
+  const neighs = new Map<string, string>();
+  const fdb = new Map<string, string>();
+  const routes = new Map<string, PlannedRoute>();
+  for (const peer of input.peers) {
+    const vx = peer.attrs.vxlanV6;
+    const subnet = peer.ipv6Subnet;
+    const dst = peer.attrs.publicIPv6;
+    if (peer.attrs.backendType !== 'vxlan' || !vx || !subnet || !dst) continue;
+    if (subnet === input.ownSubnet6 || dst === input.ownPublicIPv6) continue;
+    const gw = vtepAddress(subnet);
+    neighs.set(gw, vx.vtepMac);
+    fdb.set(vx.vtepMac, dst);
+    routes.set(subnet, { dst: subnet, gateway: gw, oif: input.vxlanIndex, onlink: true });
+  }
+  return { neighs, fdb, routes };
+}
+
 /** A predicate telling whether an address lies in one of `prefixes` (the underlay's connected subnets). */
 export function onLinkOf(prefixes: readonly string[]): (ip: string) => boolean {
   const nets = prefixes
