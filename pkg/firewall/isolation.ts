@@ -13,12 +13,17 @@ export interface IsolatedRange {
   readonly subnet: string;
 }
 
+const familyOf = (cidr: string): 'ip' | 'ip6' => (cidr.includes(':') ? 'ip6' : 'ip');
+
+/** The table, or undefined when no range has another of its family to be kept from (IPv6 ranges by `ip6` rules). */
 export function isolationTable(ranges: readonly IsolatedRange[]): NftTable | undefined {
-  if (ranges.length < 2) return undefined;
-  const rules = ranges.map((r) => {
-    const others = ranges.filter((o) => o !== r).map((o) => o.subnet);
-    return `  ip saddr ${r.subnet} ip daddr { ${others.join(', ')} } drop comment "${r.name}: no traffic to other networks"`;
+  const rules = ranges.flatMap((r) => {
+    const fam = familyOf(r.subnet);
+    const others = ranges.filter((o) => o !== r && familyOf(o.subnet) === fam).map((o) => o.subnet);
+    if (others.length === 0) return [];
+    return [`  ${fam} saddr ${r.subnet} ${fam} daddr { ${others.join(', ')} } drop comment "${r.name}: no traffic to other networks"`];
   });
+  if (rules.length === 0) return undefined;
   return {
     family: 'inet',
     name: ISOLATION_TABLE,
