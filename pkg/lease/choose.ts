@@ -54,12 +54,37 @@ function prefix(cidr: string): Prefix | undefined {
   return p.ok ? p.value : undefined;
 }
 
-/** Whether a subnet is one this config could hand out. */
+/** The family a config hands out subnets of (its SubnetMin's). */
+const familyOf = (config: FamilyConfig): 4 | 6 => (config.subnetMin.includes(':') ? 6 : 4);
+
+/** Whether a subnet is one this config could hand out (of its family, length and [SubnetMin, SubnetMax]). */
 export function fitsConfig(config: FamilyConfig, cidr: string): boolean {
   const p = prefix(cidr);
   const min = parseAddr(config.subnetMin)!.ip;
   const max = parseAddr(config.subnetMax)!.ip;
-  return !!p && p.family === 4 && p.prefix === config.subnetLen && p.ip >= min && p.ip <= max;
+  return !!p && p.family === familyOf(config) && p.prefix === config.subnetLen && p.ip >= min && p.ip <= max;
+}
+
+/**
+ * The first free aligned subnets in [SubnetMin, SubnetMax] (at most 100), skipping those that overlap a taken
+ * one or are excluded, and one of them at random: hosts starting together rarely pick the same.
+ */
+export function pickFree(
+  config: FamilyConfig,
+  taken: readonly Prefix[],
+  exclude: ReadonlySet<string>,
+  random: () => number = Math.random,
+): string | undefined {
+  const family = familyOf(config);
+  const free = (p: Prefix) => !exclude.has(formatPrefix(p)) && !taken.some((t) => overlaps(t, p));
+  const size = 1n << BigInt((family === 4 ? 32 : 128) - config.subnetLen);
+  const found: string[] = [];
+  const max = parseAddr(config.subnetMax)!.ip;
+  for (let ip = parseAddr(config.subnetMin)!.ip; ip <= max && found.length < CANDIDATES; ip += size) {
+    const p: Prefix = { family, ip, prefix: config.subnetLen };
+    if (free(p)) found.push(formatPrefix(p));
+  }
+  return found.length === 0 ? undefined : (found[Math.floor(random() * found.length)] ?? found[0]!);
 }
 
 export function chooseSubnet(input: ChooseInput): ChooseResult {
@@ -91,19 +116,6 @@ export function chooseSubnet(input: ChooseInput): ChooseResult {
   if (first) return result({ kind: 'reuse', lease: first, why: 'public-ip' }, first, `${first.key} was taken (the first by key)`);
 
   const taken = leases.map((l) => prefix(l.subnet)).filter((p): p is Prefix => p !== undefined);
-  const exclude = input.exclude ?? new Set<string>();
-  const free = (p: Prefix) => !exclude.has(formatPrefix(p)) && !taken.some((t) => overlaps(t, p));
-  const size = 1n << BigInt(32 - config.subnetLen);
-  const found: string[] = [];
-  for (
-    let ip = parseAddr(config.subnetMin)!.ip, max = parseAddr(config.subnetMax)!.ip;
-    ip <= max && found.length < CANDIDATES;
-    ip += size
-  ) {
-    const p: Prefix = { family: 4, ip, prefix: config.subnetLen };
-    if (free(p)) found.push(formatPrefix(p));
-  }
-  if (found.length === 0) return result({ kind: 'exhausted' });
-  const pick = found[Math.floor((input.random ?? Math.random)() * found.length)] ?? found[0]!;
-  return result({ kind: 'create', subnet: pick, why: 'random' });
+  const pick = pickFree(config, taken, input.exclude ?? new Set(), input.random);
+  return result(pick === undefined ? { kind: 'exhausted' } : { kind: 'create', subnet: pick, why: 'random' });
 }

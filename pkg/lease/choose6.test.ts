@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { encodeLeaseAttrs } from '../../flannel-compat/lease-attrs.ts';
 import type { FamilyConfig } from '../../flannel-compat/network-config.ts';
-import { chooseIPv6Part, fitsConfig6 } from './choose6.ts';
+import { fitsConfig } from './choose.ts';
+import { chooseIPv6Part } from './choose6.ts';
 import { decodeLease, type SubnetLease } from './lease.ts';
 
 // flannel's defaults for IPv6Network fc00::/48: /64 subnets, from the second to the last.
@@ -23,8 +24,8 @@ describe('chooseIPv6Part()', () => {
   it("keeps the chosen dual-stack lease's own IPv6 part when it fits", () => {
     const own = lease('10.244.3.0-24&fc00:0:0:3::-64');
     expect(chooseIPv6Part({ config, leases: [own], chosen: own })).toEqual({ kind: 'keep', subnet: 'fc00:0:0:3::/64' });
-    expect(fitsConfig6(config, 'fc00:0:0:0::/64')).toBe(false);
-    expect(fitsConfig6(config, 'fc00:0:0:3::/60')).toBe(false);
+    expect(fitsConfig(config, 'fc00:0:0:0::/64')).toBe(false);
+    expect(fitsConfig(config, 'fc00:0:0:3::/60')).toBe(false);
   });
 
   it("takes the subnet file's previous IPv6 subnet when no lease holds it, never when one does", () => {
