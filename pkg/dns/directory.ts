@@ -36,7 +36,7 @@ export type Decision =
 
 export function resolve(entries: readonly DirectoryEntry[], qname: string, askerIP: string, askedNetwork: string): Decision {
   const name = qname.toLowerCase().replace(/\.$/, '');
-  const from = (e: DirectoryEntry) => e.address === askerIP || (e.address6 !== undefined && sameIP(e.address6, askerIP));
+  const from = (e: DirectoryEntry) => hasAddress(e, askerIP);
   const asker = entries.find((e) => from(e) && e.network === askedNetwork) ?? entries.find(from);
   if (!asker) return { kind: 'forward' };
   const mine = new Set(entries.filter((e) => e.containerID === asker.containerID).map((e) => e.network));
@@ -66,9 +66,12 @@ function answerOf(found: readonly DirectoryEntry[]): Decision {
   return { kind: 'answer', ips: found.map((e) => e.address).filter((a) => a !== ''), ...(ips6.length > 0 && { ips6 }) };
 }
 
-function sameIP(a: string, b: string): boolean {
-  const x = parseAddr(a);
-  const y = parseAddr(b);
+/** Whether `ip` is the entry's address, IPv4 or IPv6 (any spelling of it). */
+function hasAddress(e: DirectoryEntry, ip: string): boolean {
+  if (e.address === ip) return true;
+  if (e.address6 === undefined) return false;
+  const x = parseAddr(e.address6);
+  const y = parseAddr(ip);
   return x !== undefined && y !== undefined && x.family === y.family && x.ip === y.ip;
 }
 
@@ -101,8 +104,7 @@ export function resolvePtr(entries: readonly DirectoryEntry[], ip: string, asker
     return a !== undefined && n.ok && containsIP(n.value, a.family, a.ip);
   });
   if (!ours) return { kind: 'forward' };
-  const is = (e: DirectoryEntry, x: string) => e.address === x || (e.address6 !== undefined && sameIP(e.address6, x));
-  const mine = new Set(entries.filter((e) => is(e, askerIP)).map((e) => e.network));
-  const names = entries.filter((e) => is(e, ip) && mine.has(e.network)).map((e) => `${e.name}.${e.network}`);
+  const mine = new Set(entries.filter((e) => hasAddress(e, askerIP)).map((e) => e.network));
+  const names = entries.filter((e) => hasAddress(e, ip) && mine.has(e.network)).map((e) => `${e.name}.${e.network}`);
   return names.length > 0 ? { kind: 'answer', names } : { kind: 'nxdomain' };
 }
