@@ -10,7 +10,7 @@ import { plugVeth } from '../attach/apply.ts';
 import { loadLease, type HostLease } from '../attach/lease.ts';
 import { Undo } from '../attach/undo.ts';
 import type { AttachConfig } from '../attach/config.ts';
-import { currentBootId, networkState, teardown, type AttachmentRecord, type RecordEntry } from '../contract/mod.ts';
+import { currentBootId, networkState, teardown, type AttachmentRecord, type NetworkState, type RecordEntry } from '../contract/mod.ts';
 import { WeftError } from '../errors/mod.ts';
 import type { Netlink } from '../kernel/mod.ts';
 import { hostVethName } from '../networks/mod.ts';
@@ -144,16 +144,13 @@ const macOf = (cidr: string) => macForIPv4(cidr.split('/')[0]!);
  * it is IPAM's, and Docker releases it with ReleaseAddress. Idempotent.
  */
 export async function leaveEndpoint(
-  cfg: AttachConfig,
-  endpointID: string,
+  state: NetworkState,
+  entry: RecordEntry & { readonly record: AttachmentRecord },
   host: Netlink,
   unregister: (name: string, containerID: string) => Promise<unknown>,
 ): Promise<void> {
-  const state = networkState(cfg);
-  const entry = state.records.list().find((e) => e.ifname === endpointID && dockerRecordOf(e));
-  if (!entry?.record) return;
   const r = entry.record;
   if (r.state === 'added') state.records.save({ ...r, state: 'removing' });
-  if (r.endpoint) await unregister(r.endpoint.name, r.containerID).catch(() => undefined);
-  await teardown(state, entry, host, cfg.network);
+  if (r.endpoint) await unregister(r.endpoint.name, r.containerID);
+  await teardown(state, entry, host, r.network);
 }

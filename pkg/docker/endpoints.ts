@@ -7,7 +7,7 @@
  */
 import type { AttachConfig } from '../attach/config.ts';
 import { macForIPv4 } from '../attach/names.ts';
-import { networkState, type AttachmentRecord, type NetworkState } from '../contract/mod.ts';
+import { networkState, type AttachmentRecord, type NetworkState, type RecordEntry } from '../contract/mod.ts';
 import { messageOf, WeftError } from '../errors/mod.ts';
 import type { Netlink } from '../kernel/mod.ts';
 import type { Logger } from '../log/logger.ts';
@@ -30,6 +30,14 @@ const endpointInput = (w: Joiner, endpointID: string, address: string, mac: stri
   address,
   mac,
 });
+
+/** An endpoint's record with where it was found. */
+interface Found {
+  readonly meta: NetworkMeta;
+  readonly state: NetworkState;
+  readonly entry: RecordEntry;
+  readonly record: AttachmentRecord;
+}
 
 export interface EndpointDeps {
   readonly view: NetworkView;
@@ -88,14 +96,19 @@ export class DockerEndpoints {
   async #whoJoins(netId: string, endpointID: string): Promise<Joiner | undefined> {
     if (this.dockerSilent) return undefined;
     try {
-      const ep = await this.#engine.endpoint(netId, endpointID, JOIN_ASK_MS);
-      if (!ep) return undefined;
-      return { name: ep.Name, containerID: (await this.#engine.containerIdByName(ep.Name, JOIN_ASK_MS)) ?? endpointID };
+      return await this.#askWho(netId, endpointID);
     } catch (e) {
       if (!(e instanceof DockerUnreachable)) throw e;
       this.dockerSilent = true;
       return undefined;
     }
+  }
+
+  /** Whose an endpoint is, as Docker lists it (undefined while it does not); DockerUnreachable when Docker is silent. */
+  async #askWho(netId: string, endpointID: string): Promise<Joiner | undefined> {
+    const ep = await this.#engine.endpoint(netId, endpointID, JOIN_ASK_MS);
+    if (!ep) return undefined;
+    return { name: ep.Name, containerID: (await this.#engine.containerIdByName(ep.Name, JOIN_ASK_MS)) ?? endpointID };
   }
 
   async join(b: Body): Promise<object> {
@@ -137,15 +150,8 @@ export class DockerEndpoints {
     const until = Date.now() + NAME_LATER_MS;
     while (Date.now() < until) {
       await new Promise((r) => setTimeout(r, 500));
-      let who: Joiner | undefined;
-      try {
-        const ep = await this.#engine.endpoint(netId, endpointID, JOIN_ASK_MS);
-        if (!ep) continue;
-        who = { name: ep.Name, containerID: (await this.#engine.containerIdByName(ep.Name)) ?? endpointID };
-      } catch {
-        continue;
-      }
-      const w = who;
+      const w = await this.#askWho(netId, endpointID).catch(() => undefined);
+      if (!w) continue;
       try {
         const named = await nameEndpoint(cfg, endpointID, w, async (mac) => {
           await this.#view.nets.register(meta.Name, endpointInput(w, endpointID, address, mac));
@@ -160,11 +166,11 @@ export class DockerEndpoints {
   }
 
   /** A Docker endpoint's record, found by its ID in every network's state (no Docker needed). */
-  #recordOf(endpointID: string): { meta: NetworkMeta; state: NetworkState; record: AttachmentRecord } | undefined {
+  #recordOf(endpointID: string): Found | undefined {
     for (const meta of this.#view.nets.metas()) {
       const state = networkState(this.#view.configOf(meta));
-      const record = state.records.list().find((e) => e.ifname === endpointID && dockerRecordOf(e))?.record;
-      if (record) return { meta, state, record };
+      const entry = state.records.list().find((e) => e.ifname === endpointID && dockerRecordOf(e));
+      if (entry?.record) return { meta, state, entry, record: entry.record };
     }
     return undefined;
   }
@@ -187,27 +193,32 @@ export class DockerEndpoints {
 
   unpublish(endpointID: string): object {
     const found = this.#recordOf(endpointID);
-    const ports = found?.record.ports;
-    if (!found || !ports) return {};
-    const { meta, state, record } = found;
-    runPortmap('DEL', { network: meta.Name, endpointID, sandboxKey: record.netns, address: record.ips[0]!, mappings: ports });
+    if (found) this.#unpublish(found);
+    return {};
+  }
+
+  /** Removes the endpoint's published ports, if it has any; the record as it is now. */
+  #unpublish({ meta, state, entry, record }: Found): AttachmentRecord {
+    if (!record.ports) return record;
+    const mappings = record.ports;
+    runPortmap('DEL', { network: meta.Name, endpointID: entry.ifname, sandboxKey: record.netns, address: record.ips[0]!, mappings });
     const { ports: _, ...rest } = record;
     state.records.save(rest);
-    return {};
+    return rest;
   }
 
   /** Leave and DeleteEndpoint find the endpoint's record by its ID in every network's state, without Docker. */
   async leave(endpointID: string): Promise<object> {
     this.#joining.delete(endpointID);
-    this.unpublish(endpointID);
-    for (const meta of this.#view.nets.metas()) {
-      const cfg = this.#view.configOf(meta);
-      await leaveEndpoint(cfg, endpointID, this.#nl, (n, cid) =>
-        this.#view.nets.unregister(meta.Name, n, cid).catch((e: unknown) => {
-          this.#log.warn(`cannot remove the name ${n} of ${meta.Name} now (${messageOf(e)}); the daemon retries`);
-        }),
-      );
-    }
+    const found = this.#recordOf(endpointID);
+    if (!found) return {};
+    const record = this.#unpublish(found);
+    const net = found.meta.Name;
+    await leaveEndpoint(found.state, { ...found.entry, record }, this.#nl, (n, cid) =>
+      this.#view.nets.unregister(net, n, cid).catch((e: unknown) => {
+        this.#log.warn(`cannot remove the name ${n} of ${net} now (${messageOf(e)}); the daemon retries`);
+      }),
+    );
     return {};
   }
 }
