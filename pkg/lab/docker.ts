@@ -7,12 +7,12 @@
  * `docker import` of a busybox root filesystem (no registry is reachable).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { busyboxRootfs } from './rootfs.ts';
 
 export const DOCKER_IMAGE = 'weft-busybox:1';
 const DOCKER = '/usr/bin/docker';
-const APPLETS = ['sh', 'ip', 'ping', 'sleep', 'cat', 'nc', 'hostname', 'wget', 'nslookup', 'route'];
 
 /** `docker ARGS` against the dockerd listening on `host` (unix://PATH). */
 export function dockerAt(host: string, args: readonly string[]): DockerRun {
@@ -95,9 +95,7 @@ export class SimDocker {
     if (this.run(['image', 'inspect', DOCKER_IMAGE]).ok) return;
     const tar = join(this.dir, 'rootfs.tar');
     const root = join(this.dir, 'rootfs');
-    for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp']) mkdirSync(join(root, d), { recursive: true });
-    copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
-    for (const a of APPLETS) if (!existsSync(join(root, 'bin', a))) symlinkSync('busybox', join(root, 'bin', a));
+    busyboxRootfs(root);
     const t = spawnSync('tar', ['-C', root, '-cf', tar, '.']);
     if (t.status !== 0) throw new Error(`tar: ${t.stderr}`);
     const r = this.run(['import', tar, DOCKER_IMAGE]);

@@ -5,10 +5,9 @@
  * filesystem (no registry is needed).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-const APPLETS = ['sh', 'ip', 'ping', 'sleep', 'cat', 'nc', 'hostname', 'wget', 'nslookup'];
+import { busyboxRootfs } from './rootfs.ts';
 
 export interface PodmanOptions {
   /** The simulated host's namespace: CNI plugins run there. */
@@ -36,12 +35,8 @@ export class Podman {
   constructor(dir: string, o: PodmanOptions) {
     this.dir = dir;
     this.o = o;
-    for (const d of ['tmp', 'rootfs/bin', 'rootfs/etc', 'rootfs/proc', 'rootfs/sys', 'rootfs/dev', 'rootfs/tmp'])
-      mkdirSync(join(dir, d), { recursive: true });
-    if (!existsSync(join(dir, 'rootfs/bin/busybox'))) {
-      copyFileSync('/bin/busybox', join(dir, 'rootfs/bin/busybox'));
-      for (const a of APPLETS) symlinkSync('busybox', join(dir, 'rootfs/bin', a));
-    }
+    mkdirSync(join(dir, 'tmp'), { recursive: true });
+    busyboxRootfs(join(dir, 'rootfs'));
     writeFileSync(
       join(dir, 'containers.conf'),
       [
