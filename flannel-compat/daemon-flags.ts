@@ -32,6 +32,7 @@ export interface DaemonFlags {
   readonly ifaces: readonly string[];
   readonly ifaceRegexes: readonly string[];
   readonly publicIP: string | undefined;
+  readonly publicIPv6: string | undefined;
   readonly subnetFile: string;
   /** Minutes before expiry to renew the lease. */
   readonly subnetLeaseRenewMargin: number;
@@ -111,6 +112,13 @@ const FLAGS: readonly Spec[] = [
     key: 'publicIP',
     dflt: undefined,
     help: "address other hosts reach this one at (default: the interface's)",
+  },
+  {
+    name: 'public-ipv6',
+    kind: 'string',
+    key: 'publicIPv6',
+    dflt: undefined,
+    help: "IPv6 address other hosts reach this one at, for dual-stack networks (default: the interface's)",
   },
   {
     name: 'subnet-file',
@@ -272,7 +280,6 @@ const FLAGS: readonly Spec[] = [
 
 const REFUSED: Record<string, string> = {
   'iface-can-reach': 'use --iface or --iface-regex',
-  'public-ipv6': 'weft serves IPv4 overlays; IPv6 leases are parsed but not served yet',
   'ip-blackhole-route': 'not implemented by weft',
 };
 
@@ -379,6 +386,8 @@ export function parseDaemonFlags(
   if (port < 0 || port > 65535) problems.push(`--healthz-port must be from 0 to 65535, got ${port}`);
   if (out.publicIP !== undefined && parseIP(out.publicIP as string)?.family !== 4)
     problems.push(`--public-ip "${String(out.publicIP)}" is not an IPv4 address`);
+  if (out.publicIPv6 !== undefined && parseIP(out.publicIPv6 as string)?.family !== 6)
+    problems.push(`--public-ipv6 "${String(out.publicIPv6)}" is not an IPv6 address`);
   if ((out.resyncPeriod as number) < 1) problems.push('--resync-period must be at least 1 second');
   if (!['debug', 'info', 'warn', 'error'].includes(out.logLevel as string))
     problems.push(`--log-level must be debug, info, warn or error, got "${String(out.logLevel)}"`);

@@ -8,6 +8,12 @@
  * configured, and the agent reports ready only after the first reconcile programmed every known peer (flannel
  * writes subnet.env before programming peers, so a pod could start with no routes).
  *
+ * A dual-stack network (EnableIPv6, issue 15) adds flannel's IPv6 half: the lease key's IPv6 part, a second
+ * VTEP (`flannel-v6.<VNI>`, `weft6.<VNI>` for named networks) over the underlay's IPv6 address with each
+ * dual-stack peer's IPv6 route, neighbour and FDB entry, the bridge's IPv6 gateway, FLANNEL_IPV6_* in the
+ * subnet file, ip6 masquerade and IPv6 forwarding. Containers get the smaller of the two VTEP MTUs, so a
+ * full-size packet of either family crosses without fragmenting or a Packet Too Big.
+ *
  * Self-healing (issue 11): every reconcile pass compares the kernel with the desired state and repairs what
  * differs, with one warn line naming what was wrong; passes run after lease changes, on every resync, and
  * within a moment of a kernel notification touching this network's devices or routes.
@@ -23,8 +29,9 @@ import type { KernelEvent, KernelOps, Link } from '../kernel/mod.ts';
 import { realClock, type Clock, type HeldLease, type LeaseSource, type SubnetLease, type Timer } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { containsPrefix, parsePrefix } from '../netaddr/cidr.ts';
-import { bridgeName, firstAddress, vxlanDeviceName } from '../networks/mod.ts';
+import { bridgeName, firstAddress, vxlanDeviceName, vxlanDeviceName6 } from '../networks/mod.ts';
 import {
+  type OverlayDesired,
   applyOverlay,
   describeOp,
   diffOverlay,
@@ -32,6 +39,7 @@ import {
   observeOverlay,
   onLinkOf,
   planPeers,
+  planPeers6,
   vtepDrift,
   vtepMtu,
   type VtepSpec,
@@ -77,6 +85,13 @@ export interface AgentDeps {
 /** What a repair was of: the metrics' `kind` label. */
 export type RepairKind = 'vxlan_device' | 'bridge' | 'peers' | 'forwarding' | 'subnet_file';
 
+interface Families {
+  readonly fam: FamilyConfig;
+  /** The IPv6 half of a dual-stack network. */
+  readonly fam6: FamilyConfig | undefined;
+  readonly vx: VxlanBackendConfig;
+}
+
 interface Repair {
   readonly kind: RepairKind;
   readonly text: string;
@@ -86,6 +101,9 @@ interface Repair {
 export interface Served {
   readonly subnet: string;
   readonly gateway: string;
+  /** A dual-stack network's IPv6 subnet and gateway here. */
+  readonly subnet6: string | undefined;
+  readonly gateway6: string | undefined;
   readonly device: string;
   readonly bridge: string;
   readonly mtu: number;
@@ -107,7 +125,9 @@ export interface AgentStatus {
   readonly ready: boolean;
   readonly reason: string | undefined;
   readonly subnet: string | undefined;
+  readonly subnet6: string | undefined;
   readonly device: string | undefined;
+  readonly device6: string | undefined;
   readonly peers: number;
   readonly lastReconcile: ReconcileSummary | undefined;
   /** Repairs made since start. */
@@ -129,9 +149,11 @@ export class NetworkAgent {
   #reconciler: Reconciler | undefined;
   #resync: Timer | undefined;
   #soon: Timer | undefined;
-  #config: { fam: FamilyConfig; vx: VxlanBackendConfig } | undefined;
+  #config: Families | undefined;
   #vtep: VtepSpec | undefined;
   #vtepIndex = 0;
+  #vtep6: VtepSpec | undefined;
+  #vtep6Index = 0;
   #bridgeIndex = 0;
   #synced = false;
   #configured = false;
@@ -163,7 +185,9 @@ export class NetworkAgent {
       ready: this.#synced && reason === undefined,
       reason,
       subnet: held?.subnet,
+      subnet6: held?.subnet6,
       device: this.#vtep?.name,
+      device6: this.#vtep6?.name,
       peers: this.#peers.size,
       lastReconcile: this.#last,
       repairs: this.#repairs,
@@ -176,23 +200,32 @@ export class NetworkAgent {
    */
   async start(): Promise<void> {
     const signal = this.#abort.signal;
-    const { fam, vx } = await this.#waitForConfig();
-    this.#config = { fam, vx };
+    const { fam, fam6, vx } = await this.#waitForConfig();
+    this.#config = { fam, fam6, vx };
     const name = vxlanDeviceName(this.#spec.network, vx.vni);
     const existing = await this.#d.nl.findLink(name);
     const mac = loadVtepMac(this.#spec.stateDir, this.#spec.key, vx.vni, existing?.mac);
     const mtu = vtepMtu(vx.mtu ?? this.#d.iface.mtu, 4);
-    const value = encodeLeaseAttrs({ publicIP: this.#d.iface.publicIP, vxlan: { vni: vx.vni, vtepMac: mac } });
+    const name6 = vxlanDeviceName6(this.#spec.network, vx.vni);
+    const mac6 = fam6 && loadVtepMac(this.#spec.stateDir, `${this.#spec.key}.v6`, vx.vni, (await this.#d.nl.findLink(name6))?.mac);
+    const { publicIP, publicIPv6 } = this.#d.iface;
+    const value = encodeLeaseAttrs({
+      publicIP,
+      vxlan: { vni: vx.vni, vtepMac: mac },
+      ...(mac6 && { publicIPv6: publicIPv6!, vxlanV6: { vni: vx.vni, vtepMac: mac6 } }),
+    });
     this.#reason = 'acquiring a lease';
-    const previous = this.#previousSubnet();
+    const previous = this.#previousSubnets();
     const held = await this.#source.acquire(
       {
         config: fam,
+        config6: fam6,
+        previousSubnet6: previous?.ipv6Subnet,
         publicIP: this.#d.iface.publicIP,
         vni: vx.vni,
         vtepMac: mac,
         value,
-        previousSubnet: previous,
+        previousSubnet: previous?.subnet,
         pinned: await this.#hasContainers(),
         renewMarginMs: this.#spec.renewMarginMs,
         ttlSeconds: this.#spec.leaseTtlSeconds,
@@ -214,6 +247,18 @@ export class NetworkAgent {
     };
     const dev = await ensureVtep(this.#d.nl, this.#vtep, (msg) => this.#log.warn(msg));
     this.#vtepIndex = dev.index;
+    if (fam6 && mac6 && held.subnet6) {
+      this.#vtep6 = {
+        ...this.#vtep,
+        name: name6,
+        local: this.#d.iface.vtepLocal6!,
+        mtu: vtepMtu(vx.mtu ?? this.#d.iface.mtu, 6),
+        mac: mac6,
+        address: `${held.subnet6.split('/')[0]}/128`,
+        clusterNetwork: fam6.network,
+      };
+      this.#vtep6Index = (await ensureVtep(this.#d.nl, this.#vtep6, (msg) => this.#log.warn(msg))).index;
+    }
     this.#wantFirewall(held);
     if (this.#spec.ownsBridge) this.#bridgeIndex = (await ensureBridge(this.#d.nl, this.#bridgeSpec(held))).index;
     this.#writeSubnetFile(held);
@@ -242,7 +287,14 @@ export class NetworkAgent {
     await this.#reconciler.trigger();
     this.#synced = true;
     this.#reason = undefined;
-    this.#log.info('ready', { subnet: held.subnet, device: name, mac, mtu, peers: this.#peers.size });
+    this.#log.info('ready', {
+      subnet: held.subnet,
+      device: name,
+      mac,
+      mtu,
+      ...(this.#vtep6 && { subnet6: held.subnet6, device6: name6, mac6, mtu6: this.#vtep6.mtu }),
+      peers: this.#peers.size,
+    });
     this.#scheduleResync();
   }
 
@@ -259,6 +311,16 @@ export class NetworkAgent {
     return this.#config?.fam.network;
   }
 
+  /** A dual-stack network's IPv6 range once its config is read. */
+  clusterNetwork6(): string | undefined {
+    return this.#config?.fam6?.network;
+  }
+
+  /** What containers on this network get: the smaller VTEP MTU, so a full-size packet of either family fits. */
+  #podMtu(): number {
+    return Math.min(this.#vtep!.mtu, this.#vtep6?.mtu ?? Infinity);
+  }
+
   /** Every other host's lease of the network as this host programs it: subnet and public address. */
   peerLeases(): Array<{ subnet: string; publicIP: string }> {
     return [...this.#peers.values()].map((l) => ({ subnet: l.subnet, publicIP: l.attrs.publicIP }));
@@ -271,9 +333,11 @@ export class NetworkAgent {
     return {
       subnet: held.subnet,
       gateway: firstAddress(held.subnet),
+      subnet6: this.#vtep6 && held.subnet6,
+      gateway6: this.#vtep6 && held.subnet6 && firstAddress(held.subnet6),
       device: this.#vtep.name,
       bridge: bridgeName(this.#spec.network),
-      mtu: this.#vtep.mtu,
+      mtu: this.#podMtu(),
     };
   }
 
@@ -287,21 +351,23 @@ export class NetworkAgent {
   }
 
   #relevant(e: KernelEvent): boolean {
-    const own = (i: number) => i === this.#vtepIndex || (i === this.#bridgeIndex && i !== 0);
+    const own = (i: number) => i === this.#vtepIndex || (i === this.#vtep6Index && i !== 0) || (i === this.#bridgeIndex && i !== 0);
     switch (e.kind) {
       case 'overflow':
         return true;
       case 'link':
-        return own(e.index) || e.name === this.#vtep?.name || e.name === bridgeName(this.#spec.network);
+        return own(e.index) || e.name === this.#vtep?.name || e.name === this.#vtep6?.name || e.name === bridgeName(this.#spec.network);
       case 'addr':
       case 'neigh':
       case 'fdb':
         return own(e.index);
       case 'route': {
         if (e.oif !== undefined && own(e.oif)) return true;
-        const cluster = this.#config && parsePrefix(this.#config.fam.network);
         const dst = parsePrefix(e.dst);
-        return !!cluster?.ok && dst.ok && containsPrefix(cluster.value, dst.value);
+        return [this.#config?.fam, this.#config?.fam6].some((f) => {
+          const cluster = f && parsePrefix(f.network);
+          return !!cluster?.ok && dst.ok && containsPrefix(cluster.value, dst.value);
+        });
       }
     }
   }
@@ -318,7 +384,7 @@ export class NetworkAgent {
     await this.#reconciler?.stop();
     if (!opts.teardown) return;
     await this.#source.release().catch((e: unknown) => this.#log.warn(`cannot give the lease up: ${messageOf(e)}`));
-    for (const link of [this.#vtep?.name, bridgeName(this.#spec.network)]) {
+    for (const link of [this.#vtep?.name, this.#vtep6?.name, bridgeName(this.#spec.network)]) {
       if (!link) continue;
       try {
         const l = await this.#d.nl.findLink(link);
@@ -327,7 +393,7 @@ export class NetworkAgent {
         this.#log.warn(`cannot remove ${link}: ${messageOf(e)}`);
       }
     }
-    this.#d.firewall.unwant({ family: 'ip', name: masqTableName(this.#spec.key) });
+    for (const family of ['ip', 'ip6'] as const) this.#d.firewall.unwant({ family, name: masqTableName(this.#spec.key) });
     this.#d.firewall.sync();
     removeIfExists(this.#spec.subnetFile);
     this.#log.info('network removed from this host');
@@ -335,11 +401,17 @@ export class NetworkAgent {
 
   #bridgeSpec(held: HeldLease): BridgeSpec {
     const name = bridgeName(this.#spec.network);
-    const len = held.subnet.split('/')[1]!;
-    return { name, mtu: this.#vtep!.mtu, mac: bridgeMac(name, [held.subnet]), gateways: [`${firstAddress(held.subnet)}/${len}`] };
+    const subnets = this.#subnets(held);
+    const gateways = subnets.map((s) => `${firstAddress(s)}/${s.split('/')[1]!}`);
+    return { name, mtu: this.#podMtu(), mac: bridgeMac(name, subnets), gateways };
   }
 
-  async #waitForConfig(): Promise<{ fam: FamilyConfig; vx: VxlanBackendConfig }> {
+  /** This host's subnets of the network: the IPv4 one, and the IPv6 one of a dual-stack network. */
+  #subnets(held: HeldLease): string[] {
+    return this.#vtep6 && held.subnet6 ? [held.subnet, held.subnet6] : [held.subnet];
+  }
+
+  async #waitForConfig(): Promise<Families> {
     let said = '';
     const signal = this.#abort.signal;
     for (;;) {
@@ -352,9 +424,9 @@ export class NetworkAgent {
         else {
           const cfg = parseNetworkConfig(text);
           const vx = cfg.ok ? parseVxlanBackend(cfg.value) : cfg;
-          if (cfg.ok && vx.ok && cfg.value.ipv4) return { fam: cfg.value.ipv4, vx: vx.value };
-          const why = !cfg.ok ? cfg.reason : !vx.ok ? vx.reason : 'weft serves IPv4 overlays; set EnableIPv4';
-          problem = `network config ${this.#source.configWhere} is invalid: ${why}`;
+          const why = !cfg.ok ? cfg.reason : !vx.ok ? vx.reason : this.#unservable(cfg.value.ipv4, cfg.value.ipv6);
+          if (cfg.ok && vx.ok && !why) return { fam: cfg.value.ipv4!, fam6: cfg.value.ipv6, vx: vx.value };
+          problem = `network config ${this.#source.configWhere} cannot be served: ${why}`;
         }
       } catch (e) {
         problem = messageOf(e);
@@ -366,10 +438,21 @@ export class NetworkAgent {
     }
   }
 
-  #previousSubnet(): string | undefined {
+  /** Why this host cannot serve a config that parsed, or undefined when it can. */
+  #unservable(v4: FamilyConfig | undefined, v6: FamilyConfig | undefined): string | undefined {
+    if (!v4) return 'IPv6-only networks (EnableIPv4 false) are not served by weft yet; keep EnableIPv4 with EnableIPv6 for dual-stack';
+    if (v6 && !this.#d.iface.vtepLocal6)
+      return (
+        `the network is dual-stack (EnableIPv6) but the underlay interface ${this.#d.iface.name} has no global IPv6 address ` +
+        'for the IPv6 VTEP: give it one (or choose another with --iface) and restart weft'
+      );
+    return undefined;
+  }
+
+  #previousSubnets(): { subnet: string | undefined; ipv6Subnet: string | undefined } | undefined {
     const text = readIfExists(this.#spec.subnetFile);
     const e = text === undefined ? undefined : parseSubnetEnv(text);
-    return e?.ok ? e.value.subnet : undefined;
+    return e?.ok ? e.value : undefined;
   }
 
   /** Whether containers are attached here: the network's bridge has ports (the kernel's word, not a file's). */
@@ -379,15 +462,18 @@ export class NetworkAgent {
   }
 
   #wantFirewall(held: HeldLease): void {
+    const fam6 = this.#vtep6 && this.#config!.fam6;
     const spec = {
       key: this.#spec.key,
-      subnets: [held.subnet],
-      clusterNetworks: { 4: [this.#config!.fam.network], 6: [] },
+      subnets: this.#subnets(held),
+      clusterNetworks: { 4: [this.#config!.fam.network], 6: fam6 ? [fam6.network] : [] },
       fullyRandom: this.#spec.ipMasqFullyRandom,
     };
-    const t = flannelMasqTable(spec, { masquerade: this.#spec.ipMasq, forward: this.#spec.forwardRules });
-    if (t) this.#d.firewall.want(t);
-    else this.#d.firewall.unwant({ family: 'ip', name: masqTableName(this.#spec.key) });
+    for (const family of [4, 6] as const) {
+      const t = flannelMasqTable(spec, { masquerade: this.#spec.ipMasq, forward: this.#spec.forwardRules }, family);
+      if (t) this.#d.firewall.want(t);
+      else this.#d.firewall.unwant({ family: family === 4 ? 'ip' : 'ip6', name: masqTableName(this.#spec.key) });
+    }
     this.#d.firewall.sync();
   }
 
@@ -405,14 +491,7 @@ export class NetworkAgent {
     };
     if (!verbose || !held || !v || !this.#config) return networkReport(snapshot, verbose);
     const ports = this.#d.ports();
-    const plan = planPeers({
-      ownSubnet: held.subnet,
-      ownPublicIP: this.#d.iface.publicIP,
-      peers: this.#peers.values(),
-      vxlanIndex: this.#vtepIndex,
-      directRouting: this.#config.vx.directRouting,
-      onLink: onLinkOf(this.#d.iface.prefixes),
-    });
+    const plan = this.#plan(held, this.#vtepIndex);
     return networkReport(
       {
         ...snapshot,
@@ -429,14 +508,15 @@ export class NetworkAgent {
   }
 
   #subnetFileText(held: HeldLease): string {
+    const v6 = this.#vtep6 && held.subnet6 !== undefined;
     return formatSubnetEnv({
       networks: [this.#config!.fam.network],
       subnet: held.subnet,
-      ipv6Networks: [],
-      ipv6Subnet: undefined,
-      mtu: this.#vtep!.mtu,
+      ipv6Networks: v6 ? [this.#config!.fam6!.network] : [],
+      ipv6Subnet: v6 ? held.subnet6 : undefined,
+      mtu: this.#podMtu(),
       ipMasq: this.#spec.ipMasq,
-      extra: { WEFT_VXLAN_DEVICE: this.#vtep!.name },
+      extra: { WEFT_VXLAN_DEVICE: this.#vtep!.name, ...(v6 && { WEFT_VXLAN_DEVICE_V6: this.#vtep6!.name }) },
     });
   }
 
@@ -451,11 +531,10 @@ export class NetworkAgent {
     } else this.#log.info('subnet file written', { path: this.#spec.subnetFile });
   }
 
-  /** The VTEP as wanted; repaired (recreated, or attributes set back) when it differs. */
-  async #keepVtep(repairs: Repair[]): Promise<Link> {
-    const want = this.#vtep!;
+  /** A VTEP as wanted; repaired (recreated, or attributes set back) when it differs. */
+  async #keepVtep(want: VtepSpec, repairs: Repair[]): Promise<Link> {
     const have = await this.#d.nl.findLink(want.name);
-    const drift = vtepDrift(have, have ? await this.#d.nl.listAddrs({ index: have.index, family: 4 }) : [], want);
+    const drift = vtepDrift(have, have ? await this.#d.nl.listAddrs({ index: have.index }) : [], want);
     if (drift.length === 0) return have!;
     const dev = await ensureVtep(this.#d.nl, want, () => {});
     repairs.push({ kind: 'vxlan_device', text: `${want.name}: ${drift.join(', ')}` });
@@ -470,7 +549,7 @@ export class NetworkAgent {
     const links = await this.#d.nl.listLinks();
     const have = links.find((l) => l.name === spec.name);
     const ports = links.filter((l) => names.has(l.name));
-    const drift = bridgeDrift(have, have ? await this.#d.nl.listAddrs({ index: have.index, family: 4 }) : [], spec, ports);
+    const drift = bridgeDrift(have, have ? await this.#d.nl.listAddrs({ index: have.index }) : [], spec, ports);
     if (drift.length === 0) {
       this.#bridgeIndex = have!.index;
       return;
@@ -489,32 +568,26 @@ export class NetworkAgent {
     this.#leasesChanged = false;
     const repairs: Repair[] = [];
     try {
-      const dev = await this.#keepVtep(repairs);
+      const dev = await this.#keepVtep(this.#vtep, repairs);
       this.#vtepIndex = dev.index;
+      const dev6 = this.#vtep6 && (await this.#keepVtep(this.#vtep6, repairs));
+      if (dev6) this.#vtep6Index = dev6.index;
       await this.#keepBridge(held, repairs);
-      const want = planPeers({
-        ownSubnet: held.subnet,
-        ownPublicIP: this.#d.iface.publicIP,
-        peers: this.#peers.values(),
-        vxlanIndex: dev.index,
-        directRouting: this.#config.vx.directRouting,
-        onLink: onLinkOf(this.#d.iface.prefixes),
-      });
-      const have = await observeOverlay(this.#d.nl, {
-        vxlanIndex: dev.index,
-        clusterNetwork: this.#config.fam.network,
-        subnetLen: this.#config.fam.subnetLen,
-        ownSubnet: held.subnet,
-      });
-      const ops = diffOverlay(want, have);
-      const report = await applyOverlay(this.#d.nl, dev.index, ops);
-      for (const f of report.failed) this.#log.warn(`could not ${describeOp(f.op)}: ${messageOf(f.error)}`);
+      const want = this.#plan(held, dev.index);
+      const { ops, report } = await this.#keepPeers(want, dev.index, this.#config.fam, held.subnet);
+      if (dev6 && held.subnet6) {
+        const more = await this.#keepPeers(this.#plan6(held, dev6.index), dev6.index, this.#config.fam6!, held.subnet6);
+        ops.push(...more.ops);
+        report.applied += more.report.applied;
+        report.failed.push(...more.report.failed);
+      }
       // Entries that differ while no lease changed were changed behind weft's back.
       if (ops.length > 0 && !leasesChanged) {
         const more = ops.length > 4 ? `; and ${ops.length - 4} more` : '';
         repairs.push({ kind: 'peers', text: `peer entries: ${ops.slice(0, 4).map(describeOp).join('; ')}${more}` });
       }
-      this.#keepForwarding(repairs);
+      this.#keepForwarding(repairs, 'net/ipv4/ip_forward');
+      if (dev6) this.#keepForwarding(repairs, 'net/ipv6/conf/all/forwarding');
       const ms = Math.round((performance.now() - t0) * 10) / 10;
       const texts = repairs.map((r) => r.text);
       this.#last = { at: new Date().toISOString(), ms, applied: report.applied, failed: report.failed.length, repairs: texts };
@@ -535,14 +608,65 @@ export class NetworkAgent {
     this.#d.onRepair?.(kind);
   }
 
-  /** IPv4 forwarding: without it no container traffic leaves the host. */
-  #keepForwarding(repairs: Repair[]): void {
+  /** The peers' entries of one family as wanted on its VTEP. */
+  #plan(held: HeldLease, vxlanIndex: number): OverlayDesired {
+    return planPeers({
+      ownSubnet: held.subnet,
+      ownPublicIP: this.#d.iface.publicIP,
+      peers: this.#peers.values(),
+      vxlanIndex,
+      directRouting: this.#config!.vx.directRouting,
+      onLink: onLinkOf(this.#d.iface.prefixes),
+    });
+  }
+
+  #plan6(held: HeldLease, vxlanIndex: number): OverlayDesired {
+    return planPeers6({
+      ownSubnet6: held.subnet6,
+      ownPublicIPv6: this.#d.iface.publicIPv6!,
+      peers: this.#peers.values(),
+      vxlanIndex,
+      directRouting: this.#config!.vx.directRouting,
+      onLink: onLinkOf(this.#d.iface.prefixes),
+    });
+  }
+
+  /** Observes one VTEP's peer entries, and applies what differs from `want`. */
+  async #keepPeers(want: OverlayDesired, vxlanIndex: number, fam: FamilyConfig, ownSubnet: string) {
+    const have = await observeOverlay(this.#d.nl, { vxlanIndex, clusterNetwork: fam.network, subnetLen: fam.subnetLen, ownSubnet });
+    const ops = diffOverlay(want, have);
+    const r = await applyOverlay(this.#d.nl, vxlanIndex, ops);
+    for (const f of r.failed) this.#log.warn(`could not ${describeOp(f.op)}: ${messageOf(f.error)}`);
+    return { ops, report: { applied: r.applied, failed: [...r.failed] } };
+  }
+
+  /**
+   * A host that forwards IPv6 ignores router advertisements on interfaces with accept_ra 1, and an underlay
+   * configured by them would lose its default route: 2 keeps accepting them while forwarding.
+   */
+  #keepRouterAdvertisements(): void {
+    const key = `net/ipv6/conf/${this.#d.iface.name}/accept_ra`;
     try {
-      if (this.#d.nl.readSysctl('net/ipv4/ip_forward') === '1') return;
-      this.#d.nl.writeSysctl('net/ipv4/ip_forward', '1');
-      repairs.push({ kind: 'forwarding', text: 'net.ipv4.ip_forward was 0: set to 1' });
+      if (this.#d.nl.readSysctl(key) !== '1') return;
+      this.#d.nl.writeSysctl(key, '2');
+      this.#log.info(
+        `set net.ipv6.conf.${this.#d.iface.name}.accept_ra to 2 before turning IPv6 forwarding on, to keep its router advertisements`,
+      );
     } catch (e) {
-      this.#log.warn(`cannot keep net.ipv4.ip_forward on: ${messageOf(e)}`);
+      this.#log.warn(`cannot keep router advertisements on ${this.#d.iface.name}: ${messageOf(e)}`);
+    }
+  }
+
+  /** Forwarding (IPv4, and IPv6 for a dual-stack network): without it no container traffic leaves the host. */
+  #keepForwarding(repairs: Repair[], key: string): void {
+    const name = key.replace(/\//g, '.');
+    try {
+      if (this.#d.nl.readSysctl(key) === '1') return;
+      if (key.startsWith('net/ipv6')) this.#keepRouterAdvertisements();
+      this.#d.nl.writeSysctl(key, '1');
+      repairs.push({ kind: 'forwarding', text: `${name} was 0: set to 1` });
+    } catch (e) {
+      this.#log.warn(`cannot keep ${name} on: ${messageOf(e)}`);
     }
   }
 

@@ -2,7 +2,8 @@
  * The underlay interface, chosen as flanneld chooses it (pkg/ipmatch LookupExtIface): the first `--iface`
  * (a name or one of its addresses) that exists; else the first `--iface-regex` matching an address, then a
  * name; else the interface of the default route. Its first global IPv4 address is the VTEP's local address and,
- * unless `--public-ip` says otherwise, the address advertised to peers.
+ * unless `--public-ip` says otherwise, the address advertised to peers; its first global IPv6 address, if it
+ * has one, is the IPv6 VTEP's (dual-stack networks; `--public-ipv6` as `--public-ip`).
  */
 import { WeftError } from '../errors/mod.ts';
 import type { Addr, Link, Netlink } from '../kernel/mod.ts';
@@ -24,18 +25,29 @@ export interface ExternalInterface {
    * address since v0.27.4), otherwise the interface's (a NAT address cannot be a packet's source here).
    */
   readonly vtepLocal: string;
+  /** The interface's first global IPv6 address, the IPv6 VTEP's local address; undefined when it has none. */
+  readonly address6?: string | undefined;
+  /** The IPv6 address peers reach this host at (`--public-ipv6`, else `address6`). */
+  readonly publicIPv6?: string | undefined;
+  /** As vtepLocal, for IPv6. */
+  readonly vtepLocal6?: string | undefined;
 }
 
 export interface IfaceSelector {
   readonly ifaces: readonly string[];
   readonly ifaceRegexes: readonly string[];
   readonly publicIP: string | undefined;
+  readonly publicIPv6?: string | undefined;
 }
 
-const globalV4 = (addrs: readonly Addr[], index: number) => addrs.filter((a) => a.index === index && a.family === 4 && a.scope === 0);
+const globalOf = (family: 4 | 6) => (addrs: readonly Addr[], index: number) =>
+  addrs.filter((a) => a.index === index && a.family === family && a.scope === 0);
+const globalV4 = globalOf(4);
+const globalV6 = globalOf(6);
 
 export async function findExternalInterface(nl: Netlink, sel: IfaceSelector): Promise<ExternalInterface> {
-  const [links, addrs] = await Promise.all([nl.listLinks(), nl.listAddrs({ family: 4 })]);
+  const [links, addrs4, addrs6] = await Promise.all([nl.listLinks(), nl.listAddrs({ family: 4 }), nl.listAddrs({ family: 6 })]);
+  const addrs = [...addrs4, ...addrs6];
   let link: Link | undefined;
   let why: string;
   if (sel.ifaces.length > 0) {
@@ -61,6 +73,8 @@ export async function findExternalInterface(nl: Netlink, sel: IfaceSelector): Pr
   const v4 = globalV4(addrs, link.index);
   if (v4.length === 0) throw new WeftError('WEFT_INVALID_CONFIG', `interface ${link.name} has no IPv4 address to use as the VTEP address`);
   if (link.mtu === 0) throw new WeftError('WEFT_INVALID_CONFIG', `interface ${link.name} reports MTU 0`);
+  const v6 = globalV6(addrs, link.index)[0]?.address;
+  const pub6 = sel.publicIPv6 ?? v6;
   return {
     index: link.index,
     name: link.name,
@@ -72,5 +86,10 @@ export async function findExternalInterface(nl: Netlink, sel: IfaceSelector): Pr
     }),
     publicIP: sel.publicIP ?? v4[0]!.address,
     vtepLocal: sel.publicIP !== undefined && addrs.some((a) => a.address === sel.publicIP) ? sel.publicIP : v4[0]!.address,
+    ...(v6 !== undefined && { address6: v6 }),
+    ...(pub6 !== undefined && { publicIPv6: pub6 }),
+    ...(v6 !== undefined && {
+      vtepLocal6: sel.publicIPv6 !== undefined && addrs.some((a) => a.address === sel.publicIPv6) ? sel.publicIPv6 : v6,
+    }),
   };
 }

@@ -3,7 +3,7 @@
  * the ADD's Undo; no decisions (those are plan.ts's). The bridge, shared by the network's containers, is made
  * if missing and never undone. Returns the MACs the kernel gave, for the CNI result.
  */
-import { ensureBridge } from '../bridge/mod.ts';
+import { ensureBridge, noLinkLocalDad } from '../bridge/mod.ts';
 import { isGone, writeSysctl, type Link, type Netlink, type Netns, type VethSpec } from '../kernel/mod.ts';
 import type { AttachmentPlan } from './plan.ts';
 import type { Undo } from './undo.ts';
@@ -25,6 +25,7 @@ export async function applyAttachment(
   const inner = await cont.getLink(c.ifname);
   for (const cidr of c.addresses) await cont.addAddr({ index: inner.index, cidr, ...(cidr.includes(':') && { noDad: true }) });
   writeSysctl(`net/ipv4/conf/${c.ifname}/arp_notify`, '1', { netns: ns });
+  if (c.addresses.some((a) => a.includes(':'))) noLinkLocalDad(cont, c.ifname);
   await cont.setUp(inner.index);
   for (const r of c.routes) await cont.addRoute({ dst: r.dst, gateway: r.gateway, oif: inner.index });
   return { bridge: bridge.mac, hostVeth: (await host.getLink(veth.index)).mac, container: inner.mac };

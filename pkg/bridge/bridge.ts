@@ -64,8 +64,25 @@ export async function ensureBridge(host: KernelOps, spec: BridgeSpec): Promise<L
       if (!isKernelError(e, 'EEXIST')) throw e;
     }
   }
-  if (!br.up) await host.setUp(br.index);
+  if (!br.up) {
+    if (spec.gateways.some((g) => familyOf(g) === 6)) noLinkLocalDad(host, spec.name);
+    await host.setUp(br.index);
+  }
   return host.getLink(br.index);
+}
+
+/**
+ * Neighbour solicitations leave an interface only from a link-local address that passed duplicate detection
+ * (the kernel's ndisc_send_ns), so for the second or so that detection takes a new bridge could not resolve
+ * its containers' IPv6 addresses, nor a new container its gateway's: first packets were lost. Set before
+ * the interface goes up; its link-local address is derived from a MAC no one else on the link has.
+ */
+export function noLinkLocalDad(k: Pick<KernelOps, 'writeSysctl'>, ifname: string): void {
+  try {
+    k.writeSysctl(`net/ipv6/conf/${ifname}/accept_dad`, '0');
+  } catch {
+    // IPv6 disabled on this host: no detection to skip.
+  }
 }
 
 /**

@@ -1,1 +1,1 @@
-export { ensureBridge, bridgeMac, bridgeDrift, attachPorts, type BridgeSpec } from './bridge.ts';
+export { ensureBridge, bridgeMac, bridgeDrift, attachPorts, noLinkLocalDad, type BridgeSpec } from './bridge.ts';

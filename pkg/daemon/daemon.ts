@@ -41,7 +41,12 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   if (!flags.kubeSubnetMgr) parseEndpoints(flags.etcdEndpoints);
   requireNetAdmin();
   const nl = Netlink.open();
-  const iface = await findExternalInterface(nl, { ifaces: flags.ifaces, ifaceRegexes: flags.ifaceRegexes, publicIP: flags.publicIP });
+  const iface = await findExternalInterface(nl, {
+    ifaces: flags.ifaces,
+    ifaceRegexes: flags.ifaceRegexes,
+    publicIP: flags.publicIP,
+    publicIPv6: flags.publicIPv6,
+  });
   const nodeName = flags.nodeName ?? process.env.NODE_NAME;
   // The networks' statuses for the metrics' gauges, once the status sources exist.
   let statusOf: () => readonly NetworkStatus[] = () => [];

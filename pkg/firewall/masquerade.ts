@@ -31,11 +31,21 @@ const familyOf = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4);
 
 export const masqTableName = (key: string): string => `weft_${key.replace(/[^A-Za-z0-9_]/g, '_').replace(/^_+/, '')}`;
 
-/** The daemon's table for a network (IPv4, as flanneld), or undefined when it neither masquerades nor accepts forwarding. */
-export function flannelMasqTable(s: MasqSpec, o: { readonly masquerade: boolean; readonly forward: boolean }): NftTable | undefined {
-  const C = s.clusterNetworks[4][0];
-  const P = s.subnets.find((x) => familyOf(x) === 4);
+/**
+ * The daemon's table for a network and one family (`ip` or `ip6`, one table each, as flanneld's nftables mode
+ * keeps flannel-ipv4 and flannel-ipv6), or undefined when the network has no subnet of that family here, or
+ * the host neither masquerades nor accepts forwarding.
+ */
+export function flannelMasqTable(
+  s: MasqSpec,
+  o: { readonly masquerade: boolean; readonly forward: boolean },
+  family: 4 | 6 = 4,
+): NftTable | undefined {
+  const C = s.clusterNetworks[family][0];
+  const P = s.subnets.find((x) => familyOf(x) === family);
   if (!C || !P) return undefined;
+  const ip = family === 4 ? 'ip' : 'ip6';
+  const multicast = family === 4 ? '224.0.0.0/4' : 'ff00::/8';
   const masq = `masquerade${s.fullyRandom ? ' fully-random' : ''}`;
   const body: string[] = [];
   if (o.masquerade) {
@@ -43,11 +53,11 @@ export function flannelMasqTable(s: MasqSpec, o: { readonly masquerade: boolean;
       'chain postrouting {',
       '  type nat hook postrouting priority srcnat; policy accept;',
       '  meta mark & 0x4000 == 0x4000 return',
-      `  ip saddr ${P} ip daddr ${C} return`,
-      `  ip saddr ${C} ip daddr ${P} return`,
-      `  ip saddr != ${C} ip daddr ${P} return`,
-      `  ip saddr ${C} ip daddr != 224.0.0.0/4 ${masq}`,
-      `  ip saddr != ${C} ip daddr ${C} ${masq}`,
+      `  ${ip} saddr ${P} ${ip} daddr ${C} return`,
+      `  ${ip} saddr ${C} ${ip} daddr ${P} return`,
+      `  ${ip} saddr != ${C} ${ip} daddr ${P} return`,
+      `  ${ip} saddr ${C} ${ip} daddr != ${multicast} ${masq}`,
+      `  ${ip} saddr != ${C} ${ip} daddr ${C} ${masq}`,
       '}',
     );
   }
@@ -55,11 +65,11 @@ export function flannelMasqTable(s: MasqSpec, o: { readonly masquerade: boolean;
     body.push(
       'chain forward {',
       '  type filter hook forward priority filter; policy accept;',
-      `  ip saddr ${C} accept`,
-      `  ip daddr ${C} accept`,
+      `  ${ip} saddr ${C} accept`,
+      `  ${ip} daddr ${C} accept`,
       '}',
     );
-  return body.length > 0 ? { family: 'ip', name: masqTableName(s.key), body } : undefined;
+  return body.length > 0 ? { family: ip, name: masqTableName(s.key), body } : undefined;
 }
 
 /** The table that holds the CNI plugin's chains, one per network. */

@@ -15,11 +15,14 @@
  *
  * Other leases carrying this host's PublicIP are reported as ignored, with why, for the caller to log;
  * leases with its PublicIP that no longer fit the config are returned for the caller to delete, as flanneld
- * does (the config changed: the operator renumbered the network).
+ * does (the config changed: the operator renumbered the network). In a dual-stack network a lease fits only
+ * with an IPv6 part that fits too, and in an IPv4-only one only without: flannel's rule, so turning IPv6 on
+ * gives a host a new dual-stack key for the same IPv4 subnet (the old key is not counted as taken, being
+ * deleted first). The IPv6 part of a new key is choose6.ts's.
  */
 import { formatPrefix, parseAddr, parsePrefix, overlaps, type Prefix } from '../netaddr/cidr.ts';
 import type { FamilyConfig } from '../../flannel-compat/network-config.ts';
-import type { SubnetLease } from './lease.ts';
+import { isReservation, type SubnetLease } from './lease.ts';
 
 export type Choice =
   | { readonly kind: 'reuse'; readonly lease: SubnetLease; readonly why: 'previous' | 'public-ip' }
@@ -29,6 +32,8 @@ export type Choice =
 
 export interface ChooseInput {
   readonly config: FamilyConfig;
+  /** The network's IPv6 half, when it is dual-stack. */
+  readonly config6?: FamilyConfig | undefined;
   readonly leases: readonly SubnetLease[];
   readonly publicIP: string;
   readonly previousSubnet?: string | undefined;
@@ -87,13 +92,21 @@ export function pickFree(
   return found.length === 0 ? undefined : (found[Math.floor(random() * found.length)] ?? found[0]!);
 }
 
+/** Whether a lease fits the network: its IPv4 subnet, and an IPv6 part exactly when the network is dual-stack. */
+export function leaseFits(config: FamilyConfig, config6: FamilyConfig | undefined, l: SubnetLease): boolean {
+  const v6 = config6 ? l.ipv6Subnet !== undefined && fitsConfig(config6, l.ipv6Subnet) : l.ipv6Subnet === undefined;
+  return v6 && fitsConfig(config, l.subnet);
+}
+
 export function chooseSubnet(input: ChooseInput): ChooseResult {
-  const { config, leases, publicIP } = input;
-  const mine = leases.filter((l) => l.attrs.publicIP === publicIP).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const { config, publicIP } = input;
+  const mine = input.leases.filter((l) => l.attrs.publicIP === publicIP).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const prevPrefix = input.previousSubnet !== undefined ? prefix(input.previousSubnet) : undefined;
   const previous = prevPrefix && fitsConfig(config, input.previousSubnet!) ? formatPrefix(prevPrefix) : undefined;
-  const incompatible = mine.filter((l) => !fitsConfig(config, l.subnet));
-  const fitting = mine.filter((l) => fitsConfig(config, l.subnet));
+  const incompatible = mine.filter((l) => !leaseFits(config, input.config6, l));
+  const fitting = mine.filter((l) => leaseFits(config, input.config6, l));
+  // This host's leases that no longer fit are deleted before anything is created (reservations are not): not taken.
+  const leases = input.leases.filter((l) => isReservation(l) || !incompatible.includes(l));
   const ignoring = (taken: SubnetLease | undefined, why: string) => fitting.filter((l) => l !== taken).map((lease) => ({ lease, why }));
   const result = (choice: Choice, taken?: SubnetLease, why = ''): ChooseResult => ({
     choice,

@@ -1,9 +1,9 @@
 /**
- * The IPv6 half of a dual-stack lease, pure (issue 15). flannel keeps both halves under one key
- * (`10.244.1.0-24&fc00:0:0:1::-64`), so the key is chosen by the IPv4 rules (choose.ts) and its IPv6 half
- * follows: the chosen lease's own IPv6 part when it fits the config; else this host's previous IPv6 subnet
- * (the subnet file's FLANNEL_IPV6_SUBNET) when no lease holds it; else one of the first 100 free aligned
- * subnets in [IPv6SubnetMin, IPv6SubnetMax], at random, as for IPv4 (choose.ts's fitsConfig and pickFree).
+ * The IPv6 half of a new dual-stack key, pure (issue 15). flannel keeps both halves under one key
+ * (`10.244.1.0-24&fc00:0:0:1::-64`), so the key is chosen by the IPv4 rules (choose.ts: an existing key is
+ * reused only when its IPv6 part fits) and, when a key is made, its IPv6 half is this host's previous IPv6
+ * subnet (the subnet file's FLANNEL_IPV6_SUBNET) when no lease holds it, else one of the first 100 free
+ * aligned subnets in [IPv6SubnetMin, IPv6SubnetMax], at random, as for IPv4 (choose.ts's pickFree).
  */
 import type { FamilyConfig } from '../../flannel-compat/network-config.ts';
 import { formatPrefix, overlaps, parsePrefix, type Prefix } from '../netaddr/cidr.ts';
@@ -11,15 +11,13 @@ import { fitsConfig, pickFree } from './choose.ts';
 import type { SubnetLease } from './lease.ts';
 
 export type V6Choice =
-  | { readonly kind: 'keep'; readonly subnet: string }
   | { readonly kind: 'create'; readonly subnet: string; readonly why: 'previous' | 'random' }
   | { readonly kind: 'exhausted' };
 
 export interface V6Input {
   readonly config: FamilyConfig;
+  /** Every lease that stays (this host's own that no longer fit are left out: they are deleted). */
   readonly leases: readonly SubnetLease[];
-  /** The lease the IPv4 rules chose (undefined: a new key is made). */
-  readonly chosen?: SubnetLease | undefined;
   readonly previous?: string | undefined;
   readonly exclude?: ReadonlySet<string>;
   readonly random?: () => number;
@@ -33,9 +31,7 @@ const prefix6 = (cidr: string | undefined): Prefix | undefined => {
 
 export function chooseIPv6Part(input: V6Input): V6Choice {
   const { config, leases } = input;
-  const own = input.chosen?.ipv6Subnet;
-  if (own !== undefined && fitsConfig(config, own)) return { kind: 'keep', subnet: formatPrefix(prefix6(own)!) };
-  const taken = leases.filter((l) => l !== input.chosen).flatMap((l) => prefix6(l.ipv6Subnet) ?? []);
+  const taken = leases.flatMap((l) => prefix6(l.ipv6Subnet) ?? []);
   const exclude = input.exclude ?? new Set<string>();
   const prev = prefix6(input.previous);
   if (prev && fitsConfig(config, input.previous!) && !exclude.has(formatPrefix(prev)) && !taken.some((t) => overlaps(t, prev)))

@@ -50,6 +50,8 @@ export class EtcdLeaseSource implements LeaseSource {
       this.#store,
       {
         config: s.config,
+        config6: s.config6,
+        previousSubnet6: s.previousSubnet6,
         publicIP: s.publicIP,
         value: s.value,
         previousSubnet: s.previousSubnet,

@@ -9,6 +9,14 @@ import { FakeSubnetStore } from './testing/fake-store.ts';
 const HOUR = 3_600_000;
 const config: FamilyConfig = { network: '10.244.0.0/16', subnetLen: 24, subnetMin: '10.244.1.0', subnetMax: '10.244.255.0' };
 const value = (ip: string, mac = '02:00:00:00:00:01') => encodeLeaseAttrs({ publicIP: ip, vxlan: { vni: 1, vtepMac: mac } });
+const config6: FamilyConfig = { network: 'fc00::/48', subnetLen: 64, subnetMin: 'fc00:0:0:1::', subnetMax: 'fc00:0:0:ffff::' };
+const value6 = (ip: string, ip6: string) =>
+  encodeLeaseAttrs({
+    publicIP: ip,
+    publicIPv6: ip6,
+    vxlan: { vni: 1, vtepMac: '02:00:00:00:00:01' },
+    vxlanV6: { vni: 1, vtepMac: '02:00:00:00:00:61' },
+  });
 
 function setup(spec: Partial<KeeperSpec> = {}) {
   const clock = new FakeClock();
@@ -160,6 +168,49 @@ describe('LeaseKeeper', () => {
     store.kvs.delete(key('10.244.66.0/24'));
     await clock.advance(10_000);
     expect((await p).subnet).toBe('10.244.66.0/24');
+  });
+
+  it("holds a dual-stack key (flannel's form), with the subnet file's IPv6 subnet when it is free", async () => {
+    const { store, keeper } = setup({
+      config6,
+      previousSubnet: '10.244.5.0/24',
+      previousSubnet6: 'fc00:0:0:5::/64',
+      value: value6('192.0.2.1', '2001:db8::1'),
+    });
+    const held = await keeper.acquire();
+    expect(held).toMatchObject({
+      subnet: '10.244.5.0/24',
+      subnet6: 'fc00:0:0:5::/64',
+      key: `${store.subnetsPrefix}/10.244.5.0-24&fc00:0:0:5::-64`,
+    });
+    expect(store.kvs.get(held.key)?.value).toBe(value6('192.0.2.1', '2001:db8::1'));
+  });
+
+  it('turning IPv6 on keeps the IPv4 subnet: the IPv4-only key is replaced by a dual-stack one for the same subnet', async () => {
+    const { store, keeper, key } = setup({
+      config6,
+      previousSubnet: '10.244.5.0/24',
+      pinned: true,
+      value: value6('192.0.2.1', '2001:db8::1'),
+    });
+    store.put(key('10.244.5.0/24'), value('192.0.2.1'), '55');
+    const held = await keeper.acquire();
+    expect(held.subnet).toBe('10.244.5.0/24');
+    expect(held.subnet6).toMatch(/^fc00:0:0:[0-9a-f]+::\/64$/);
+    expect([...store.kvs.keys()]).toEqual([held.key]);
+  });
+
+  it('two hosts that took one IPv6 subnet under different keys at once: the later one gives way and takes another', async () => {
+    const { store, keeper, key } = setup({ config6, previousSubnet6: 'fc00:0:0:7::/64', value: value6('192.0.2.1', '2001:db8::1') });
+    let raced = false;
+    store.beforeCreate = () => {
+      if (raced) return;
+      raced = true;
+      store.put(`${key('10.244.200.0/24')}&fc00:0:0:7::-64`, value6('192.0.2.2', '2001:db8::2'), '0');
+    };
+    const held = await keeper.acquire();
+    expect(held.subnet6).not.toBe('fc00:0:0:7::/64');
+    expect(store.kvs.size).toBe(2);
   });
 
   it('gives the lease up on release: the key and its lease go', async () => {

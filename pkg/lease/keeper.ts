@@ -1,5 +1,6 @@
 /**
- * Holds this host's subnet lease for one network (the choice is choose.ts's; docs/adr/0002):
+ * Holds this host's subnet lease for one network (the choice is choose.ts's, a dual-stack key's IPv6 half
+ * choose6.ts's; docs/adr/0002):
  *
  *   acquire   create only with compare-and-create, and only while the network's config exists; on losing a
  *             race exclude that subnet and ask again (flanneld exits instead); an exhausted network, or this
@@ -19,6 +20,7 @@ import { makeSubnetKey } from '../../flannel-compat/subnet-key.ts';
 import { messageOf, WeftError } from '../errors/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { chooseSubnet } from './choose.ts';
+import { chooseIPv6Part } from './choose6.ts';
 import type { Clock, Timer } from './clock.ts';
 import { decodeLease, isReservation, type RawKv, type SubnetLease } from './lease.ts';
 import type { SubnetStore } from './store.ts';
@@ -30,6 +32,8 @@ const WAIT_RETRY_MS = 10_000;
 export interface HeldLease {
   readonly key: string;
   readonly subnet: string;
+  /** The IPv6 half of a dual-stack key. */
+  readonly subnet6?: string | undefined;
   readonly leaseId: string;
   readonly modRevision: string;
   /** epoch ms; Infinity for a reservation. */
@@ -38,6 +42,10 @@ export interface HeldLease {
 
 export interface KeeperSpec {
   readonly config: FamilyConfig;
+  /** The network's IPv6 half, when it is dual-stack. */
+  readonly config6?: FamilyConfig | undefined;
+  /** The subnet file's FLANNEL_IPV6_SUBNET. */
+  readonly previousSubnet6?: string | undefined;
   readonly publicIP: string;
   /** The lease value to publish (encoded LeaseAttrs). */
   readonly value: string;
@@ -89,12 +97,13 @@ export class LeaseKeeper {
   /** Resolves once this host holds a lease; retries, saying why, until it does or the signal aborts. */
   async acquire(): Promise<HeldLease> {
     const exclude = new Set<string>();
+    const exclude6 = new Set<string>();
     let said = '';
     for (let attempt = 1; ; attempt++) {
       this.#signal.throwIfAborted();
       let wait = 0;
       try {
-        const held = await this.#tryAcquire(exclude);
+        const held = await this.#tryAcquire(exclude, exclude6);
         if (held) {
           this.#held = held;
           this.#state = { ok: true };
@@ -112,7 +121,7 @@ export class LeaseKeeper {
     }
   }
 
-  async #tryAcquire(exclude: Set<string>): Promise<HeldLease | undefined> {
+  async #tryAcquire(exclude: Set<string>, exclude6: Set<string>): Promise<HeldLease | undefined> {
     const listing = await this.#store.listSubnets();
     const leases: SubnetLease[] = [];
     for (const kv of listing.kvs) {
@@ -122,6 +131,7 @@ export class LeaseKeeper {
     const s = this.#spec;
     const { choice, incompatible, ignored } = chooseSubnet({
       config: s.config,
+      config6: s.config6,
       leases,
       publicIP: s.publicIP,
       previousSubnet: s.previousSubnet,
@@ -142,7 +152,7 @@ export class LeaseKeeper {
         const l = choice.lease;
         if (isReservation(l)) {
           if (await this.#publish(l.key, '0', l.modRevision, l))
-            return this.#hold(l.key, l.subnet, '0', Infinity, 'reservation', l.modRevision);
+            return this.#hold(l.key, l.subnet, l.ipv6Subnet, '0', Infinity, 'reservation', l.modRevision);
           return undefined;
         }
         const ttl = await this.#store.leaseTTL(l.leaseId);
@@ -151,6 +161,7 @@ export class LeaseKeeper {
         return this.#hold(
           l.key,
           l.subnet,
+          l.ipv6Subnet,
           l.leaseId,
           this.#clock.now() + ttl * 1000,
           choice.why === 'previous' ? "reused (the subnet file's)" : 'reused',
@@ -158,7 +169,15 @@ export class LeaseKeeper {
         );
       }
       case 'create': {
-        const key = `${this.#store.subnetsPrefix}/${makeSubnetKey(choice.subnet)}`;
+        const stays = leases.filter((l) => !incompatible.includes(l) || isReservation(l));
+        const v6 = s.config6 && chooseIPv6Part({ config: s.config6, leases: stays, previous: s.previousSubnet6, exclude: exclude6 });
+        if (v6?.kind === 'exhausted')
+          throw new WeftError(
+            'WEFT_LEASE_UNAVAILABLE',
+            `no free IPv6 subnet left in ${s.config6!.network} (between ${s.config6!.subnetMin} and ${s.config6!.subnetMax}); ` +
+              'free a stale lease or widen the network',
+          );
+        const key = `${this.#store.subnetsPrefix}/${makeSubnetKey(choice.subnet, v6?.subnet)}`;
         const r = await this.#store.createSubnet(key, s.value, s.ttlSeconds);
         if (!r.created) {
           if (r.why === 'no-config')
@@ -171,9 +190,15 @@ export class LeaseKeeper {
           return undefined;
         }
         const got = await this.#store.getSubnet(key);
+        if (v6 && (await this.#lostIPv6Race(key, v6.subnet, got))) {
+          exclude6.add(v6.subnet);
+          await this.#store.revoke(r.leaseId);
+          return undefined;
+        }
         return this.#hold(
           key,
           choice.subnet,
+          v6?.subnet,
           r.leaseId,
           this.#clock.now() + r.ttl * 1000,
           choice.why === 'previous' ? "the subnet file's, created again" : 'new',
@@ -196,22 +221,52 @@ export class LeaseKeeper {
     }
   }
 
+  /**
+   * Whether another key took the same IPv6 subnet at the same time: compare-and-create guards the key, and two
+   * keys with different IPv4 halves may carry one IPv6 half. The later write (the higher revision) gives way.
+   */
+  async #lostIPv6Race(key: string, subnet6: string, mine: RawKv | undefined): Promise<boolean> {
+    const rev = BigInt(mine?.modRevision ?? '0');
+    for (const kv of (await this.#store.listSubnets()).kvs) {
+      const d = decodeLease(this.#store.subnetsPrefix, kv);
+      if (!d.ok || kv.key === key || d.lease.ipv6Subnet !== subnet6 || BigInt(kv.modRevision) > rev) continue;
+      this.#log.info('another host took the IPv6 subnet at the same time; choosing again', { subnet6, holder: kv.key });
+      return true;
+    }
+    return false;
+  }
+
   /** Rewrites our value on an existing key if it differs (a new VTEP MAC); false when someone changed it first. */
   async #publish(key: string, leaseId: string, modRevision: string, current: SubnetLease): Promise<boolean> {
     const a = current.attrs;
     const published =
-      a.vxlan && encodeLeaseAttrs({ publicIP: a.publicIP, ...(a.publicIPv6 && { publicIPv6: a.publicIPv6 }), vxlan: a.vxlan });
+      a.vxlan &&
+      encodeLeaseAttrs({
+        publicIP: a.publicIP,
+        ...(a.publicIPv6 && { publicIPv6: a.publicIPv6 }),
+        vxlan: a.vxlan,
+        ...(a.vxlanV6 && { vxlanV6: a.vxlanV6 }),
+      });
     if (published === this.#spec.value) return true;
     return this.#store.updateSubnet(key, this.#spec.value, leaseId, modRevision);
   }
 
-  #hold(key: string, subnet: string, leaseId: string, expiresAt: number, how: string, modRevision = '0'): HeldLease {
+  #hold(
+    key: string,
+    subnet: string,
+    subnet6: string | undefined,
+    leaseId: string,
+    expiresAt: number,
+    how: string,
+    modRevision = '0',
+  ): HeldLease {
     this.#log.info('lease held', {
       subnet,
+      ...(subnet6 && { subnet6 }),
       how,
       expires: Number.isFinite(expiresAt) ? new Date(expiresAt).toISOString() : 'never (reservation)',
     });
-    return { key, subnet, leaseId, modRevision, expiresAt };
+    return { key, subnet, ...(subnet6 && { subnet6 }), leaseId, modRevision, expiresAt };
   }
 
   #scheduleRenewal(delay?: number): void {

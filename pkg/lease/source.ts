@@ -17,6 +17,9 @@ export interface PeerHandlers {
 
 export interface AcquireSpec {
   readonly config: FamilyConfig;
+  /** The network's IPv6 half, when it is dual-stack. */
+  readonly config6?: FamilyConfig | undefined;
+  readonly previousSubnet6?: string | undefined;
   readonly publicIP: string;
   readonly vni: number;
   readonly vtepMac: string;

@@ -7,7 +7,7 @@ import { nth, parsePrefix, formatAddr } from '../netaddr/cidr.ts';
 
 export function firstAddress(subnet: string): string {
   const p = parsePrefix(subnet);
-  return p.ok ? formatAddr(4, nth(p.value, 1n)) : '';
+  return p.ok ? formatAddr(p.value.family, nth(p.value, 1n)) : '';
 }
 
 /** An address with the network's prefix length, as Docker shows it (the plugin records its host subnet's). */

@@ -14,6 +14,7 @@ export {
 export {
   bridgeName,
   vxlanDeviceName,
+  vxlanDeviceName6,
   leaseFileName,
   conflistFileName,
   hostVethName,

@@ -32,6 +32,14 @@ export function vxlanDeviceName(network: string, vni: number): string {
   return network === '' ? `flannel.${vni}` : `weft.${vni}`;
 }
 
+/**
+ * A dual-stack network's IPv6 VTEP: flannel's `flannel-v6.<VNI>` for the default network, `weft6.<VNI>` for
+ * named ones (`weft-v6.` with an 8-digit VNI would pass the kernel's 15-character limit).
+ */
+export function vxlanDeviceName6(network: string, vni: number): string {
+  return network === '' ? `flannel-v6.${vni}` : `weft6.${vni}`;
+}
+
 /** Where the daemon writes a named network's lease file under its run directory. */
 export function leaseFileName(runDir: string, network: string): string {
   return `${runDir}/networks/${network}.env`;

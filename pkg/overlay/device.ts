@@ -21,12 +21,16 @@ export interface VtepSpec {
   readonly gbp: boolean;
   readonly mtu: number;
   readonly mac: string;
-  /** `<subnet>.0/32` */
+  /** `<subnet>.0/32`; for an IPv6 VTEP `<subnet>::/128` (and `local` an IPv6 address). */
   readonly address: string;
   readonly clusterNetwork: string;
 }
 
 const KERNEL_DEFAULT_PORT = 8472;
+
+/** The family of a VTEP's overlay address, and the host-route length of that family. */
+export const vtepFamily = (want: Pick<VtepSpec, 'address'>): 4 | 6 => (want.address.includes(':') ? 6 : 4);
+const hostLen = (f: 4 | 6) => (f === 4 ? 32 : 128);
 
 /** Why an existing link cannot serve as the wanted VTEP, or undefined when it can. Pure. */
 export function vtepIncompatibility(have: Link, want: VtepSpec): string | undefined {
@@ -58,7 +62,7 @@ export function vtepDrift(have: Link | undefined, addrs: ReadonlyArray<{ readonl
   const cluster = parsePrefix(want.clusterNetwork);
   for (const a of addrs) {
     const p = parsePrefix(a.cidr);
-    if (a.cidr !== want.address && cluster.ok && p.ok && containsPrefix(cluster.value, { ...p.value, prefix: 32 }))
+    if (a.cidr !== want.address && cluster.ok && p.ok && containsPrefix(cluster.value, { ...p.value, prefix: hostLen(p.value.family) }))
       out.push(`stray address ${a.cidr}`);
   }
   return out;
@@ -94,14 +98,16 @@ export async function ensureVtep(nl: KernelOps, want: VtepSpec, log: (msg: strin
     await nl.setLink({ index: link.index, mac: want.mac });
   }
   const cluster = parsePrefix(want.clusterNetwork);
-  for (const a of await nl.listAddrs({ index: link.index, family: 4 })) {
+  const family = vtepFamily(want);
+  for (const a of await nl.listAddrs({ index: link.index, family })) {
     const p = parsePrefix(a.cidr);
-    if (a.cidr !== want.address && cluster.ok && p.ok && containsPrefix(cluster.value, { ...p.value, prefix: 32 })) {
+    if (a.cidr !== want.address && cluster.ok && p.ok && containsPrefix(cluster.value, { ...p.value, prefix: hostLen(family) })) {
       await nl.deleteAddr({ index: link.index, cidr: a.cidr });
     }
   }
   try {
-    await nl.addAddr({ index: link.index, cidr: want.address });
+    // No duplicate address detection: the address is this host's by its lease, and a tentative one cannot be a source.
+    await nl.addAddr({ index: link.index, cidr: want.address, ...(family === 6 && { noDad: true }) });
   } catch (e) {
     if (!isKernelError(e, 'EEXIST')) throw e;
   }

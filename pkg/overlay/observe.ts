@@ -3,7 +3,8 @@
  * `self` FDB entries on the VXLAN device (the all-zero default entry is not the overlay's), and the routes of
  * peer subnets: main table, not made by the kernel, a destination of the host-subnet size inside the cluster
  * network, and not this host's own subnet. Such routes belong to the overlay whichever tool made them (a
- * flanneld that ran before, an operator), so entries no lease backs are removed.
+ * flanneld that ran before, an operator), so entries no lease backs are removed. The family is the cluster
+ * network's: an IPv6 network's VTEP (`flannel-v6.<VNI>`) is observed with IPv6 neighbours and routes.
  */
 import { containsPrefix, parsePrefix } from '../netaddr/cidr.ts';
 import { RTPROT, type KernelOps } from '../kernel/mod.ts';
@@ -22,10 +23,11 @@ const RTN_UNICAST = 1;
 export async function observeOverlay(nl: KernelOps, scope: OverlayScope): Promise<OverlayObserved> {
   const cluster = parsePrefix(scope.clusterNetwork);
   if (!cluster.ok) throw new RangeError(cluster.reason);
+  const family = cluster.value.family;
   const [neighs, fdb, routes] = await Promise.all([
-    nl.listNeighs({ index: scope.vxlanIndex, family: 4 }),
+    nl.listNeighs({ index: scope.vxlanIndex, family }),
     nl.listFdb({ index: scope.vxlanIndex }),
-    nl.listRoutes({ family: 4 }),
+    nl.listRoutes({ family }),
   ]);
   const inDomain = (dst: string) => {
     const p = parsePrefix(dst);

@@ -119,9 +119,16 @@ describe('planPeers6()', () => {
       dual('10.244.2.0-24&fc00:0:0:2::-64', '192.0.2.2', '2001:db8::2', '02:00:00:00:06:02'),
       dual('10.244.3.0-24', '192.0.2.3', undefined, undefined),
     ];
-    const d = planPeers6({ ownSubnet6: 'fc00:0:0:1::/64', ownPublicIPv6: '2001:db8::1', peers, vxlanIndex: 9 });
+    const self = { ownSubnet6: 'fc00:0:0:1::/64', ownPublicIPv6: '2001:db8::1', peers, vxlanIndex: 9 };
+    const d = planPeers6({ ...self, directRouting: false, onLink: () => true });
     expect([...d.neighs]).toEqual([['fc00:0:0:2::', '02:00:00:00:06:02']]);
     expect([...d.fdb]).toEqual([['02:00:00:00:06:02', '2001:db8::2']]);
     expect([...d.routes.values()]).toEqual([{ dst: 'fc00:0:0:2::/64', gateway: 'fc00:0:0:2::', oif: 9, onlink: true }]);
+    // DirectRouting: a peer on this host's IPv6 underlay subnet is reached by a plain route via its address.
+    const direct = planPeers6({ ...self, directRouting: true, onLink: onLinkOf(['192.0.2.0/24', '2001:db8::/64']) });
+    expect([...direct.routes.values()]).toEqual([{ dst: 'fc00:0:0:2::/64', gateway: '2001:db8::2', oif: undefined, onlink: false }]);
+    expect(direct.fdb.size + direct.neighs.size).toBe(0);
+    expect(onLinkOf(['2001:db8::/64'])('2001:db8:1::2')).toBe(false);
+    expect(onLinkOf(['192.0.2.0/24'])('192.0.2.9')).toBe(true);
   });
 });

@@ -10,7 +10,7 @@
  * or, with DirectRouting and a peer on the same underlay subnet, one plain route via its PublicIP. Leases of
  * other backend types, this host's own subnet, and leases advertising this host's own address are left out.
  */
-import { formatAddr, parsePrefix } from '../netaddr/cidr.ts';
+import { containsIP, formatAddr, parseAddr, parsePrefix } from '../netaddr/cidr.ts';
 import type { SubnetLease } from '../lease/lease.ts';
 
 export interface PlannedRoute {
@@ -73,6 +73,8 @@ export interface PlanInput6 {
   readonly peers: Iterable<SubnetLease>;
   /** The IPv6 VTEP (`flannel-v6.<VNI>`). */
   readonly vxlanIndex: number;
+  readonly directRouting: boolean;
+  readonly onLink: (ip: string) => boolean;
 }
 
 /**
@@ -80,6 +82,8 @@ export interface PlanInput6 {
  * test/kernel/vxlan-ipv6.test.ts builds by hand): neighbour `<v6 subnet>::` -> the peer's IPv6 VtepMAC
  * (BackendV6Data), FDB that MAC -> its PublicIPv6, route `<v6 subnet> via <v6 subnet>:: onlink`. Peers
  * without an IPv6 part, PublicIPv6 or BackendV6Data are left out (an IPv4-only host in a dual-stack network).
+ * DirectRouting as for IPv4: a peer whose PublicIPv6 is on one of this host's IPv6 underlay subnets gets one
+ * plain route via that address.
  */
 export function planPeers6(input: PlanInput6): OverlayDesired {
   const neighs = new Map<string, string>();
@@ -91,6 +95,10 @@ export function planPeers6(input: PlanInput6): OverlayDesired {
     const dst = peer.attrs.publicIPv6;
     if (peer.attrs.backendType !== 'vxlan' || !vx || !subnet || !dst) continue;
     if (subnet === input.ownSubnet6 || dst === input.ownPublicIPv6) continue;
+    if (input.directRouting && input.onLink(dst)) {
+      routes.set(subnet, { dst: subnet, gateway: dst, oif: undefined, onlink: false });
+      continue;
+    }
     const gw = vtepAddress(subnet);
     neighs.set(gw, vx.vtepMac);
     fdb.set(vx.vtepMac, dst);
@@ -99,16 +107,14 @@ export function planPeers6(input: PlanInput6): OverlayDesired {
   return { neighs, fdb, routes };
 }
 
-/** A predicate telling whether an address lies in one of `prefixes` (the underlay's connected subnets). */
+/** A predicate telling whether an address lies in one of `prefixes` (the underlay's connected subnets, either family). */
 export function onLinkOf(prefixes: readonly string[]): (ip: string) => boolean {
-  const nets = prefixes
-    .map((c) => parsePrefix(c))
-    .filter((r) => r.ok)
-    .map((r) => r.value);
+  const nets = prefixes.flatMap((c) => {
+    const r = parsePrefix(c);
+    return r.ok && r.value.prefix < (r.value.family === 4 ? 32 : 128) ? [r.value] : [];
+  });
   return (ip) => {
-    const a = parsePrefix(`${ip}/32`);
-    return (
-      a.ok && nets.some((n) => n.family === 4 && n.prefix < 32 && a.value.ip >> BigInt(32 - n.prefix) === n.ip >> BigInt(32 - n.prefix))
-    );
+    const a = parseAddr(ip);
+    return !!a && nets.some((n) => containsIP(n, a.family, a.ip));
   };
 }

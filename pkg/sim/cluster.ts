@@ -18,6 +18,8 @@ export const DEFAULT_CONFIG = { Network: '10.244.0.0/16', Backend: { Type: 'vxla
 export interface SimPod {
   readonly ns: SimNs;
   readonly ip: string;
+  /** Its IPv6 address, on a dual-stack network. */
+  readonly ip6: string | undefined;
   readonly host: number;
 }
 
@@ -29,6 +31,8 @@ export interface ClusterOptions {
   readonly etcdPrefix: string;
   /** The weft executable (dist/weft, or the single binary). */
   readonly bin: string;
+  /** Hosts get an IPv6 underlay address too (2001:db8::<n>). */
+  readonly ipv6?: boolean;
   /** Network config to write, or null to write none. */
   readonly config?: object | string | null;
   /** etcd and the daemons outlive this process (the lab). */
@@ -112,9 +116,9 @@ export class SimCluster {
   async addHost(
     n: number,
     daemonArgs: readonly string[] = [],
-    o: { etcd?: EtcdAccess; hostsFile?: string; env?: Readonly<Record<string, string>> } = {},
+    o: { etcd?: EtcdAccess; hostsFile?: string; env?: Readonly<Record<string, string>>; ipv6?: boolean } = {},
   ): Promise<SimDaemon> {
-    const host = await this.sim.addHost(n);
+    const host = await this.sim.addHost(n, { ipv6: o.ipv6 ?? this.opts.ipv6 ?? false });
     const d = new SimDaemon(host, {
       dir: join(this.opts.dir, `h${n}`),
       bin: this.opts.bin,
@@ -141,7 +145,7 @@ export class SimCluster {
     rmSync(join(old.dir, 'run'), { recursive: true, force: true });
     const bootFile = join(old.dir, 'boot_id');
     writeFileSync(bootFile, `${bootId}\n`);
-    const host = await this.sim.addHost(n);
+    const host = await this.sim.addHost(n, { ipv6: old.host.ip6 !== undefined });
     const binds = [...old.binds.filter(([, dst]) => dst !== BOOT_ID), [bootFile, BOOT_ID] as const];
     const d = new SimDaemon(host, { dir: old.dir, bin: old.bin, args: old.args, detach: this.opts.detach ?? false, binds, env: old.env });
     this.hosts[n - 1] = host;
@@ -176,8 +180,8 @@ export class SimCluster {
       },
     });
     if (r.status !== 0) throw new Error(`CNI ADD for ${name} on host ${n} failed: ${r.stdout}${r.stderr}`);
-    const ip = (JSON.parse(r.stdout) as { ips: Array<{ address: string }> }).ips[0]!.address.split('/')[0]!;
-    return { ns, ip, host: n };
+    const ips = (JSON.parse(r.stdout) as { ips: Array<{ address: string }> }).ips.map((i) => i.address.split('/')[0]!);
+    return { ns, ip: ips.find((a) => !a.includes(':')) ?? ips[0]!, ip6: ips.find((a) => a.includes(':')), host: n };
   }
 
   /** Lets go of a detached cluster, leaving it running: closes the etcd client and namespace handles. */

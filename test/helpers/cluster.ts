@@ -7,7 +7,7 @@ import { WEFT_BIN } from './cni.ts';
 import { defer, deferOnFailure } from './netns.ts';
 import { NETNS_PREFIX, RUN_ID } from './run-id.ts';
 
-export interface TestClusterOptions extends Pick<ClusterOptions, 'etcd' | 'clientCert'> {
+export interface TestClusterOptions extends Pick<ClusterOptions, 'etcd' | 'clientCert' | 'ipv6'> {
   readonly config?: object | string | null;
   readonly hosts?: number;
   readonly bin?: string;
@@ -25,6 +25,7 @@ export async function testCluster(tag: string, opts: TestClusterOptions = {}): P
     ...(opts.config !== undefined && { config: opts.config }),
     ...(opts.etcd && { etcd: opts.etcd }),
     ...(opts.clientCert && { clientCert: opts.clientCert }),
+    ...(opts.ipv6 && { ipv6: true }),
   });
   defer(() => c.destroy());
   // A failure in a multi-process test is only diagnosable with the daemons' side of the story.
