@@ -50,9 +50,9 @@ export function statusText(d: DaemonStatus, verbose: boolean, now = Date.now()):
     rows.push([
       n.name,
       String(n.vni ?? '-'),
-      n.subnet ?? '-',
+      [n.subnet ?? '-', ...(n.subnet6 ? [n.subnet6] : [])].join(', '),
       n.leaseExpires ? `in ${duration((Date.parse(n.leaseExpires) - now) / 1000)}` : n.subnet ? 'never' : '-',
-      n.device ?? '-',
+      [n.device ?? '-', ...(n.device6 ? [n.device6] : [])].join(', '),
       String(n.mtu ?? '-'),
       String(n.peers.count),
       n.ready ? 'yes' : 'NO',
@@ -69,7 +69,10 @@ export function statusText(d: DaemonStatus, verbose: boolean, now = Date.now()):
       lines.push(
         '',
         `peers of ${n.name}`,
-        table([['subnet', 'public IP', 'VTEP MAC'], ...n.peers.list.map((p) => [p.subnet, p.publicIP, p.vtepMac])]),
+        table([
+          ['subnet', 'public IP', 'VTEP MAC', ...(n.subnet6 ? ['IPv6 subnet', 'public IPv6'] : [])],
+          ...n.peers.list.map((p) => [p.subnet, p.publicIP, p.vtepMac, ...(n.subnet6 ? [p.subnet6 ?? '-', p.publicIPv6 ?? '-'] : [])]),
+        ]),
       );
     }
   }

@@ -8,11 +8,12 @@
  * configured, and the agent reports ready only after the first reconcile programmed every known peer (flannel
  * writes subnet.env before programming peers, so a pod could start with no routes).
  *
- * A dual-stack network (EnableIPv6, issue 15) adds flannel's IPv6 half: the lease key's IPv6 part, a second
- * VTEP (`flannel-v6.<VNI>`, `weft6.<VNI>` for named networks) over the underlay's IPv6 address with each
- * dual-stack peer's IPv6 route, neighbour and FDB entry, the bridge's IPv6 gateway, FLANNEL_IPV6_* in the
- * subnet file, ip6 masquerade and IPv6 forwarding. Containers get the smaller of the two VTEP MTUs, so a
- * full-size packet of either family crosses without fragmenting or a Packet Too Big.
+ * A dual-stack network (EnableIPv6, issue 15) adds an IPv6 half: the lease key's IPv6 part, each dual-stack
+ * peer's IPv6 route and neighbour, the bridge's IPv6 gateway, FLANNEL_IPV6_* in the subnet file, ip6
+ * masquerade and IPv6 forwarding. The flannel default network carries it as flannel does (`device`): a second
+ * VTEP, `flannel-v6.<VNI>`, over the underlay's IPv6 address, with its own MAC and FDB entries, and
+ * containers get the smaller of the two VTEP MTUs so a full-size packet of either family crosses whole.
+ * Named networks carry it inside their one VTEP (`inner`): no IPv6 underlay needed, as Docker's overlay.
  *
  * Self-healing (issue 11): every reconcile pass compares the kernel with the desired state and repairs what
  * differs, with one warn line naming what was wrong; passes run after lease changes, on every resync, and
@@ -40,6 +41,8 @@ import {
   onLinkOf,
   planPeers,
   planPeers6,
+  planPeersInner6,
+  mergePlans,
   vtepDrift,
   vtepMtu,
   type VtepSpec,
@@ -84,6 +87,9 @@ export interface AgentDeps {
 
 /** What a repair was of: the metrics' `kind` label. */
 export type RepairKind = 'vxlan_device' | 'bridge' | 'peers' | 'forwarding' | 'subnet_file';
+
+/** How a dual-stack network's IPv6 half travels (see the top of this file). */
+type Six = 'device' | 'inner';
 
 interface Families {
   readonly fam: FamilyConfig;
@@ -154,6 +160,8 @@ export class NetworkAgent {
   #vtepIndex = 0;
   #vtep6: VtepSpec | undefined;
   #vtep6Index = 0;
+  /** Set once a dual-stack lease is held. */
+  #six: Six | undefined;
   #bridgeIndex = 0;
   #synced = false;
   #configured = false;
@@ -207,7 +215,9 @@ export class NetworkAgent {
     const mac = loadVtepMac(this.#spec.stateDir, this.#spec.key, vx.vni, existing?.mac);
     const mtu = vtepMtu(vx.mtu ?? this.#d.iface.mtu, 4);
     const name6 = vxlanDeviceName6(this.#spec.network, vx.vni);
-    const mac6 = fam6 && loadVtepMac(this.#spec.stateDir, `${this.#spec.key}.v6`, vx.vni, (await this.#d.nl.findLink(name6))?.mac);
+    const six: Six | undefined = fam6 && (this.#spec.network === '' ? 'device' : 'inner');
+    const mac6 =
+      six === 'device' && loadVtepMac(this.#spec.stateDir, `${this.#spec.key}.v6`, vx.vni, (await this.#d.nl.findLink(name6))?.mac);
     const { publicIP, publicIPv6 } = this.#d.iface;
     const value = encodeLeaseAttrs({
       publicIP,
@@ -247,7 +257,8 @@ export class NetworkAgent {
     };
     const dev = await ensureVtep(this.#d.nl, this.#vtep, (msg) => this.#log.warn(msg));
     this.#vtepIndex = dev.index;
-    if (fam6 && mac6 && held.subnet6) {
+    this.#six = held.subnet6 !== undefined ? six : undefined;
+    if (this.#six === 'device' && fam6 && mac6 && held.subnet6) {
       this.#vtep6 = {
         ...this.#vtep,
         name: name6,
@@ -292,7 +303,8 @@ export class NetworkAgent {
       device: name,
       mac,
       mtu,
-      ...(this.#vtep6 && { subnet6: held.subnet6, device6: name6, mac6, mtu6: this.#vtep6.mtu }),
+      ...(this.#six && { subnet6: held.subnet6 }),
+      ...(this.#vtep6 && { device6: name6, mac6, mtu6: this.#vtep6.mtu }),
       peers: this.#peers.size,
     });
     this.#scheduleResync();
@@ -333,8 +345,8 @@ export class NetworkAgent {
     return {
       subnet: held.subnet,
       gateway: firstAddress(held.subnet),
-      subnet6: this.#vtep6 && held.subnet6,
-      gateway6: this.#vtep6 && held.subnet6 && firstAddress(held.subnet6),
+      subnet6: this.#six && held.subnet6,
+      gateway6: this.#six && held.subnet6 && firstAddress(held.subnet6),
       device: this.#vtep.name,
       bridge: bridgeName(this.#spec.network),
       mtu: this.#podMtu(),
@@ -408,7 +420,7 @@ export class NetworkAgent {
 
   /** This host's subnets of the network: the IPv4 one, and the IPv6 one of a dual-stack network. */
   #subnets(held: HeldLease): string[] {
-    return this.#vtep6 && held.subnet6 ? [held.subnet, held.subnet6] : [held.subnet];
+    return this.#six && held.subnet6 ? [held.subnet, held.subnet6] : [held.subnet];
   }
 
   async #waitForConfig(): Promise<Families> {
@@ -441,7 +453,7 @@ export class NetworkAgent {
   /** Why this host cannot serve a config that parsed, or undefined when it can. */
   #unservable(v4: FamilyConfig | undefined, v6: FamilyConfig | undefined): string | undefined {
     if (!v4) return 'IPv6-only networks (EnableIPv4 false) are not served by weft yet; keep EnableIPv4 with EnableIPv6 for dual-stack';
-    if (v6 && !this.#d.iface.vtepLocal6)
+    if (v6 && this.#spec.network === '' && !this.#d.iface.vtepLocal6)
       return (
         `the network is dual-stack (EnableIPv6) but the underlay interface ${this.#d.iface.name} has no global IPv6 address ` +
         'for the IPv6 VTEP: give it one (or choose another with --iface) and restart weft'
@@ -462,7 +474,7 @@ export class NetworkAgent {
   }
 
   #wantFirewall(held: HeldLease): void {
-    const fam6 = this.#vtep6 && this.#config!.fam6;
+    const fam6 = this.#six && this.#config!.fam6;
     const spec = {
       key: this.#spec.key,
       subnets: this.#subnets(held),
@@ -508,7 +520,7 @@ export class NetworkAgent {
   }
 
   #subnetFileText(held: HeldLease): string {
-    const v6 = this.#vtep6 && held.subnet6 !== undefined;
+    const v6 = this.#six !== undefined && held.subnet6 !== undefined;
     return formatSubnetEnv({
       networks: [this.#config!.fam.network],
       subnet: held.subnet,
@@ -516,7 +528,7 @@ export class NetworkAgent {
       ipv6Subnet: v6 ? held.subnet6 : undefined,
       mtu: this.#podMtu(),
       ipMasq: this.#spec.ipMasq,
-      extra: { WEFT_VXLAN_DEVICE: this.#vtep!.name, ...(v6 && { WEFT_VXLAN_DEVICE_V6: this.#vtep6!.name }) },
+      extra: { WEFT_VXLAN_DEVICE: this.#vtep!.name, ...(this.#vtep6 && { WEFT_VXLAN_DEVICE_V6: this.#vtep6.name }) },
     });
   }
 
@@ -573,10 +585,24 @@ export class NetworkAgent {
       const dev6 = this.#vtep6 && (await this.#keepVtep(this.#vtep6, repairs));
       if (dev6) this.#vtep6Index = dev6.index;
       await this.#keepBridge(held, repairs);
-      const want = this.#plan(held, dev.index);
-      const { ops, report } = await this.#keepPeers(want, dev.index, this.#config.fam, held.subnet);
+      const inner = this.#six === 'inner' && held.subnet6 !== undefined;
+      const want = inner
+        ? mergePlans(
+            this.#plan(held, dev.index),
+            planPeersInner6({
+              ownSubnet: held.subnet,
+              ownSubnet6: held.subnet6!,
+              ownPublicIP: this.#d.iface.publicIP,
+              peers: this.#peers.values(),
+              vxlanIndex: dev.index,
+            }),
+          )
+        : this.#plan(held, dev.index);
+      const scopes: Array<[FamilyConfig, string]> = [[this.#config.fam, held.subnet]];
+      if (inner) scopes.push([this.#config.fam6!, held.subnet6!]);
+      const { ops, report } = await this.#keepPeers(want, dev.index, scopes);
       if (dev6 && held.subnet6) {
-        const more = await this.#keepPeers(this.#plan6(held, dev6.index), dev6.index, this.#config.fam6!, held.subnet6);
+        const more = await this.#keepPeers(this.#plan6(held, dev6.index), dev6.index, [[this.#config.fam6!, held.subnet6]]);
         ops.push(...more.ops);
         report.applied += more.report.applied;
         report.failed.push(...more.report.failed);
@@ -587,7 +613,7 @@ export class NetworkAgent {
         repairs.push({ kind: 'peers', text: `peer entries: ${ops.slice(0, 4).map(describeOp).join('; ')}${more}` });
       }
       this.#keepForwarding(repairs, 'net/ipv4/ip_forward');
-      if (dev6) this.#keepForwarding(repairs, 'net/ipv6/conf/all/forwarding');
+      if (this.#six) this.#keepForwarding(repairs, 'net/ipv6/conf/all/forwarding');
       const ms = Math.round((performance.now() - t0) * 10) / 10;
       const texts = repairs.map((r) => r.text);
       this.#last = { at: new Date().toISOString(), ms, applied: report.applied, failed: report.failed.length, repairs: texts };
@@ -631,9 +657,18 @@ export class NetworkAgent {
     });
   }
 
-  /** Observes one VTEP's peer entries, and applies what differs from `want`. */
-  async #keepPeers(want: OverlayDesired, vxlanIndex: number, fam: FamilyConfig, ownSubnet: string) {
-    const have = await observeOverlay(this.#d.nl, { vxlanIndex, clusterNetwork: fam.network, subnetLen: fam.subnetLen, ownSubnet });
+  /**
+   * Observes one VTEP's peer entries, of each family it carries (a range, and this host's subnet of it), and
+   * applies what differs from `want`.
+   */
+  async #keepPeers(want: OverlayDesired, vxlanIndex: number, scopes: ReadonlyArray<readonly [FamilyConfig, string]>) {
+    const seen = await Promise.all(
+      scopes.map(([fam, ownSubnet]) =>
+        observeOverlay(this.#d.nl, { vxlanIndex, clusterNetwork: fam.network, subnetLen: fam.subnetLen, ownSubnet }),
+      ),
+    );
+    // The device's FDB is one, whichever family's pass listed it.
+    const have = { neighs: seen.flatMap((o) => o.neighs), fdb: seen[0]!.fdb, routes: seen.flatMap((o) => o.routes) };
     const ops = diffOverlay(want, have);
     const r = await applyOverlay(this.#d.nl, vxlanIndex, ops);
     for (const f of r.failed) this.#log.warn(`could not ${describeOp(f.op)}: ${messageOf(f.error)}`);

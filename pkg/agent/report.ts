@@ -31,13 +31,23 @@ export interface AgentSnapshot {
 export function networkReport(a: AgentSnapshot, verbose: boolean): NetworkStatus {
   const s = a.status;
   const peers = [...a.peers].flatMap((p) =>
-    p.attrs.vxlan ? [{ subnet: p.subnet, publicIP: p.attrs.publicIP, vtepMac: p.attrs.vxlan.vtepMac }] : [],
+    p.attrs.vxlan
+      ? [
+          {
+            subnet: p.subnet,
+            publicIP: p.attrs.publicIP,
+            vtepMac: p.attrs.vxlan.vtepMac,
+            ...(p.ipv6Subnet && p.attrs.publicIPv6 && { subnet6: p.ipv6Subnet, publicIPv6: p.attrs.publicIPv6 }),
+          },
+        ]
+      : [],
   );
   const v = a.vtep;
   return {
     name: a.network === '' ? 'default' : a.network,
     vni: a.vni,
     subnet: s.subnet,
+    ...(s.subnet6 && { subnet6: s.subnet6, device6: s.device6 }),
     leaseExpires: a.expiresAt !== undefined && Number.isFinite(a.expiresAt) ? new Date(a.expiresAt).toISOString() : undefined,
     device: s.device,
     mtu: v?.mtu,

@@ -135,7 +135,8 @@ async function registerName(ctx: AttachContext, plan: AttachmentPlan, undo: Undo
       aliases: cfg.aliases,
       containerID: env.containerID,
       ifname: env.ifname,
-      address: plan.container.addresses[0],
+      address: plan.container.addresses.find((a) => !a.includes(':')),
+      address6: plan.container.addresses.find((a) => a.includes(':')),
       mac,
     });
   } catch (e) {

@@ -74,6 +74,8 @@ export interface EndpointRequest {
   readonly containerID: string;
   readonly ifname: string;
   readonly address: string | undefined;
+  /** On a dual-stack network. */
+  readonly address6?: string | undefined;
   readonly mac: string;
 }
 

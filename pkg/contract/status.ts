@@ -19,6 +19,9 @@ export interface PeerStatus {
   readonly subnet: string;
   readonly publicIP: string;
   readonly vtepMac: string;
+  /** A dual-stack peer's IPv6 subnet and address. */
+  readonly subnet6?: string;
+  readonly publicIPv6?: string;
 }
 
 export interface ReconcileStatus {
@@ -61,6 +64,9 @@ export interface NetworkStatus {
   readonly name: string;
   readonly vni: number | undefined;
   readonly subnet: string | undefined;
+  /** A dual-stack network's IPv6 subnet here, and its VTEP. */
+  readonly subnet6?: string | undefined;
+  readonly device6?: string | undefined;
   /** When the lease expires unless renewed (ISO time); undefined for a reservation or a Kubernetes podCIDR. */
   readonly leaseExpires: string | undefined;
   readonly device: string | undefined;

@@ -4,11 +4,11 @@
  * settings of its own.
  *
  *   GET    /v1/networks                         ls rows (the flannel default network included)
- *   POST   /v1/networks                         create {name, subnet, gateway?, vni?, hostSubnetLen?, mtu?, driver?}
+ *   POST   /v1/networks                         create {name, subnet, ipv6?, subnet6?, gateway?, vni?, hostSubnetLen?, mtu?, driver?}
  *   GET    /v1/networks/:ref                    inspect (endpoints of every host)
  *   DELETE /v1/networks/:ref                    rm (refused while endpoints exist)
  *   GET    /v1/networks/:ref/conflist           this host's conflist for the network
- *   POST   /v1/networks/:ref/endpoints          register {name, aliases, containerID, ifname, address, mac}
+ *   POST   /v1/networks/:ref/endpoints          register {name, aliases, containerID, ifname, address, address6?, mac}
  *   DELETE /v1/networks/:ref/endpoints/:name    unregister (?containerID= to remove only that container's)
  */
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
@@ -139,6 +139,8 @@ export async function startApiServer(socket: string, deps: ApiDeps): Promise<Ser
           vni: num(b, 'vni'),
           hostSubnetLen: num(b, 'hostSubnetLen'),
           mtu: num(b, 'mtu'),
+          ipv6: b.ipv6 === true,
+          subnet6: str(b, 'subnet6'),
         });
         return [201, created];
       },
@@ -157,6 +159,7 @@ export async function startApiServer(socket: string, deps: ApiDeps): Promise<Ser
           containerID: str(b, 'containerID') ?? '',
           ifname: str(b, 'ifname') ?? '',
           address: str(b, 'address') ?? '',
+          address6: str(b, 'address6'),
           mac: str(b, 'mac') ?? '',
         });
         return [201, ep];

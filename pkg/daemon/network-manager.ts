@@ -53,6 +53,7 @@ interface Running {
   readonly meta: NetworkMeta;
   readonly agent: NetworkAgent;
   dns?: DnsServer;
+  dns6?: DnsServer;
 }
 
 export interface ManagerDeps {
@@ -71,6 +72,7 @@ export interface EndpointInput {
   readonly containerID: string;
   readonly ifname: string;
   readonly address: string;
+  readonly address6?: string | undefined;
   readonly mac: string;
 }
 
@@ -116,6 +118,7 @@ export class NetworkManager {
     this.#feed?.stop();
     for (const r of this.#running.values()) {
       r.dns?.close();
+      r.dns6?.close();
       await r.agent.stop();
     }
   }
@@ -162,6 +165,7 @@ export class NetworkManager {
       driver: m.Driver,
       scope: m.Scope,
       subnet: m.Subnet,
+      ...(m.SubnetV6 && { subnet6: m.SubnetV6 }),
       created: m.Created,
     }));
   }
@@ -229,7 +233,14 @@ export class NetworkManager {
       const net = this.#metas.get(id)?.Name;
       if (!net) continue;
       for (const e of eps.values())
-        out.push({ network: net, name: e.Name, aliases: e.Aliases, containerID: e.ContainerID, address: e.IPv4Address.split('/')[0]! });
+        out.push({
+          network: net,
+          name: e.Name,
+          aliases: e.Aliases,
+          containerID: e.ContainerID,
+          address: e.IPv4Address.split('/')[0]!,
+          ...(e.IPv6Address && { address6: e.IPv6Address.split('/')[0]! }),
+        });
     }
     return out;
   }
@@ -367,38 +378,56 @@ export class NetworkManager {
     }
   }
 
-  /** The network's DNS server on its gateway address: started once the agent serves, again if it failed or died. */
+  /**
+   * The network's DNS servers on its gateway addresses (IPv4, and IPv6 on a dual-stack network): started once
+   * the agent serves, again if one failed or died.
+   */
   async #keepDns(r: Running): Promise<void> {
     const served = r.agent.served();
-    if (!this.#o.dns || !served || (r.dns && !r.dns.closed)) return;
+    if (!this.#o.dns || !served) return;
+    await this.#keepDnsOn(r, 'dns', served.gateway);
+    if (served.gateway6) await this.#keepDnsOn(r, 'dns6', served.gateway6);
+  }
+
+  async #keepDnsOn(r: Running, which: 'dns' | 'dns6', address: string): Promise<void> {
+    if (r[which] && !r[which].closed) return;
     const log = this.#log.child({ network: r.meta.Name });
-    const restart = r.dns !== undefined;
+    const restart = r[which] !== undefined;
+    const at = address.includes(':') ? `[${address}]:53` : `${address}:53`;
     const dns = new DnsServer({
-      address: served.gateway,
+      address,
       network: r.meta.Name,
       log,
       onQuery: (answer) => this.#metrics?.dnsQuery(r.meta.Name, answer),
       directory: () => this.directory(),
-      subnets: () => [...this.#metas.values()].map((m) => m.Subnet),
+      subnets: () => [...this.#metas.values()].flatMap((m) => (m.SubnetV6 ? [m.Subnet, m.SubnetV6] : [m.Subnet])),
       upstreams: () =>
-        hostResolvers(new Set([...this.#running.values()].map((x) => x.agent.served()?.gateway).filter((g): g is string => !!g))),
+        hostResolvers(
+          new Set(
+            [...this.#running.values()].flatMap((x) => {
+              const s = x.agent.served();
+              return s ? [s.gateway, ...(s.gateway6 ? [s.gateway6] : [])] : [];
+            }),
+          ),
+        ),
     });
     try {
       await dns.start();
-      r.dns = dns;
+      r[which] = dns;
       if (restart) {
-        log.warn(`the DNS server on ${served.gateway}:53 had stopped; started it again`);
+        log.warn(`the DNS server on ${at} had stopped; started it again`);
         this.#metrics?.repair(r.meta.Name, 'dns');
-      } else log.info('DNS for container names listening', { address: `${served.gateway}:53` });
+      } else log.info('DNS for container names listening', { address: at });
     } catch (e) {
       dns.close();
-      log.error(`cannot serve DNS on ${served.gateway}:53: ${messageOf(e)}; trying again every resync period`);
+      log.error(`cannot serve DNS on ${at}: ${messageOf(e)}; trying again every resync period`);
     }
   }
 
   async #removeNetwork(id: string, r: Running): Promise<void> {
     this.#running.delete(id);
     r.dns?.close();
+    r.dns6?.close();
     if (this.#o.cniConfDir) removeIfExists(conflistFileName(this.#o.cniConfDir, r.meta.Name));
     await r.agent.stop({ teardown: true });
   }
@@ -433,7 +462,8 @@ export class NetworkManager {
             aliases: ep.aliases,
             containerID: r.containerID,
             ifname: r.ifname,
-            address: r.ips[0] ?? '',
+            address: r.ips.find((a) => !a.includes(':')) ?? '',
+            address6: r.ips.find((a) => a.includes(':')),
             mac: ep.mac,
           }),
         )
@@ -475,6 +505,7 @@ export class NetworkManager {
       ContainerID: a.containerID,
       Interface: a.ifname,
       IPv4Address: a.address,
+      IPv6Address: a.address6 ?? '',
       MacAddress: a.mac,
       Aliases: a.aliases,
       Created: new Date().toISOString(),

@@ -63,7 +63,7 @@ export class DnsServer {
     this.#subnets = opts.subnets ?? (() => []);
     this.#upstreams = opts.upstreams;
     this.#log = opts.log;
-    this.#udp = createSocket('udp4');
+    this.#udp = createSocket(opts.address.includes(':') ? 'udp6' : 'udp4');
     this.#udp.on(
       'message',
       (msg, rinfo) => void this.#answer(msg, rinfo.address, 'udp').then((b) => b && this.#udp.send(b, rinfo.port, rinfo.address)),

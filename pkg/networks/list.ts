@@ -13,6 +13,8 @@ export interface LsRow {
   readonly driver: string;
   readonly scope: string;
   readonly subnet: string;
+  /** A dual-stack network's IPv6 range. */
+  readonly subnet6?: string;
   /** ISO 8601; empty when unknown (the flannel default network). */
   readonly created: string;
 }
@@ -42,8 +44,8 @@ export function lsView(r: LsRow, noTrunc: boolean): LsView {
     Name: r.name,
     Driver: r.driver,
     Scope: r.scope,
-    Subnet: r.subnet,
-    IPv6: 'false',
+    Subnet: r.subnet6 ? `${r.subnet},${r.subnet6}` : r.subnet,
+    IPv6: r.subnet6 ? 'true' : 'false',
     Internal: 'false',
     Labels: '',
     CreatedAt: goTime(r.created),

@@ -36,6 +36,9 @@ export interface NetworkMeta {
   /** The containers' MTU, when set at creation (else the underlay's minus 50). */
   readonly MTU: number | undefined;
   readonly HostSubnetLen: number;
+  /** A dual-stack network's IPv6 range (`--ipv6`), and its hosts' IPv6 subnet length. */
+  readonly SubnetV6?: string | undefined;
+  readonly HostSubnetLenV6?: number | undefined;
 }
 
 export interface Endpoint {
@@ -48,6 +51,8 @@ export interface Endpoint {
   readonly ContainerID: string;
   readonly Interface: string;
   readonly IPv4Address: string;
+  /** On a dual-stack network; empty otherwise (as Docker shows it). */
+  readonly IPv6Address: string;
   readonly MacAddress: string;
   readonly Aliases: readonly string[];
   readonly Created: string;
@@ -96,6 +101,8 @@ export function decodeMeta(text: string): Result<NetworkMeta> {
     VNI: o.VNI,
     MTU: typeof o.MTU === 'number' ? o.MTU : undefined,
     HostSubnetLen: o.HostSubnetLen,
+    ...(str(o, 'SubnetV6') &&
+      typeof o.HostSubnetLenV6 === 'number' && { SubnetV6: str(o, 'SubnetV6'), HostSubnetLenV6: o.HostSubnetLenV6 }),
   });
 }
 
@@ -120,6 +127,7 @@ export function decodeEndpoint(text: string): Result<Endpoint> {
     ContainerID: str(o, 'ContainerID')!,
     Interface: str(o, 'Interface') ?? '',
     IPv4Address: str(o, 'IPv4Address')!,
+    IPv6Address: str(o, 'IPv6Address') ?? '',
     MacAddress: str(o, 'MacAddress') ?? '',
     Aliases: aliases,
     Created: str(o, 'Created') ?? '',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseNetworkConfig, parseVxlanBackend } from '../../flannel-compat/network-config.ts';
 import { classifyKey, decodeEndpoint, decodeMeta, keys } from './schema.ts';
-import { defaultHostSubnetLen, networkConfigOf, nextVni, validateCreate } from './spec.ts';
+import { defaultHostSubnetLen, defaultHostSubnetLen6, networkConfigOf, nextVni, validateCreate } from './spec.ts';
 
 const existing = [
   { name: 'default', subnet: '10.244.0.0/16' },
@@ -12,7 +12,16 @@ describe('validateCreate()', () => {
   it("accepts Docker's example and picks host subnets of /27 for a /24", () => {
     expect(validateCreate({ name: 'RED', subnet: '10.10.10.0/24' }, existing)).toEqual({
       ok: true,
-      value: { name: 'RED', subnet: '10.10.10.0/24', gateway: undefined, vni: undefined, hostSubnetLen: 27, mtu: undefined },
+      value: {
+        name: 'RED',
+        subnet: '10.10.10.0/24',
+        gateway: undefined,
+        vni: undefined,
+        hostSubnetLen: 27,
+        mtu: undefined,
+        subnet6: undefined,
+        hostSubnetLen6: undefined,
+      },
     });
     expect(defaultHostSubnetLen(16)).toBe(24);
     expect(defaultHostSubnetLen(22)).toBe(24);
@@ -32,6 +41,38 @@ describe('validateCreate()', () => {
     expect(validateCreate({ name: 'RED', subnet: '10.244.5.0/24' }, existing)).toMatchObject({
       ok: false,
       reason: expect.stringContaining('overlaps with network default'),
+    });
+  });
+
+  it('makes a dual-stack network with --ipv6 and an IPv6 range: a /64 per host from a /56 up, else 16 bits more', () => {
+    const dual = validateCreate({ name: 'DS', subnet: '10.70.0.0/24', ipv6: true, subnet6: 'fd00:70::/64' }, existing);
+    expect(dual).toMatchObject({ ok: true, value: { subnet6: 'fd00:70::/64', hostSubnetLen6: 80 } });
+    expect([defaultHostSubnetLen6(48), defaultHostSubnetLen6(56), defaultHostSubnetLen6(60)]).toEqual([64, 64, 76]);
+    const cfg = parseNetworkConfig(
+      networkConfigOf({
+        Subnet: '10.70.0.0/24',
+        VNI: 300,
+        MTU: undefined,
+        HostSubnetLen: 27,
+        SubnetV6: 'fd00:70::/64',
+        HostSubnetLenV6: 80,
+      }),
+    );
+    expect(cfg).toMatchObject({ ok: true, value: { ipv6: { network: 'fd00:70::/64', subnetLen: 80, subnetMin: 'fd00:70:0:0:1::' } } });
+  });
+
+  it('refuses an IPv6 range without --ipv6, --ipv6 without one, a small one, and one overlapping another IPv6 range', () => {
+    const others = [...existing, { name: 'DS', subnet: '10.70.0.0/24', subnet6: 'fd00:70::/64' }];
+    const check = (req: { subnet6?: string; ipv6?: boolean }) => validateCreate({ name: 'X', subnet: '10.71.0.0/24', ...req }, others);
+    expect(check({ subnet6: 'fd00:71::/64' })).toMatchObject({ ok: false, reason: expect.stringContaining('pass --ipv6') });
+    expect(check({ ipv6: true })).toMatchObject({ ok: false, reason: expect.stringContaining('--ipv6 needs an IPv6 --subnet') });
+    expect(check({ ipv6: true, subnet6: 'fd00:71::/96' })).toMatchObject({ reason: expect.stringContaining('give a /64 or larger') });
+    expect(check({ ipv6: true, subnet6: '10.72.0.0/24' })).toMatchObject({ reason: expect.stringContaining('is not an IPv6 range') });
+    expect(check({ ipv6: true, subnet6: 'fd00::/16' })).toMatchObject({
+      reason: 'subnet fd00::/16 overlaps with network DS (fd00:70::/64)',
+    });
+    expect(validateCreate({ name: 'X', subnet: 'fd00:72::/64' }, others)).toMatchObject({
+      reason: expect.stringContaining('IPv6-only networks are not served yet'),
     });
   });
 

@@ -1,7 +1,9 @@
 /**
  * `weft network create` checked before anything is written: the name (Docker's characters), the subnet
  * (a network address, not too small, overlapping no other network), the gateway, the VNI, the host-subnet
- * length, and the MTU. Every problem is reported at once; Docker's own messages where it had one.
+ * length, and the MTU; and, for a dual-stack network (`--ipv6`, Docker's form), its IPv6 subnet: /64 or
+ * larger, overlapping no other network's IPv6 range. Every problem is reported at once; Docker's own
+ * messages where it had one.
  */
 import { formatAddr, formatPrefix, networkOf, overlaps, parseAddr, parseNetwork, containsIP, lastOf } from '../netaddr/cidr.ts';
 import { fail, ok, type Result } from '../netaddr/result.ts';
@@ -16,6 +18,9 @@ export interface CreateRequest {
   readonly vni?: number | undefined;
   readonly hostSubnetLen?: number | undefined;
   readonly mtu?: number | undefined;
+  /** Docker's `--ipv6`: the network is dual-stack, `subnet6` its IPv6 range. */
+  readonly ipv6?: boolean | undefined;
+  readonly subnet6?: string | undefined;
 }
 
 export interface ValidCreate {
@@ -25,6 +30,8 @@ export interface ValidCreate {
   readonly vni: number | undefined;
   readonly hostSubnetLen: number;
   readonly mtu: number | undefined;
+  readonly subnet6: string | undefined;
+  readonly hostSubnetLen6: number | undefined;
 }
 
 export const DEFAULT_NETWORK_NAME = 'default';
@@ -35,9 +42,18 @@ export function defaultHostSubnetLen(networkPrefix: number): number {
   return networkPrefix <= 22 ? 24 : networkPrefix + 3;
 }
 
+/**
+ * Each host's IPv6 subnet: a /64 (what IPv6 hosts expect of a link) when the range holds at least 256 of them
+ * (a /56 or larger), else 16 bits more than the range (65536 hosts). flannel would give a /62 range four /64s.
+ */
+export function defaultHostSubnetLen6(networkPrefix: number): number {
+  return networkPrefix <= 56 ? 64 : networkPrefix + 16;
+}
+
 export interface ExistingNetwork {
   readonly name: string;
   readonly subnet: string;
+  readonly subnet6?: string | undefined;
 }
 
 /** A refusal says whether the name is taken (Docker's conflict) or the request is invalid. */
@@ -58,7 +74,8 @@ export function validateCreate(req: CreateRequest, existing: readonly ExistingNe
   const parsed = parseNetwork(req.subnet);
   let subnet: string | undefined;
   if (!parsed.ok) problems.push(parsed.reason);
-  else if (parsed.value.family !== 4) problems.push(`subnet ${req.subnet}: weft networks are IPv4`);
+  else if (parsed.value.family !== 4)
+    problems.push(`subnet ${req.subnet} is IPv6: give it with --ipv6 beside an IPv4 --subnet (IPv6-only networks are not served yet)`);
   else if (parsed.value.prefix > 26)
     problems.push(`subnet ${req.subnet} is too small: a weft network needs at least a /26 (several hosts, each with its own range)`);
   else {
@@ -89,16 +106,53 @@ export function validateCreate(req: CreateRequest, existing: readonly ExistingNe
     problems.push(`--vni ${req.vni} must be from 1 to 16777215`);
   if (req.mtu !== undefined && (!Number.isInteger(req.mtu) || req.mtu < 576 || req.mtu > 9000))
     problems.push(`--mtu ${req.mtu} must be from 576 to 9000`);
+  const six = validateSubnet6(req, existing, problems);
   if (problems.length > 0) return nameTaken ? { ...fail(problems.join('; ')), nameTaken } : fail(problems.join('; '));
-  return ok({ name: req.name, subnet: subnet!, gateway, vni: req.vni, hostSubnetLen, mtu: req.mtu });
+  return ok({ name: req.name, subnet: subnet!, gateway, vni: req.vni, hostSubnetLen, mtu: req.mtu, ...six });
+}
+
+function validateSubnet6(
+  req: CreateRequest,
+  existing: readonly ExistingNetwork[],
+  problems: string[],
+): { subnet6: string | undefined; hostSubnetLen6: number | undefined } {
+  const none = { subnet6: undefined, hostSubnetLen6: undefined };
+  if (req.subnet6 === undefined) {
+    if (req.ipv6) problems.push('--ipv6 needs an IPv6 --subnet too, e.g. --subnet fd00:70::/64');
+    return none;
+  }
+  if (!req.ipv6) {
+    problems.push(`subnet ${req.subnet6} is IPv6: pass --ipv6 to make a dual-stack network`);
+    return none;
+  }
+  const p = parseNetwork(req.subnet6);
+  const problem = !p.ok
+    ? p.reason
+    : p.value.family !== 6
+      ? `--ipv6 subnet ${req.subnet6} is not an IPv6 range`
+      : p.value.prefix > 64
+        ? `IPv6 subnet ${req.subnet6} is too small: give a /64 or larger`
+        : undefined;
+  if (problem || !p.ok) {
+    problems.push(problem!);
+    return none;
+  }
+  const subnet6 = formatPrefix(p.value);
+  const clash = existing.find((e) => {
+    const other = e.subnet6 === undefined ? undefined : parseNetwork(e.subnet6);
+    return other?.ok && overlaps(other.value, p.value);
+  });
+  if (clash) problems.push(`subnet ${subnet6} overlaps with network ${clash.name} (${clash.subnet6})`);
+  return { subnet6, hostSubnetLen6: defaultHostSubnetLen6(p.value.prefix) };
 }
 
 /** The flannel config the network's agents read: host subnets of the chosen size, the VNI, the MTU. */
-export function networkConfigOf(m: Pick<NetworkMeta, 'Subnet' | 'VNI' | 'MTU' | 'HostSubnetLen'>): string {
+export function networkConfigOf(m: Pick<NetworkMeta, 'Subnet' | 'VNI' | 'MTU' | 'HostSubnetLen' | 'SubnetV6' | 'HostSubnetLenV6'>): string {
   const backend: Record<string, unknown> = { Type: 'vxlan', VNI: m.VNI };
   // flannel's Backend.MTU is the underlay's; the device (and the containers) get 50 less.
   if (m.MTU !== undefined) backend.MTU = m.MTU + 50;
-  return JSON.stringify({ Network: m.Subnet, SubnetLen: m.HostSubnetLen, Backend: backend });
+  const v6 = m.SubnetV6 !== undefined && { EnableIPv6: true, IPv6Network: m.SubnetV6, IPv6SubnetLen: m.HostSubnetLenV6 };
+  return JSON.stringify({ Network: m.Subnet, SubnetLen: m.HostSubnetLen, ...v6, Backend: backend });
 }
 
 /** The lowest VNI from FIRST_VNI up that `taken` does not hold. */

@@ -1,4 +1,14 @@
-export { planPeers, planPeers6, onLinkOf, type OverlayDesired, type PlannedRoute, type PlanInput, type PlanInput6 } from './plan.ts';
+export {
+  planPeers,
+  planPeers6,
+  planPeersInner6,
+  mergePlans,
+  onLinkOf,
+  type OverlayDesired,
+  type PlannedRoute,
+  type PlanInput,
+  type PlanInput6,
+} from './plan.ts';
 export { diffOverlay, describeOp, type OverlayOp, type OverlayObserved, type ObservedRoute } from './diff.ts';
 export { observeOverlay, type OverlayScope } from './observe.ts';
 export { applyOverlay, type ApplyReport } from './apply.ts';

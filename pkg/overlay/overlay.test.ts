@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeLeaseAttrs } from '../../flannel-compat/lease-attrs.ts';
 import { decodeLease, type SubnetLease } from '../lease/lease.ts';
 import { diffOverlay, type OverlayObserved } from './diff.ts';
-import { onLinkOf, planPeers, planPeers6 } from './plan.ts';
+import { mergePlans, onLinkOf, planPeers, planPeers6, planPeersInner6 } from './plan.ts';
 
 const P = '/coreos.com/network/subnets';
 function peer(subnet: string, publicIP: string, mac: string, value?: string): SubnetLease {
@@ -130,5 +130,21 @@ describe('planPeers6()', () => {
     expect(direct.fdb.size + direct.neighs.size).toBe(0);
     expect(onLinkOf(['2001:db8::/64'])('2001:db8:1::2')).toBe(false);
     expect(onLinkOf(['192.0.2.0/24'])('192.0.2.9')).toBe(true);
+  });
+
+  it("plans a named network's IPv6 half inside its one VTEP: BackendData's MAC, the IPv4 FDB entry, an onlink route", () => {
+    const peers = [
+      dual('10.70.0.32-27&fd00:70:0:0:1::-80', '192.0.2.1', undefined, undefined),
+      dual('10.70.0.64-27&fd00:70:0:0:2::-80', '192.0.2.2', undefined, undefined),
+      dual('10.70.0.96-27', '192.0.2.3', undefined, undefined),
+    ];
+    const self = { ownSubnet: '10.70.0.32/27', ownSubnet6: 'fd00:70:0:0:1::/80', ownPublicIP: '192.0.2.1', peers, vxlanIndex: 4 };
+    const inner = planPeersInner6(self);
+    expect([...inner.neighs]).toEqual([['fd00:70:0:0:2::', '02:00:00:00:04:04']]);
+    expect([...inner.fdb]).toEqual([['02:00:00:00:04:04', '192.0.2.2']]);
+    expect([...inner.routes.values()]).toEqual([{ dst: 'fd00:70:0:0:2::/80', gateway: 'fd00:70:0:0:2::', oif: 4, onlink: true }]);
+    const both = mergePlans(planPeers({ ...self, directRouting: false, onLink: () => false }), inner);
+    expect([...both.routes.keys()].sort()).toEqual(['10.70.0.64/27', '10.70.0.96/27', 'fd00:70:0:0:2::/80']);
+    expect(both.fdb.size).toBe(1);
   });
 });

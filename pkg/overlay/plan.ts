@@ -107,6 +107,38 @@ export function planPeers6(input: PlanInput6): OverlayDesired {
   return { neighs, fdb, routes };
 }
 
+/**
+ * A named network's IPv6 half inside its one VTEP (weft's choice, so IPv6 networks need no IPv6 underlay):
+ * per peer with an IPv6 part, the neighbour `<v6 subnet>::` -> its VtepMAC (BackendData's), the route
+ * `<v6 subnet> via <v6 subnet>:: onlink`, and the FDB entry VtepMAC -> PublicIP that the IPv4 plan also has
+ * (except for a peer it reaches by DirectRouting, which IPv6 still reaches through the VTEP).
+ */
+export function planPeersInner6(input: Omit<PlanInput, 'directRouting' | 'onLink'> & { readonly ownSubnet6: string }): OverlayDesired {
+  const neighs = new Map<string, string>();
+  const fdb = new Map<string, string>();
+  const routes = new Map<string, PlannedRoute>();
+  for (const peer of input.peers) {
+    const vx = peer.attrs.vxlan;
+    const subnet = peer.ipv6Subnet;
+    if (peer.attrs.backendType !== 'vxlan' || !vx || !subnet) continue;
+    if (subnet === input.ownSubnet6 || peer.subnet === input.ownSubnet || peer.attrs.publicIP === input.ownPublicIP) continue;
+    const gw = vtepAddress(subnet);
+    neighs.set(gw, vx.vtepMac);
+    fdb.set(vx.vtepMac, peer.attrs.publicIP);
+    routes.set(subnet, { dst: subnet, gateway: gw, oif: input.vxlanIndex, onlink: true });
+  }
+  return { neighs, fdb, routes };
+}
+
+/** Two plans for one device (its IPv4 and IPv6 entries) as one. */
+export function mergePlans(a: OverlayDesired, b: OverlayDesired): OverlayDesired {
+  return {
+    neighs: new Map([...a.neighs, ...b.neighs]),
+    fdb: new Map([...a.fdb, ...b.fdb]),
+    routes: new Map([...a.routes, ...b.routes]),
+  };
+}
+
 /** A predicate telling whether an address lies in one of `prefixes` (the underlay's connected subnets, either family). */
 export function onLinkOf(prefixes: readonly string[]): (ip: string) => boolean {
   const nets = prefixes.flatMap((c) => {

@@ -47,7 +47,7 @@ export class NetworkStore {
   }
 
   /** The flannel default network's range and VNI, when it is configured and valid. */
-  async #flannelDefault(): Promise<{ subnet: string; vni: number } | undefined> {
+  async #flannelDefault(): Promise<{ subnet: string; subnet6: string | undefined; vni: number } | undefined> {
     if (!this.flannelConfigKey) return undefined;
     const text = (
       await this.client
@@ -57,7 +57,7 @@ export class NetworkStore {
     const cfg = text === undefined ? undefined : parseNetworkConfig(text);
     if (!cfg?.ok || !cfg.value.ipv4) return undefined;
     const vx = parseVxlanBackend(cfg.value);
-    return { subnet: cfg.value.ipv4.network, vni: vx.ok ? vx.value.vni : 1 };
+    return { subnet: cfg.value.ipv4.network, subnet6: cfg.value.ipv6?.network, vni: vx.ok ? vx.value.vni : 1 };
   }
 
   /** List-then-watch of every network's keys (metas, configs, leases, endpoints). */
@@ -123,8 +123,8 @@ export class NetworkStore {
         .catch((e: unknown) => Promise.reject(storeError('reading the network generation', e)));
       const dflt = await this.#flannelDefault();
       const others: ExistingNetwork[] = [
-        ...existing.map((m) => ({ name: m.Name, subnet: m.Subnet })),
-        ...(dflt ? [{ name: 'default', subnet: dflt.subnet }] : []),
+        ...existing.map((m) => ({ name: m.Name, subnet: m.Subnet, subnet6: m.SubnetV6 })),
+        ...(dflt ? [{ name: 'default', subnet: dflt.subnet, subnet6: dflt.subnet6 }] : []),
       ];
       const v = validateCreate(req, others);
       if (!v.ok) throw new WeftError(v.nameTaken ? 'WEFT_ALREADY_EXISTS' : 'WEFT_INVALID_CONFIG', v.reason);
@@ -143,6 +143,7 @@ export class NetworkStore {
         VNI: vni,
         MTU: v.value.mtu,
         HostSubnetLen: v.value.hostSubnetLen,
+        ...(v.value.subnet6 && { SubnetV6: v.value.subnet6, HostSubnetLenV6: v.value.hostSubnetLen6 }),
       };
       const nextGen = String(Number(genKv?.value ?? '0') + 1);
       try {

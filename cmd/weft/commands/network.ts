@@ -5,6 +5,7 @@ import { selfCommand } from '../../../pkg/install/self.ts';
 import { DEFAULT_NETWORK_NAME, type LsRow } from '../../../pkg/networks/mod.ts';
 import { inspectNetworks, listNetworks } from './network-views.ts';
 import { readSync } from 'node:fs';
+import { WeftError } from '../../../pkg/errors/mod.ts';
 import { wholeNumber, socketOption } from './options.ts';
 
 interface Common {
@@ -16,6 +17,18 @@ const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : 
 const enc = encodeURIComponent;
 
 const target = (a: Common): ApiTarget => ({ socket: a.socket, cniPath: a['cni-path'].split(':').filter(Boolean), self: selfCommand() });
+
+/** `--subnet` given once per family, as Docker takes it: the IPv4 range and, for `--ipv6`, the IPv6 one. */
+function subnetsByFamily(subnets: readonly string[]): { subnet: string; subnet6: string | undefined } {
+  const v6 = subnets.filter((x) => x.includes(':'));
+  const v4 = subnets.filter((x) => !x.includes(':'));
+  if (v4.length > 1 || v6.length > 1)
+    throw new WeftError(
+      'WEFT_INVALID_ARGUMENT',
+      `--subnet is given once per family (IPv4, and IPv6 with --ipv6); got ${subnets.join(', ')}`,
+    );
+  return { subnet: v4[0] ?? v6[0]!, subnet6: v4.length > 0 ? v6[0] : undefined };
+}
 
 export const network: CommandModule<object, Common> = {
   command: 'network',
@@ -34,7 +47,13 @@ export const network: CommandModule<object, Common> = {
         (c) =>
           c
             .option('driver', { alias: 'd', type: 'string', default: 'overlay', describe: 'only "overlay"' })
-            .option('subnet', { type: 'string', demandOption: true, describe: "the network's range, e.g. 10.10.10.0/24" })
+            // Repeated, yargs collects it into an array (an array option would swallow the network's name).
+            .option('subnet', {
+              type: 'string',
+              demandOption: true,
+              describe: "the network's range, e.g. 10.10.10.0/24; with --ipv6 once more for its IPv6 range, e.g. fd00:70::/64",
+            })
+            .option('ipv6', { type: 'boolean', describe: 'dual-stack: containers get an IPv6 address from the IPv6 --subnet too' })
             .option('gateway', {
               type: 'string',
               describe: "recorded for inspect; each host's bridge is the first address of its host subnet",
@@ -55,10 +74,13 @@ export const network: CommandModule<object, Common> = {
               describe: "containers' MTU (default: the underlay's minus 50)",
             }),
         async (a) => {
+          const { subnet, subnet6 } = subnetsByFamily([a.subnet].flat().map(String));
           const created = await daemonCall<{ Id: string }>(a.socket, 'POST', '/v1/networks', {
             name: a.name,
             driver: a.driver,
-            subnet: a.subnet,
+            subnet,
+            ipv6: a.ipv6,
+            subnet6,
             gateway: a.gateway,
             vni: a.vni,
             hostSubnetLen: a['host-subnet-len'],
