@@ -699,7 +699,9 @@ export class NetworkAgent {
       if (this.#d.nl.readSysctl(key) === '1') return;
       if (key.startsWith('net/ipv6')) this.#keepRouterAdvertisements();
       this.#d.nl.writeSysctl(key, '1');
-      repairs.push({ kind: 'forwarding', text: `${name} was 0: set to 1` });
+      // Turned on by the first pass, it is set up rather than repaired.
+      if (this.#synced) repairs.push({ kind: 'forwarding', text: `${name} was 0: set to 1` });
+      else this.#log.info(`turned ${name} on`);
     } catch (e) {
       this.#log.warn(`cannot keep ${name} on: ${messageOf(e)}`);
     }

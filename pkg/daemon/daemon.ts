@@ -145,7 +145,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
         dns: flags.dns,
         socket: join(flags.runDir, 'weft.sock'),
         agent: shared,
-        defaultRange: () => dflt.clusterNetwork(),
+        defaultRanges: () => [dflt.clusterNetwork(), dflt.clusterNetwork6()].filter((r): r is string => r !== undefined),
         flannelConfigKey: `${flags.etcdPrefix}/config`,
       },
     );

@@ -46,7 +46,8 @@ export interface ManagerOptions {
   /** The flannel default network's config key (its range and VNI are not for named networks). */
   readonly flannelConfigKey: string;
   /** The flannel default network's range, when it has one, for isolation. */
-  readonly defaultRange: () => string | undefined;
+  /** The flannel default network's ranges (IPv4, and IPv6 when it is dual-stack), once its config is read. */
+  readonly defaultRanges: () => readonly string[];
 }
 
 interface Running {
@@ -312,9 +313,11 @@ export class NetworkManager {
         changed = true;
       }
     if (changed) this.onNetworksChanged?.();
-    const ranges = [...this.#metas.values()].map((m) => ({ name: m.Name, subnet: m.Subnet }));
-    const dflt = this.#o.defaultRange();
-    if (dflt) ranges.push({ name: 'default', subnet: dflt });
+    const ranges = [...this.#metas.values()].flatMap((m) => [
+      { name: m.Name, subnet: m.Subnet },
+      ...(m.SubnetV6 ? [{ name: m.Name, subnet: m.SubnetV6 }] : []),
+    ]);
+    for (const subnet of this.#o.defaultRanges()) ranges.push({ name: 'default', subnet });
     const key = JSON.stringify(ranges);
     if (key !== this.#isolation) {
       const t = isolationTable(ranges);

@@ -20,12 +20,14 @@ export async function runChecks(s: LabState, out: (l: string) => void): Promise<
   };
   const at = (x: LabContainer): Where => ({ netns: x.netns, resolvConf: x.resolvConf });
   const where = (x: LabContainer) => `${x.name}@h${x.host}`;
-  const [c1, c2, c3, c4] = ['container1', 'container2', 'container3', 'container4'].map(c) as [
+  const [c1, c2, c3, c4, c5] = ['container1', 'container2', 'container3', 'container4', 'container5'].map(c) as [
+    LabContainer,
     LabContainer,
     LabContainer,
     LabContainer,
     LabContainer,
   ];
+  const v6 = (x: LabContainer, net: string) => x.addresses6?.[net] ?? `(${x.name} has no IPv6 address on ${net})`;
 
   const checks: Array<[string, 'reach' | 'blocked', () => boolean | Promise<boolean>]> = [
     [`${where(c1)} -> ${where(c2)} by IP (RED, ping)`, 'reach', () => pingFrom(at(c1), c2.addresses.RED!)],
@@ -39,6 +41,9 @@ export async function runChecks(s: LabState, out: (l: string) => void): Promise<
     [`${where(c4)} -> ${where(c1)} by IP (BLUE to RED)`, 'blocked', () => !pingFrom(at(c4), c1.addresses.RED!, 1)],
     [`${where(c1)} resolves container4 (not on its networks)`, 'blocked', () => lookup(at(c1), 'container4') === undefined],
     [`${where(c1)} -> outside the overlay (etcd host, masqueraded)`, 'reach', () => pingFrom(at(c1), `192.0.2.${ETCD_HOST}`)],
+    [`${where(c3)} -> ${where(c4)} by IPv6 (BLUE, dual-stack)`, 'reach', () => pingFrom(at(c3), v6(c4, 'BLUE'))],
+    [`${where(c3)} resolves container4 to its IPv6 address (AAAA)`, 'reach', () => lookup(at(c3), 'container4', 6) === v6(c4, 'BLUE')],
+    [`${where(c5)} -> ${where(c4)} by IPv6 (GREEN to BLUE)`, 'blocked', () => !pingFrom(at(c5), v6(c4, 'BLUE'), 1)],
   ];
   const results: CheckResult[] = [];
   const width = Math.max(...checks.map(([name]) => name.length));

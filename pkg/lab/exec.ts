@@ -43,9 +43,9 @@ export function runIn(w: Where, cmd: readonly string[], timeoutMs = 20_000): Ran
 export const pingFrom = (w: Where, target: string, timeoutSec = 2): boolean =>
   runIn(w, ['ping', '-c', '1', '-W', String(timeoutSec), '-q', target]).ok;
 
-/** The address `name` resolves to in `w` (glibc, through its resolv.conf), or undefined. */
-export function lookup(w: Where, name: string): string | undefined {
-  const r = runIn(w, ['getent', 'hosts', name]);
+/** The address `name` resolves to in `w` (glibc, through its resolv.conf), or undefined; with 6, its IPv6 one (AAAA). */
+export function lookup(w: Where, name: string, family?: 6): string | undefined {
+  const r = runIn(w, family === 6 ? ['getent', 'ahostsv6', name] : ['getent', 'hosts', name]);
   return r.ok ? r.stdout.split(/\s+/)[0] : undefined;
 }
 

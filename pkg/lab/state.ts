@@ -18,6 +18,8 @@ export interface LabContainer {
   readonly netns: string;
   /** network name -> address */
   readonly addresses: Record<string, string>;
+  /** network name -> IPv6 address, on dual-stack networks */
+  readonly addresses6?: Record<string, string>;
   readonly via: 'podman' | 'weft network connect' | 'docker run';
   /** A resolv.conf from its ADD result, bind-mounted when a check runs in it by name. */
   readonly resolvConf: string;
@@ -30,7 +32,7 @@ export interface LabState {
   readonly hosts: ReadonlyArray<{ n: number; name: string; ip: string; dir: string; socket: string }>;
   /** How daemons reach etcd (with TLS: its CA and their client certificate), and the local socket. */
   readonly etcd: EtcdAccess & { socketEndpoint: string };
-  readonly networks: ReadonlyArray<{ name: string; subnet: string }>;
+  readonly networks: ReadonlyArray<{ name: string; subnet: string; subnet6?: string }>;
   readonly containers: LabContainer[];
   /** Namespaces podman made for its containers (netns-<uuid>), to remove if podman cannot. */
   readonly podmanNetns: string[];

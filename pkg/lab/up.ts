@@ -1,6 +1,7 @@
 /**
  * `weft lab up`: on this one machine, the lab Docker's and flannel's users built on several VMs: an
- * underlay, an etcd, N hosts each running `weft daemon`, the networks RED and BLUE, and containers on them
+ * underlay, an etcd, N hosts each running `weft daemon`, the networks RED, BLUE (dual-stack) and GREEN
+ * (dual-stack), and containers on them
  * (Docker on host 1 and podman on host 2 where they work, plain namespaces attached with `weft network
  * connect` otherwise); then the seed
  * scenario's checks. Everything it makes is named `<prefix>...` or lives under the lab directory, and its
@@ -31,9 +32,10 @@ export interface UpOptions {
   readonly out: (line: string) => void;
 }
 
-const NETWORKS = [
+const NETWORKS: ReadonlyArray<{ name: string; subnet: string; subnet6?: string }> = [
   { name: 'RED', subnet: '10.10.10.0/24' },
-  { name: 'BLUE', subnet: '10.10.20.0/24' },
+  { name: 'BLUE', subnet: '10.10.20.0/24', subnet6: 'fd00:10:20::/64' },
+  { name: 'GREEN', subnet: '10.10.30.0/24', subnet6: 'fd00:10:30::/64' },
 ];
 const TOOLS: Array<[string, string]> = [
   ['openssl', 'openssl'],
@@ -173,13 +175,19 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
       "see the daemons' logs in <dir>/h<N>/daemon.log (dockerd's in <dir>/h1/docker/dockerd.log), then weft lab down",
     );
     const host = (n: number) => ({ path: c.hosts[n - 1]!.path, socket: c.daemon(n).socket });
-    const how = docker ? 'RED by docker network create on host 1, BLUE by weft network create' : 'by weft network create';
-    await step(o.out, `networks RED (10.10.10.0/24) and BLUE (10.10.20.0/24), ${how}`, async () => {
+    const how = docker ? 'RED by docker network create on host 1, the others by weft network create' : 'by weft network create';
+    const listed = NETWORKS.map((n) => `${n.name} (${[n.subnet, ...(n.subnet6 ? [n.subnet6] : [])].join(', ')})`).join(', ');
+    await step(o.out, `networks ${listed}, ${how}`, async () => {
       for (const net of NETWORKS) {
         if (docker && net.name === 'RED') {
           const r = docker.run(['network', 'create', '-d', 'weft', '--ipam-driver', 'weft', `--subnet=${net.subnet}`, net.name]);
           if (!r.ok) throw new Error(`docker network create: ${r.stderr.trim()}`);
-        } else await daemonCall(c.daemon(1).socket, 'POST', '/v1/networks', { name: net.name, subnet: net.subnet });
+        } else
+          await daemonCall(c.daemon(1).socket, 'POST', '/v1/networks', {
+            name: net.name,
+            subnet: net.subnet,
+            ...(net.subnet6 && { ipv6: true, subnet6: net.subnet6 }),
+          });
       }
       for (let n = 1; n <= o.hosts; n++) {
         for (const net of NETWORKS)
@@ -214,6 +222,12 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
         via: 'weft network connect',
         resolvConf,
         addresses: Object.fromEntries(results.map((x) => [x.net, x.r.ips[0]!.address.split('/')[0]!])),
+        addresses6: Object.fromEntries(
+          results.flatMap((x) => {
+            const v6 = x.r.ips.find((i) => i.address.includes(':'));
+            return v6 ? [[x.net, v6.address.split('/')[0]!]] : [];
+          }),
+        ),
       });
     };
     const third = Math.min(3, o.hosts);
@@ -262,6 +276,7 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
     );
     await step(o.out, 'container3 on RED and BLUE (host 2)', () => manual('container3', 2, ['RED', 'BLUE']));
     await step(o.out, `container4 on BLUE (host ${third})`, () => manual('container4', third, ['BLUE']));
+    await step(o.out, 'container5 on GREEN (host 1)', () => manual('container5', 1, ['GREEN']));
 
     const state: LabState = {
       dir: o.dir,

@@ -106,6 +106,20 @@ describe('ADD', () => {
     expect(ping(c.name, 'fd10:0:0:1::1')).toBe(true);
     expect(h.run('DEL', { cid: 'dual', netns: c.path }).code).toBe(0);
     expect(ipFiles(h)).toEqual([]);
+
+    // Every result version carries both families, in its own shape (issue 15).
+    for (const v of ['0.2.0', '0.3.1', '0.4.0', '1.0.0']) {
+      const n = makeNetns(`adual-${v.replace(/\./g, '')}`);
+      const r = json<Record<string, unknown>>(h.run('ADD', { cid: `v${v}`, netns: n.path, conf: h.conf({}, v) }));
+      const [v4, v6] = [expect.stringMatching(/^10\.244\.1\.\d+\/24$/), expect.stringMatching(/^fd10:0:0:1::[0-9a-f]+\/64$/)];
+      if (v === '0.2.0') expect(r).toMatchObject({ ip4: { ip: v4 }, ip6: { ip: v6, gateway: 'fd10:0:0:1::1' } });
+      else
+        expect((r.ips as Array<{ address: string; version?: string }>).map((i) => [i.address, i.version])).toEqual([
+          [v4, v === '1.0.0' ? undefined : '4'],
+          [v6, v === '1.0.0' ? undefined : '6'],
+        ]);
+      expect(h.run('DEL', { cid: `v${v}`, netns: n.path, conf: h.conf({}, v) }).code).toBe(0);
+    }
   });
 
   it('gives containers on one host distinct addresses that reach each other across the bridge', () => {

@@ -45,9 +45,12 @@ describe('weft lab', () => {
       endpoint: 'https://192.0.2.250:2379',
       ca: join(dir, 'pki', 'ca.crt'),
     });
-    expect(up.stdout).toContain('all 11 checks passed');
+    expect(up.stdout).toContain('all 14 checks passed');
     expect(up.stdout).toContain('container2 on RED (host 2), run by podman');
-    expect(up.stdout).toContain('RED by docker network create on host 1, BLUE by weft network create: done');
+    expect(up.stdout).toContain(
+      'networks RED (10.10.10.0/24), BLUE (10.10.20.0/24, fd00:10:20::/64), GREEN (10.10.30.0/24, fd00:10:30::/64), ' +
+        'RED by docker network create on host 1, the others by weft network create: done',
+    );
     expect(up.stdout).toContain('container1 on RED (host 1), docker run --net=RED: done');
 
     const status = weft(['lab', 'status', '--dir', dir]);
