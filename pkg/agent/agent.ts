@@ -27,7 +27,7 @@ import { messageOf } from '../errors/mod.ts';
 import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
 import { flannelMasqTable, masqTableName, type FirewallKeeper } from '../firewall/mod.ts';
 import type { KernelEvent, KernelOps, Link } from '../kernel/mod.ts';
-import { realClock, type Clock, type HeldLease, type LeaseSource, type SubnetLease, type Timer } from '../lease/mod.ts';
+import { leaseOfFamily, realClock, type Clock, type HeldLease, type LeaseSource, type SubnetLease, type Timer } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { containsPrefix, parsePrefix } from '../netaddr/cidr.ts';
 import { bridgeName, firstAddress, vxlanDeviceName, vxlanDeviceName6 } from '../networks/mod.ts';
@@ -92,6 +92,8 @@ export type RepairKind = 'vxlan_device' | 'bridge' | 'peers' | 'forwarding' | 's
 type Six = 'device' | 'inner';
 
 interface Families {
+  /** The family the network's keys are chosen by and its VTEP is addressed in: IPv4, or IPv6 for an IPv6-only one. */
+  readonly family: 4 | 6;
   readonly fam: FamilyConfig;
   /** The IPv6 half of a dual-stack network. */
   readonly fam6: FamilyConfig | undefined;
@@ -208,8 +210,8 @@ export class NetworkAgent {
    */
   async start(): Promise<void> {
     const signal = this.#abort.signal;
-    const { fam, fam6, vx } = await this.#waitForConfig();
-    this.#config = { fam, fam6, vx };
+    const { family, fam, fam6, vx } = await this.#waitForConfig();
+    this.#config = { family, fam, fam6, vx };
     const name = vxlanDeviceName(this.#spec.network, vx.vni);
     const existing = await this.#d.nl.findLink(name);
     const mac = loadVtepMac(this.#spec.stateDir, this.#spec.key, vx.vni, existing?.mac);
@@ -235,7 +237,7 @@ export class NetworkAgent {
         vni: vx.vni,
         vtepMac: mac,
         value,
-        previousSubnet: previous?.subnet,
+        previousSubnet: family === 6 ? previous?.ipv6Subnet : previous?.subnet,
         pinned: await this.#hasContainers(),
         renewMarginMs: this.#spec.renewMarginMs,
         ttlSeconds: this.#spec.leaseTtlSeconds,
@@ -252,7 +254,7 @@ export class NetworkAgent {
       gbp: vx.gbp,
       mtu,
       mac,
-      address: `${held.subnet.split('/')[0]}/32`,
+      address: `${held.subnet.split('/')[0]}/${family === 4 ? 32 : 128}`,
       clusterNetwork: fam.network,
     };
     const dev = await ensureVtep(this.#d.nl, this.#vtep, (msg) => this.#log.warn(msg));
@@ -335,7 +337,13 @@ export class NetworkAgent {
 
   /** Every other host's lease of the network as this host programs it: subnet and public address. */
   peerLeases(): Array<{ subnet: string; publicIP: string }> {
-    return [...this.#peers.values()].map((l) => ({ subnet: l.subnet, publicIP: l.attrs.publicIP }));
+    return this.#peerLeases().map((l) => ({ subnet: l.subnet, publicIP: l.attrs.publicIP }));
+  }
+
+  /** The peers' leases by the network's family (an IPv6-only network's by their IPv6 half). */
+  #peerLeases(): SubnetLease[] {
+    const family = this.#config?.family ?? 4;
+    return [...this.#peers.values()].flatMap((l) => leaseOfFamily(l, family) ?? []);
   }
 
   /** What this host serves for the network, once ready. */
@@ -437,7 +445,10 @@ export class NetworkAgent {
           const cfg = parseNetworkConfig(text);
           const vx = cfg.ok ? parseVxlanBackend(cfg.value) : cfg;
           const why = !cfg.ok ? cfg.reason : !vx.ok ? vx.reason : this.#unservable(cfg.value.ipv4, cfg.value.ipv6);
-          if (cfg.ok && vx.ok && !why) return { fam: cfg.value.ipv4!, fam6: cfg.value.ipv6, vx: vx.value };
+          if (cfg.ok && vx.ok && !why) {
+            const { ipv4, ipv6 } = cfg.value;
+            return ipv4 ? { family: 4, fam: ipv4, fam6: ipv6, vx: vx.value } : { family: 6, fam: ipv6!, fam6: undefined, vx: vx.value };
+          }
           problem = `network config ${this.#source.configWhere} cannot be served: ${why}`;
         }
       } catch (e) {
@@ -452,7 +463,12 @@ export class NetworkAgent {
 
   /** Why this host cannot serve a config that parsed, or undefined when it can. */
   #unservable(v4: FamilyConfig | undefined, v6: FamilyConfig | undefined): string | undefined {
-    if (!v4) return 'IPv6-only networks (EnableIPv4 false) are not served by weft yet; keep EnableIPv4 with EnableIPv6 for dual-stack';
+    if (!v4 && this.#spec.network === '')
+      return (
+        "IPv6-only (EnableIPv4 false) is not served on the flannel default network: flanneld's etcd mode cannot lease " +
+        'such a network to more than one host, so there is no flannel behaviour to match; use dual-stack ' +
+        '(EnableIPv4 with EnableIPv6), or an IPv6-only named network (weft network create --ipv6 --subnet fd00:70::/64 NAME)'
+      );
     if (v6 && this.#spec.network === '' && !this.#d.iface.vtepLocal6)
       return (
         `the network is dual-stack (EnableIPv6) but the underlay interface ${this.#d.iface.name} has no global IPv6 address ` +
@@ -474,11 +490,12 @@ export class NetworkAgent {
   }
 
   #wantFirewall(held: HeldLease): void {
+    const { family, fam } = this.#config!;
     const fam6 = this.#six && this.#config!.fam6;
     const spec = {
       key: this.#spec.key,
       subnets: this.#subnets(held),
-      clusterNetworks: { 4: [this.#config!.fam.network], 6: fam6 ? [fam6.network] : [] },
+      clusterNetworks: { 4: family === 4 ? [fam.network] : [], 6: family === 6 ? [fam.network] : fam6 ? [fam6.network] : [] },
       fullyRandom: this.#spec.ipMasqFullyRandom,
     };
     for (const family of [4, 6] as const) {
@@ -499,7 +516,7 @@ export class NetworkAgent {
       vni: this.#config?.vx.vni,
       expiresAt: held?.expiresAt,
       vtep: v,
-      peers: this.#peers.values(),
+      peers: this.#peerLeases(),
     };
     if (!verbose || !held || !v || !this.#config) return networkReport(snapshot, verbose);
     const ports = this.#d.ports();
@@ -522,10 +539,14 @@ export class NetworkAgent {
   #subnetFileText(held: HeldLease): string {
     const v6 = this.#six !== undefined && held.subnet6 !== undefined;
     return formatSubnetEnv({
-      networks: [this.#config!.fam.network],
-      subnet: held.subnet,
-      ipv6Networks: v6 ? [this.#config!.fam6!.network] : [],
-      ipv6Subnet: v6 ? held.subnet6 : undefined,
+      ...(this.#config!.family === 6
+        ? { networks: [], subnet: undefined, ipv6Networks: [this.#config!.fam.network], ipv6Subnet: held.subnet }
+        : {
+            networks: [this.#config!.fam.network],
+            subnet: held.subnet,
+            ipv6Networks: v6 ? [this.#config!.fam6!.network] : [],
+            ipv6Subnet: v6 ? held.subnet6 : undefined,
+          }),
       mtu: this.#podMtu(),
       ipMasq: this.#spec.ipMasq,
       extra: { WEFT_VXLAN_DEVICE: this.#vtep!.name, ...(this.#vtep6 && { WEFT_VXLAN_DEVICE_V6: this.#vtep6.name }) },
@@ -612,8 +633,8 @@ export class NetworkAgent {
         const more = ops.length > 4 ? `; and ${ops.length - 4} more` : '';
         repairs.push({ kind: 'peers', text: `peer entries: ${ops.slice(0, 4).map(describeOp).join('; ')}${more}` });
       }
-      this.#keepForwarding(repairs, 'net/ipv4/ip_forward');
-      if (this.#six) this.#keepForwarding(repairs, 'net/ipv6/conf/all/forwarding');
+      if (this.#config.family === 4) this.#keepForwarding(repairs, 'net/ipv4/ip_forward');
+      if (this.#six || this.#config.family === 6) this.#keepForwarding(repairs, 'net/ipv6/conf/all/forwarding');
       const ms = Math.round((performance.now() - t0) * 10) / 10;
       const texts = repairs.map((r) => r.text);
       this.#last = { at: new Date().toISOString(), ms, applied: report.applied, failed: report.failed.length, repairs: texts };
@@ -639,7 +660,7 @@ export class NetworkAgent {
     return planPeers({
       ownSubnet: held.subnet,
       ownPublicIP: this.#d.iface.publicIP,
-      peers: this.#peers.values(),
+      peers: this.#peerLeases(),
       vxlanIndex,
       directRouting: this.#config!.vx.directRouting,
       onLink: onLinkOf(this.#d.iface.prefixes),

@@ -196,8 +196,8 @@ export class NetworkManager {
   /** Claims a name on the network for an attachment on this host (Docker's refusal when another holds it). */
   async register(ref: string, input: EndpointInput): Promise<Endpoint> {
     const net = await this.#meta(ref);
-    if (!input.name || !input.containerID || !input.address)
-      throw new WeftError('WEFT_INVALID_ARGUMENT', 'an endpoint needs name, containerID and address');
+    if (!input.name || !input.containerID || (!input.address && !input.address6))
+      throw new WeftError('WEFT_INVALID_ARGUMENT', 'an endpoint needs name, containerID and an address');
     const ep = this.endpointRecord(net, input);
     await this.#store.registerEndpoint(net, ep).catch((e: unknown) => {
       this.#metrics?.cni(net.Name, 'ADD', 'error');

@@ -19,7 +19,8 @@ const subnetOf = (d: DockerNetwork): string | undefined => d.IPAM?.Config?.[0]?.
 /** What to change in Docker so its weft networks are weft's; `adopting`: Docker networks not in etcd yet. */
 export function planMirror(weft: readonly NetworkMeta[], docker: readonly DockerNetwork[], adopting: ReadonlySet<string>): MirrorAction[] {
   const out: MirrorAction[] = [];
-  for (const m of weft) {
+  // The plugin serves IPv4 (an IPv6-only network has nothing to give Docker's containers; a dual-stack one its IPv4 half).
+  for (const m of weft.filter((x) => !x.Subnet.includes(':'))) {
     const d = docker.find((x) => x.Name === m.Name);
     if (!d) {
       const options: Record<string, string> = { vni: String(m.VNI) };

@@ -213,6 +213,16 @@ describe('LeaseKeeper', () => {
     expect(store.kvs.size).toBe(2);
   });
 
+  it("an IPv6-only network's key is chosen by its IPv6 half, behind flannel's empty IPv4 one", async () => {
+    const { store, keeper } = setup({ config: config6, previousSubnet: 'fc00:0:0:9::/64', value: value('192.0.2.1') });
+    store.put(`${store.subnetsPrefix}/0.0.0.0-0&fc00:0:0:8::-64`, value('192.0.2.2'), '0');
+    const held = await keeper.acquire();
+    expect(held).toMatchObject({ subnet: 'fc00:0:0:9::/64', key: `${store.subnetsPrefix}/0.0.0.0-0&fc00:0:0:9::-64` });
+    const second = setup({ config: config6, previousSubnet: 'fc00:0:0:8::/64', value: value('192.0.2.3') });
+    second.store.put(`${second.store.subnetsPrefix}/0.0.0.0-0&fc00:0:0:8::-64`, value('192.0.2.2'), '0');
+    expect((await second.keeper.acquire()).subnet).not.toBe('fc00:0:0:8::/64');
+  });
+
   it('gives the lease up on release: the key and its lease go', async () => {
     const { store, keeper } = setup();
     await keeper.acquire();

@@ -22,7 +22,7 @@ import type { Logger } from '../log/logger.ts';
 import { chooseSubnet } from './choose.ts';
 import { chooseIPv6Part } from './choose6.ts';
 import type { Clock, Timer } from './clock.ts';
-import { decodeLease, isReservation, type RawKv, type SubnetLease } from './lease.ts';
+import { decodeLease, isReservation, leaseOfFamily, NO_IPV4_SUBNET, type RawKv, type SubnetLease } from './lease.ts';
 import type { SubnetStore } from './store.ts';
 
 const RENEW_RETRY_MS = 60_000;
@@ -123,12 +123,15 @@ export class LeaseKeeper {
 
   async #tryAcquire(exclude: Set<string>, exclude6: Set<string>): Promise<HeldLease | undefined> {
     const listing = await this.#store.listSubnets();
+    const s = this.#spec;
+    // An IPv6-only network's config is its IPv6 one: keys are chosen by their IPv6 half.
+    const family = s.config.subnetMin.includes(':') ? 6 : 4;
     const leases: SubnetLease[] = [];
     for (const kv of listing.kvs) {
       const d = decodeLease(this.#store.subnetsPrefix, kv);
-      if (d.ok) leases.push(d.lease);
+      const l = d.ok ? leaseOfFamily(d.lease, family) : undefined;
+      if (l) leases.push(l);
     }
-    const s = this.#spec;
     const { choice, incompatible, ignored } = chooseSubnet({
       config: s.config,
       config6: s.config6,
@@ -177,7 +180,8 @@ export class LeaseKeeper {
             `no free IPv6 subnet left in ${s.config6!.network} (between ${s.config6!.subnetMin} and ${s.config6!.subnetMax}); ` +
               'free a stale lease or widen the network',
           );
-        const key = `${this.#store.subnetsPrefix}/${makeSubnetKey(choice.subnet, v6?.subnet)}`;
+        const name = family === 6 ? makeSubnetKey(NO_IPV4_SUBNET, choice.subnet) : makeSubnetKey(choice.subnet, v6?.subnet);
+        const key = `${this.#store.subnetsPrefix}/${name}`;
         const r = await this.#store.createSubnet(key, s.value, s.ttlSeconds);
         if (!r.created) {
           if (r.why === 'no-config')

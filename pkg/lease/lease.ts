@@ -26,6 +26,21 @@ export interface SubnetLease {
 
 export const isReservation = (l: Pick<SubnetLease, 'leaseId'>): boolean => l.leaseId === '0';
 
+/**
+ * The IPv4 half of an IPv6-only network's keys: flannel's empty IPv4 subnet (its MakeSubnetKey writes
+ * `0.0.0.0-0&fd00:70::-80` when IPv4 is off).
+ */
+export const NO_IPV4_SUBNET = '0.0.0.0/0';
+
+/**
+ * A lease as an IPv6-only network's keeper and planner see it: its IPv6 half as `subnet`, the family they
+ * choose and route (undefined for a key without one). A dual-stack or IPv4 network's lease is itself.
+ */
+export function leaseOfFamily(l: SubnetLease, family: 4 | 6): SubnetLease | undefined {
+  if (family === 4) return l;
+  return l.ipv6Subnet === undefined ? undefined : { ...l, subnet: l.ipv6Subnet, ipv6Subnet: undefined };
+}
+
 export type Decoded =
   | { readonly ok: true; readonly lease: SubnetLease }
   | { readonly ok: false; readonly key: string; readonly reason: string };

@@ -1,4 +1,13 @@
-export { decodeLease, subnetOfKey, isReservation, type RawKv, type SubnetLease, type Decoded } from './lease.ts';
+export {
+  decodeLease,
+  subnetOfKey,
+  isReservation,
+  leaseOfFamily,
+  NO_IPV4_SUBNET,
+  type RawKv,
+  type SubnetLease,
+  type Decoded,
+} from './lease.ts';
 export { chooseSubnet, fitsConfig, type Choice, type ChooseInput, type ChooseResult } from './choose.ts';
 export { realClock, type Clock, type Timer } from './clock.ts';
 export { LeaseKeeper, type HeldLease, type KeeperSpec, type KeeperState } from './keeper.ts';

@@ -31,13 +31,14 @@ export function inspectObject(
   extra: { mtu: number | undefined; peers: readonly InspectPeer[] },
 ): Record<string, unknown> {
   const containers: Record<string, unknown> = {};
+  const range6 = m.SubnetV6 ?? (m.Subnet.includes(':') ? m.Subnet : undefined);
   for (const e of endpoints) {
     containers[e.ContainerID] = {
       Name: e.Name,
       EndpointID: e.EndpointID,
       MacAddress: e.MacAddress,
       IPv4Address: withNetworkPrefix(e.IPv4Address, m.Subnet),
-      IPv6Address: e.IPv6Address && m.SubnetV6 ? withNetworkPrefix(e.IPv6Address, m.SubnetV6) : '',
+      IPv6Address: e.IPv6Address && range6 ? withNetworkPrefix(e.IPv6Address, range6) : '',
       Host: e.Host,
       HostIP: e.HostIP,
       Interface: e.Interface,
@@ -51,7 +52,7 @@ export function inspectObject(
     Created: m.Created,
     Scope: m.Scope,
     Driver: m.Driver,
-    EnableIPv6: m.SubnetV6 !== undefined,
+    EnableIPv6: range6 !== undefined,
     IPAM: {
       Driver: 'default',
       Options: {},

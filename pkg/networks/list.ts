@@ -45,7 +45,7 @@ export function lsView(r: LsRow, noTrunc: boolean): LsView {
     Driver: r.driver,
     Scope: r.scope,
     Subnet: r.subnet6 ? `${r.subnet},${r.subnet6}` : r.subnet,
-    IPv6: r.subnet6 ? 'true' : 'false',
+    IPv6: r.subnet6 || r.subnet.includes(':') ? 'true' : 'false',
     Internal: 'false',
     Labels: '',
     CreatedAt: goTime(r.created),

@@ -114,8 +114,9 @@ export function decodeEndpoint(text: string): Result<Endpoint> {
     return fail('endpoint is not JSON');
   }
   if (typeof o !== 'object' || o === null) return fail('endpoint is not an object');
-  const need = ['Name', 'NetworkID', 'Host', 'ContainerID', 'IPv4Address'] as const;
+  const need = ['Name', 'NetworkID', 'Host', 'ContainerID'] as const;
   for (const k of need) if (!str(o, k)) return fail(`endpoint lacks ${k}`);
+  if (!str(o, 'IPv4Address') && !str(o, 'IPv6Address')) return fail('endpoint lacks IPv4Address and IPv6Address');
   const aliases = Array.isArray(o.Aliases) ? o.Aliases.filter((a): a is string => typeof a === 'string') : [];
   return ok({
     Name: str(o, 'Name')!,
@@ -126,7 +127,7 @@ export function decodeEndpoint(text: string): Result<Endpoint> {
     HostIP: str(o, 'HostIP') ?? '',
     ContainerID: str(o, 'ContainerID')!,
     Interface: str(o, 'Interface') ?? '',
-    IPv4Address: str(o, 'IPv4Address')!,
+    IPv4Address: str(o, 'IPv4Address') ?? '',
     IPv6Address: str(o, 'IPv6Address') ?? '',
     MacAddress: str(o, 'MacAddress') ?? '',
     Aliases: aliases,

@@ -72,7 +72,26 @@ describe('validateCreate()', () => {
       reason: 'subnet fd00::/16 overlaps with network DS (fd00:70::/64)',
     });
     expect(validateCreate({ name: 'X', subnet: 'fd00:72::/64' }, others)).toMatchObject({
-      reason: expect.stringContaining('IPv6-only networks are not served yet'),
+      reason: expect.stringContaining('pass --ipv6 (an IPv6-only network)'),
+    });
+  });
+
+  it('makes an IPv6-only network from --ipv6 and an IPv6 range alone: that range is its Subnet', () => {
+    const others = [...existing, { name: 'DS', subnet: '10.70.0.0/24', subnet6: 'fd00:70::/64' }];
+    expect(validateCreate({ name: 'SIX', subnet: 'fd00:72::/56', ipv6: true }, others)).toMatchObject({
+      ok: true,
+      value: { subnet: 'fd00:72::/56', hostSubnetLen: 64, subnet6: undefined },
+    });
+    expect(validateCreate({ name: 'SIX', subnet: 'fd00:70::/48', ipv6: true }, others)).toMatchObject({
+      reason: 'subnet fd00:70::/48 overlaps with network DS (fd00:70::/64)',
+    });
+    expect(validateCreate({ name: 'SIX', subnet: 'fd00:72::/64', ipv6: true, gateway: '10.0.0.1' }, others)).toMatchObject({
+      reason: 'gateway 10.0.0.1 is not an IPv6 address',
+    });
+    const cfg = parseNetworkConfig(networkConfigOf({ Subnet: 'fd00:72::/56', VNI: 301, MTU: undefined, HostSubnetLen: 64 }));
+    expect(cfg).toMatchObject({
+      ok: true,
+      value: { enableIPv4: false, ipv4: undefined, ipv6: { network: 'fd00:72::/56', subnetLen: 64 } },
     });
   });
 

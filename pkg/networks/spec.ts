@@ -2,7 +2,8 @@
  * `weft network create` checked before anything is written: the name (Docker's characters), the subnet
  * (a network address, not too small, overlapping no other network), the gateway, the VNI, the host-subnet
  * length, and the MTU; and, for a dual-stack network (`--ipv6`, Docker's form), its IPv6 subnet: /64 or
- * larger, overlapping no other network's IPv6 range. Every problem is reported at once; Docker's own
+ * larger, overlapping no other network's IPv6 range. `--ipv6` with an IPv6 subnet alone is an IPv6-only
+ * network: that range is the network's `Subnet`. Every problem is reported at once; Docker's own
  * messages where it had one.
  */
 import { formatAddr, formatPrefix, networkOf, overlaps, parseAddr, parseNetwork, containsIP, lastOf } from '../netaddr/cidr.ts';
@@ -72,41 +73,54 @@ export function validateCreate(req: CreateRequest, existing: readonly ExistingNe
   if (req.driver !== undefined && req.driver !== 'overlay')
     problems.push(`driver "${req.driver}" is not supported; weft networks are overlay networks (-d overlay)`);
   const parsed = parseNetwork(req.subnet);
+  // `--ipv6` with only an IPv6 --subnet: an IPv6-only network, its range the network's one.
+  const family = parsed.ok ? parsed.value.family : 4;
   let subnet: string | undefined;
   if (!parsed.ok) problems.push(parsed.reason);
-  else if (parsed.value.family !== 4)
-    problems.push(`subnet ${req.subnet} is IPv6: give it with --ipv6 beside an IPv4 --subnet (IPv6-only networks are not served yet)`);
-  else if (parsed.value.prefix > 26)
+  else if (family === 6 && !req.ipv6)
+    problems.push(`subnet ${req.subnet} is IPv6: pass --ipv6 (an IPv6-only network), or give an IPv4 --subnet beside it too (dual-stack)`);
+  else if (family === 6 && req.subnet6 !== undefined) problems.push('give one --subnet per family: one IPv4 range, one IPv6 range');
+  else if (family === 6 && parsed.value.prefix > 64) problems.push(`IPv6 subnet ${req.subnet} is too small: give a /64 or larger`);
+  else if (family === 4 && parsed.value.prefix > 26)
     problems.push(`subnet ${req.subnet} is too small: a weft network needs at least a /26 (several hosts, each with its own range)`);
   else {
     subnet = formatPrefix(parsed.value);
-    const clash = existing.find((e) => {
-      const other = parseNetwork(e.subnet);
-      return other.ok && overlaps(other.value, parsed.value);
-    });
-    if (clash) problems.push(`subnet ${subnet} overlaps with network ${clash.name} (${clash.subnet})`);
-  }
-  let hostSubnetLen = parsed.ok ? defaultHostSubnetLen(parsed.value.prefix) : 24;
-  if (req.hostSubnetLen !== undefined) {
-    if (!parsed.ok || !Number.isInteger(req.hostSubnetLen) || req.hostSubnetLen < parsed.value.prefix + 2 || req.hostSubnetLen > 29) {
+    const clash = existing.find((e) =>
+      [e.subnet, e.subnet6].some((x) => {
+        const other = x === undefined ? undefined : parseNetwork(x);
+        return other?.ok && overlaps(other.value, parsed.value);
+      }),
+    );
+    if (clash)
       problems.push(
-        `--host-subnet-len ${req.hostSubnetLen} must be from ${parsed.ok ? parsed.value.prefix + 2 : '(subnet prefix + 2)'} to 29`,
+        `subnet ${subnet} overlaps with network ${clash.name} (${family === 6 ? (clash.subnet6 ?? clash.subnet) : clash.subnet})`,
+      );
+  }
+  const maxLen = family === 4 ? 29 : 120;
+  let hostSubnetLen = parsed.ok ? (family === 4 ? defaultHostSubnetLen : defaultHostSubnetLen6)(parsed.value.prefix) : 24;
+  if (req.hostSubnetLen !== undefined) {
+    if (!parsed.ok || !Number.isInteger(req.hostSubnetLen) || req.hostSubnetLen < parsed.value.prefix + 2 || req.hostSubnetLen > maxLen) {
+      problems.push(
+        `--host-subnet-len ${req.hostSubnetLen} must be from ${parsed.ok ? parsed.value.prefix + 2 : '(subnet prefix + 2)'} to ${maxLen}`,
       );
     } else hostSubnetLen = req.hostSubnetLen;
   }
   let gateway: string | undefined;
   if (req.gateway !== undefined) {
     const g = parseAddr(req.gateway);
-    if (g?.family !== 4) problems.push(`gateway ${req.gateway} is not an IPv4 address`);
-    else if (parsed.ok && (!containsIP(parsed.value, 4, g.ip) || g.ip === networkOf(parsed.value).ip || g.ip === lastOf(parsed.value))) {
+    if (g?.family !== family) problems.push(`gateway ${req.gateway} is not an IPv${family} address`);
+    else if (
+      parsed.ok &&
+      (!containsIP(parsed.value, family, g.ip) || g.ip === networkOf(parsed.value).ip || g.ip === lastOf(parsed.value))
+    ) {
       problems.push(`gateway ${req.gateway} is not an assignable address of ${req.subnet}`);
-    } else gateway = formatAddr(4, g!.ip);
+    } else gateway = formatAddr(family, g!.ip);
   }
   if (req.vni !== undefined && (!Number.isInteger(req.vni) || req.vni < 1 || req.vni > 0xffffff))
     problems.push(`--vni ${req.vni} must be from 1 to 16777215`);
   if (req.mtu !== undefined && (!Number.isInteger(req.mtu) || req.mtu < 576 || req.mtu > 9000))
     problems.push(`--mtu ${req.mtu} must be from 576 to 9000`);
-  const six = validateSubnet6(req, existing, problems);
+  const six = family === 4 ? validateSubnet6(req, existing, problems) : { subnet6: undefined, hostSubnetLen6: undefined };
   if (problems.length > 0) return nameTaken ? { ...fail(problems.join('; ')), nameTaken } : fail(problems.join('; '));
   return ok({ name: req.name, subnet: subnet!, gateway, vni: req.vni, hostSubnetLen, mtu: req.mtu, ...six });
 }
@@ -151,6 +165,8 @@ export function networkConfigOf(m: Pick<NetworkMeta, 'Subnet' | 'VNI' | 'MTU' | 
   const backend: Record<string, unknown> = { Type: 'vxlan', VNI: m.VNI };
   // flannel's Backend.MTU is the underlay's; the device (and the containers) get 50 less.
   if (m.MTU !== undefined) backend.MTU = m.MTU + 50;
+  if (m.Subnet.includes(':'))
+    return JSON.stringify({ EnableIPv4: false, EnableIPv6: true, IPv6Network: m.Subnet, IPv6SubnetLen: m.HostSubnetLen, Backend: backend });
   const v6 = m.SubnetV6 !== undefined && { EnableIPv6: true, IPv6Network: m.SubnetV6, IPv6SubnetLen: m.HostSubnetLenV6 };
   return JSON.stringify({ Network: m.Subnet, SubnetLen: m.HostSubnetLen, ...v6, Backend: backend });
 }

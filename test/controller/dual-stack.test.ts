@@ -87,4 +87,17 @@ describe('a dual-stack network', () => {
     expect(keys).toHaveLength(2);
     expect(ping(b.ns.name, a.ip6!)).toBe(true);
   });
+
+  it('an IPv6-only default network is refused, not ready, saying why and what to use instead', async () => {
+    const config = { EnableIPv4: false, EnableIPv6: true, IPv6Network: 'fc00::/48', Backend: { Type: 'vxlan' } };
+    const c = await testCluster('d6', { config, ipv6: true, hosts: 1 });
+    c.daemon(1).start();
+    const reason = () => {
+      const r = c.daemon(1).http('/status');
+      return r.ok ? (JSON.parse(r.body) as Array<{ ready: boolean; reason?: string }>)[0]?.reason : undefined;
+    };
+    await eventually('the reason is given', () => reason()?.includes('IPv6-only (EnableIPv4 false) is not served') === true);
+    expect(reason()).toContain('weft network create --ipv6');
+    expect((await c.etcd.client.getPrefix(`${c.prefix}/subnets/`)).kvs).toEqual([]);
+  });
 });

@@ -2,7 +2,8 @@
  * A dual-stack named network (issue 15), Docker's form: `weft network create --ipv6 --subnet 10.x --subnet
  * fd00:x`. Hosts with an IPv4 underlay only: the IPv6 half travels in the network's one VTEP. Containers get
  * both families, reach each other over both, and find each other by name over both (A and AAAA, answered
- * on the bridge's IPv6 address too); inspect and ls show both ranges; bad requests are refused.
+ * on the bridge's IPv6 address too); inspect and ls show both ranges; bad requests are refused. And an
+ * IPv6-only network (`--ipv6` with an IPv6 --subnet alone), its containers IPv6 only.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -86,5 +87,43 @@ describe('a dual-stack named network', () => {
     expect(refused(['--ipv6', '--subnet', '10.71.0.0/24', '--subnet', 'fd00:70:0:0:1::/80', 'X'])).toContain('/64 or larger');
     expect(refused(['--ipv6', '--subnet', '10.71.0.0/24', '--subnet', 'fd00:70::/48', 'X'])).toContain('overlaps with network DS');
     expect(weftOk(c, 1, ['network', 'ls', '--format', '{{.Name}}'])).not.toContain('X');
+  });
+
+  it('an IPv6-only network: containers with IPv6 alone reach each other across hosts and by name (AAAA)', async () => {
+    const c = await testCluster('n6', { hosts: 2 });
+    await c.startAll();
+    weftOk(c, 1, ['network', 'create', '--ipv6', '--subnet', 'fd00:72::/56', 'SIX']);
+    for (const n of [1, 2]) await eventually(`SIX on h${n}`, () => existsSync(join(c.daemon(n).cniConfDir, 'weft-SIX.conflist')));
+    const attach = async (n: number, name: string) => {
+      const ns = await c.sim.namespace(`h${n}-${name}`);
+      const r = JSON.parse(weftOk(c, n, ['network', 'connect', 'SIX', '--netns', ns.path, '--name', name])) as {
+        ips: Array<{ address: string; gateway: string }>;
+      };
+      expect(r.ips).toHaveLength(1);
+      return { ns: ns.name, ip6: r.ips[0]!.address.split('/')[0]!, gw6: r.ips[0]!.gateway, cidr: r.ips[0]!.address };
+    };
+    const a = await attach(1, 'six1');
+    const b = await attach(2, 'six2');
+    // a /64 of the /56 per host
+    expect(a.cidr).toMatch(/^fd00:72:0:[0-9a-f]{1,2}::[0-9a-f]+\/64$/);
+    expect(ipJson(a.ns, ['-4', 'addr', 'show', 'eth0'])).toEqual([]);
+    expect(ping(a.ns, b.ip6)).toBe(true);
+    expect(ping(b.ns, a.ip6)).toBe(true);
+    await eventually('six2 in the directory of h1', () => ask(a.ns, a.gw6, 'six2', 'AAAA').ips6?.[0] === b.ip6);
+    expect(ask(a.ns, a.gw6, 'six2', 'A')).toMatchObject({ rcode: 0, ips: [] });
+
+    // its keys: flannel's empty IPv4 half, then each host's /64
+    const keys = (await c.etcd.client.getPrefix(`${c.weftPrefix}/networks/`)).kvs
+      .map((kv) => kv.key.toString())
+      .filter((k) => k.includes('/subnets/'));
+    expect(keys).toHaveLength(2);
+    for (const k of keys) expect(k).toMatch(/\/subnets\/0\.0\.0\.0-0&fd00:72:0:[0-9a-f]{1,2}::-64$/);
+    const [view] = JSON.parse(weftOk(c, 1, ['network', 'inspect', 'SIX'])) as Array<{
+      EnableIPv6: boolean;
+      IPAM: { Config: Array<{ Subnet: string }> };
+      Containers: Record<string, { IPv4Address: string; IPv6Address: string }>;
+    }>;
+    expect(view).toMatchObject({ EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd00:72::/56' }] } });
+    expect(Object.values(view!.Containers).map((x) => [x.IPv4Address, x.IPv6Address])).toContainEqual(['', `${b.ip6}/56`]);
   });
 });
