@@ -20,37 +20,25 @@
  * within a moment of a kernel notification touching this network's devices or routes.
  */
 import { encodeLeaseAttrs } from '../../flannel-compat/lease-attrs.ts';
-import { parseNetworkConfig, parseVxlanBackend, type FamilyConfig, type VxlanBackendConfig } from '../../flannel-compat/network-config.ts';
-import { formatSubnetEnv, parseSubnetEnv } from '../../flannel-compat/subnet-env.ts';
+import { parseNetworkConfig, parseVxlanBackend } from '../../flannel-compat/network-config.ts';
+import { parseSubnetEnv } from '../../flannel-compat/subnet-env.ts';
 import { attachPorts, bridgeDrift, bridgeMac, ensureBridge, type BridgeSpec } from '../bridge/mod.ts';
+import type { NetworkStatus } from '../contract/status.ts';
 import { messageOf } from '../errors/mod.ts';
 import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
 import { flannelMasqTable, masqTableName, type FirewallKeeper } from '../firewall/mod.ts';
 import type { KernelEvent, KernelOps, Link } from '../kernel/mod.ts';
-import { leaseOfFamily, realClock, type Clock, type HeldLease, type LeaseSource, type SubnetLease, type Timer } from '../lease/mod.ts';
+import { realClock, type Clock, type HeldLease, type LeaseSource, type SubnetLease, type Timer } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { containsPrefix, parsePrefix } from '../netaddr/cidr.ts';
 import { bridgeName, firstAddress, vxlanDeviceName, vxlanDeviceName6 } from '../networks/mod.ts';
-import {
-  type OverlayDesired,
-  applyOverlay,
-  describeOp,
-  diffOverlay,
-  ensureVtep,
-  observeOverlay,
-  onLinkOf,
-  planPeers,
-  planPeers6,
-  planPeersInner6,
-  mergePlans,
-  vtepDrift,
-  vtepMtu,
-  type VtepSpec,
-} from '../overlay/mod.ts';
+import { describeOp, ensureVtep, vtepDrift, vtepMtu, type VtepSpec } from '../overlay/mod.ts';
+import { familiesOf, masqSpecOf, subnetFileText, subnetsOf, type Families } from './families.ts';
+import { FORWARDING, keepForwarding } from './forwarding.ts';
 import type { ExternalInterface } from './iface.ts';
+import { keepPeers, peerPlans, peersOfFamily, type DevicePlan } from './peers.ts';
 import { Reconciler } from './reconciler.ts';
 import { networkReport, type AgentSnapshot } from './report.ts';
-import type { NetworkStatus } from '../contract/status.ts';
 import { loadVtepMac } from './vtep-mac.ts';
 
 export interface AgentSpec {
@@ -87,18 +75,6 @@ export interface AgentDeps {
 
 /** What a repair was of: the metrics' `kind` label. */
 export type RepairKind = 'vxlan_device' | 'bridge' | 'peers' | 'forwarding' | 'subnet_file';
-
-/** How a dual-stack network's IPv6 half travels (see the top of this file). */
-type Six = 'device' | 'inner';
-
-interface Families {
-  /** The family the network's keys are chosen by and its VTEP is addressed in: IPv4, or IPv6 for an IPv6-only one. */
-  readonly family: 4 | 6;
-  readonly fam: FamilyConfig;
-  /** The IPv6 half of a dual-stack network. */
-  readonly fam6: FamilyConfig | undefined;
-  readonly vx: VxlanBackendConfig;
-}
 
 interface Repair {
   readonly kind: RepairKind;
@@ -162,8 +138,6 @@ export class NetworkAgent {
   #vtepIndex = 0;
   #vtep6: VtepSpec | undefined;
   #vtep6Index = 0;
-  /** Set once a dual-stack lease is held. */
-  #six: Six | undefined;
   #bridgeIndex = 0;
   #synced = false;
   #configured = false;
@@ -210,14 +184,14 @@ export class NetworkAgent {
    */
   async start(): Promise<void> {
     const signal = this.#abort.signal;
-    const { family, fam, fam6, vx } = await this.#waitForConfig();
-    this.#config = { family, fam, fam6, vx };
+    const families = await this.#waitForConfig();
+    const { family, fam, fam6, vx, six } = families;
+    this.#config = families;
     const name = vxlanDeviceName(this.#spec.network, vx.vni);
     const existing = await this.#d.nl.findLink(name);
     const mac = loadVtepMac(this.#spec.stateDir, this.#spec.key, vx.vni, existing?.mac);
     const mtu = vtepMtu(vx.mtu ?? this.#d.iface.mtu, 4);
     const name6 = vxlanDeviceName6(this.#spec.network, vx.vni);
-    const six: Six | undefined = fam6 && (this.#spec.network === '' ? 'device' : 'inner');
     const mac6 =
       six === 'device' && loadVtepMac(this.#spec.stateDir, `${this.#spec.key}.v6`, vx.vni, (await this.#d.nl.findLink(name6))?.mac);
     const { publicIP, publicIPv6 } = this.#d.iface;
@@ -259,8 +233,9 @@ export class NetworkAgent {
     };
     const dev = await ensureVtep(this.#d.nl, this.#vtep, (msg) => this.#log.warn(msg));
     this.#vtepIndex = dev.index;
-    this.#six = held.subnet6 !== undefined ? six : undefined;
-    if (this.#six === 'device' && fam6 && mac6 && held.subnet6) {
+    // A lease without an IPv6 half (Kubernetes' podCIDR of one family) serves IPv4 only.
+    if (!held.subnet6) this.#config = { ...families, six: undefined };
+    if (six === 'device' && fam6 && mac6 && held.subnet6) {
       this.#vtep6 = {
         ...this.#vtep,
         name: name6,
@@ -305,7 +280,7 @@ export class NetworkAgent {
       device: name,
       mac,
       mtu,
-      ...(this.#six && { subnet6: held.subnet6 }),
+      ...(this.#config.six && { subnet6: held.subnet6 }),
       ...(this.#vtep6 && { device6: name6, mac6, mtu6: this.#vtep6.mtu }),
       peers: this.#peers.size,
     });
@@ -340,10 +315,8 @@ export class NetworkAgent {
     return this.#peerLeases().map((l) => ({ subnet: l.subnet, publicIP: l.attrs.publicIP }));
   }
 
-  /** The peers' leases by the network's family (an IPv6-only network's by their IPv6 half). */
   #peerLeases(): SubnetLease[] {
-    const family = this.#config?.family ?? 4;
-    return [...this.#peers.values()].flatMap((l) => leaseOfFamily(l, family) ?? []);
+    return peersOfFamily(this.#peers.values(), this.#config?.family ?? 4);
   }
 
   /** What this host serves for the network, once ready. */
@@ -353,8 +326,8 @@ export class NetworkAgent {
     return {
       subnet: held.subnet,
       gateway: firstAddress(held.subnet),
-      subnet6: this.#six && held.subnet6,
-      gateway6: this.#six && held.subnet6 && firstAddress(held.subnet6),
+      subnet6: this.#config?.six && held.subnet6,
+      gateway6: this.#config?.six && held.subnet6 && firstAddress(held.subnet6),
       device: this.#vtep.name,
       bridge: bridgeName(this.#spec.network),
       mtu: this.#podMtu(),
@@ -421,14 +394,9 @@ export class NetworkAgent {
 
   #bridgeSpec(held: HeldLease): BridgeSpec {
     const name = bridgeName(this.#spec.network);
-    const subnets = this.#subnets(held);
+    const subnets = subnetsOf(this.#config!, held);
     const gateways = subnets.map((s) => `${firstAddress(s)}/${s.split('/')[1]!}`);
     return { name, mtu: this.#podMtu(), mac: bridgeMac(name, subnets), gateways };
-  }
-
-  /** This host's subnets of the network: the IPv4 one, and the IPv6 one of a dual-stack network. */
-  #subnets(held: HeldLease): string[] {
-    return this.#six && held.subnet6 ? [held.subnet, held.subnet6] : [held.subnet];
   }
 
   async #waitForConfig(): Promise<Families> {
@@ -444,12 +412,9 @@ export class NetworkAgent {
         else {
           const cfg = parseNetworkConfig(text);
           const vx = cfg.ok ? parseVxlanBackend(cfg.value) : cfg;
-          const why = !cfg.ok ? cfg.reason : !vx.ok ? vx.reason : this.#unservable(cfg.value.ipv4, cfg.value.ipv6);
-          if (cfg.ok && vx.ok && !why) {
-            const { ipv4, ipv6 } = cfg.value;
-            return ipv4 ? { family: 4, fam: ipv4, fam6: ipv6, vx: vx.value } : { family: 6, fam: ipv6!, fam6: undefined, vx: vx.value };
-          }
-          problem = `network config ${this.#source.configWhere} cannot be served: ${why}`;
+          const f = !cfg.ok ? cfg : !vx.ok ? vx : familiesOf(cfg.value, vx.value, this.#spec.network, this.#d.iface);
+          if (f.ok) return f.value;
+          problem = `network config ${this.#source.configWhere} cannot be served: ${f.reason}`;
         }
       } catch (e) {
         problem = messageOf(e);
@@ -459,22 +424,6 @@ export class NetworkAgent {
       said = problem;
       await this.#clock.sleep(CONFIG_RETRY_MS, signal);
     }
-  }
-
-  /** Why this host cannot serve a config that parsed, or undefined when it can. */
-  #unservable(v4: FamilyConfig | undefined, v6: FamilyConfig | undefined): string | undefined {
-    if (!v4 && this.#spec.network === '')
-      return (
-        "IPv6-only (EnableIPv4 false) is not served on the flannel default network: flanneld's etcd mode cannot lease " +
-        'such a network to more than one host, so there is no flannel behaviour to match; use dual-stack ' +
-        '(EnableIPv4 with EnableIPv6), or an IPv6-only named network (weft network create --ipv6 --subnet fd00:70::/64 NAME)'
-      );
-    if (v6 && this.#spec.network === '' && !this.#d.iface.vtepLocal6)
-      return (
-        `the network is dual-stack (EnableIPv6) but the underlay interface ${this.#d.iface.name} has no global IPv6 address ` +
-        'for the IPv6 VTEP: give it one (or choose another with --iface) and restart weft'
-      );
-    return undefined;
   }
 
   #previousSubnets(): { subnet: string | undefined; ipv6Subnet: string | undefined } | undefined {
@@ -490,14 +439,7 @@ export class NetworkAgent {
   }
 
   #wantFirewall(held: HeldLease): void {
-    const { family, fam } = this.#config!;
-    const fam6 = this.#six && this.#config!.fam6;
-    const spec = {
-      key: this.#spec.key,
-      subnets: this.#subnets(held),
-      clusterNetworks: { 4: family === 4 ? [fam.network] : [], 6: family === 6 ? [fam.network] : fam6 ? [fam6.network] : [] },
-      fullyRandom: this.#spec.ipMasqFullyRandom,
-    };
+    const spec = masqSpecOf(this.#spec.key, this.#config!, held, this.#spec.ipMasqFullyRandom);
     for (const family of [4, 6] as const) {
       const t = flannelMasqTable(spec, { masquerade: this.#spec.ipMasq, forward: this.#spec.forwardRules }, family);
       if (t) this.#d.firewall.want(t);
@@ -520,7 +462,7 @@ export class NetworkAgent {
     };
     if (!verbose || !held || !v || !this.#config) return networkReport(snapshot, verbose);
     const ports = this.#d.ports();
-    const plan = this.#plan(held, this.#vtepIndex);
+    const plan = this.#plans(held)[0]!.want;
     return networkReport(
       {
         ...snapshot,
@@ -537,19 +479,11 @@ export class NetworkAgent {
   }
 
   #subnetFileText(held: HeldLease): string {
-    const v6 = this.#six !== undefined && held.subnet6 !== undefined;
-    return formatSubnetEnv({
-      ...(this.#config!.family === 6
-        ? { networks: [], subnet: undefined, ipv6Networks: [this.#config!.fam.network], ipv6Subnet: held.subnet }
-        : {
-            networks: [this.#config!.fam.network],
-            subnet: held.subnet,
-            ipv6Networks: v6 ? [this.#config!.fam6!.network] : [],
-            ipv6Subnet: v6 ? held.subnet6 : undefined,
-          }),
+    return subnetFileText(this.#config!, held, {
       mtu: this.#podMtu(),
       ipMasq: this.#spec.ipMasq,
-      extra: { WEFT_VXLAN_DEVICE: this.#vtep!.name, ...(this.#vtep6 && { WEFT_VXLAN_DEVICE_V6: this.#vtep6.name }) },
+      device: this.#vtep!.name,
+      device6: this.#vtep6?.name,
     });
   }
 
@@ -606,44 +540,29 @@ export class NetworkAgent {
       const dev6 = this.#vtep6 && (await this.#keepVtep(this.#vtep6, repairs));
       if (dev6) this.#vtep6Index = dev6.index;
       await this.#keepBridge(held, repairs);
-      const inner = this.#six === 'inner' && held.subnet6 !== undefined;
-      const want = inner
-        ? mergePlans(
-            this.#plan(held, dev.index),
-            planPeersInner6({
-              ownSubnet: held.subnet,
-              ownSubnet6: held.subnet6!,
-              ownPublicIP: this.#d.iface.publicIP,
-              peers: this.#peers.values(),
-              vxlanIndex: dev.index,
-            }),
-          )
-        : this.#plan(held, dev.index);
-      const scopes: Array<[FamilyConfig, string]> = [[this.#config.fam, held.subnet]];
-      if (inner) scopes.push([this.#config.fam6!, held.subnet6!]);
-      const { ops, report } = await this.#keepPeers(want, dev.index, scopes);
-      if (dev6 && held.subnet6) {
-        const more = await this.#keepPeers(this.#plan6(held, dev6.index), dev6.index, [[this.#config.fam6!, held.subnet6]]);
-        ops.push(...more.ops);
-        report.applied += more.report.applied;
-        report.failed.push(...more.report.failed);
-      }
+      const plans = this.#plans(held);
+      const { ops, applied, failed } = await keepPeers(this.#d.nl, this.#log, plans);
       // Entries that differ while no lease changed were changed behind weft's back.
       if (ops.length > 0 && !leasesChanged) {
         const more = ops.length > 4 ? `; and ${ops.length - 4} more` : '';
         repairs.push({ kind: 'peers', text: `peer entries: ${ops.slice(0, 4).map(describeOp).join('; ')}${more}` });
       }
-      if (this.#config.family === 4) this.#keepForwarding(repairs, 'net/ipv4/ip_forward');
-      if (this.#six || this.#config.family === 6) this.#keepForwarding(repairs, 'net/ipv6/conf/all/forwarding');
+      for (const family of [4, 6] as const) {
+        if (family !== this.#config.family && !(family === 6 && this.#config.six)) continue;
+        if (!keepForwarding(this.#d.nl, this.#log, family, this.#d.iface.name)) continue;
+        const name = FORWARDING[family].replace(/\//g, '.');
+        // Turned on by the first pass, it is set up rather than repaired.
+        if (this.#synced) repairs.push({ kind: 'forwarding', text: `${name} was 0: set to 1` });
+        else this.#log.info(`turned ${name} on`);
+      }
       const ms = Math.round((performance.now() - t0) * 10) / 10;
       const texts = repairs.map((r) => r.text);
-      this.#last = { at: new Date().toISOString(), ms, applied: report.applied, failed: report.failed.length, repairs: texts };
+      this.#last = { at: new Date().toISOString(), ms, applied, failed, repairs: texts };
       this.#d.onPass?.(ms / 1000);
       for (const r of repairs) this.#repaired(r.kind);
       if (repairs.length > 0) this.#log.warn(`repaired what changed behind weft's back: ${texts.join(' | ')}`);
-      else if (ops.length > 0)
-        this.#log.info('reconciled', { peers: want.routes.size, applied: report.applied, failed: report.failed.length, ms });
-      return report.failed.length === 0;
+      else if (ops.length > 0) this.#log.info('reconciled', { peers: plans[0]!.want.routes.size, applied, failed, ms });
+      return failed === 0;
     } catch (e) {
       this.#log.warn(`reconcile failed: ${messageOf(e)}`);
       return false;
@@ -655,77 +574,16 @@ export class NetworkAgent {
     this.#d.onRepair?.(kind);
   }
 
-  /** The peers' entries of one family as wanted on its VTEP. */
-  #plan(held: HeldLease, vxlanIndex: number): OverlayDesired {
-    return planPeers({
-      ownSubnet: held.subnet,
-      ownPublicIP: this.#d.iface.publicIP,
-      peers: this.#peerLeases(),
-      vxlanIndex,
-      directRouting: this.#config!.vx.directRouting,
-      onLink: onLinkOf(this.#d.iface.prefixes),
-    });
-  }
-
-  #plan6(held: HeldLease, vxlanIndex: number): OverlayDesired {
-    return planPeers6({
-      ownSubnet6: held.subnet6,
-      ownPublicIPv6: this.#d.iface.publicIPv6!,
+  /** The peers' entries as wanted on each of this network's VTEPs. */
+  #plans(held: HeldLease): DevicePlan[] {
+    return peerPlans({
+      f: this.#config!,
+      held,
       peers: this.#peers.values(),
-      vxlanIndex,
-      directRouting: this.#config!.vx.directRouting,
-      onLink: onLinkOf(this.#d.iface.prefixes),
+      iface: this.#d.iface,
+      vtepIndex: this.#vtepIndex,
+      vtep6Index: this.#vtep6 ? this.#vtep6Index : undefined,
     });
-  }
-
-  /**
-   * Observes one VTEP's peer entries, of each family it carries (a range, and this host's subnet of it), and
-   * applies what differs from `want`.
-   */
-  async #keepPeers(want: OverlayDesired, vxlanIndex: number, scopes: ReadonlyArray<readonly [FamilyConfig, string]>) {
-    const seen = await Promise.all(
-      scopes.map(([fam, ownSubnet]) =>
-        observeOverlay(this.#d.nl, { vxlanIndex, clusterNetwork: fam.network, subnetLen: fam.subnetLen, ownSubnet }),
-      ),
-    );
-    // The device's FDB is one, whichever family's pass listed it.
-    const have = { neighs: seen.flatMap((o) => o.neighs), fdb: seen[0]!.fdb, routes: seen.flatMap((o) => o.routes) };
-    const ops = diffOverlay(want, have);
-    const r = await applyOverlay(this.#d.nl, vxlanIndex, ops);
-    for (const f of r.failed) this.#log.warn(`could not ${describeOp(f.op)}: ${messageOf(f.error)}`);
-    return { ops, report: { applied: r.applied, failed: [...r.failed] } };
-  }
-
-  /**
-   * A host that forwards IPv6 ignores router advertisements on interfaces with accept_ra 1, and an underlay
-   * configured by them would lose its default route: 2 keeps accepting them while forwarding.
-   */
-  #keepRouterAdvertisements(): void {
-    const key = `net/ipv6/conf/${this.#d.iface.name}/accept_ra`;
-    try {
-      if (this.#d.nl.readSysctl(key) !== '1') return;
-      this.#d.nl.writeSysctl(key, '2');
-      this.#log.info(
-        `set net.ipv6.conf.${this.#d.iface.name}.accept_ra to 2 before turning IPv6 forwarding on, to keep its router advertisements`,
-      );
-    } catch (e) {
-      this.#log.warn(`cannot keep router advertisements on ${this.#d.iface.name}: ${messageOf(e)}`);
-    }
-  }
-
-  /** Forwarding (IPv4, and IPv6 for a dual-stack network): without it no container traffic leaves the host. */
-  #keepForwarding(repairs: Repair[], key: string): void {
-    const name = key.replace(/\//g, '.');
-    try {
-      if (this.#d.nl.readSysctl(key) === '1') return;
-      if (key.startsWith('net/ipv6')) this.#keepRouterAdvertisements();
-      this.#d.nl.writeSysctl(key, '1');
-      // Turned on by the first pass, it is set up rather than repaired.
-      if (this.#synced) repairs.push({ kind: 'forwarding', text: `${name} was 0: set to 1` });
-      else this.#log.info(`turned ${name} on`);
-    } catch (e) {
-      this.#log.warn(`cannot keep ${name} on: ${messageOf(e)}`);
-    }
   }
 
   async #periodic(): Promise<void> {

@@ -1,0 +1,119 @@
+/**
+ * Every peer's entries as wanted on this host's VTEPs, pure, and one pass that makes the kernel hold them.
+ * One plan per device: the network's VTEP carries its key family's entries (and a named network's IPv6 half,
+ * `inner`); flannel's `flannel-v6.<VNI>` carries a dual-stack default network's IPv6 half (`device`).
+ */
+import type { FamilyConfig } from '../../flannel-compat/network-config.ts';
+import { messageOf } from '../errors/mod.ts';
+import type { KernelOps } from '../kernel/mod.ts';
+import { leaseOfFamily, type HeldLease, type SubnetLease } from '../lease/mod.ts';
+import type { Logger } from '../log/logger.ts';
+import {
+  applyOverlay,
+  describeOp,
+  diffOverlay,
+  mergePlans,
+  observeOverlay,
+  onLinkOf,
+  planPeers,
+  planPeers6,
+  planPeersInner6,
+  type OverlayDesired,
+  type OverlayOp,
+} from '../overlay/mod.ts';
+import type { Families } from './families.ts';
+
+export interface DevicePlan {
+  readonly index: number;
+  readonly want: OverlayDesired;
+  /** The ranges whose entries the device holds, each with this host's own subnet of it (left alone). */
+  readonly scopes: ReadonlyArray<readonly [FamilyConfig, string]>;
+}
+
+export interface PeerPlanInput {
+  readonly f: Families;
+  readonly held: HeldLease;
+  readonly peers: Iterable<SubnetLease>;
+  readonly iface: { readonly publicIP: string; readonly publicIPv6?: string | undefined; readonly prefixes: readonly string[] };
+  readonly vtepIndex: number;
+  /** `flannel-v6.<VNI>`, for `device`. */
+  readonly vtep6Index: number | undefined;
+}
+
+/** The peers' leases by the network's key family (an IPv6-only network's by their IPv6 half). */
+export function peersOfFamily(peers: Iterable<SubnetLease>, family: 4 | 6): SubnetLease[] {
+  return [...peers].flatMap((l) => leaseOfFamily(l, family) ?? []);
+}
+
+export function peerPlans(p: PeerPlanInput): DevicePlan[] {
+  const { f, held, iface } = p;
+  const all = [...p.peers];
+  const onLink = onLinkOf(iface.prefixes);
+  const main = planPeers({
+    ownSubnet: held.subnet,
+    ownPublicIP: iface.publicIP,
+    peers: peersOfFamily(all, f.family),
+    vxlanIndex: p.vtepIndex,
+    directRouting: f.vx.directRouting,
+    onLink,
+  });
+  const plans: DevicePlan[] = [];
+  if (f.six === 'inner' && held.subnet6) {
+    const inner = planPeersInner6({
+      ownSubnet: held.subnet,
+      ownSubnet6: held.subnet6,
+      ownPublicIP: iface.publicIP,
+      peers: all,
+      vxlanIndex: p.vtepIndex,
+    });
+    plans.push({
+      index: p.vtepIndex,
+      want: mergePlans(main, inner),
+      scopes: [
+        [f.fam, held.subnet],
+        [f.fam6!, held.subnet6],
+      ],
+    });
+  } else plans.push({ index: p.vtepIndex, want: main, scopes: [[f.fam, held.subnet]] });
+  if (f.six === 'device' && held.subnet6 && p.vtep6Index !== undefined && iface.publicIPv6) {
+    const want = planPeers6({
+      ownSubnet6: held.subnet6,
+      ownPublicIPv6: iface.publicIPv6,
+      peers: all,
+      vxlanIndex: p.vtep6Index,
+      directRouting: f.vx.directRouting,
+      onLink,
+    });
+    plans.push({ index: p.vtep6Index, want, scopes: [[f.fam6!, held.subnet6]] });
+  }
+  return plans;
+}
+
+export interface PeersPass {
+  readonly ops: OverlayOp[];
+  readonly applied: number;
+  readonly failed: number;
+}
+
+/** Observes each device's peer entries and applies what differs from its plan; each failure is logged, none stops the rest. */
+export async function keepPeers(nl: KernelOps, log: Logger, plans: readonly DevicePlan[]): Promise<PeersPass> {
+  const ops: OverlayOp[] = [];
+  let applied = 0;
+  let failed = 0;
+  for (const plan of plans) {
+    const seen = await Promise.all(
+      plan.scopes.map(([fam, ownSubnet]) =>
+        observeOverlay(nl, { vxlanIndex: plan.index, clusterNetwork: fam.network, subnetLen: fam.subnetLen, ownSubnet }),
+      ),
+    );
+    // The device's FDB is one, whichever family's pass listed it.
+    const have = { neighs: seen.flatMap((o) => o.neighs), fdb: seen[0]!.fdb, routes: seen.flatMap((o) => o.routes) };
+    const mine = diffOverlay(plan.want, have);
+    const r = await applyOverlay(nl, plan.index, mine);
+    for (const x of r.failed) log.warn(`could not ${describeOp(x.op)}: ${messageOf(x.error)}`);
+    ops.push(...mine);
+    applied += r.applied;
+    failed += r.failed.length;
+  }
+  return { ops, applied, failed };
+}
