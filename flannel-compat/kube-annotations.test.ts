@@ -43,4 +43,25 @@ describe('flannel node annotations', () => {
     });
     expect(leaseAttrsOfNode('example.com', mine)).toEqual({ ok: false, unmanaged: true });
   });
+
+  it('publishes and reads the IPv6 pair of a dual-stack node (public-ipv6-overwrite honoured)', () => {
+    const dual = nodeAnnotations(P, {
+      publicIP: '192.0.2.1',
+      vxlan: { vni: 1, vtepMac: 'e6:7c:02:8e:e8:7e' },
+      publicIPv6: '2001:db8::1',
+      vxlanV6: { vni: 1, vtepMac: 'e6:7c:02:8e:e8:66' },
+    });
+    expect(dual).toMatchObject({
+      'flannel.alpha.coreos.com/backend-v6-data': '{"VNI":1,"VtepMAC":"e6:7c:02:8e:e8:66"}',
+      'flannel.alpha.coreos.com/public-ipv6': '2001:db8::1',
+    });
+    expect(leaseAttrsOfNode(P, dual)).toMatchObject({
+      ok: true,
+      value: { publicIPv6: '2001:db8::1', vxlanV6: { vni: 1, vtepMac: 'e6:7c:02:8e:e8:66' } },
+    });
+    expect(leaseAttrsOfNode(P, { ...dual, [`${P}/public-ipv6-overwrite`]: '2001:db8::99' })).toMatchObject({
+      value: { publicIPv6: '2001:db8::99' },
+    });
+    expect(leaseAttrsOfNode(P, { ...dual, [`${P}/backend-v6-data`]: '{' })).toMatchObject({ ok: false });
+  });
 });

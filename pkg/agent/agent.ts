@@ -210,6 +210,7 @@ export class NetworkAgent {
         publicIP: this.#d.iface.publicIP,
         vni: vx.vni,
         vtepMac: mac,
+        ...(mac6 && { vtepMac6: mac6, publicIPv6 }),
         value,
         previousSubnet: family === 6 ? previous?.ipv6Subnet : previous?.subnet,
         pinned: await this.#hasContainers(),

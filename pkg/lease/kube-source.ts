@@ -27,11 +27,11 @@ export interface KubeSourceOptions {
 
 const RETRY_MS = 5000;
 
-/** A node's IPv4 pod range (spec.podCIDRs, or the older spec.podCIDR), if it has one. */
-function podCidrV4(node: KubeNode): Prefix | undefined {
+/** A node's pod range of one family (spec.podCIDRs, or the older spec.podCIDR), if it has one. */
+function podCidr(node: KubeNode, family: 4 | 6): Prefix | undefined {
   for (const c of node.podCIDRs) {
     const p = parsePrefix(c);
-    if (p.ok && p.value.family === 4) return p.value;
+    if (p.ok && p.value.family === family) return p.value;
   }
   return undefined;
 }
@@ -84,21 +84,37 @@ export class KubeLeaseSource implements LeaseSource {
   /** Waits for the node's podCIDR (retrying, and saying why), then publishes the annotations. */
   async acquire(s: AcquireSpec, signal: AbortSignal): Promise<HeldLease> {
     const network = parsePrefix(s.config.network);
+    const network6 = s.config6 && parsePrefix(s.config6.network);
     for (;;) {
       signal.throwIfAborted();
       let problem: string;
       try {
         const node = await this.#nodes.get(this.#o.nodeName);
-        const cidr = podCidrV4(node);
+        const cidr = podCidr(node, 4);
+        const cidr6 = podCidr(node, 6);
         if (!cidr) problem = `node ${this.#o.nodeName} pod cidr not assigned (is the controller manager run with --allocate-node-cidrs?)`;
         else if (network.ok && !containsPrefix(network.value, cidr))
           problem = `node ${this.#o.nodeName} pod cidr ${formatPrefix(cidr)} is not inside the network ${s.config.network}`;
+        else if (network6 && !cidr6)
+          problem =
+            `node ${this.#o.nodeName} has no IPv6 pod cidr, and the network is dual-stack ` +
+            '(give the controller manager an IPv6 --cluster-cidr too)';
+        else if (network6?.ok && cidr6 && !containsPrefix(network6.value, cidr6))
+          problem = `node ${this.#o.nodeName} IPv6 pod cidr ${formatPrefix(cidr6)} is not inside the network ${s.config6!.network}`;
         else {
           await this.#publish(node, s);
           const subnet = formatPrefix(cidr);
-          this.#held = { key: peerKey(this.#o.nodeName), subnet, leaseId: 'kube', modRevision: node.resourceVersion, expiresAt: Infinity };
+          const subnet6 = network6 && cidr6 ? formatPrefix(cidr6) : undefined;
+          this.#held = {
+            key: peerKey(this.#o.nodeName),
+            subnet,
+            ...(subnet6 && { subnet6 }),
+            leaseId: 'kube',
+            modRevision: node.resourceVersion,
+            expiresAt: Infinity,
+          };
           this.#state = { ok: true };
-          this.#log.info('lease held', { subnet, how: 'node podCIDR', node: this.#o.nodeName });
+          this.#log.info('lease held', { subnet, ...(subnet6 && { subnet6 }), how: 'node podCIDR', node: this.#o.nodeName });
           return this.#held;
         }
       } catch (e) {
@@ -113,7 +129,11 @@ export class KubeLeaseSource implements LeaseSource {
 
   /** Only what differs is patched, as flannel does: a restart with the same VTEP writes nothing. */
   async #publish(node: KubeNode, s: AcquireSpec): Promise<void> {
-    const want = nodeAnnotations(this.#o.annotationPrefix, { publicIP: s.publicIP, vxlan: { vni: s.vni, vtepMac: s.vtepMac } });
+    const want = nodeAnnotations(this.#o.annotationPrefix, {
+      publicIP: s.publicIP,
+      vxlan: { vni: s.vni, vtepMac: s.vtepMac },
+      ...(s.config6 && s.vtepMac6 && { publicIPv6: s.publicIPv6, vxlanV6: { vni: s.vni, vtepMac: s.vtepMac6 } }),
+    });
     const differs = Object.entries(want).some(([k, v]) => node.annotations[k] !== v);
     if (differs) await this.#nodes.patchStatus(this.#o.nodeName, { metadata: { annotations: want } });
     if (this.#o.setNetworkUnavailable) {
@@ -141,12 +161,13 @@ export class KubeLeaseSource implements LeaseSource {
       if (!('unmanaged' in attrs)) this.#log.warn(`ignoring node ${node.name}: ${attrs.reason}`);
       return undefined;
     }
-    const cidr = podCidrV4(node);
+    const cidr = podCidr(node, 4);
     if (!cidr) return undefined;
+    const cidr6 = podCidr(node, 6);
     return {
       key: peerKey(node.name),
       subnet: formatPrefix(cidr),
-      ipv6Subnet: undefined,
+      ipv6Subnet: cidr6 && formatPrefix(cidr6),
       attrs: attrs.value,
       leaseId: 'kube',
       modRevision: node.resourceVersion,

@@ -23,6 +23,9 @@ export interface AcquireSpec {
   readonly publicIP: string;
   readonly vni: number;
   readonly vtepMac: string;
+  /** A dual-stack default network's IPv6 VTEP (`device`): its MAC and the address peers reach it at. */
+  readonly vtepMac6?: string | undefined;
+  readonly publicIPv6?: string | undefined;
   /** The encoded lease attributes (flannel's lease JSON). */
   readonly value: string;
   readonly previousSubnet: string | undefined;

@@ -68,8 +68,9 @@ export class FakeKube {
    * Writes a kubeconfig for this API server and flannel's net-conf.json (`network`) into `dir`; returns the
    * daemon flags that use them in Kubernetes mode.
    */
-  daemonArgs(dir: string, network = '10.244.0.0/16'): string[] {
-    writeFileSync(join(dir, 'net-conf.json'), JSON.stringify({ Network: network, Backend: { Type: 'vxlan' } }));
+  daemonArgs(dir: string, network = '10.244.0.0/16', ipv6Network?: string): string[] {
+    const v6 = ipv6Network && { EnableIPv6: true, IPv6Network: ipv6Network };
+    writeFileSync(join(dir, 'net-conf.json'), JSON.stringify({ Network: network, ...v6, Backend: { Type: 'vxlan' } }));
     writeFileSync(
       join(dir, 'kubeconfig'),
       JSON.stringify({

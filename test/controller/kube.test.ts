@@ -123,4 +123,42 @@ describe('Kubernetes subnet manager', () => {
     );
     expect(ping(p2.ns.name, p1.ip)).toBe(true);
   }, 120_000);
+
+  it("dual-stack: both podCIDRs, flannel's IPv6 annotations published and read, pods talk over IPv6", async () => {
+    const c = await testCluster('k6', { config: null, ipv6: true });
+    const api = await c.sim.addHost(251);
+    const fake = FakeKube.start(api.netns, api.ip);
+    defer(() => fake.close());
+    const dir = mkdtempSync(join(tmpdir(), `${NETNS_PREFIX}kube6-`));
+    defer(() => rmSync(dir, { recursive: true, force: true }));
+    const kubeArgs = fake.daemonArgs(dir, '10.244.0.0/16', 'fd00:244::/56');
+    fake.put({ metadata: { name: 'h1' }, spec: { podCIDRs: ['10.244.1.0/24', 'fd00:244:0:1::/64'] } });
+    fake.put({ metadata: { name: 'h2' }, spec: { podCIDRs: ['10.244.2.0/24', 'fd00:244:0:2::/64'] } });
+    fake.put({ metadata: { name: 'h3' }, spec: { podCIDRs: ['10.244.3.0/24'] } });
+    for (const n of [1, 2, 3]) await c.addHost(n, kubeArgs);
+    for (const n of [1, 2, 3]) c.daemon(n).start();
+    await c.daemon(1).ready();
+    await c.daemon(2).ready();
+
+    expect(c.daemon(1).subnetEnv()).toMatchObject({ subnet: '10.244.1.0/24', ipv6Subnet: 'fd00:244:0:1::/64', mtu: 1430 });
+    const mac6 = ipJson<Array<{ address: string }>>(c.hosts[0]!.name, ['link', 'show', 'flannel-v6.1'])[0]!.address;
+    expect(fake.node('h1')!.metadata.annotations).toMatchObject({
+      [`${A}/backend-v6-data`]: `{"VNI":1,"VtepMAC":"${mac6}"}`,
+      [`${A}/public-ipv6`]: '2001:db8::1',
+    });
+    await eventually(
+      'h1 routes to h2 over IPv6',
+      () => ipJson(c.hosts[0]!.name, ['-6', 'route', 'show', 'fd00:244:0:2::/64']).length === 1,
+    );
+    expect(ipJson(c.hosts[0]!.name, ['-6', 'route', 'show', 'fd00:244:0:2::/64'])).toEqual([
+      expect.objectContaining({ gateway: 'fd00:244:0:2::', dev: 'flannel-v6.1' }),
+    ]);
+    const [p1, p2] = [await c.pod(1, 'k61'), await c.pod(2, 'k62')];
+    expect(ping(p1.ns.name, p2.ip6!)).toBe(true);
+    expect(ping(p2.ns.name, p1.ip)).toBe(true);
+
+    // A node with an IPv4 podCIDR alone waits on a dual-stack network, and says why.
+    expect(c.daemon(3).http('/readyz').ok).toBe(false);
+    await eventually('h3 says why', () => c.daemon(3).log().includes('node h3 has no IPv6 pod cidr, and the network is dual-stack'));
+  });
 });
