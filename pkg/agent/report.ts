@@ -2,7 +2,7 @@
  * A network agent's state as the daemon reports it (`weft status`, status.json) and the desired kernel state
  * `weft doctor` compares the kernel with: built from a snapshot of the agent, pure.
  */
-import type { DesiredState, NetworkStatus } from '../contract/status.ts';
+import type { DesiredState, NetworkStatus, OverlayScopeState, OverlayState } from '../contract/status.ts';
 import type { SubnetLease } from '../lease/mod.ts';
 import type { OverlayDesired } from '../overlay/mod.ts';
 import type { BridgeSpec } from '../bridge/mod.ts';
@@ -21,6 +21,8 @@ export interface AgentSnapshot {
   /** With verbose: the desired state's parts the agent holds. */
   readonly desired?: {
     readonly plan: OverlayDesired;
+    readonly scopes: readonly OverlayScopeState[];
+    readonly v6?: { readonly vtep: VtepSpec; readonly plan: OverlayDesired; readonly scopes: readonly OverlayScopeState[] };
     readonly underlay: { readonly name: string; readonly mtu: number };
     readonly subnetLen: number;
     readonly bridge: (BridgeSpec & { readonly ports: readonly string[] }) | undefined;
@@ -68,10 +70,16 @@ function desiredState(v: VtepSpec, d: NonNullable<AgentSnapshot['desired']>): De
     bridge: d.bridge && { name: d.bridge.name, mtu: d.bridge.mtu, mac: d.bridge.mac, gateways: d.bridge.gateways, ports: d.bridge.ports },
     subnetFile: d.subnetFile,
     conflist: undefined,
-    overlay: {
-      routes: [...d.plan.routes.values()].map((r) => ({ dst: r.dst, gateway: r.gateway, direct: r.oif === undefined })),
-      neighs: [...d.plan.neighs].map(([ip, mac]) => ({ ip, mac })),
-      fdb: [...d.plan.fdb].map(([mac, dst]) => ({ mac, dst })),
-    },
+    overlay: overlayState(d.plan),
+    scopes: d.scopes,
+    ...(d.v6 && { v6: { vtep: { ...d.v6.vtep }, overlay: overlayState(d.v6.plan), scopes: d.v6.scopes } }),
+  };
+}
+
+function overlayState(plan: OverlayDesired): OverlayState {
+  return {
+    routes: [...plan.routes.values()].map((r) => ({ dst: r.dst, gateway: r.gateway, direct: r.oif === undefined })),
+    neighs: [...plan.neighs].map(([ip, mac]) => ({ ip, mac })),
+    fdb: [...plan.fdb].map(([mac, dst]) => ({ mac, dst })),
   };
 }

@@ -52,11 +52,23 @@ export interface DesiredState {
   /** A named network's conflist, as the daemon writes it. */
   readonly conflist: { readonly path: string; readonly name: string } | undefined;
   /** Every peer's entries, as the planner wants them (route `oif` is the VTEP's index at the time). */
-  readonly overlay: {
-    readonly routes: ReadonlyArray<{ readonly dst: string; readonly gateway: string; readonly direct: boolean }>;
-    readonly neighs: ReadonlyArray<{ readonly ip: string; readonly mac: string }>;
-    readonly fdb: ReadonlyArray<{ readonly mac: string; readonly dst: string }>;
-  };
+  readonly overlay: OverlayState;
+  /** The ranges the VTEP's entries lie in, each with this host's own subnet (a dual-stack named network's holds both families). */
+  readonly scopes?: readonly OverlayScopeState[];
+  /** A dual-stack default network's IPv6 VTEP (`flannel-v6.<VNI>`) and its peers' entries. */
+  readonly v6?: { readonly vtep: VtepSpec; readonly overlay: OverlayState; readonly scopes: readonly OverlayScopeState[] };
+}
+
+export interface OverlayState {
+  readonly routes: ReadonlyArray<{ readonly dst: string; readonly gateway: string; readonly direct: boolean }>;
+  readonly neighs: ReadonlyArray<{ readonly ip: string; readonly mac: string }>;
+  readonly fdb: ReadonlyArray<{ readonly mac: string; readonly dst: string }>;
+}
+
+export interface OverlayScopeState {
+  readonly network: string;
+  readonly subnetLen: number;
+  readonly ownSubnet: string;
 }
 
 export interface NetworkStatus {

@@ -8,7 +8,7 @@ import { networkState } from '../contract/mod.ts';
 import { WeftError } from '../errors/mod.ts';
 import { allocate, DOCKER_IPAM_OWNER, prefixLen } from '../ipam/mod.ts';
 import { firstAddress } from '../networks/mod.ts';
-import { canonicalPool, GATEWAY_REQUEST, poolId, subnetOfPool } from './protocol.ts';
+import { canonicalPool, GATEWAY_REQUEST, NO_IPV6, poolId, subnetOfPool } from './protocol.ts';
 import { READY_MS, str, waitFor, type Body, type NetworkView } from './view.ts';
 
 export class DockerIpam {
@@ -19,7 +19,7 @@ export class DockerIpam {
   }
 
   requestPool(b: Body): object {
-    if (b.V6 === true) throw new WeftError('WEFT_UNSUPPORTED_FIELD', 'weft networks do not serve IPv6 yet; drop --ipv6');
+    if (b.V6 === true) throw new WeftError('WEFT_UNSUPPORTED_FIELD', NO_IPV6);
     if (!str(b, 'Pool'))
       throw new WeftError('WEFT_INVALID_CONFIG', 'a weft network needs its range up front: give --subnet (e.g. --subnet 10.10.10.0/24)');
     if (str(b, 'SubPool'))

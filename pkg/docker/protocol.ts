@@ -5,6 +5,11 @@
 import { WeftError } from '../errors/mod.ts';
 import { formatPrefix, parseNetwork } from '../netaddr/cidr.ts';
 
+/** Why `--ipv6` is refused, and what to do instead. */
+export const NO_IPV6 =
+  "weft's Docker plugin gives Docker's containers IPv4 only; for IPv6 make the network with weft network create --ipv6 " +
+  'and attach by CNI (podman, weft network connect)';
+
 /** The address space weft's IPAM reports; a network whose data carries another came from another IPAM. */
 export const ADDRESS_SPACE = 'weft';
 export const GENERIC = 'com.docker.network.generic';
@@ -59,7 +64,7 @@ export function networkOptions(options: CreateNetworkRequest['Options']): Networ
 
 /** The one IPv4 range of a network being created, checked to come from weft's IPAM. */
 export function networkRange(req: CreateNetworkRequest): string {
-  if ((req.IPv6Data ?? []).length > 0) throw new WeftError('WEFT_UNSUPPORTED_FIELD', 'weft networks do not serve IPv6 yet; drop --ipv6');
+  if ((req.IPv6Data ?? []).length > 0) throw new WeftError('WEFT_UNSUPPORTED_FIELD', NO_IPV6);
   const v4 = req.IPv4Data ?? [];
   if (v4.length !== 1) throw new WeftError('WEFT_INVALID_CONFIG', `a weft network has exactly one IPv4 subnet, got ${v4.length}`);
   if (v4[0]!.AddressSpace !== ADDRESS_SPACE)

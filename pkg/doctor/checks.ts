@@ -3,9 +3,18 @@
  * the host, as checks that say ok, warn or fail, name what is wrong, and say how to fix it. Pure.
  */
 import { bridgeDrift } from '../bridge/mod.ts';
-import type { DaemonStatus, DockerStatus, NetworkStatus } from '../contract/status.ts';
+import type { DaemonStatus, DockerStatus, NetworkStatus, OverlayState } from '../contract/status.ts';
 import { splitRuleset } from '../firewall/mod.ts';
-import { describeOp, diffOverlay, vtepDrift, type OverlayDesired, type PlannedRoute } from '../overlay/mod.ts';
+import type { Link } from '../kernel/mod.ts';
+import {
+  describeOp,
+  diffOverlay,
+  vtepDrift,
+  type OverlayDesired,
+  type OverlayObserved,
+  type PlannedRoute,
+  type VtepSpec,
+} from '../overlay/mod.ts';
 import type { HostFacts, NetworkFacts } from './facts.ts';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
@@ -32,8 +41,7 @@ const REPAIRS =
   'the daemon repairs this within a second; if it keeps coming back, find the tool that changes it (a network manager, a firewall reload)';
 
 /** The desired overlay with the VTEP's index of now. */
-function desiredOverlay(n: NetworkStatus, index: number): OverlayDesired {
-  const d = n.desired!.overlay;
+function desiredOverlay(d: OverlayState, index: number): OverlayDesired {
   return {
     neighs: new Map(d.neighs.map((e) => [e.ip, e.mac])),
     fdb: new Map(d.fdb.map((e) => [e.mac, e.dst])),
@@ -44,6 +52,62 @@ function desiredOverlay(n: NetworkStatus, index: number): OverlayDesired {
       ]),
     ),
   };
+}
+
+/** One VTEP against its desired state: the device itself, then every peer's entries on it. */
+function deviceChecks(
+  n: NetworkStatus,
+  want: { readonly vtep: VtepSpec; readonly overlay: OverlayState },
+  have: { readonly vtep: Link | undefined; readonly vtepAddrs: readonly string[]; readonly overlay: OverlayObserved | undefined },
+): Check[] {
+  const name = n.name;
+  const out: Check[] = [];
+  const v = want.vtep;
+  const drift = vtepDrift(
+    have.vtep,
+    have.vtepAddrs.map((cidr) => ({ cidr })),
+    v,
+  );
+  out.push(
+    drift.length === 0
+      ? ok('vxlan-device', `${v.name}: VNI ${v.vni}, port ${v.port || 8472}, local ${v.local}, MTU ${v.mtu}`, name)
+      : bad('fail', 'vxlan-device', `${v.name}: ${drift.join(', ')}`, REPAIRS, name),
+  );
+  if (!have.vtep || !have.overlay) return out;
+  const ops = diffOverlay(desiredOverlay(want.overlay, have.vtep.index), have.overlay);
+  const missing = ops.filter((o) => o.op.endsWith('-set'));
+  const stale = ops.filter((o) => o.op.endsWith('-del'));
+  const peerOf = (o: (typeof ops)[number]) => {
+    const p = n.peers.list?.find(
+      (x) =>
+        ('route' in o && (o.route.dst === x.subnet || o.route.dst === x.subnet6)) ||
+        ('mac' in o && o.mac === x.vtepMac) ||
+        ('ip' in o && (x.subnet.startsWith(`${o.ip}/`) || x.subnet6?.startsWith(`${o.ip}/`))),
+    );
+    return p ? ` (peer ${p.publicIP})` : '';
+  };
+  if (missing.length > 0)
+    out.push(
+      bad(
+        'fail',
+        'peers',
+        `${v.name}: missing or wrong: ${missing.map((o) => `${describeOp(o).replace(/^set /, '')}${peerOf(o)}`).join('; ')}`,
+        REPAIRS,
+        name,
+      ),
+    );
+  else if (stale.length > 0)
+    out.push(
+      bad(
+        'warn',
+        'peers',
+        `${v.name}: entries no lease backs: ${stale.map((o) => describeOp(o).replace(/^delete /, '')).join('; ')}`,
+        REPAIRS,
+        name,
+      ),
+    );
+  else out.push(ok('peers', `${v.name}: ${n.peers.count} peer(s), every route, neighbour and FDB entry in place`, name));
+  return out;
 }
 
 function networkChecks(n: NetworkStatus, f: NetworkFacts | undefined, host: HostFacts): Check[] {
@@ -57,52 +121,8 @@ function networkChecks(n: NetworkStatus, f: NetworkFacts | undefined, host: Host
   const d = n.desired;
   if (!d || !f) return out;
 
-  const drift = vtepDrift(
-    f.vtep,
-    f.vtepAddrs.map((cidr) => ({ cidr })),
-    d.vtep,
-  );
-  out.push(
-    drift.length === 0
-      ? ok('vxlan-device', `${d.vtep.name}: VNI ${d.vtep.vni}, port ${d.vtep.port || 8472}, local ${d.vtep.local}, MTU ${d.vtep.mtu}`, name)
-      : bad('fail', 'vxlan-device', `${d.vtep.name}: ${drift.join(', ')}`, REPAIRS, name),
-  );
-
-  if (f.vtep && f.overlay) {
-    const ops = diffOverlay(desiredOverlay(n, f.vtep.index), f.overlay);
-    const missing = ops.filter((o) => o.op.endsWith('-set'));
-    const stale = ops.filter((o) => o.op.endsWith('-del'));
-    const peerOf = (o: (typeof ops)[number]) => {
-      const p = n.peers.list?.find(
-        (x) =>
-          ('route' in o && o.route.dst === x.subnet) ||
-          ('mac' in o && o.mac === x.vtepMac) ||
-          ('ip' in o && x.subnet.startsWith(`${o.ip}/`)),
-      );
-      return p ? ` (peer ${p.publicIP})` : '';
-    };
-    if (missing.length > 0)
-      out.push(
-        bad(
-          'fail',
-          'peers',
-          `missing or wrong: ${missing.map((o) => `${describeOp(o).replace(/^set /, '')}${peerOf(o)}`).join('; ')}`,
-          REPAIRS,
-          name,
-        ),
-      );
-    else if (stale.length > 0)
-      out.push(
-        bad(
-          'warn',
-          'peers',
-          `entries no lease backs: ${stale.map((o) => describeOp(o).replace(/^delete /, '')).join('; ')}`,
-          REPAIRS,
-          name,
-        ),
-      );
-    else out.push(ok('peers', `${n.peers.count} peer(s): every route, neighbour and FDB entry in place`, name));
-  }
+  out.push(...deviceChecks(n, d, f));
+  if (d.v6) out.push(...deviceChecks(n, d.v6, f.v6 ?? { vtep: undefined, vtepAddrs: [], overlay: undefined }));
 
   if (d.bridge) {
     const spec = { name: d.bridge.name, mtu: d.bridge.mtu, mac: d.bridge.mac, gateways: d.bridge.gateways };

@@ -7,18 +7,31 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DaemonStatus } from '../contract/status.ts';
+import type { DaemonStatus, OverlayScopeState } from '../contract/status.ts';
 import { DOCKER_CONFIG } from '../defaults.ts';
 import { readIfExists } from '../files/mod.ts';
 import { nft } from '../firewall/mod.ts';
 import type { KernelOps, Link } from '../kernel/mod.ts';
+
 import { observeOverlay, type OverlayObserved } from '../overlay/mod.ts';
+
+/** A VTEP's peer entries in each range it carries (the FDB is the device's, listed once). */
+async function observeScopes(nl: KernelOps, vtep: Link, scopes: readonly OverlayScopeState[]): Promise<OverlayObserved> {
+  const seen = await Promise.all(
+    scopes.map((x) =>
+      observeOverlay(nl, { vxlanIndex: vtep.index, clusterNetwork: x.network, subnetLen: x.subnetLen, ownSubnet: x.ownSubnet }),
+    ),
+  );
+  return { neighs: seen.flatMap((o) => o.neighs), fdb: seen[0]?.fdb ?? [], routes: seen.flatMap((o) => o.routes) };
+}
 
 export interface NetworkFacts {
   readonly name: string;
   readonly vtep: Link | undefined;
   readonly vtepAddrs: readonly string[];
   readonly overlay: OverlayObserved | undefined;
+  /** A dual-stack default network's IPv6 VTEP, its addresses and entries. */
+  readonly v6?: { readonly vtep: Link | undefined; readonly vtepAddrs: readonly string[]; readonly overlay: OverlayObserved | undefined };
   readonly underlay: Link | undefined;
   readonly bridge: Link | undefined;
   readonly bridgeAddrs: readonly string[];
@@ -144,22 +157,22 @@ export async function gatherFacts(nl: KernelOps, s: DaemonStatus, o: { readonly 
       const before = configFiles(dir).filter((f) => f < mine && networkNameOf(join(dir, f)) === d.conflist!.name);
       conflist = { text: readIfExists(d.conflist.path), shadowedBy: before };
     }
+    const addrsOf = async (l: Link | undefined) => (l ? (await nl.listAddrs({ index: l.index })).map((a) => a.cidr) : []);
+    const vtep6 = byName(d?.v6?.vtep.name);
     networks.push({
       name: n.name,
       vtep,
-      vtepAddrs: vtep ? (await nl.listAddrs({ index: vtep.index, family: 4 })).map((a) => a.cidr) : [],
+      vtepAddrs: await addrsOf(vtep),
       overlay:
         vtep && d && n.subnet
-          ? await observeOverlay(nl, {
-              vxlanIndex: vtep.index,
-              clusterNetwork: d.vtep.clusterNetwork,
-              subnetLen: d.subnetLen,
-              ownSubnet: n.subnet,
-            })
+          ? await observeScopes(nl, vtep, d.scopes ?? [{ network: d.vtep.clusterNetwork, subnetLen: d.subnetLen, ownSubnet: n.subnet }])
           : undefined,
+      ...(d?.v6 && {
+        v6: { vtep: vtep6, vtepAddrs: await addrsOf(vtep6), overlay: vtep6 ? await observeScopes(nl, vtep6, d.v6.scopes) : undefined },
+      }),
       underlay: byName(d?.underlay.name),
       bridge,
-      bridgeAddrs: bridge ? (await nl.listAddrs({ index: bridge.index, family: 4 })).map((a) => a.cidr) : [],
+      bridgeAddrs: await addrsOf(bridge),
       ports: links.filter((l) => d?.bridge?.ports.includes(l.name)),
       subnetFile: d ? readIfExists(d.subnetFile.path) : undefined,
       conflist,

@@ -7,7 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { testCluster } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/daemon.ts';
+import type { Check } from '../../pkg/doctor/mod.ts';
 import { bridgeJson, inNetns, ipJson, ping, run } from '../helpers/sh.ts';
+import { weftOn } from '../helpers/weft-cli.ts';
 
 const DUAL = { Network: '10.244.0.0/16', EnableIPv6: true, IPv6Network: 'fc00::/48', Backend: { Type: 'vxlan' } };
 
@@ -76,6 +78,19 @@ describe('a dual-stack network', () => {
     const table6 = run('ip', ['netns', 'exec', h1, 'nft', 'list', 'table', 'ip6', 'weft_default']);
     expect(table6).toContain(`ip6 saddr fc00::/48 ip6 daddr != ff00::/8 masquerade`);
     expect(run('ip', ['netns', 'exec', h1, 'sysctl', '-n', 'net.ipv6.conf.all.forwarding']).trim()).toBe('1');
+
+    // doctor checks both VTEPs and their peers' entries; a deleted IPv6 route is put back
+    const checks = JSON.parse(weftOn(c, 1, ['doctor', '--json', '--network', 'default']).stdout) as Check[];
+    const devices = checks.filter((k) => k.check === 'vxlan-device' || k.check === 'peers' || k.check === 'bridge');
+    expect(devices.map((k) => `${k.status} ${k.check} ${k.detail.split(':')[0]}`).sort()).toEqual([
+      'ok bridge cni0',
+      'ok peers flannel-v6.1',
+      'ok peers flannel.1',
+      'ok vxlan-device flannel-v6.1',
+      'ok vxlan-device flannel.1',
+    ]);
+    run('ip', ['-n', h1, '-6', 'route', 'del', e2.ipv6Subnet!]);
+    await eventually('the IPv6 route is repaired', () => ipJson(h1, ['-6', 'route', 'show', e2.ipv6Subnet!]).length === 1);
 
     // a restart keeps the key: both subnets come back from the subnet file and the lease
     c.daemon(1).kill();

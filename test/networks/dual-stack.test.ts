@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testCluster } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/daemon.ts';
+import type { Check } from '../../pkg/doctor/mod.ts';
 import { inNetns, ipJson, ping } from '../helpers/sh.ts';
 import { weftOk, weftOn } from '../helpers/weft-cli.ts';
 
@@ -56,6 +57,14 @@ describe('a dual-stack named network', () => {
     expect(ipJson<Array<{ ifname: string }>>(h1, ['link', 'show']).map((l) => l.ifname)).not.toContain('weft6.256');
     const routes6 = ipJson<Array<{ dst: string; dev: string; flags: string[] }>>(h1, ['-6', 'route', 'show', 'dev', 'weft.256']);
     expect(routes6.filter((r) => r.dst.startsWith('fd00:70:'))).toEqual([expect.objectContaining({ flags: ['onlink'] })]);
+
+    // doctor sees both families' entries on the one VTEP, and both gateways on the bridge
+    const checks = JSON.parse(weftOn(c, 1, ['doctor', '--json', '--network', 'DS']).stdout) as Check[];
+    expect(checks.filter((k) => ['vxlan-device', 'peers', 'bridge'].includes(k.check)).map((k) => `${k.status} ${k.check}`)).toEqual([
+      'ok vxlan-device',
+      'ok peers',
+      'ok bridge',
+    ]);
 
     // names: A and AAAA, from the IPv4 server and the IPv6 one on the bridge
     await eventually('web2 in the directory of h1', () => ask(web1.ns, web1.gw, 'web2', 'A').ips[0] === web2.ip);
@@ -111,6 +120,12 @@ describe('a dual-stack named network', () => {
     expect(ping(b.ns, a.ip6)).toBe(true);
     await eventually('six2 in the directory of h1', () => ask(a.ns, a.gw6, 'six2', 'AAAA').ips6?.[0] === b.ip6);
     expect(ask(a.ns, a.gw6, 'six2', 'A')).toMatchObject({ rcode: 0, ips: [] });
+    const checks = JSON.parse(weftOn(c, 1, ['doctor', '--json', '--network', 'SIX']).stdout) as Check[];
+    expect(checks.filter((k) => ['vxlan-device', 'peers', 'bridge'].includes(k.check)).map((k) => `${k.status} ${k.check}`)).toEqual([
+      'ok vxlan-device',
+      'ok peers',
+      'ok bridge',
+    ]);
 
     // its keys: flannel's empty IPv4 half, then each host's /64
     const keys = (await c.etcd.client.getPrefix(`${c.weftPrefix}/networks/`)).kvs
