@@ -42,6 +42,19 @@ export interface PlanInput {
 
 const DEFAULT_ROUTE: Record<4 | 6, string> = { 4: '0.0.0.0/0', 6: '::/0' };
 
+/** The network's bridge on this host: its fixed MAC, MTU and a gateway address per pool of the lease. */
+export function bridgeOf(cfg: AttachConfig, lease: HostLease): BridgeSpec {
+  return {
+    name: cfg.bridge,
+    mtu: cfg.mtu ?? lease.mtu,
+    mac: bridgeMac(
+      cfg.bridge,
+      lease.pools.map((p) => formatPrefix(p.subnet)),
+    ),
+    gateways: lease.pools.map((p) => `${gatewayOf(p)}/${prefixLen(p)}`),
+  };
+}
+
 /**
  * A container gets its default route from its first attachment; a later one (a second network) routes only
  * its cluster network, so the first keeps working. A destination the container already routes is never
@@ -49,12 +62,10 @@ const DEFAULT_ROUTE: Record<4 | 6, string> = { 4: '0.0.0.0/0', 6: '::/0' };
  */
 export function planAttachment({ cfg, lease, ips, hostVeth, ifname, routedDsts }: PlanInput): AttachmentPlan {
   const mtu = cfg.mtu ?? lease.mtu;
-  const gateways: string[] = [];
   const addresses: string[] = [];
   const routes: PlannedRoute[] = [];
   lease.pools.forEach((pool: Pool, i) => {
     const gw = gatewayOf(pool);
-    gateways.push(`${gw}/${prefixLen(pool)}`);
     addresses.push(`${ips[i]}/${prefixLen(pool)}`);
     const dsts =
       cfg.isDefaultGateway && !routedDsts?.has(DEFAULT_ROUTE[pool.family])
@@ -64,15 +75,7 @@ export function planAttachment({ cfg, lease, ips, hostVeth, ifname, routedDsts }
   });
   const v4 = lease.pools.findIndex((p) => p.family === 4);
   return {
-    bridge: {
-      name: cfg.bridge,
-      mtu,
-      mac: bridgeMac(
-        cfg.bridge,
-        lease.pools.map((p) => formatPrefix(p.subnet)),
-      ),
-      gateways,
-    },
+    bridge: bridgeOf(cfg, lease),
     hostVeth: { name: hostVeth, mtu, hairpin: cfg.hairpinMode },
     container: {
       ifname,

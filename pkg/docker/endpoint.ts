@@ -5,7 +5,7 @@
  * exactly as for a CNI container. The difference is where the container end goes: Docker moves it into the
  * sandbox itself and gives it the address its IPAM (weft's) chose, so the veth is left on the host.
  */
-import { planAttachment, type AttachmentPlan } from '../attach/plan.ts';
+import { bridgeOf, planAttachment, type AttachmentPlan } from '../attach/plan.ts';
 import { plugVeth } from '../attach/apply.ts';
 import { loadLease, type HostLease } from '../attach/lease.ts';
 import { Undo } from '../attach/undo.ts';
@@ -28,8 +28,9 @@ export interface JoinInput {
   readonly endpointID: string;
   /** undefined: Docker did not answer (it is restoring its containers at start): named later, by nameEndpoint. */
   readonly who: Joiner | undefined;
-  /** The address weft's IPAM gave the endpoint, with its prefix length. */
+  /** The addresses weft's IPAM gave the endpoint, with their prefix lengths (`address6` with `--ipv6`). */
   readonly address: string;
+  readonly address6?: string | undefined;
   readonly sandboxKey: string;
   /** Claims the name in etcd (refused when another container holds it); undone with `unregister`. */
   readonly register: (who: Joiner, mac: string) => Promise<void>;
@@ -39,6 +40,7 @@ export interface JoinInput {
 export interface JoinAnswer {
   readonly InterfaceName: { readonly SrcName: string; readonly DstPrefix: string };
   readonly Gateway: string;
+  readonly GatewayIPv6?: string;
   readonly StaticRoutes: readonly StaticRoute[];
   readonly DisableGatewayService: true;
 }
@@ -52,11 +54,17 @@ export const dockerRecordOf = (e: RecordEntry): boolean => e.record?.cniNetwork.
  * Docker's own gateway service (docker_gwbridge) is not wanted: the host masquerades egress. Pure.
  */
 export function joinAnswer(plan: AttachmentPlan, lease: HostLease, peer: string): JoinAnswer {
-  const gateway = plan.bridge.gateways[0]!.split('/')[0]!;
+  const gatewayOf = (family: 4 | 6) => plan.bridge.gateways.find((g) => g.includes(':') === (family === 6))?.split('/')[0];
+  const gateway = gatewayOf(4)!;
+  // IPv6 only when the endpoint has an IPv6 address (Docker's network made with --ipv6).
+  const gateway6 = plan.container.addresses.some((a) => a.includes(':')) ? gatewayOf(6) : undefined;
+  const routes = (dsts: readonly string[], via: string): StaticRoute[] =>
+    dsts.map((dst) => ({ Destination: dst, RouteType: 0, NextHop: via }));
   return {
     InterfaceName: { SrcName: peer, DstPrefix: 'eth' },
     Gateway: gateway,
-    StaticRoutes: lease.clusterNetworks[4].map((dst) => ({ Destination: dst, RouteType: 0, NextHop: gateway })),
+    ...(gateway6 && { GatewayIPv6: gateway6 }),
+    StaticRoutes: [...routes(lease.clusterNetworks[4], gateway), ...(gateway6 ? routes(lease.clusterNetworks[6], gateway6) : [])],
     DisableGatewayService: true,
   };
 }
@@ -71,7 +79,11 @@ export async function joinEndpoint(j: JoinInput, host: Netlink): Promise<JoinAns
   // Docker renames it when it moves it in; until then it must not clash with any other name on the host.
   const peer = hostVethName(cfg.network, containerID, `${j.endpointID}/peer`);
   const ip = j.address.split('/')[0]!;
-  const plan = planAttachment({ cfg: { ...cfg, requestedMac: undefined }, lease, ips: [ip], hostVeth, ifname: peer });
+  // The endpoint's families are those Docker gave it addresses of; the bridge keeps every gateway of the lease.
+  const ips = [ip, ...(j.address6 ? [j.address6.split('/')[0]!] : [])];
+  const planLease = j.address6 ? lease : { ...lease, pools: lease.pools.filter((p) => p.family === 4) };
+  const planned = planAttachment({ cfg: { ...cfg, requestedMac: undefined }, lease: planLease, ips, hostVeth, ifname: peer });
+  const plan = { ...planned, bridge: bridgeOf(cfg, lease) };
   const mac = plan.container.mac ?? '';
   const record: AttachmentRecord = {
     v: 1,

@@ -22,12 +22,19 @@ const JOIN_ASK_MS = 2000;
 const NAME_LATER_MS = 300_000;
 
 /** An endpoint's name record input: Docker's endpoint ID stands where CNI has the interface name. */
-const endpointInput = (w: Joiner, endpointID: string, address: string, mac: string) => ({
+/** An endpoint's addresses as Docker's IPAM (weft's) gave them, with prefix lengths; `address6` with `--ipv6`. */
+interface Addresses {
+  readonly address: string;
+  readonly address6: string | undefined;
+}
+
+const endpointInput = (w: Joiner, endpointID: string, a: Addresses, mac: string) => ({
   name: w.name,
   aliases: [],
   containerID: w.containerID,
   ifname: endpointID,
-  address,
+  address: a.address,
+  ...(a.address6 && { address6: a.address6 }),
   mac,
 });
 
@@ -58,7 +65,7 @@ export class DockerEndpoints {
   readonly #network: EndpointDeps['network'];
   readonly #learn: EndpointDeps['learn'];
   /** Endpoints between CreateEndpoint and Leave: their network and address. */
-  readonly #joining = new Map<string, { network: string; address: string }>();
+  readonly #joining = new Map<string, { network: string } & Addresses>();
   /** Docker did not answer a Join's question; cleared by the mirror's next answered pass. */
   dockerSilent = false;
 
@@ -83,7 +90,7 @@ export class DockerEndpoints {
     const meta = this.#view.byAddress(ip) ?? (await this.#network(str(b, 'NetworkID')));
     this.#learn(str(b, 'NetworkID'), meta.Name);
     await this.#view.ready(meta);
-    this.#joining.set(str(b, 'EndpointID'), { network: meta.Name, address });
+    this.#joining.set(str(b, 'EndpointID'), { network: meta.Name, address, address6: str(iface, 'AddressIPv6') || undefined });
     if (str(iface, 'MacAddress')) return {};
     return { Interface: { MacAddress: macForIPv4(ip) } };
   }
@@ -125,28 +132,30 @@ export class DockerEndpoints {
         endpointID,
         who,
         address: known.address,
+        address6: known.address6,
         sandboxKey: str(b, 'SandboxKey'),
         register: async (w, mac) => {
-          await this.#view.nets.register(meta.Name, endpointInput(w, endpointID, known.address, mac));
+          await this.#view.nets.register(meta.Name, endpointInput(w, endpointID, known, mac));
         },
         unregister: (w) => this.#view.nets.unregister(meta.Name, w.name, w.containerID),
       },
       this.#nl,
     );
-    if (!who) void this.#nameLater(meta, cfg, netId, endpointID, known.address);
+    if (!who) void this.#nameLater(meta, cfg, netId, endpointID, known);
     return answer;
   }
 
   /** An endpoint created before this daemon started (it restarted in between): Docker knows its address. */
-  async #askEndpoint(netId: string, endpointID: string): Promise<{ network: string; address: string }> {
+  async #askEndpoint(netId: string, endpointID: string): Promise<{ network: string } & Addresses> {
     const meta = await this.#network(netId);
-    const address = (await this.#engine.endpoint(netId, endpointID))?.IPv4Address;
-    if (!address) throw new WeftError('WEFT_DOCKER', `Docker does not show endpoint ${endpointID.slice(0, 12)} on network ${meta.Name}`);
-    return { network: meta.Name, address };
+    const ep = await this.#engine.endpoint(netId, endpointID);
+    if (!ep?.IPv4Address)
+      throw new WeftError('WEFT_DOCKER', `Docker does not show endpoint ${endpointID.slice(0, 12)} on network ${meta.Name}`);
+    return { network: meta.Name, address: ep.IPv4Address, address6: ep.IPv6Address || undefined };
   }
 
   /** Names an endpoint that joined unnamed, as soon as Docker says whose it is (given up after NAME_LATER_MS). */
-  async #nameLater(meta: NetworkMeta, cfg: AttachConfig, netId: string, endpointID: string, address: string): Promise<void> {
+  async #nameLater(meta: NetworkMeta, cfg: AttachConfig, netId: string, endpointID: string, addresses: Addresses): Promise<void> {
     const until = Date.now() + NAME_LATER_MS;
     while (Date.now() < until) {
       await new Promise((r) => setTimeout(r, 500));
@@ -154,7 +163,7 @@ export class DockerEndpoints {
       if (!w) continue;
       try {
         const named = await nameEndpoint(cfg, endpointID, w, async (mac) => {
-          await this.#view.nets.register(meta.Name, endpointInput(w, endpointID, address, mac));
+          await this.#view.nets.register(meta.Name, endpointInput(w, endpointID, addresses, mac));
         });
         if (named) this.#log.info('named an endpoint that joined while Docker was starting', { network: meta.Name, name: w.name });
       } catch (e) {

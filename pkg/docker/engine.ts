@@ -24,7 +24,7 @@ export interface DockerNetwork {
   readonly Options?: Readonly<Record<string, string>> | null;
   /** Endpoints on this host, keyed by container ID (or `ep-<endpoint ID>` while one joins). */
   readonly Containers?: Readonly<
-    Record<string, { readonly Name: string; readonly EndpointID: string; readonly IPv4Address?: string }>
+    Record<string, { readonly Name: string; readonly EndpointID: string; readonly IPv4Address?: string; readonly IPv6Address?: string }>
   > | null;
 }
 
@@ -32,6 +32,8 @@ export interface DockerNetwork {
 export interface NetworkCreate {
   readonly name: string;
   readonly subnet: string;
+  /** A dual-stack weft network's IPv6 range (the Docker network is made with --ipv6). */
+  readonly subnet6?: string | undefined;
   readonly options: Readonly<Record<string, string>>;
 }
 
@@ -73,7 +75,11 @@ export class DockerEngine {
   }
 
   /** An endpoint as Docker lists it on a network (a joining one included): its container's name and address. */
-  async endpoint(netId: string, endpointID: string, timeoutMs?: number): Promise<{ Name: string; IPv4Address?: string } | undefined> {
+  async endpoint(
+    netId: string,
+    endpointID: string,
+    timeoutMs?: number,
+  ): Promise<{ Name: string; IPv4Address?: string; IPv6Address?: string } | undefined> {
     const n = await this.network(netId, timeoutMs);
     return Object.values(n?.Containers ?? {}).find((c) => c.EndpointID === endpointID);
   }
@@ -89,7 +95,8 @@ export class DockerEngine {
       Name: n.name,
       Driver: 'weft',
       CheckDuplicate: true,
-      IPAM: { Driver: 'weft', Config: [{ Subnet: n.subnet }] },
+      IPAM: { Driver: 'weft', Config: [{ Subnet: n.subnet }, ...(n.subnet6 ? [{ Subnet: n.subnet6 }] : [])] },
+      ...(n.subnet6 && { EnableIPv6: true }),
       Options: n.options,
     });
     if (r.status !== 201 && r.status !== 200) this.#fail(`create network ${n.name}`, r);

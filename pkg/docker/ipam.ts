@@ -1,6 +1,7 @@
 /**
- * The IPAM driver `weft`: pools name their range (`weft:<range>`, so no table survives anything), and an
- * endpoint's address comes from this host's lease of the weft network with that range, through the CNI
+ * The IPAM driver `weft`: pools name their range (`weft:<range>`, so no table survives anything; with
+ * `--ipv6` one pool per family), and an endpoint's address comes from this host's lease of the weft network
+ * with that range (of the pool's family), through the CNI
  * plugin's own address files (owner `docker-ipam`), so Docker and CNI containers on one host never share one.
  */
 import { loadLease } from '../attach/lease.ts';
@@ -8,7 +9,7 @@ import { networkState } from '../contract/mod.ts';
 import { WeftError } from '../errors/mod.ts';
 import { allocate, DOCKER_IPAM_OWNER, prefixLen } from '../ipam/mod.ts';
 import { firstAddress } from '../networks/mod.ts';
-import { canonicalPool, GATEWAY_REQUEST, NO_IPV6, poolId, subnetOfPool } from './protocol.ts';
+import { canonicalPool, GATEWAY_REQUEST, poolId, subnetOfPool } from './protocol.ts';
 import { READY_MS, str, waitFor, type Body, type NetworkView } from './view.ts';
 
 export class DockerIpam {
@@ -19,12 +20,11 @@ export class DockerIpam {
   }
 
   requestPool(b: Body): object {
-    if (b.V6 === true) throw new WeftError('WEFT_UNSUPPORTED_FIELD', NO_IPV6);
     if (!str(b, 'Pool'))
       throw new WeftError('WEFT_INVALID_CONFIG', 'a weft network needs its range up front: give --subnet (e.g. --subnet 10.10.10.0/24)');
     if (str(b, 'SubPool'))
       throw new WeftError('WEFT_UNSUPPORTED_FIELD', 'weft gives each host its own part of the subnet; drop --ip-range');
-    const subnet = canonicalPool(str(b, 'Pool'));
+    const subnet = canonicalPool(str(b, 'Pool'), b.V6 === true ? 6 : 4);
     this.#view.checkOverlap(subnet);
     return { PoolID: poolId(subnet), Pool: subnet, Data: {} };
   }
@@ -42,8 +42,9 @@ export class DockerIpam {
     if (str(opts, 'RequestAddressType') === GATEWAY_REQUEST) return { Address: `${want ?? firstAddress(subnet)}/${len}`, Data: {} };
     const meta = await waitFor(`no weft network has subnet ${subnet} on this host yet`, () => this.#view.bySubnet(subnet), READY_MS);
     const cfg = await this.#view.ready(meta);
-    const pool = loadLease(cfg.subnetFile).pools.find((p) => p.family === 4);
-    if (!pool) throw new WeftError('WEFT_TRY_AGAIN', `network ${meta.Name} has no IPv4 lease on this host yet`);
+    const family = subnet.includes(':') ? 6 : 4;
+    const pool = loadLease(cfg.subnetFile).pools.find((p) => p.family === family);
+    if (!pool) throw new WeftError('WEFT_TRY_AGAIN', `network ${meta.Name} has no IPv${family} lease on this host yet`);
     const ip = allocate(pool, networkState(cfg).addresses, DOCKER_IPAM_OWNER, want);
     return { Address: `${ip}/${prefixLen(pool)}`, Data: {} };
   }

@@ -10,7 +10,13 @@ import type { NetworkMeta } from '../networks/mod.ts';
 import type { DockerEngine, DockerNetwork } from './engine.ts';
 
 export type MirrorAction =
-  | { readonly kind: 'create'; readonly name: string; readonly subnet: string; readonly options: Readonly<Record<string, string>> }
+  | {
+      readonly kind: 'create';
+      readonly name: string;
+      readonly subnet: string;
+      readonly subnet6?: string;
+      readonly options: Readonly<Record<string, string>>;
+    }
   | { readonly kind: 'remove'; readonly id: string; readonly name: string }
   | { readonly kind: 'clash'; readonly name: string; readonly reason: string };
 
@@ -19,13 +25,13 @@ const subnetOf = (d: DockerNetwork): string | undefined => d.IPAM?.Config?.[0]?.
 /** What to change in Docker so its weft networks are weft's; `adopting`: Docker networks not in etcd yet. */
 export function planMirror(weft: readonly NetworkMeta[], docker: readonly DockerNetwork[], adopting: ReadonlySet<string>): MirrorAction[] {
   const out: MirrorAction[] = [];
-  // The plugin serves IPv4 (an IPv6-only network has nothing to give Docker's containers; a dual-stack one its IPv4 half).
+  // Docker always wants an IPv4 pool: an IPv6-only weft network cannot be a Docker network.
   for (const m of weft.filter((x) => !x.Subnet.includes(':'))) {
     const d = docker.find((x) => x.Name === m.Name);
     if (!d) {
       const options: Record<string, string> = { vni: String(m.VNI) };
       if (m.MTU !== undefined) options.mtu = String(m.MTU);
-      out.push({ kind: 'create', name: m.Name, subnet: m.Subnet, options });
+      out.push({ kind: 'create', name: m.Name, subnet: m.Subnet, ...(m.SubnetV6 && { subnet6: m.SubnetV6 }), options });
     } else if (d.Driver !== 'weft')
       out.push({ kind: 'clash', name: m.Name, reason: `a Docker network of driver ${d.Driver} has the name; rename or remove it` });
     else if (subnetOf(d) !== m.Subnet)

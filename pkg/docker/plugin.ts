@@ -18,7 +18,7 @@ import type { NetworkMeta } from '../networks/mod.ts';
 import type { DockerEngine } from './engine.ts';
 import { DockerEndpoints } from './endpoints.ts';
 import { DockerIpam } from './ipam.ts';
-import { networkOptions, networkRange, type CreateNetworkRequest, type NetworkOptions } from './protocol.ts';
+import { networkOptions, networkRanges, type CreateNetworkRequest, type NetworkOptions } from './protocol.ts';
 import { NetworkView, READY_MS, str, waitFor, type Body, type WeftNetworks } from './view.ts';
 
 export type { WeftNetworks } from './view.ts';
@@ -116,7 +116,7 @@ export class DockerPlugin {
   // ---- networks
 
   #createNetwork(req: CreateNetworkRequest): object {
-    const subnet = networkRange(req);
+    const { subnet, subnet6 } = networkRanges(req);
     const opts = networkOptions(req.Options);
     const id = req.NetworkID;
     const expected = this.expected.get(subnet);
@@ -125,7 +125,8 @@ export class DockerPlugin {
       return {};
     }
     this.#view.checkOverlap(subnet);
-    const adoption = this.#adopt(id, subnet, opts)
+    if (subnet6) this.#view.checkOverlap(subnet6);
+    const adoption = this.#adopt(id, subnet, subnet6, opts)
       .catch((e: unknown) => {
         this.#broken.set(id, messageOf(e));
         this.#log.error(`Docker network ${id.slice(0, 12)} cannot be a weft network: ${messageOf(e)}; remove it with docker network rm`);
@@ -136,15 +137,21 @@ export class DockerPlugin {
   }
 
   /** A network `docker network create` made here becomes the weft network of its name (made, or joined if it exists). */
-  async #adopt(id: string, subnet: string, opts: NetworkOptions): Promise<void> {
+  async #adopt(id: string, subnet: string, subnet6: string | undefined, opts: NetworkOptions): Promise<void> {
     const d = await waitFor(`Docker does not list network ${id.slice(0, 12)}`, () => this.#engine.network(id), READY_MS);
     const have = this.#view.byName(d.Name);
     if (have && have.Subnet !== subnet)
       throw new WeftError('WEFT_INVALID_CONFIG', `weft network ${d.Name} exists with subnet ${have.Subnet}, not ${subnet}`);
+    if (have && subnet6 && have.SubnetV6 !== subnet6)
+      throw new WeftError(
+        'WEFT_INVALID_CONFIG',
+        `weft network ${d.Name} exists with ${have.SubnetV6 ? `IPv6 subnet ${have.SubnetV6}` : 'no IPv6 subnet'}, not ${subnet6}`,
+      );
     if (!have) {
       const made = await this.#view.nets.create({
         name: d.Name,
         subnet,
+        ...(subnet6 && { ipv6: true, subnet6 }),
         vni: opts.vni,
         mtu: opts.mtu,
         hostSubnetLen: opts.hostSubnetLen,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalPool, networkOptions, networkRange, poolId, subnetOfPool } from './protocol.ts';
+import { canonicalPool, networkOptions, networkRanges, poolId, subnetOfPool } from './protocol.ts';
 
 const v4 = (Pool: string, AddressSpace = 'weft') => ({ NetworkID: 'x', IPv4Data: [{ AddressSpace, Pool }] });
 
@@ -16,11 +16,14 @@ describe("Docker's plugin protocol", () => {
     );
   });
 
-  it("takes one IPv4 range from weft's IPAM, and says what to add when Docker's own made it", () => {
-    expect(networkRange(v4('10.10.10.0/24'))).toBe('10.10.10.0/24');
-    expect(() => networkRange(v4('10.10.10.0/24', 'LocalDefault'))).toThrow(/add --ipam-driver weft/);
-    expect(() => networkRange({ ...v4('10.10.10.0/24'), IPv6Data: [{ Pool: 'fd00::/64' }] })).toThrow(/IPv6/);
-    expect(() => networkRange({ NetworkID: 'x', IPv4Data: [] })).toThrow(/exactly one IPv4 subnet, got 0/);
+  it("takes one IPv4 range and, with --ipv6, one IPv6 range from weft's IPAM, and says what to add when Docker's own made them", () => {
+    expect(networkRanges(v4('10.10.10.0/24'))).toEqual({ subnet: '10.10.10.0/24', subnet6: undefined });
+    const dual = { ...v4('10.10.10.0/24'), IPv6Data: [{ AddressSpace: 'weft', Pool: 'fd00:10::/64' }] };
+    expect(networkRanges(dual)).toEqual({ subnet: '10.10.10.0/24', subnet6: 'fd00:10::/64' });
+    expect(() => networkRanges(v4('10.10.10.0/24', 'LocalDefault'))).toThrow(/add --ipam-driver weft/);
+    expect(() => networkRanges({ ...dual, IPv6Data: [{ AddressSpace: 'LocalDefault', Pool: 'fd00::/64' }] })).toThrow(/--ipam-driver weft/);
+    expect(() => networkRanges({ NetworkID: 'x', IPv4Data: [] })).toThrow(/exactly one IPv4 subnet, got 0/);
+    expect(() => canonicalPool('10.10.10.0/24', 6)).toThrow(/not an IPv6 network/);
   });
 
   it('pool IDs carry their range, so they need no table across restarts', () => {

@@ -5,11 +5,6 @@
 import { WeftError } from '../errors/mod.ts';
 import { formatPrefix, parseNetwork } from '../netaddr/cidr.ts';
 
-/** Why `--ipv6` is refused, and what to do instead. */
-export const NO_IPV6 =
-  "weft's Docker plugin gives Docker's containers IPv4 only; for IPv6 make the network with weft network create --ipv6 " +
-  'and attach by CNI (podman, weft network connect)';
-
 /** The address space weft's IPAM reports; a network whose data carries another came from another IPAM. */
 export const ADDRESS_SPACE = 'weft';
 export const GENERIC = 'com.docker.network.generic';
@@ -62,25 +57,34 @@ export function networkOptions(options: CreateNetworkRequest['Options']): Networ
   return out as unknown as NetworkOptions;
 }
 
-/** The one IPv4 range of a network being created, checked to come from weft's IPAM. */
-export function networkRange(req: CreateNetworkRequest): string {
-  if ((req.IPv6Data ?? []).length > 0) throw new WeftError('WEFT_UNSUPPORTED_FIELD', NO_IPV6);
+/**
+ * The ranges of a network being created: one IPv4 range and, with `--ipv6`, one IPv6 range, both from weft's
+ * IPAM. (Docker always asks for an IPv4 pool, so an IPv6-only weft network cannot be made through Docker.)
+ */
+export function networkRanges(req: CreateNetworkRequest): { subnet: string; subnet6: string | undefined } {
   const v4 = req.IPv4Data ?? [];
+  const v6 = req.IPv6Data ?? [];
   if (v4.length !== 1) throw new WeftError('WEFT_INVALID_CONFIG', `a weft network has exactly one IPv4 subnet, got ${v4.length}`);
-  if (v4[0]!.AddressSpace !== ADDRESS_SPACE)
+  if (v6.length > 1) throw new WeftError('WEFT_INVALID_CONFIG', `a weft network has at most one IPv6 subnet, got ${v6.length}`);
+  if ([...v4, ...v6].some((d) => d.AddressSpace !== ADDRESS_SPACE))
     throw new WeftError(
       'WEFT_INVALID_CONFIG',
       'weft networks take their addresses from weft: add --ipam-driver weft ' +
         "(Docker's default IPAM would give out the same addresses on every host)",
     );
-  return canonicalPool(v4[0]!.Pool ?? '');
+  return { subnet: canonicalPool(v4[0]!.Pool ?? '', 4), subnet6: v6[0] && canonicalPool(v6[0].Pool ?? '', 6) };
 }
 
-/** A subnet in canonical form (`10.10.10.0/24`); refused if it is not an IPv4 network address. */
-export function canonicalPool(text: string): string {
+/** A subnet in canonical form (`10.10.10.0/24`, `fd00:70::/64`), of `family` when given. */
+export function canonicalPool(text: string, family?: 4 | 6): string {
   const n = parseNetwork(text);
-  if (!n.ok || n.value.family !== 4)
-    throw new WeftError('WEFT_INVALID_CONFIG', `subnet "${text}" is not an IPv4 network (give --subnet like 10.10.10.0/24)`);
+  if (!n.ok || (family !== undefined && n.value.family !== family))
+    throw new WeftError(
+      'WEFT_INVALID_CONFIG',
+      family === 6
+        ? `subnet "${text}" is not an IPv6 network (give --subnet like fd00:70::/64 with --ipv6)`
+        : `subnet "${text}" is not an IPv4 network (give --subnet like 10.10.10.0/24)`,
+    );
   return formatPrefix(n.value);
 }
 

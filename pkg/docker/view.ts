@@ -17,10 +17,21 @@ export interface WeftNetworks {
   remove(ref: string): Promise<NetworkMeta>;
   register(
     ref: string,
-    input: { name: string; aliases: readonly string[]; containerID: string; ifname: string; address: string; mac: string },
+    input: {
+      name: string;
+      aliases: readonly string[];
+      containerID: string;
+      ifname: string;
+      address: string;
+      address6?: string | undefined;
+      mac: string;
+    },
   ): Promise<Endpoint>;
   unregister(ref: string, name: string, containerID: string | undefined): Promise<boolean>;
 }
+
+/** A network's ranges: its IPv4 one and, dual-stack, its IPv6 one. */
+export const rangesOf = (m: NetworkMeta): string[] => (m.SubnetV6 ? [m.Subnet, m.SubnetV6] : [m.Subnet]);
 
 /** How long a request waits for a network Docker just made to be adopted and leased on this host. */
 export const READY_MS = 30_000;
@@ -47,26 +58,30 @@ export class NetworkView {
   }
 
   byName = (name: string): NetworkMeta | undefined => this.nets.metas().find((m) => m.Name === name);
-  bySubnet = (subnet: string): NetworkMeta | undefined => this.nets.metas().find((m) => m.Subnet === subnet);
+  /** The network with exactly this range (of either family). */
+  bySubnet = (subnet: string): NetworkMeta | undefined => this.nets.metas().find((m) => rangesOf(m).includes(subnet));
 
   /** The network whose range holds `ip` (weft's ranges never overlap). */
   byAddress(ip: string): NetworkMeta | undefined {
     const a = parseAddr(ip);
-    return this.nets.metas().find((m) => {
-      const n = parseNetwork(m.Subnet);
-      return a !== undefined && n.ok && containsIP(n.value, a.family, a.ip);
-    });
+    return this.nets.metas().find((m) =>
+      rangesOf(m).some((r) => {
+        const n = parseNetwork(r);
+        return a !== undefined && n.ok && containsIP(n.value, a.family, a.ip);
+      }),
+    );
   }
 
-  /** Refuses a range that overlaps a weft network other than the one with exactly that range. */
+  /** Refuses a range that overlaps a weft network's other than exactly that range. */
   checkOverlap(subnet: string): void {
     const p = parseNetwork(subnet);
     if (!p.ok) return;
-    for (const m of this.nets.metas()) {
-      const q = parseNetwork(m.Subnet);
-      if (q.ok && m.Subnet !== subnet && overlaps(p.value, q.value))
-        throw new WeftError('WEFT_INVALID_CONFIG', `subnet ${subnet} overlaps with weft network ${m.Name} (${m.Subnet})`);
-    }
+    for (const m of this.nets.metas())
+      for (const r of rangesOf(m)) {
+        const q = parseNetwork(r);
+        if (q.ok && r !== subnet && overlaps(p.value, q.value))
+          throw new WeftError('WEFT_INVALID_CONFIG', `subnet ${subnet} overlaps with weft network ${m.Name} (${r})`);
+      }
   }
 
   /** Waits until this host has its lease of the network (the daemon writes the lease file then). */
