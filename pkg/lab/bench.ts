@@ -33,11 +33,20 @@ async function dataPath(s: LabState, o: BenchOptions): Promise<BenchReport['data
   const [h1, h2] = [s.hosts[0]!, s.hosts[1]!];
   const c1 = s.containers.find((c) => c.name === 'container1')!;
   const c2 = s.containers.find((c) => c.name === 'container2')!;
+  // IPv6 over the dual-stack BLUE, inside its VTEP: container3@h2 -> container4@h3 (the underlay is one link).
+  const c3 = s.containers.find((c) => c.name === 'container3');
+  const c4 = s.containers.find((c) => c.name === 'container4');
+  const ip6 = c4?.addresses6?.BLUE;
   const pairs = [
     { name: 'host' as const, server: { path: `/run/netns/${h2.name}` }, client: { path: `/run/netns/${h1.name}` }, ip: h2.ip },
     { name: 'pod' as const, server: { path: c2.netns }, client: { path: c1.netns }, ip: c2.addresses.RED! },
+    ...(c3 && c4 && ip6 ? [{ name: 'pod6' as const, server: { path: c4.netns }, client: { path: c3.netns }, ip: ip6 }] : []),
   ];
-  const m = { host: { gbps: [] as number[], rttUs: [] as number[] }, pod: { gbps: [] as number[], rttUs: [] as number[] } };
+  const m = {
+    host: { gbps: [] as number[], rttUs: [] as number[] },
+    pod: { gbps: [] as number[], rttUs: [] as number[] },
+    pod6: { gbps: [] as number[], rttUs: [] as number[] },
+  };
   for (let r = 0; r < o.rounds; r++) {
     for (const p of r % 2 === 0 ? pairs : [...pairs].reverse()) {
       m[p.name].gbps.push(await iperf(p.server, p.client, p.ip));
@@ -51,6 +60,7 @@ async function dataPath(s: LabState, o: BenchOptions): Promise<BenchReport['data
     podGbps: median(m.pod.gbps),
     hostRttUs: median(m.host.rttUs),
     podRttUs: median(m.pod.rttUs),
+    ...(m.pod6.gbps.length > 0 && { pod6Gbps: median(m.pod6.gbps), pod6RttUs: median(m.pod6.rttUs) }),
   };
 }
 
@@ -185,7 +195,8 @@ export async function labBench(s: LabState, o: BenchOptions): Promise<BenchRepor
   o.out(`weft lab bench: ${s.hosts.length} hosts in ${s.dir}`);
   const dataPathR = await step(
     o.out,
-    `data path: 1 TCP stream (iperf3, 5 s) and ping, container1@h1 -> container2@h2 next to h1 -> h2, ${o.rounds} rounds`,
+    'data path: 1 TCP stream (iperf3, 5 s) and ping, container1@h1 -> container2@h2 (and container3@h2 -> container4@h3 ' +
+      `over IPv6) next to h1 -> h2, ${o.rounds} rounds`,
     () => dataPath(s, o),
     'is iperf3 installed (apt-get install iperf3)? is the lab up (weft lab status)?',
   );

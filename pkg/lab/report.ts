@@ -13,7 +13,16 @@ export const REPORT_SVG = 'report.svg';
 
 export interface BenchReport {
   readonly when: string;
-  readonly dataPath: { rounds: number; hostGbps: number; podGbps: number; hostRttUs: number; podRttUs: number };
+  readonly dataPath: {
+    rounds: number;
+    hostGbps: number;
+    podGbps: number;
+    hostRttUs: number;
+    podRttUs: number;
+    /** Over IPv6 (a dual-stack network), when the lab has one. */
+    pod6Gbps?: number;
+    pod6RttUs?: number;
+  };
   readonly cni: { cycles: number; weftMs: number; refMs: number; weftVersionMs: number; refVersionMs: number };
   readonly newHost: { hosts: number; leaseMs: number; peersMs: number; readyMs: number };
   readonly footprint: {
@@ -36,6 +45,9 @@ export function bars(r: BenchReport): Bar[] {
   return [
     { label: 'pod-to-pod throughput / host-to-host', ratio: r.dataPath.podGbps / r.dataPath.hostGbps, higherIsBetter: true },
     { label: 'pod-to-pod RTT / host-to-host', ratio: r.dataPath.podRttUs / r.dataPath.hostRttUs, higherIsBetter: false },
+    ...(r.dataPath.pod6Gbps !== undefined
+      ? [{ label: 'pod-to-pod IPv6 throughput / host-to-host', ratio: r.dataPath.pod6Gbps / r.dataPath.hostGbps, higherIsBetter: true }]
+      : []),
     { label: 'CNI ADD+DEL: weft / bridge+host-local', ratio: r.cni.weftMs / r.cni.refMs, higherIsBetter: false },
     { label: 'CNI VERSION: weft / bridge', ratio: r.cni.weftVersionMs / r.cni.refVersionMs, higherIsBetter: false },
   ];
@@ -58,6 +70,17 @@ export function reportTables(r: BenchReport): string {
         `${d.podRttUs.toFixed(0)} us`,
         f2(d.podRttUs / d.hostRttUs),
       ],
+      ...(d.pod6Gbps !== undefined && d.pod6RttUs !== undefined
+        ? [
+            [
+              'pod-to-pod over VXLAN, IPv6',
+              `${f2(d.pod6Gbps)} Gbit/s`,
+              f2(d.pod6Gbps / d.hostGbps),
+              `${d.pod6RttUs.toFixed(0)} us`,
+              f2(d.pod6RttUs / d.hostRttUs),
+            ],
+          ]
+        : []),
     ]),
     table([
       [`CNI (p50 of ${c.cycles} cycles)`, 'ADD+DEL', 'ratio', 'VERSION', 'ratio'],
