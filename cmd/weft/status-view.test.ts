@@ -68,4 +68,50 @@ describe('weft status, for people', () => {
       'dockerd at unix:///var/run/docker.sock FAILING: cannot reach Docker (last answer 3s ago); no weft network in Docker yet',
     );
   });
+
+  it("shows a dual-stack network's IPv6 subnet and device beside the IPv4 ones, and its peers' with -v", () => {
+    const now = Date.parse('2026-11-29T12:00:00Z');
+    const d = {
+      version: '0.1.0',
+      node: 'h1',
+      startedAt: '2026-11-29T11:00:00Z',
+      uptimeSeconds: 60,
+      at: '2026-11-29T12:00:00Z',
+      store: { kind: 'etcd', endpoints: [] },
+      cni: { confDir: '/etc/cni/net.d', dataDir: '/var/lib/cni/weft' },
+      firewall: {},
+      networks: [
+        {
+          name: 'default',
+          vni: 1,
+          subnet: '10.244.3.0/24',
+          subnet6: 'fc00:0:0:3::/64',
+          leaseExpires: undefined,
+          device: 'flannel.1',
+          device6: 'flannel-v6.1',
+          mtu: 1430,
+          ready: true,
+          reason: undefined,
+          peers: {
+            count: 1,
+            list: [
+              {
+                subnet: '10.244.4.0/24',
+                publicIP: '192.0.2.4',
+                vtepMac: '02:00:00:00:00:04',
+                subnet6: 'fc00:0:0:4::/64',
+                publicIPv6: '2001:db8::4',
+              },
+            ],
+          },
+          lastReconcile: undefined,
+          repairs: 0,
+        },
+      ],
+    } as unknown as DaemonStatus;
+    const text = statusText(d, true, now);
+    expect(text).toContain('10.244.3.0/24, fc00:0:0:3::/64');
+    expect(text).toContain('flannel.1, flannel-v6.1');
+    expect(text).toMatch(/10\.244\.4\.0\/24 +192\.0\.2\.4 +02:00:00:00:00:04 +fc00:0:0:4::\/64 +2001:db8::4/);
+  });
 });
