@@ -10,11 +10,22 @@ import { SimCluster } from '../pkg/sim/mod.ts';
 export const WEFT = resolve(import.meta.dirname, '../dist/weft');
 export const PREFIX = '/weft-bench/network';
 
-export async function benchCluster(name: string, config?: object): Promise<{ c: SimCluster; stop: () => void }> {
+export async function benchCluster(
+  name: string,
+  config?: object,
+  o: { ipv6?: boolean } = {},
+): Promise<{ c: SimCluster; stop: () => void }> {
   if (process.getuid?.() !== 0) throw new Error('run as root: the benchmark creates network namespaces');
   const dir = mkdtempSync(join(tmpdir(), `weft-bench-${name}-`));
   const tag = Math.random().toString(36).slice(2, 6);
-  const c = await SimCluster.create({ netnsPrefix: `weft-bench-${tag}-`, dir, etcdPrefix: PREFIX, bin: WEFT, ...(config && { config }) });
+  const c = await SimCluster.create({
+    netnsPrefix: `weft-bench-${tag}-`,
+    dir,
+    etcdPrefix: PREFIX,
+    bin: WEFT,
+    ...(config && { config }),
+    ...(o.ipv6 && { ipv6: true }),
+  });
   const stop = () => {
     c.destroy();
     rmSync(dir, { recursive: true, force: true });
