@@ -77,6 +77,10 @@ describe('a dual-stack network', () => {
     // ip6 masquerade beside ip's, as flanneld's nftables mode keeps flannel-ipv6 beside flannel-ipv4
     const table6 = run('ip', ['netns', 'exec', h1, 'nft', 'list', 'table', 'ip6', 'weft_default']);
     expect(table6).toContain(`ip6 saddr fc00::/48 ip6 daddr != ff00::/8 masquerade`);
+    // An outside IPv6 host with no route back to the pods answers them only through the masquerade.
+    const outside = await c.sim.addHost(9, { ipv6: true });
+    expect(ipJson(outside.name, ['-6', 'route', 'show', 'default'])).toEqual([]);
+    expect(ping(a.ns.name, outside.ip6!)).toBe(true);
     expect(run('ip', ['netns', 'exec', h1, 'sysctl', '-n', 'net.ipv6.conf.all.forwarding']).trim()).toBe('1');
 
     // doctor checks both VTEPs and their peers' entries; a deleted IPv6 route is put back
