@@ -16,7 +16,7 @@ export interface ExternalInterface {
   readonly mtu: number;
   /** The interface's IPv4 address (VTEP local address). */
   readonly address: string;
-  /** Connected IPv4 subnets, for DirectRouting's "same subnet" test. */
+  /** Connected subnets (IPv4, and IPv6 for dual-stack networks), for DirectRouting's "same subnet" test. */
   readonly prefixes: readonly string[];
   /** The address peers reach this host at. */
   readonly publicIP: string;
@@ -80,7 +80,7 @@ export async function findExternalInterface(nl: Netlink, sel: IfaceSelector): Pr
     name: link.name,
     mtu: link.mtu,
     address: v4[0]!.address,
-    prefixes: v4.map((a) => {
+    prefixes: [...v4, ...globalV6(addrs, link.index)].map((a) => {
       const p = parsePrefix(a.cidr);
       return p.ok ? formatPrefix(networkOf(p.value)) : a.cidr;
     }),

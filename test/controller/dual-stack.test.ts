@@ -95,6 +95,11 @@ describe('a dual-stack network', () => {
     ]);
     run('ip', ['-n', h1, '-6', 'route', 'del', e2.ipv6Subnet!]);
     await eventually('the IPv6 route is repaired', () => ipJson(h1, ['-6', 'route', 'show', e2.ipv6Subnet!]).length === 1);
+    // the IPv6 VTEP deleted: made again with its MAC, address and peers
+    run('ip', ['-n', h1, 'link', 'del', 'flannel-v6.1']);
+    await eventually('flannel-v6.1 is back with its peer', () => ipJson(h1, ['-6', 'route', 'show', e2.ipv6Subnet!]).length === 1);
+    expect(ipJson<LinkJson>(h1, ['link', 'show', 'flannel-v6.1'])[0]!.address).toBe(mac6);
+    expect(ping(a.ns.name, b.ip6!)).toBe(true);
 
     // a restart keeps the key: both subnets come back from the subnet file and the lease
     c.daemon(1).kill();
@@ -105,6 +110,17 @@ describe('a dual-stack network', () => {
     expect(keys).toContain(key1);
     expect(keys).toHaveLength(2);
     expect(ping(b.ns.name, a.ip6!)).toBe(true);
+
+    // DirectRouting: a peer on this host's IPv6 underlay subnet is reached by a plain route via its address
+    for (const d of c.daemons) await d.stop();
+    await c.putConfig({ ...DUAL, Backend: { Type: 'vxlan', DirectRouting: true } });
+    await c.startAll();
+    await eventually('a direct IPv6 route', () =>
+      ipJson<Array<{ gateway?: string; dev?: string }>>(h1, ['-6', 'route', 'show', e2.ipv6Subnet!]).some(
+        (r) => r.gateway === '2001:db8::2' && r.dev === 'eth0',
+      ),
+    );
+    expect(ping(a.ns.name, b.ip6!)).toBe(true);
   });
 
   it('an IPv6-only default network is refused, not ready, saying why and what to use instead', async () => {
