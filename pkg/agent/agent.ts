@@ -2,7 +2,7 @@
  * One network on this host (docs/adr/0002): wait for the network's config, hold a subnet lease, run the
  * VTEP, write the subnet file the CNI plugin reads, keep masquerade rules, and keep the kernel equal to what
  * the leases say: the VXLAN device and its attributes, the network's bridge with its address and the host
- * ends of this host's containers, every peer's route, neighbour and FDB entry, and IPv4 forwarding.
+ * ends of this host's containers, every peer's route, neighbour and FDB entry, and forwarding.
  *
  * Start-up order matters for pods: the subnet file is written only after the lease is held and the VTEP
  * configured, and the agent reports ready only after the first reconcile programmed every known peer (flannel
@@ -13,7 +13,8 @@
  * masquerade and IPv6 forwarding. The flannel default network carries it as flannel does (`device`): a second
  * VTEP, `flannel-v6.<VNI>`, over the underlay's IPv6 address, with its own MAC and FDB entries, and
  * containers get the smaller of the two VTEP MTUs so a full-size packet of either family crosses whole.
- * Named networks carry it inside their one VTEP (`inner`): no IPv6 underlay needed, as Docker's overlay.
+ * Named networks carry it inside their one VTEP (`inner`): no IPv6 underlay needed, as Docker's overlay. An
+ * IPv6-only named network keys, addresses and routes its one VTEP in IPv6 (families.ts).
  *
  * Self-healing (issue 11): every reconcile pass compares the kernel with the desired state and repairs what
  * differs, with one warn line naming what was wrong; passes run after lease changes, on every resync, and
