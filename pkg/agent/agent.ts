@@ -465,14 +465,13 @@ export class NetworkAgent {
     if (!verbose || !held || !v || !this.#config) return networkReport(snapshot, verbose);
     const ports = this.#d.ports();
     const [main, six] = this.#plans(held);
-    const scopesOf = (p: DevicePlan) => p.scopes.map(([f, ownSubnet]) => ({ network: f.network, subnetLen: f.subnetLen, ownSubnet }));
     return networkReport(
       {
         ...snapshot,
         desired: {
           plan: main!.want,
-          scopes: scopesOf(main!),
-          ...(six && this.#vtep6 && { v6: { vtep: this.#vtep6, plan: six.want, scopes: scopesOf(six) } }),
+          scopes: main!.scopes,
+          ...(six && this.#vtep6 && { v6: { vtep: this.#vtep6, plan: six.want, scopes: six.scopes } }),
           underlay: { name: this.#d.iface.name, mtu: this.#d.iface.mtu },
           subnetLen: this.#config.fam.subnetLen,
           bridge: this.#spec.ownsBridge || ports.length > 0 ? { ...this.#bridgeSpec(held), ports } : undefined,

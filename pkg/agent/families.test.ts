@@ -99,7 +99,7 @@ describe('peerPlans()', () => {
     const named = peerPlans({ f: ok(families(DUAL, 'DS')), held, peers: [peer], iface, vtepIndex: 3, vtep6Index: undefined });
     expect(named).toHaveLength(1);
     expect([...named[0]!.want.routes.keys()]).toEqual(['10.244.2.0/24', 'fc00:0:0:2::/64']);
-    expect(named[0]!.scopes.map(([f, own]) => [f.network, own])).toEqual([
+    expect(named[0]!.scopes.map((x) => [x.clusterNetwork, x.ownSubnet])).toEqual([
       ['10.244.0.0/16', '10.244.1.0/24'],
       ['fc00::/48', 'fc00:0:0:1::/64'],
     ]);

@@ -13,21 +13,30 @@ import {
   describeOp,
   diffOverlay,
   mergePlans,
-  observeOverlay,
+  observeOverlayScopes,
   onLinkOf,
   planPeers,
   planPeers6,
   planPeersInner6,
   type OverlayDesired,
   type OverlayOp,
+  type OverlayScope,
 } from '../overlay/mod.ts';
 import type { Families } from './families.ts';
+
+export type DeviceScope = Omit<OverlayScope, 'vxlanIndex'>;
+
+const scopeOf = (fam: FamilyConfig, ownSubnet: string): DeviceScope => ({
+  clusterNetwork: fam.network,
+  subnetLen: fam.subnetLen,
+  ownSubnet,
+});
 
 export interface DevicePlan {
   readonly index: number;
   readonly want: OverlayDesired;
   /** The ranges whose entries the device holds, each with this host's own subnet of it (left alone). */
-  readonly scopes: ReadonlyArray<readonly [FamilyConfig, string]>;
+  readonly scopes: readonly DeviceScope[];
 }
 
 export interface PeerPlanInput {
@@ -69,12 +78,9 @@ export function peerPlans(p: PeerPlanInput): DevicePlan[] {
     plans.push({
       index: p.vtepIndex,
       want: mergePlans(main, inner),
-      scopes: [
-        [f.fam, held.subnet],
-        [f.fam6!, held.subnet6],
-      ],
+      scopes: [scopeOf(f.fam, held.subnet), scopeOf(f.fam6!, held.subnet6)],
     });
-  } else plans.push({ index: p.vtepIndex, want: main, scopes: [[f.fam, held.subnet]] });
+  } else plans.push({ index: p.vtepIndex, want: main, scopes: [scopeOf(f.fam, held.subnet)] });
   if (f.six === 'device' && held.subnet6 && p.vtep6Index !== undefined && iface.publicIPv6) {
     const want = planPeers6({
       ownSubnet6: held.subnet6,
@@ -84,7 +90,7 @@ export function peerPlans(p: PeerPlanInput): DevicePlan[] {
       directRouting: f.vx.directRouting,
       onLink,
     });
-    plans.push({ index: p.vtep6Index, want, scopes: [[f.fam6!, held.subnet6]] });
+    plans.push({ index: p.vtep6Index, want, scopes: [scopeOf(f.fam6!, held.subnet6)] });
   }
   return plans;
 }
@@ -101,13 +107,7 @@ export async function keepPeers(nl: KernelOps, log: Logger, plans: readonly Devi
   let applied = 0;
   let failed = 0;
   for (const plan of plans) {
-    const seen = await Promise.all(
-      plan.scopes.map(([fam, ownSubnet]) =>
-        observeOverlay(nl, { vxlanIndex: plan.index, clusterNetwork: fam.network, subnetLen: fam.subnetLen, ownSubnet }),
-      ),
-    );
-    // The device's FDB is one, whichever family's pass listed it.
-    const have = { neighs: seen.flatMap((o) => o.neighs), fdb: seen[0]!.fdb, routes: seen.flatMap((o) => o.routes) };
+    const have = await observeOverlayScopes(nl, plan.index, plan.scopes);
     const mine = diffOverlay(plan.want, have);
     const r = await applyOverlay(nl, plan.index, mine);
     for (const x of r.failed) log.warn(`could not ${describeOp(x.op)}: ${messageOf(x.error)}`);

@@ -65,8 +65,9 @@ export interface OverlayState {
   readonly fdb: ReadonlyArray<{ readonly mac: string; readonly dst: string }>;
 }
 
+/** A range a VTEP's entries lie in (pkg/overlay's scope, without the device). */
 export interface OverlayScopeState {
-  readonly network: string;
+  readonly clusterNetwork: string;
   readonly subnetLen: number;
   readonly ownSubnet: string;
 }

@@ -7,23 +7,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DaemonStatus, OverlayScopeState } from '../contract/status.ts';
+import type { DaemonStatus } from '../contract/status.ts';
 import { DOCKER_CONFIG } from '../defaults.ts';
 import { readIfExists } from '../files/mod.ts';
 import { nft } from '../firewall/mod.ts';
 import type { KernelOps, Link } from '../kernel/mod.ts';
 
-import { observeOverlay, type OverlayObserved } from '../overlay/mod.ts';
-
-/** A VTEP's peer entries in each range it carries (the FDB is the device's, listed once). */
-async function observeScopes(nl: KernelOps, vtep: Link, scopes: readonly OverlayScopeState[]): Promise<OverlayObserved> {
-  const seen = await Promise.all(
-    scopes.map((x) =>
-      observeOverlay(nl, { vxlanIndex: vtep.index, clusterNetwork: x.network, subnetLen: x.subnetLen, ownSubnet: x.ownSubnet }),
-    ),
-  );
-  return { neighs: seen.flatMap((o) => o.neighs), fdb: seen[0]?.fdb ?? [], routes: seen.flatMap((o) => o.routes) };
-}
+import { observeOverlayScopes, type OverlayObserved } from '../overlay/mod.ts';
 
 export interface NetworkFacts {
   readonly name: string;
@@ -165,10 +155,18 @@ export async function gatherFacts(nl: KernelOps, s: DaemonStatus, o: { readonly 
       vtepAddrs: await addrsOf(vtep),
       overlay:
         vtep && d && n.subnet
-          ? await observeScopes(nl, vtep, d.scopes ?? [{ network: d.vtep.clusterNetwork, subnetLen: d.subnetLen, ownSubnet: n.subnet }])
+          ? await observeOverlayScopes(
+              nl,
+              vtep.index,
+              d.scopes ?? [{ clusterNetwork: d.vtep.clusterNetwork, subnetLen: d.subnetLen, ownSubnet: n.subnet }],
+            )
           : undefined,
       ...(d?.v6 && {
-        v6: { vtep: vtep6, vtepAddrs: await addrsOf(vtep6), overlay: vtep6 ? await observeScopes(nl, vtep6, d.v6.scopes) : undefined },
+        v6: {
+          vtep: vtep6,
+          vtepAddrs: await addrsOf(vtep6),
+          overlay: vtep6 ? await observeOverlayScopes(nl, vtep6.index, d.v6.scopes) : undefined,
+        },
       }),
       underlay: byName(d?.underlay.name),
       bridge,

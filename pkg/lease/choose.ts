@@ -50,6 +50,8 @@ export interface ChooseResult {
   readonly incompatible: SubnetLease[];
   /** Other leases with this PublicIP that were not taken, and why: log them. */
   readonly ignored: Array<{ readonly lease: SubnetLease; readonly why: string }>;
+  /** Every lease that stays once the incompatible ones (not reservations) are deleted: what a new key must not overlap. */
+  readonly kept: SubnetLease[];
 }
 
 const CANDIDATES = 100;
@@ -112,6 +114,7 @@ export function chooseSubnet(input: ChooseInput): ChooseResult {
     choice,
     incompatible,
     ignored: why ? ignoring(taken, why) : [],
+    kept: leases,
   });
 
   if (previous) {

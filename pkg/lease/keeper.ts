@@ -132,7 +132,7 @@ export class LeaseKeeper {
       const l = d.ok ? leaseOfFamily(d.lease, family) : undefined;
       if (l) leases.push(l);
     }
-    const { choice, incompatible, ignored } = chooseSubnet({
+    const { choice, incompatible, ignored, kept } = chooseSubnet({
       config: s.config,
       config6: s.config6,
       leases,
@@ -172,8 +172,7 @@ export class LeaseKeeper {
         );
       }
       case 'create': {
-        const stays = leases.filter((l) => !incompatible.includes(l) || isReservation(l));
-        const v6 = s.config6 && chooseIPv6Part({ config: s.config6, leases: stays, previous: s.previousSubnet6, exclude: exclude6 });
+        const v6 = s.config6 && chooseIPv6Part({ config: s.config6, leases: kept, previous: s.previousSubnet6, exclude: exclude6 });
         if (v6?.kind === 'exhausted')
           throw new WeftError(
             'WEFT_LEASE_UNAVAILABLE',

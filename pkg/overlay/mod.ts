@@ -10,7 +10,7 @@ export {
   type PlanInput6,
 } from './plan.ts';
 export { diffOverlay, describeOp, type OverlayOp, type OverlayObserved, type ObservedRoute } from './diff.ts';
-export { observeOverlay, type OverlayScope } from './observe.ts';
+export { observeOverlay, observeOverlayScopes, type OverlayScope } from './observe.ts';
 export { applyOverlay, type ApplyReport } from './apply.ts';
 export { ensureVtep, vtepDrift, vtepIncompatibility, type VtepSpec } from './device.ts';
 export { vtepMtu, VXLAN_OVERHEAD } from './mtu.ts';

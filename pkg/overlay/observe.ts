@@ -41,3 +41,16 @@ export async function observeOverlay(nl: KernelOps, scope: OverlayScope): Promis
       .map((r) => ({ dst: r.dst, gateway: r.gateway, oif: r.oif, onlink: r.onlink })),
   };
 }
+
+/**
+ * A VTEP's entries in each range it carries (a dual-stack named network's VTEP holds both families), each
+ * with this host's own subnet of it; the FDB is the device's, listed once.
+ */
+export async function observeOverlayScopes(
+  nl: KernelOps,
+  vxlanIndex: number,
+  scopes: ReadonlyArray<Omit<OverlayScope, 'vxlanIndex'>>,
+): Promise<OverlayObserved> {
+  const seen = await Promise.all(scopes.map((x) => observeOverlay(nl, { ...x, vxlanIndex })));
+  return { neighs: seen.flatMap((o) => o.neighs), fdb: seen[0]?.fdb ?? [], routes: seen.flatMap((o) => o.routes) };
+}
