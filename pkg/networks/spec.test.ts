@@ -85,6 +85,11 @@ describe('validateCreate()', () => {
     expect(validateCreate({ name: 'SIX', subnet: 'fd00:70::/48', ipv6: true }, others)).toMatchObject({
       reason: 'subnet fd00:70::/48 overlaps with network DS (fd00:70::/64)',
     });
+    // A dual-stack network's IPv6 range is checked against IPv6-only networks' ranges too.
+    const withSix = [...others, { name: 'SIX', subnet: 'fd00:72::/56' }];
+    expect(validateCreate({ name: 'D2', subnet: '10.73.0.0/24', ipv6: true, subnet6: 'fd00:72::/64' }, withSix)).toMatchObject({
+      reason: 'subnet fd00:72::/64 overlaps with network SIX (fd00:72::/56)',
+    });
     expect(validateCreate({ name: 'SIX', subnet: 'fd00:72::/64', ipv6: true, gateway: '10.0.0.1' }, others)).toMatchObject({
       reason: 'gateway 10.0.0.1 is not an IPv6 address',
     });

@@ -6,7 +6,17 @@
  * network: that range is the network's `Subnet`. Every problem is reported at once; Docker's own
  * messages where it had one.
  */
-import { formatAddr, formatPrefix, networkOf, overlaps, parseAddr, parseNetwork, containsIP, lastOf } from '../netaddr/cidr.ts';
+import {
+  formatAddr,
+  formatPrefix,
+  networkOf,
+  overlaps,
+  parseAddr,
+  parseNetwork,
+  containsIP,
+  lastOf,
+  type Prefix,
+} from '../netaddr/cidr.ts';
 import { fail, ok, type Result } from '../netaddr/result.ts';
 import { NETWORK_NAME } from './names.ts';
 import type { NetworkMeta } from './schema.ts';
@@ -85,16 +95,8 @@ export function validateCreate(req: CreateRequest, existing: readonly ExistingNe
     problems.push(`subnet ${req.subnet} is too small: a weft network needs at least a /26 (several hosts, each with its own range)`);
   else {
     subnet = formatPrefix(parsed.value);
-    const clash = existing.find((e) =>
-      [e.subnet, e.subnet6].some((x) => {
-        const other = x === undefined ? undefined : parseNetwork(x);
-        return other?.ok && overlaps(other.value, parsed.value);
-      }),
-    );
-    if (clash)
-      problems.push(
-        `subnet ${subnet} overlaps with network ${clash.name} (${family === 6 ? (clash.subnet6 ?? clash.subnet) : clash.subnet})`,
-      );
+    const clash = overlapWith(existing, parsed.value);
+    if (clash) problems.push(clash);
   }
   const maxLen = family === 4 ? 29 : 120;
   let hostSubnetLen = parsed.ok ? (family === 4 ? defaultHostSubnetLen : defaultHostSubnetLen6)(parsed.value.prefix) : 24;
@@ -125,6 +127,16 @@ export function validateCreate(req: CreateRequest, existing: readonly ExistingNe
   return ok({ name: req.name, subnet: subnet!, gateway, vni: req.vni, hostSubnetLen, mtu: req.mtu, ...six });
 }
 
+/** Which existing network's range (of either family, dual-stack or not) `range` overlaps, as the refusal says it. */
+function overlapWith(existing: readonly ExistingNetwork[], range: Prefix): string | undefined {
+  for (const e of existing)
+    for (const x of [e.subnet, e.subnet6]) {
+      const other = x === undefined ? undefined : parseNetwork(x);
+      if (other?.ok && overlaps(other.value, range)) return `subnet ${formatPrefix(range)} overlaps with network ${e.name} (${x})`;
+    }
+  return undefined;
+}
+
 function validateSubnet6(
   req: CreateRequest,
   existing: readonly ExistingNetwork[],
@@ -151,12 +163,9 @@ function validateSubnet6(
     problems.push(problem!);
     return none;
   }
+  const clash = overlapWith(existing, p.value);
+  if (clash) problems.push(clash);
   const subnet6 = formatPrefix(p.value);
-  const clash = existing.find((e) => {
-    const other = e.subnet6 === undefined ? undefined : parseNetwork(e.subnet6);
-    return other?.ok && overlaps(other.value, p.value);
-  });
-  if (clash) problems.push(`subnet ${subnet6} overlaps with network ${clash.name} (${clash.subnet6})`);
   return { subnet6, hostSubnetLen6: defaultHostSubnetLen6(p.value.prefix) };
 }
 
