@@ -27,7 +27,12 @@ export async function runChecks(s: LabState, out: (l: string) => void): Promise<
     LabContainer,
     LabContainer,
   ];
-  const v6 = (x: LabContainer, net: string) => x.addresses6?.[net] ?? `(${x.name} has no IPv6 address on ${net})`;
+  // Missing, the check fails (a check that throws is FAILED): a 'blocked' check must not pass for want of a target.
+  const v6 = (x: LabContainer, net: string): string => {
+    const a = x.addresses6?.[net];
+    if (!a) throw new Error(`${x.name} has no IPv6 address on ${net}`);
+    return a;
+  };
 
   const checks: Array<[string, 'reach' | 'blocked', () => boolean | Promise<boolean>]> = [
     [`${where(c1)} -> ${where(c2)} by IP (RED, ping)`, 'reach', () => pingFrom(at(c1), c2.addresses.RED!)],
