@@ -35,7 +35,7 @@ import { containsPrefix, parsePrefix } from '../netaddr/cidr.ts';
 import { bridgeName, firstAddress, vxlanDeviceName, vxlanDeviceName6 } from '../networks/mod.ts';
 import { describeOp, ensureVtep, vtepDrift, vtepMtu, type VtepSpec } from '../overlay/mod.ts';
 import { familiesOf, masqSpecOf, subnetFileText, subnetsOf, type Families } from './families.ts';
-import { FORWARDING, keepForwarding } from './forwarding.ts';
+import { keepForwarding } from './forwarding.ts';
 import type { ExternalInterface } from './iface.ts';
 import { keepPeers, peerPlans, peersOfFamily, type DevicePlan } from './peers.ts';
 import { Reconciler } from './reconciler.ts';
@@ -553,8 +553,8 @@ export class NetworkAgent {
       }
       for (const family of [4, 6] as const) {
         if (family !== this.#config.family && !(family === 6 && this.#config.six)) continue;
-        if (!keepForwarding(this.#d.nl, this.#log, family, this.#d.iface.name)) continue;
-        const name = FORWARDING[family].replace(/\//g, '.');
+        const name = keepForwarding(this.#d.nl, this.#log, family, this.#d.iface.name);
+        if (!name) continue;
         // Turned on by the first pass, it is set up rather than repaired.
         if (this.#synced) repairs.push({ kind: 'forwarding', text: `${name} was 0: set to 1` });
         else this.#log.info(`turned ${name} on`);

@@ -7,20 +7,28 @@ import { messageOf } from '../errors/mod.ts';
 import type { KernelOps } from '../kernel/mod.ts';
 import type { Logger } from '../log/logger.ts';
 
-export const FORWARDING: Readonly<Record<4 | 6, string>> = { 4: 'net/ipv4/ip_forward', 6: 'net/ipv6/conf/all/forwarding' };
+const FORWARDING: Readonly<Record<4 | 6, string>> = { 4: 'net/ipv4/ip_forward', 6: 'net/ipv6/conf/all/forwarding' };
 
-/** Turns forwarding of `family` on; says whether it was off (a caller past its start calls that a repair). */
-export function keepForwarding(nl: Pick<KernelOps, 'readSysctl' | 'writeSysctl'>, log: Logger, family: 4 | 6, underlay: string): boolean {
+/**
+ * Turns forwarding of `family` on; the sysctl's name (`net.ipv4.ip_forward`) when it was off (a caller past its
+ * start calls that a repair), undefined when it was on or cannot be set (logged).
+ */
+export function keepForwarding(
+  nl: Pick<KernelOps, 'readSysctl' | 'writeSysctl'>,
+  log: Logger,
+  family: 4 | 6,
+  underlay: string,
+): string | undefined {
   const key = FORWARDING[family];
   const name = key.replace(/\//g, '.');
   try {
-    if (nl.readSysctl(key) === '1') return false;
+    if (nl.readSysctl(key) === '1') return undefined;
     if (family === 6) keepRouterAdvertisements(nl, log, underlay);
     nl.writeSysctl(key, '1');
-    return true;
+    return name;
   } catch (e) {
     log.warn(`cannot keep ${name} on: ${messageOf(e)}`);
-    return false;
+    return undefined;
   }
 }
 
