@@ -19,9 +19,13 @@
  * with an IPv6 part that fits too, and in an IPv4-only one only without: flannel's rule, so turning IPv6 on
  * gives a host a new dual-stack key for the same IPv4 subnet (the old key is not counted as taken, being
  * deleted first). The IPv6 part of a new key is choose6.ts's.
+ *
+ * A lease of this host's that shares a half with a key created before it (conflicts.ts) is not reused: it is
+ * returned for the caller to delete (the earlier creation wins), and its subnet counts as the other key's.
  */
 import { formatPrefix, parseAddr, parsePrefix, overlaps, type Prefix } from '../netaddr/cidr.ts';
 import type { FamilyConfig } from '../../flannel-compat/network-config.ts';
+import { rivalOf } from './conflicts.ts';
 import { isReservation, type SubnetLease } from './lease.ts';
 
 export type Choice =
@@ -41,13 +45,15 @@ export interface ChooseInput {
   readonly pinned?: boolean;
   /** Subnets lost to another host in this round. */
   readonly exclude?: ReadonlySet<string>;
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
 }
 
 export interface ChooseResult {
   readonly choice: Choice;
   /** Leases with this PublicIP that no longer fit the config: delete them. */
   readonly incompatible: SubnetLease[];
+  /** Leases with this PublicIP that share a half with an earlier key (`to`): delete them (reservations stay). */
+  readonly giveWay: Array<{ readonly lease: SubnetLease; readonly to: SubnetLease }>;
   /** Other leases with this PublicIP that were not taken, and why: log them. */
   readonly ignored: Array<{ readonly lease: SubnetLease; readonly why: string }>;
   /** Every lease that stays once the incompatible ones (not reservations) are deleted: what a new key must not overlap. */
@@ -106,13 +112,20 @@ export function chooseSubnet(input: ChooseInput): ChooseResult {
   const prevPrefix = input.previousSubnet !== undefined ? prefix(input.previousSubnet) : undefined;
   const previous = prevPrefix && fitsConfig(config, input.previousSubnet!) ? formatPrefix(prevPrefix) : undefined;
   const incompatible = mine.filter((l) => !leaseFits(config, input.config6, l));
-  const fitting = mine.filter((l) => leaseFits(config, input.config6, l));
-  // This host's leases that no longer fit are deleted before anything is created (reservations are not): not taken.
-  const leases = input.leases.filter((l) => isReservation(l) || !incompatible.includes(l));
+  const giveWay = mine.flatMap((lease) => {
+    const to = leaseFits(config, input.config6, lease) ? rivalOf(lease, input.leases) : undefined;
+    return to ? [{ lease, to }] : [];
+  });
+  const fitting = mine.filter((l) => leaseFits(config, input.config6, l) && !giveWay.some((g) => g.lease === l));
+  // This host's leases that no longer fit or give way are deleted before anything is created (reservations are
+  // not): not taken.
+  const deleted = (l: SubnetLease) => !isReservation(l) && (incompatible.includes(l) || giveWay.some((g) => g.lease === l));
+  const leases = input.leases.filter((l) => !deleted(l));
   const ignoring = (taken: SubnetLease | undefined, why: string) => fitting.filter((l) => l !== taken).map((lease) => ({ lease, why }));
   const result = (choice: Choice, taken?: SubnetLease, why = ''): ChooseResult => ({
     choice,
     incompatible,
+    giveWay,
     ignored: why ? ignoring(taken, why) : [],
     kept: leases,
   });

@@ -20,7 +20,7 @@ export interface V6Input {
   readonly leases: readonly SubnetLease[];
   readonly previous?: string | undefined;
   readonly exclude?: ReadonlySet<string>;
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
 }
 
 const prefix6 = (cidr: string | undefined): Prefix | undefined => {

@@ -2,9 +2,10 @@
  * Holds this host's subnet lease for one network (the choice is choose.ts's, a dual-stack key's IPv6 half
  * choose6.ts's; docs/adr/0002):
  *
- *   acquire   create only with compare-and-create, and only while the network's config exists; on losing a
- *             race exclude that subnet and ask again (flanneld exits instead); an exhausted network, or this
- *             host's subnet held elsewhere while its pods use it, is waited on with the reason, not fatal.
+ *   acquire   create only in a transaction that holds while nothing under the subnets prefix changed since the
+ *             listing the subnet was chosen from, and only while the network's config exists; on losing a race
+ *             list and choose again (flanneld exits instead); an exhausted network, or this host's subnet held
+ *             elsewhere while its pods use it, is waited on with the reason, not fatal.
  *   renew     keep the lease alive `margin` before it expires (a reservation, having none, never expires); a
  *             failed renewal is retried every minute, as flanneld does.
  *   take back if our key disappears (deleted by hand, or the store let the lease lapse), create the same
@@ -21,6 +22,7 @@ import { messageOf, WeftError } from '../errors/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { chooseSubnet } from './choose.ts';
 import { chooseIPv6Part } from './choose6.ts';
+import { sharesHalf } from './conflicts.ts';
 import type { Clock, Timer } from './clock.ts';
 import { decodeLease, isReservation, leaseOfFamily, NO_IPV4_SUBNET, type RawKv, type SubnetLease } from './lease.ts';
 import type { SubnetStore } from './store.ts';
@@ -36,6 +38,8 @@ export interface HeldLease {
   readonly subnet6?: string | undefined;
   readonly leaseId: string;
   readonly modRevision: string;
+  /** The revision that created the key: an earlier key sharing a half wins over it (conflicts.ts). */
+  readonly createRevision?: string | undefined;
   /** epoch ms; Infinity for a reservation. */
   readonly expiresAt: number;
 }
@@ -63,6 +67,8 @@ export interface KeeperDeps {
   readonly log: Logger;
   readonly clock: Clock;
   readonly signal: AbortSignal;
+  /** Picks among free subnets (Math.random; a seeded one in property tests, so a failure replays). */
+  readonly random?: () => number;
 }
 
 export class LeaseKeeper {
@@ -71,6 +77,7 @@ export class LeaseKeeper {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #signal: AbortSignal;
+  readonly #random: (() => number) | undefined;
   #held: HeldLease | undefined;
   #renewal: Timer | undefined;
   #state: KeeperState = { ok: false, reason: 'no lease yet' };
@@ -83,6 +90,7 @@ export class LeaseKeeper {
     this.#log = deps.log;
     this.#clock = deps.clock;
     this.#signal = deps.signal;
+    this.#random = deps.random;
     this.#signal.addEventListener('abort', () => this.#renewal?.cancel(), { once: true });
   }
 
@@ -96,14 +104,12 @@ export class LeaseKeeper {
 
   /** Resolves once this host holds a lease; retries, saying why, until it does or the signal aborts. */
   async acquire(): Promise<HeldLease> {
-    const exclude = new Set<string>();
-    const exclude6 = new Set<string>();
     let said = '';
     for (let attempt = 1; ; attempt++) {
       this.#signal.throwIfAborted();
       let wait = 0;
       try {
-        const held = await this.#tryAcquire(exclude, exclude6);
+        const held = await this.#tryAcquire();
         if (held) {
           this.#held = held;
           this.#state = { ok: true };
@@ -121,25 +127,27 @@ export class LeaseKeeper {
     }
   }
 
-  async #tryAcquire(exclude: Set<string>, exclude6: Set<string>): Promise<HeldLease | undefined> {
+  /** This network's leases in the listing, by the family that keys them (an IPv6-only network's by their IPv6 half). */
+  #leasesOf(kvs: readonly RawKv[]): SubnetLease[] {
+    const family = this.#spec.config.subnetMin.includes(':') ? 6 : 4;
+    return kvs.flatMap((kv) => {
+      const d = decodeLease(this.#store.subnetsPrefix, kv);
+      return (d.ok && leaseOfFamily(d.lease, family)) || [];
+    });
+  }
+
+  async #tryAcquire(): Promise<HeldLease | undefined> {
     const listing = await this.#store.listSubnets();
     const s = this.#spec;
-    // An IPv6-only network's config is its IPv6 one: keys are chosen by their IPv6 half.
-    const family = s.config.subnetMin.includes(':') ? 6 : 4;
-    const leases: SubnetLease[] = [];
-    for (const kv of listing.kvs) {
-      const d = decodeLease(this.#store.subnetsPrefix, kv);
-      const l = d.ok ? leaseOfFamily(d.lease, family) : undefined;
-      if (l) leases.push(l);
-    }
-    const { choice, incompatible, ignored, kept } = chooseSubnet({
+    const leases = this.#leasesOf(listing.kvs);
+    const { choice, incompatible, giveWay, ignored, kept } = chooseSubnet({
       config: s.config,
       config6: s.config6,
       leases,
       publicIP: s.publicIP,
       previousSubnet: s.previousSubnet,
       pinned: s.pinned,
-      exclude,
+      random: this.#random,
     });
     for (const { lease, why } of ignored) {
       if (this.#ignoredSaid.has(lease.key)) continue;
@@ -150,62 +158,62 @@ export class LeaseKeeper {
       this.#log.info("deleting this host's lease that no longer fits the network config", { key: old.key });
       await this.#store.deleteSubnet(old.key);
     }
+    for (const { lease, to } of giveWay.filter((g) => !isReservation(g.lease))) {
+      this.#log.warn(
+        `lease conflict: deleting this host's ${lease.key}, which shares a subnet with ${to.key} (created earlier, by ${to.attrs.publicIP})`,
+      );
+      await this.#store.deleteSubnet(lease.key);
+    }
     switch (choice.kind) {
       case 'reuse': {
         const l = choice.lease;
         if (isReservation(l)) {
           if (await this.#publish(l.key, '0', l.modRevision, l))
-            return this.#hold(l.key, l.subnet, l.ipv6Subnet, '0', Infinity, 'reservation', l.modRevision);
+            return this.#hold({ ...l, subnet6: l.ipv6Subnet, expiresAt: Infinity }, 'reservation');
           return undefined;
         }
         const ttl = await this.#store.leaseTTL(l.leaseId);
         if (ttl <= 0) return undefined; // the key goes with its lease; list again
         if (!(await this.#publish(l.key, l.leaseId, l.modRevision, l))) return undefined;
         return this.#hold(
-          l.key,
-          l.subnet,
-          l.ipv6Subnet,
-          l.leaseId,
-          this.#clock.now() + ttl * 1000,
+          { ...l, subnet6: l.ipv6Subnet, expiresAt: this.#clock.now() + ttl * 1000 },
           choice.why === 'previous' ? "reused (the subnet file's)" : 'reused',
-          l.modRevision,
         );
       }
       case 'create': {
-        const v6 = s.config6 && chooseIPv6Part({ config: s.config6, leases: kept, previous: s.previousSubnet6, exclude: exclude6 });
+        const v6 = s.config6 && chooseIPv6Part({ config: s.config6, leases: kept, previous: s.previousSubnet6, random: this.#random });
         if (v6?.kind === 'exhausted')
           throw new WeftError(
             'WEFT_LEASE_UNAVAILABLE',
             `no free IPv6 subnet left in ${s.config6!.network} (between ${s.config6!.subnetMin} and ${s.config6!.subnetMax}); ` +
               'free a stale lease or widen the network',
           );
+        const family = s.config.subnetMin.includes(':') ? 6 : 4;
         const name = family === 6 ? makeSubnetKey(NO_IPV4_SUBNET, choice.subnet) : makeSubnetKey(choice.subnet, v6?.subnet);
         const key = `${this.#store.subnetsPrefix}/${name}`;
-        const r = await this.#store.createSubnet(key, s.value, s.ttlSeconds);
+        // After the deletions above the listing is stale by our own writes: a fresh revision bounds the compare.
+        const asOf = incompatible.length + giveWay.length > 0 ? (await this.#store.listSubnets()).revision : listing.revision;
+        const r = await this.#store.createSubnet(key, s.value, s.ttlSeconds, asOf);
         if (!r.created) {
           if (r.why === 'no-config')
             throw new WeftError(
               'WEFT_LEASE_UNAVAILABLE',
               `the network's config ${this.#store.configKey} is gone; no lease is taken under a removed network`,
             );
-          this.#log.info('another host took the subnet first; choosing again', { subnet: choice.subnet });
-          exclude.add(choice.subnet);
-          return undefined;
-        }
-        const got = await this.#store.getSubnet(key);
-        if (v6 && (await this.#lostIPv6Race(key, v6.subnet, got))) {
-          exclude6.add(v6.subnet);
-          await this.#store.revoke(r.leaseId);
+          this.#log.info('another host changed the leases first; choosing again', { subnet: choice.subnet });
           return undefined;
         }
         return this.#hold(
-          key,
-          choice.subnet,
-          v6?.subnet,
-          r.leaseId,
-          this.#clock.now() + r.ttl * 1000,
+          {
+            key,
+            subnet: choice.subnet,
+            subnet6: v6?.subnet,
+            leaseId: r.leaseId,
+            modRevision: r.revision,
+            createRevision: r.revision,
+            expiresAt: this.#clock.now() + r.ttl * 1000,
+          },
           choice.why === 'previous' ? "the subnet file's, created again" : 'new',
-          got?.modRevision,
         );
       }
       case 'held-elsewhere':
@@ -224,21 +232,6 @@ export class LeaseKeeper {
     }
   }
 
-  /**
-   * Whether another key took the same IPv6 subnet at the same time: compare-and-create guards the key, and two
-   * keys with different IPv4 halves may carry one IPv6 half. The later write (the higher revision) gives way.
-   */
-  async #lostIPv6Race(key: string, subnet6: string, mine: RawKv | undefined): Promise<boolean> {
-    const rev = BigInt(mine?.modRevision ?? '0');
-    for (const kv of (await this.#store.listSubnets()).kvs) {
-      const d = decodeLease(this.#store.subnetsPrefix, kv);
-      if (!d.ok || kv.key === key || d.lease.ipv6Subnet !== subnet6 || BigInt(kv.modRevision) > rev) continue;
-      this.#log.info('another host took the IPv6 subnet at the same time; choosing again', { subnet6, holder: kv.key });
-      return true;
-    }
-    return false;
-  }
-
   /** Rewrites our value on an existing key if it differs (a new VTEP MAC); false when someone changed it first. */
   async #publish(key: string, leaseId: string, modRevision: string, current: SubnetLease): Promise<boolean> {
     const a = current.attrs;
@@ -254,22 +247,22 @@ export class LeaseKeeper {
     return this.#store.updateSubnet(key, this.#spec.value, leaseId, modRevision);
   }
 
-  #hold(
-    key: string,
-    subnet: string,
-    subnet6: string | undefined,
-    leaseId: string,
-    expiresAt: number,
-    how: string,
-    modRevision = '0',
-  ): HeldLease {
+  #hold(h: HeldLease, how: string): HeldLease {
     this.#log.info('lease held', {
-      subnet,
-      ...(subnet6 && { subnet6 }),
+      subnet: h.subnet,
+      ...(h.subnet6 && { subnet6: h.subnet6 }),
       how,
-      expires: Number.isFinite(expiresAt) ? new Date(expiresAt).toISOString() : 'never (reservation)',
+      expires: Number.isFinite(h.expiresAt) ? new Date(h.expiresAt).toISOString() : 'never (reservation)',
     });
-    return { key, subnet, ...(subnet6 && { subnet6 }), leaseId, modRevision, expiresAt };
+    return {
+      key: h.key,
+      subnet: h.subnet,
+      ...(h.subnet6 && { subnet6: h.subnet6 }),
+      leaseId: h.leaseId,
+      modRevision: h.modRevision,
+      createRevision: h.createRevision,
+      expiresAt: h.expiresAt,
+    };
   }
 
   #scheduleRenewal(delay?: number): void {
@@ -316,7 +309,10 @@ export class LeaseKeeper {
     }
   }
 
-  /** Our key is gone (deleted, or its lease lapsed): create the same subnet again, while the network exists. */
+  /**
+   * Our key is gone (deleted, or its lease lapsed): create the same key again, while the network exists and no
+   * other key holds either half, under the same transaction rule as a new lease.
+   */
   async takeBack(): Promise<void> {
     const held = this.#held;
     if (!held || this.#takingBack || this.#signal.aborted) return;
@@ -324,27 +320,40 @@ export class LeaseKeeper {
     try {
       while (!this.#signal.aborted) {
         try {
-          const r = await this.#store.createSubnet(held.key, this.#spec.value, this.#spec.ttlSeconds);
-          if (r.created) {
-            this.#held = { ...held, leaseId: r.leaseId, expiresAt: this.#clock.now() + r.ttl * 1000 };
-            this.#state = { ok: true };
-            this.#log.info("took this host's subnet back", { subnet: held.subnet });
-            this.#scheduleRenewal();
-            return;
-          }
-          if (r.why === 'no-config') {
-            this.#state = { ok: false, reason: `the network's config ${this.#store.configKey} is gone (the network was removed)` };
-            this.#log.info("not taking the subnet back: the network's config is gone", { subnet: held.subnet });
-            return;
-          }
-          const holder = await this.#store.getSubnet(held.key);
-          const d = holder && decodeLease(this.#store.subnetsPrefix, holder);
+          const listing = await this.#store.listSubnets();
+          const same = listing.kvs.find((kv) => kv.key === held.key);
+          const d = same && decodeLease(this.#store.subnetsPrefix, same);
           if (d?.ok && d.lease.attrs.publicIP === this.#spec.publicIP) {
-            await this.ownPut(holder!);
+            await this.ownPut(same!);
             this.#state = { ok: true };
             return;
           }
-          const who = d?.ok ? d.lease.attrs.publicIP : 'another writer';
+          const holder = same
+            ? undefined
+            : this.#leasesOf(listing.kvs).find((l) => sharesHalf(l, { subnet: held.subnet, ipv6Subnet: held.subnet6 }));
+          if (!same && !holder) {
+            const r = await this.#store.createSubnet(held.key, this.#spec.value, this.#spec.ttlSeconds, listing.revision);
+            if (r.created) {
+              this.#held = {
+                ...held,
+                leaseId: r.leaseId,
+                modRevision: r.revision,
+                createRevision: r.revision,
+                expiresAt: this.#clock.now() + r.ttl * 1000,
+              };
+              this.#state = { ok: true };
+              this.#log.info("took this host's subnet back", { subnet: held.subnet });
+              this.#scheduleRenewal();
+              return;
+            }
+            if (r.why === 'no-config') {
+              this.#state = { ok: false, reason: `the network's config ${this.#store.configKey} is gone (the network was removed)` };
+              this.#log.info("not taking the subnet back: the network's config is gone", { subnet: held.subnet });
+              return;
+            }
+            continue; // the leases changed since the listing: look again
+          }
+          const who = holder ? `${holder.attrs.publicIP} (${holder.key})` : d?.ok ? d.lease.attrs.publicIP : 'another writer';
           this.#state = {
             ok: false,
             reason:

@@ -13,6 +13,8 @@ export interface RawKv {
   /** etcd lease ID as decimal text; "0" when none. */
   readonly leaseId: string;
   readonly modRevision: string;
+  /** The revision that created the key ("0" when unknown): who was first, when two keys claim one subnet. */
+  readonly createRevision?: string;
 }
 
 export interface SubnetLease {
@@ -22,6 +24,7 @@ export interface SubnetLease {
   readonly attrs: LeaseAttrs;
   readonly leaseId: string;
   readonly modRevision: string;
+  readonly createRevision?: string | undefined;
 }
 
 export const isReservation = (l: Pick<SubnetLease, 'leaseId'>): boolean => l.leaseId === '0';
@@ -57,6 +60,14 @@ export function decodeLease(subnetsPrefix: string, kv: RawKv): Decoded {
   if (!attrs.ok) return { ok: false, key: kv.key, reason: attrs.reason };
   return {
     ok: true,
-    lease: { key: kv.key, subnet: sk.ipv4, ipv6Subnet: sk.ipv6, attrs: attrs.value, leaseId: kv.leaseId, modRevision: kv.modRevision },
+    lease: {
+      key: kv.key,
+      subnet: sk.ipv4,
+      ipv6Subnet: sk.ipv6,
+      attrs: attrs.value,
+      leaseId: kv.leaseId,
+      modRevision: kv.modRevision,
+      createRevision: kv.createRevision,
+    },
   };
 }

@@ -20,8 +20,13 @@ export interface FeedHandlers {
   log(level: 'info' | 'warn', msg: string): void;
 }
 
+/**
+ * `taken`: the key exists, or some key under the subnets prefix was created or changed after the listing the
+ * choice was made from (list again and choose again); `no-config`: the network's config is gone.
+ */
 export type CreateResult =
-  | { readonly created: true; readonly leaseId: string; readonly ttl: number }
+  /** `revision`: the key's create (and mod) revision. */
+  | { readonly created: true; readonly leaseId: string; readonly ttl: number; readonly revision: string }
   | { readonly created: false; readonly why: 'taken' | 'no-config' };
 
 export interface SubnetStore {
@@ -32,8 +37,13 @@ export interface SubnetStore {
   getConfig(): Promise<string | undefined>;
   listSubnets(): Promise<Listing>;
   getSubnet(key: string): Promise<RawKv | undefined>;
-  /** Compare-and-create on a new lease of `ttl` seconds, only while the network's config exists. */
-  createSubnet(key: string, value: string, ttl: number): Promise<CreateResult>;
+  /**
+   * Creates `key` on a new lease of `ttl` seconds, in one transaction, only while the network's config exists
+   * and only if no key under the subnets prefix was created or changed after revision `asOf` (the listing the
+   * subnet was chosen from): two hosts choosing from one listing can never both create, whatever halves their
+   * keys share.
+   */
+  createSubnet(key: string, value: string, ttl: number, asOf: string): Promise<CreateResult>;
   /** Rewrites `key` if unchanged since `modRevision`, keeping it on `leaseId` ("0": none). */
   updateSubnet(key: string, value: string, leaseId: string, modRevision: string): Promise<boolean>;
   deleteSubnet(key: string): Promise<void>;

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { parseNetworkConfig, parseVxlanBackend } from '../../flannel-compat/network-config.ts';
 import { WeftError } from '../errors/mod.ts';
 import type { FeedHandlers } from '../lease/store.ts';
-import type { EtcdClient } from './etcd/mod.ts';
+import type { KvClient } from './etcd/mod.ts';
 import { PrefixFeed } from './prefix-feed.ts';
 import { storeError, SubnetRegistry } from './registry.ts';
 import { compareText } from '../text.ts';
@@ -35,12 +35,12 @@ export interface CreatedNetwork {
 const GENERATION = (root: string) => `${root}/generation`;
 
 export class NetworkStore {
-  readonly client: EtcdClient;
+  readonly client: KvClient;
   readonly root: string;
   /** The flannel default network's config key: its range and VNI are not for a named network to take. */
   readonly flannelConfigKey: string | undefined;
 
-  constructor(client: EtcdClient, root: string, flannelConfigKey?: string) {
+  constructor(client: KvClient, root: string, flannelConfigKey?: string) {
     this.client = client;
     this.root = root;
     this.flannelConfigKey = flannelConfigKey;

@@ -8,14 +8,20 @@
 import { messageOf } from '../errors/mod.ts';
 import type { RawKv } from '../lease/lease.ts';
 import type { Change, FeedHandlers } from '../lease/store.ts';
-import type { EtcdClient, KeyValue, Watch, WatchEnd } from './etcd/mod.ts';
+import type { KeyValue, KvClient, Watch, WatchEnd } from './etcd/mod.ts';
 
 export type { Change, FeedHandlers };
 
-export const toRaw = (kv: KeyValue): RawKv => ({ key: kv.key, value: kv.value, leaseId: kv.lease, modRevision: kv.modRevision });
+export const toRaw = (kv: KeyValue): RawKv => ({
+  key: kv.key,
+  value: kv.value,
+  leaseId: kv.lease,
+  modRevision: kv.modRevision,
+  createRevision: kv.createRevision,
+});
 
 export class PrefixFeed {
-  readonly #client: EtcdClient;
+  readonly #client: KvClient;
   readonly #prefix: string;
   readonly #h: FeedHandlers;
   #watch: Watch | undefined;
@@ -26,7 +32,7 @@ export class PrefixFeed {
   /** Watch ends and relists since start, for status pages. */
   relists = 0;
 
-  constructor(client: EtcdClient, prefix: string, handlers: FeedHandlers) {
+  constructor(client: KvClient, prefix: string, handlers: FeedHandlers) {
     this.#client = client;
     this.#prefix = prefix;
     this.#h = handlers;

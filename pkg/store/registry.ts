@@ -8,7 +8,7 @@
 import { WeftError, isWeftError } from '../errors/mod.ts';
 import type { RawKv } from '../lease/lease.ts';
 import type { CreateResult, FeedHandlers, Listing, SubnetStore } from '../lease/store.ts';
-import type { EtcdClient } from './etcd/mod.ts';
+import type { KvClient } from './etcd/mod.ts';
 import { PrefixFeed, toRaw } from './prefix-feed.ts';
 
 export type { Listing };
@@ -20,12 +20,12 @@ export function storeError(what: string, e: unknown): WeftError {
 }
 
 export class SubnetRegistry implements SubnetStore {
-  readonly client: EtcdClient;
+  readonly client: KvClient;
   readonly prefix: string;
   readonly configKey: string;
   readonly subnetsPrefix: string;
 
-  constructor(client: EtcdClient, prefix: string) {
+  constructor(client: KvClient, prefix: string) {
     this.client = client;
     this.prefix = prefix.replace(/\/+$/, '');
     this.configKey = `${this.prefix}/config`;
@@ -59,12 +59,16 @@ export class SubnetRegistry implements SubnetStore {
   }
 
   /**
-   * Compare-and-create with a fresh etcd lease of `ttl` seconds, only while the network's config exists: a
-   * host must never (re)create a lease under a network that was just removed (its key would outlive the
-   * network on a 24 h lease). When it fails, says whether the key is taken or the config is gone; the
+   * Creates `key` with a fresh etcd lease of `ttl` seconds in one transaction that holds only while (1) the key
+   * does not exist, (2) the network's config exists (a host must never create a lease under a network that was
+   * just removed: its key would outlive the network on a 24 h lease), and (3) no key under the subnets prefix
+   * has a mod revision after `asOf`, the listing's revision the subnet was chosen from (a range compare: every
+   * key created or rewritten since then fails it; keys that expired or were deleted free space and do not).
+   * Two hosts that chose from overlapping views therefore cannot both succeed, whichever halves of a
+   * dual-stack key they share; the loser lists again. When it fails, says whether the config is gone; the
    * unused lease is revoked.
    */
-  async createSubnet(key: string, value: string, ttl: number): Promise<CreateResult> {
+  async createSubnet(key: string, value: string, ttl: number, asOf: string): Promise<CreateResult> {
     let lease: { id: string; ttl: number };
     try {
       lease = await this.client.leaseGrant(ttl);
@@ -75,11 +79,14 @@ export class SubnetRegistry implements SubnetStore {
       const compare = [
         { key, target: 'version', op: '==', value: 0 },
         { key: this.configKey, target: 'version', op: '>', value: 0 },
+        { key: `${this.subnetsPrefix}/`, prefix: true, target: 'mod', op: '<', value: String(BigInt(asOf) + 1n) },
       ] as const;
-      if (await this.client.txn(compare, [{ put: key, value, lease: lease.id }]))
-        return { created: true, leaseId: lease.id, ttl: lease.ttl };
+      if (await this.client.txn(compare, [{ put: key, value, lease: lease.id }])) {
+        const created = await this.client.get(key);
+        return { created: true, leaseId: lease.id, ttl: lease.ttl, revision: created?.createRevision ?? '0' };
+      }
       await this.revoke(lease.id);
-      return { created: false, why: (await this.client.get(key)) ? 'taken' : 'no-config' };
+      return { created: false, why: (await this.client.get(this.configKey)) ? 'taken' : 'no-config' };
     } catch (e) {
       await this.revoke(lease.id);
       throw storeError(`creating ${key}`, e);

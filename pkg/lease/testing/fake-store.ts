@@ -1,5 +1,6 @@
 /**
- * An in-memory SubnetStore with etcd's semantics where the keeper depends on them: compare-and-create,
+ * An in-memory SubnetStore with etcd's semantics where the keeper depends on them: compare-and-create (also
+ * failing when any subnet key changed after the listing's revision), create revisions,
  * compare-and-swap on the modification revision, leases that expire on the injected clock (taking their keys
  * with them), keep-alive of a lease that is gone answering "no such lease", and a network config key whose
  * removal stops creations. Only an input to the keeper's unit tests (the real store is tested against etcd).
@@ -38,7 +39,8 @@ export class FakeSubnetStore implements SubnetStore {
 
   /** Puts a key as another writer would (leaseId "0": a reservation); watchers see it. */
   put(key: string, value: string, leaseId = '0'): RawKv {
-    const kv = { key, value, leaseId, modRevision: String(++this.#rev) };
+    const rev = String(++this.#rev);
+    const kv = { key, value, leaseId, modRevision: rev, createRevision: this.kvs.get(key)?.createRevision ?? rev };
     this.kvs.set(key, kv);
     for (const w of this.#watchers) w.changes([{ type: 'put', kv }]);
     return kv;
@@ -66,15 +68,18 @@ export class FakeSubnetStore implements SubnetStore {
     return this.kvs.get(key);
   }
 
-  async createSubnet(key: string, value: string, ttl: number): Promise<CreateResult> {
+  async createSubnet(key: string, value: string, ttl: number, asOf: string): Promise<CreateResult> {
     this.#check();
     this.beforeCreate?.(key);
-    if (this.kvs.has(key)) return { created: false, why: 'taken' };
     if (this.config === undefined) return { created: false, why: 'no-config' };
+    const changed = [...this.kvs.values()].some(
+      (kv) => kv.key.startsWith(`${this.subnetsPrefix}/`) && Number(kv.modRevision) > Number(asOf),
+    );
+    if (this.kvs.has(key) || changed) return { created: false, why: 'taken' };
     const leaseId = String(++this.#leaseSeq);
     this.leases.set(leaseId, { expiresAt: this.#clock.now() + ttl * 1000, ttl });
-    this.put(key, value, leaseId);
-    return { created: true, leaseId, ttl };
+    const kv = this.put(key, value, leaseId);
+    return { created: true, leaseId, ttl, revision: kv.modRevision };
   }
 
   async updateSubnet(key: string, value: string, leaseId: string, modRevision: string): Promise<boolean> {

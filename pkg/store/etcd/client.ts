@@ -109,6 +109,25 @@ interface Gateway {
   leader?: string;
 }
 
+/**
+ * The part of etcd the stores use: keys, transactions, leases and watches. EtcdClient is the real one;
+ * testing/memory-kv.ts models its semantics in memory for property tests of the stores over interleavings.
+ */
+export type KvClient = Pick<
+  EtcdClient,
+  | 'get'
+  | 'getPrefix'
+  | 'put'
+  | 'delete'
+  | 'deletePrefix'
+  | 'txn'
+  | 'leaseGrant'
+  | 'leaseKeepAlive'
+  | 'leaseTimeToLive'
+  | 'leaseRevoke'
+  | 'watchPrefix'
+>;
+
 export class EtcdClient {
   readonly #slots: Slot[];
   readonly #o: EtcdOptions;

@@ -63,9 +63,14 @@ export function decodeEvent(e: { type?: string; kv?: WireKv }): WatchEvent {
   return e.type === 'DELETE' ? { type: 'delete', key: kv.key, modRevision: kv.modRevision } : { type: 'put', kv };
 }
 
-/** A comparison in a transaction: `target(key) op value`. */
+/**
+ * A comparison in a transaction: `target(key) op value`. With `prefix`, it holds for every key starting with
+ * `key` (etcd's range compare); over no key at all it compares a key that does not exist (version, mod and
+ * create revision 0), so `version == 0` over a prefix says "no key has it".
+ */
 export interface Compare {
   readonly key: string;
+  readonly prefix?: boolean;
   readonly target: 'version' | 'mod' | 'create' | 'value';
   readonly op: '==' | '!=' | '>' | '<';
   readonly value: string | number;
@@ -86,7 +91,13 @@ const TARGET = {
 
 export function encodeCompare(c: Compare): Record<string, string> {
   const [target, field] = TARGET[c.target];
-  return { key: b64(c.key), target, result: RESULT[c.op], [field]: c.target === 'value' ? b64(String(c.value)) : String(c.value) };
+  return {
+    key: b64(c.key),
+    ...(c.prefix && { range_end: prefixEnd(c.key) }),
+    target,
+    result: RESULT[c.op],
+    [field]: c.target === 'value' ? b64(String(c.value)) : String(c.value),
+  };
 }
 
 export function encodeOp(o: Op): Record<string, unknown> {

@@ -1,3 +1,12 @@
-export { EtcdClient, type EtcdOptions, type EndpointState, type Range, type Watch, type WatchEnd, type WatchHandlers } from './client.ts';
+export {
+  EtcdClient,
+  type EtcdOptions,
+  type KvClient,
+  type EndpointState,
+  type Range,
+  type Watch,
+  type WatchEnd,
+  type WatchHandlers,
+} from './client.ts';
 export type { Compare, KeyValue, Op, WatchEvent } from './codec.ts';
 export { parseEndpoint, parseEndpoints, type Endpoint } from './endpoint.ts';
