@@ -62,6 +62,9 @@ export function statusText(d: DaemonStatus, verbose: boolean, now = Date.now()):
   lines.push(d.networks.length > 0 ? table(rows) : 'no network yet');
   if (d.docker) lines.push('', dockerLine(d.docker, now));
   for (const n of d.networks) if (!n.ready) lines.push(`${n.name}: not ready: ${n.reason ?? 'starting'}`);
+  for (const n of d.networks)
+    for (const c of n.conflicts ?? [])
+      lines.push(`${n.name}: lease conflict: ${c.key} (host ${c.publicIP}) claims addresses of ${c.with}; not programmed`);
   for (const n of d.networks) for (const rep of n.lastReconcile?.repairs ?? []) lines.push(`${n.name}: repaired: ${rep}`);
   if (verbose) {
     for (const n of d.networks) {

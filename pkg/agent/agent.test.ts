@@ -96,6 +96,25 @@ describe('NetworkAgent', () => {
     expect(t.agent.status().repairs).toBe(0);
   });
 
+  it("a peer's key on this host's subnet, or on an earlier peer's, is not programmed and is reported as a conflict (issue 24)", async () => {
+    const t = await setup();
+    const own = t.agent.status().subnet!;
+    t.store.put(t.subnetKey('10.244.200.0/24'), peer('198.51.100.7', '02:00:00:00:07:01'));
+    t.store.put(t.subnetKey('10.244.200.0/23'), peer('198.51.100.8', '02:00:00:00:08:01'));
+    t.store.put(t.subnetKey(own.replace('/24', '/25')), peer('198.51.100.9', '02:00:00:00:09:01'));
+    await t.clock.advance(0);
+    expect(t.kernel.routes.map((r) => r.dst)).toEqual(['10.244.200.0/24']);
+    expect(t.kernel.fdb.map((f) => f.dst)).toEqual(['198.51.100.7']);
+    const conflicts = t.agent.report(false).conflicts ?? [];
+    expect(conflicts.map((c) => `${c.publicIP} gives way to ${c.with.split('/').pop()}`).sort()).toEqual([
+      '198.51.100.8 gives way to 10.244.200.0-24',
+      `198.51.100.9 gives way to ${own.replace('/', '-')}`,
+    ]);
+    expect(t.lines.filter((l) => l.includes('lease conflict'))).toHaveLength(2);
+    await t.clock.advance(30_000);
+    expect(t.lines.filter((l) => l.includes('lease conflict'))).toHaveLength(2);
+  });
+
   it('repairs what is changed behind its back when the kernel says so: entries, the device, forwarding', async () => {
     const t = await setup();
     t.store.put(t.subnetKey('10.244.200.0/24'), peer('198.51.100.7', '02:00:00:00:07:01'));

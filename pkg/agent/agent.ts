@@ -24,12 +24,12 @@ import { encodeLeaseAttrs } from '../../flannel-compat/lease-attrs.ts';
 import { parseNetworkConfig, parseVxlanBackend } from '../../flannel-compat/network-config.ts';
 import { parseSubnetEnv } from '../../flannel-compat/subnet-env.ts';
 import { attachPorts, bridgeDrift, bridgeMac, ensureBridge, type BridgeSpec } from '../bridge/mod.ts';
-import type { NetworkStatus } from '../contract/status.ts';
+import type { LeaseConflictStatus, NetworkStatus } from '../contract/status.ts';
 import { messageOf } from '../errors/mod.ts';
 import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
 import { flannelMasqTable, masqTableName, type FirewallKeeper } from '../firewall/mod.ts';
 import type { KernelEvent, KernelOps, Link } from '../kernel/mod.ts';
-import { realClock, type Clock, type HeldLease, type LeaseSource, type SubnetLease, type Timer } from '../lease/mod.ts';
+import { realClock, screenPeers, type Clock, type HeldLease, type LeaseSource, type SubnetLease, type Timer } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { containsPrefix, parsePrefix } from '../netaddr/cidr.ts';
 import { bridgeName, firstAddress, vxlanDeviceName, vxlanDeviceName6 } from '../networks/mod.ts';
@@ -131,6 +131,8 @@ export class NetworkAgent {
   readonly #clock: Clock;
   readonly #abort = new AbortController();
   readonly #peers = new Map<string, SubnetLease>();
+  /** Peers' keys left out because they claim addresses another key claims, as last screened (by key). */
+  #conflicts = new Map<string, LeaseConflictStatus>();
   #reconciler: Reconciler | undefined;
   #resync: Timer | undefined;
   #soon: Timer | undefined;
@@ -461,6 +463,7 @@ export class NetworkAgent {
       expiresAt: held?.expiresAt,
       vtep: v,
       peers: this.#peerLeases(),
+      conflicts: [...this.#conflicts.values()],
     };
     if (!verbose || !held || !v || !this.#config) return networkReport(snapshot, verbose);
     const ports = this.#d.ports();
@@ -583,11 +586,32 @@ export class NetworkAgent {
     return peerPlans({
       f: this.#config!,
       held,
-      peers: this.#peers.values(),
+      peers: this.#screen(held),
       iface: this.#d.iface,
       vtepIndex: this.#vtepIndex,
       vtep6Index: this.#vtep6 ? this.#vtep6Index : undefined,
     });
+  }
+
+  /**
+   * The peers this host programs: a key claiming addresses of this host's own key, or of an earlier peer's, is
+   * left out (conflicts.ts: the earlier creation wins) and logged once as a conflict, never skipped silently.
+   */
+  #screen(held: HeldLease): SubnetLease[] {
+    const own = { key: held.key, subnet: held.subnet, ipv6Subnet: held.subnet6, createRevision: held.createRevision };
+    const { kept, conflicts } = screenPeers(own, this.#peers.values());
+    const now = new Map<string, LeaseConflictStatus>();
+    for (const { lease: l, with: w } of conflicts) {
+      now.set(l.key, { key: l.key, publicIP: l.attrs.publicIP, subnet: l.subnet, ...(l.ipv6Subnet && { subnet6: l.ipv6Subnet }), with: w });
+      if (this.#conflicts.get(l.key)?.with !== w)
+        this.#log.error(
+          `lease conflict: ${l.key} (host ${l.attrs.publicIP}) claims addresses that ` +
+            `${w === held.key ? "this host's own" : 'an earlier'} key ${w} holds; ` +
+            'it is not programmed here: delete the later key, or stop the host that wrote it',
+        );
+    }
+    this.#conflicts = now;
+    return kept;
   }
 
   async #periodic(): Promise<void> {

@@ -2,7 +2,7 @@
  * A network agent's state as the daemon reports it (`weft status`, status.json) and the desired kernel state
  * `weft doctor` compares the kernel with: built from a snapshot of the agent, pure.
  */
-import type { DesiredState, NetworkStatus, OverlayScopeState, OverlayState } from '../contract/status.ts';
+import type { DesiredState, LeaseConflictStatus, NetworkStatus, OverlayScopeState, OverlayState } from '../contract/status.ts';
 import type { SubnetLease } from '../lease/mod.ts';
 import type { OverlayDesired } from '../overlay/mod.ts';
 import type { BridgeSpec } from '../bridge/mod.ts';
@@ -18,6 +18,7 @@ export interface AgentSnapshot {
   readonly expiresAt: number | undefined;
   readonly vtep: VtepSpec | undefined;
   readonly peers: Iterable<SubnetLease>;
+  readonly conflicts: readonly LeaseConflictStatus[];
   /** With verbose: the desired state's parts the agent holds. */
   readonly desired?: {
     readonly plan: OverlayDesired;
@@ -56,6 +57,7 @@ export function networkReport(a: AgentSnapshot, verbose: boolean): NetworkStatus
     ready: s.ready,
     reason: s.reason,
     peers: { count: peers.length, ...(verbose && { list: peers.sort((x, y) => compareText(x.subnet, y.subnet)) }) },
+    ...(a.conflicts.length > 0 && { conflicts: a.conflicts }),
     lastReconcile: s.lastReconcile,
     repairs: s.repairs,
     ...(verbose && v && a.desired && { desired: desiredState(v, a.desired) }),

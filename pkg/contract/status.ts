@@ -24,6 +24,16 @@ export interface PeerStatus {
   readonly publicIPv6?: string;
 }
 
+/** A peer's key that claims addresses another key claims (issue 24): not programmed here, and why. */
+export interface LeaseConflictStatus {
+  readonly key: string;
+  readonly publicIP: string;
+  readonly subnet: string;
+  readonly subnet6?: string;
+  /** The key it gives way to: this host's own, or an earlier peer's. */
+  readonly with: string;
+}
+
 export interface ReconcileStatus {
   readonly at: string;
   readonly ms: number;
@@ -87,6 +97,8 @@ export interface NetworkStatus {
   readonly ready: boolean;
   readonly reason: string | undefined;
   readonly peers: { readonly count: number; readonly list?: readonly PeerStatus[] };
+  /** Peers' keys sharing a subnet with this host's or an earlier peer's key; left out of the kernel. */
+  readonly conflicts?: readonly LeaseConflictStatus[];
   readonly lastReconcile: ReconcileStatus | undefined;
   /** Repairs made since the daemon started. */
   readonly repairs: number;

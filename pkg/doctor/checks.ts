@@ -118,6 +118,16 @@ function networkChecks(n: NetworkStatus, f: NetworkFacts | undefined, host: Host
       ? ok('ready', `ready, subnet ${n.subnet}, ${n.peers.count} peer(s)`, name)
       : bad('fail', 'ready', `not ready: ${n.reason ?? 'starting'}`, "see the daemon's log; the reason names the cause", name),
   );
+  for (const c of n.conflicts ?? [])
+    out.push(
+      bad(
+        'fail',
+        'lease-conflict',
+        `${c.key} (host ${c.publicIP}) claims addresses that ${c.with} holds; it is not programmed`,
+        'the later key gives way: delete it (etcdctl del KEY) or stop the host that wrote it',
+        name,
+      ),
+    );
   const d = n.desired;
   if (!d || !f) return out;
 

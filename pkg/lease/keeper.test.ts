@@ -223,6 +223,37 @@ describe('LeaseKeeper', () => {
     expect((await second.keeper.acquire()).subnet).not.toBe('fc00:0:0:8::/64');
   });
 
+  it("a key of this host's sharing its IPv4 half with an earlier key gives way: deleted, another subnet taken (issue 24)", async () => {
+    const { store, keeper, key, lines } = setup({ config6, value: value6('192.0.2.1', '2001:db8::1') });
+    const earlier = `${key('10.244.9.0/24')}&fc00:0:0:42::-64`;
+    store.put(earlier, value6('192.0.2.2', '2001:db8::2'), '0');
+    const mine = `${key('10.244.9.0/24')}&fc00:0:0:55::-64`;
+    store.put(mine, value6('192.0.2.1', '2001:db8::1'), '77');
+    store.leases.set('77', { expiresAt: Infinity, ttl: 86_400 });
+    const held = await keeper.acquire();
+    expect(held.subnet).not.toBe('10.244.9.0/24');
+    expect(held.subnet6).not.toBe('fc00:0:0:42::/64');
+    expect([...store.kvs.keys()].sort()).toEqual([earlier, held.key].sort());
+    expect(lines.join('\n')).toContain(`lease conflict: deleting this host's ${mine}`);
+  });
+
+  it('does not take its key back while another key holds either half; does once it is gone (issue 24)', async () => {
+    const { store, keeper, clock } = setup({ config6, value: value6('192.0.2.1', '2001:db8::1') });
+    const held = await keeper.acquire();
+    store.remove(held.key);
+    const squatter = `${store.subnetsPrefix}/10.244.250.0-24&${held.subnet6!.replace('/', '-')}`;
+    store.put(squatter, value6('192.0.2.9', '2001:db8::9'), '0');
+    const back = keeper.takeBack();
+    await clock.advance(0);
+    expect(keeper.state).toMatchObject({ ok: false, reason: expect.stringContaining(`held by 192.0.2.9 (${squatter})`) });
+    expect(store.kvs.has(held.key)).toBe(false);
+    store.remove(squatter);
+    await clock.advance(10_000);
+    await back;
+    expect(store.kvs.has(held.key)).toBe(true);
+    expect(keeper.state).toEqual({ ok: true });
+  });
+
   it('gives the lease up on release: the key and its lease go', async () => {
     const { store, keeper } = setup();
     await keeper.acquire();

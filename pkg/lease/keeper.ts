@@ -160,7 +160,8 @@ export class LeaseKeeper {
     }
     for (const { lease, to } of giveWay.filter((g) => !isReservation(g.lease))) {
       this.#log.warn(
-        `lease conflict: deleting this host's ${lease.key}, which shares a subnet with ${to.key} (created earlier, by ${to.attrs.publicIP})`,
+        `lease conflict: deleting this host's ${lease.key}, which shares a subnet with ${to.key} ` +
+          `(created earlier, by ${to.attrs.publicIP})`,
       );
       await this.#store.deleteSubnet(lease.key);
     }

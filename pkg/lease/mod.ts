@@ -8,6 +8,7 @@ export {
   type SubnetLease,
   type Decoded,
 } from './lease.ts';
+export { halvesOf, rivalOf, screenPeers, sharesHalf, type Claim, type Screened } from './conflicts.ts';
 export { chooseSubnet, fitsConfig, type Choice, type ChooseInput, type ChooseResult } from './choose.ts';
 export { realClock, type Clock, type Timer } from './clock.ts';
 export { LeaseKeeper, type HeldLease, type KeeperSpec, type KeeperState } from './keeper.ts';
