@@ -117,10 +117,12 @@ export class NetworkStore {
 
   async create(req: CreateRequest): Promise<NetworkMeta> {
     for (let attempt = 0; attempt < 10; attempt++) {
-      const existing = await this.list();
+      // The generation first, then the list: a creation that commits after this read bumps the generation and
+      // fails the transaction below, so the checks never run on a list older than the generation compared.
       const genKv = await this.client
         .get(GENERATION(this.root))
         .catch((e: unknown) => Promise.reject(storeError('reading the network generation', e)));
+      const existing = await this.list();
       const dflt = await this.#flannelDefault();
       const others: ExistingNetwork[] = [
         ...existing.map((m) => ({ name: m.Name, subnet: m.Subnet, subnet6: m.SubnetV6 })),
