@@ -16,7 +16,7 @@ import { createLogger } from '../log/logger.ts';
 import { MemoryKv, scheduled } from '../store/etcd/testing/memory-kv.ts';
 import { SubnetRegistry } from '../store/registry.ts';
 import type { Clock } from './clock.ts';
-import { halvesOf } from './conflicts.ts';
+import { halvesOf, rivalOf } from './conflicts.ts';
 import { LeaseKeeper, type HeldLease } from './keeper.ts';
 import { decodeLease } from './lease.ts';
 import { overlaps } from '../netaddr/cidr.ts';
@@ -76,6 +76,84 @@ const host = fc.record({
   seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
 });
 
+type Host = { readonly previous: string | undefined; readonly pinned: boolean; readonly seed: number };
+
+/**
+ * N keepers acquiring at once (and flanneld-style writers creating the given keys with a compare on the key
+ * alone, as flanneld does), every request and reply ordered by the scheduler, `invariant` checked after each.
+ */
+async function race(
+  shape: Shape,
+  hosts: readonly Host[],
+  s: fc.Scheduler,
+  invariant: (kv: MemoryKv) => string[],
+  flanneld: readonly string[] = [],
+) {
+  const kv = new MemoryKv();
+  await kv.put(`${PREFIX}/config`, '{}');
+  const violations: string[] = [];
+  const waiting = new Set<number>();
+  const abort = new AbortController();
+  const gate = (label: string) =>
+    s.schedule(Promise.resolve(label), label).then(() => {
+      for (const v of invariant(kv)) violations.push(`after ${label}: ${v}`);
+    });
+  const { config, config6 } = configsOf(shape);
+  const keepers = hosts.map((h, i) => {
+    const ip = `192.0.2.${i + 1}`;
+    const fits = (cidr: string | undefined) => cidr !== undefined && cidr.includes(':') === config.subnetMin.includes(':');
+    const previous = fits(h.previous) ? h.previous : undefined;
+    return new LeaseKeeper(
+      new SubnetRegistry(scheduled(kv, gate, `host${i + 1}`), PREFIX),
+      {
+        config,
+        config6,
+        publicIP: ip,
+        value: encodeLeaseAttrs({ publicIP: ip, vxlan: { vni: 1, vtepMac: `02:00:00:00:00:0${i + 1}` } }),
+        previousSubnet: previous,
+        pinned: previous !== undefined && h.pinned,
+        renewMarginMs: 3_600_000,
+        ttlSeconds: 86_400,
+      },
+      { log: createLogger({ write: () => {} }), clock: stillClock(() => waiting.add(i)), signal: abort.signal, random: seeded(h.seed) },
+    );
+  });
+  const held: Array<HeldLease | undefined> = hosts.map(() => undefined);
+  const runs = keepers.map((k, i) =>
+    k.acquire().then(
+      (l) => {
+        held[i] = l;
+      },
+      () => {},
+    ),
+  );
+  const writers = flanneld.map((name, i) => {
+    const c = scheduled(kv, gate, `flanneld${i + 1}`);
+    const key = `${PREFIX}/subnets/${name}`;
+    const value = encodeLeaseAttrs({ publicIP: `198.51.100.${i + 1}`, vxlan: { vni: 1, vtepMac: `02:00:00:00:ff:0${i + 1}` } });
+    return c.txn([{ key, target: 'version', op: '==', value: 0 }], [{ put: key, value }]);
+  });
+  // Until every keeper holds a lease or waits (a pinned host whose subnet another holds).
+  await s.waitFor(
+    Promise.all([...writers, Promise.race([Promise.all(runs), untilAll(() => held.every((l, i) => l !== undefined || waiting.has(i)))])]),
+  );
+  while (s.count() > 0) await s.waitOne();
+  abort.abort();
+  return { kv, keepers, held, violations };
+}
+
+const leasesIn = (kv: MemoryKv) =>
+  kv.dump(`${PREFIX}/subnets/`).flatMap((k) => {
+    const d = decodeLease(`${PREFIX}/subnets`, {
+      key: k.key,
+      value: k.value,
+      leaseId: k.lease,
+      modRevision: k.modRevision,
+      createRevision: k.createRevision,
+    });
+    return d.ok ? [d.lease] : [];
+  });
+
 describe('leases under concurrency (property)', () => {
   it('no half held twice after any step; every host ends with one key; a pinned host never renumbers', async () => {
     await fc.assert(
@@ -84,59 +162,8 @@ describe('leases under concurrency (property)', () => {
         fc.array(host, { minLength: 2, maxLength: 6 }),
         fc.scheduler(),
         async (shape, hosts, s) => {
-          const kv = new MemoryKv();
-          await kv.put(`${PREFIX}/config`, '{}');
-          const violations: string[] = [];
-          const check = (when: string) => {
-            for (const v of sharedHalves(kv)) violations.push(`${when}: ${v}`);
-          };
-          const waiting = new Set<number>();
-          const abort = new AbortController();
-          const gate = (label: string) =>
-            s.schedule(Promise.resolve(label), label).then(() => {
-              check(`after ${label}`);
-            });
-          const keepers = hosts.map((h, i) => {
-            const ip = `192.0.2.${i + 1}`;
-            const store = new SubnetRegistry(scheduled(kv, gate, `host${i + 1}`), PREFIX);
-            const { config, config6 } = configsOf(shape);
-            const fits = (cidr: string | undefined) => cidr !== undefined && cidr.includes(':') === config.subnetMin.includes(':');
-            const previous = fits(h.previous) ? h.previous : undefined;
-            return new LeaseKeeper(
-              store,
-              {
-                config,
-                config6,
-                publicIP: ip,
-                value: encodeLeaseAttrs({ publicIP: ip, vxlan: { vni: 1, vtepMac: `02:00:00:00:00:0${i + 1}` } }),
-                previousSubnet: previous,
-                pinned: previous !== undefined && h.pinned,
-                renewMarginMs: 3_600_000,
-                ttlSeconds: 86_400,
-              },
-              {
-                log: createLogger({ write: () => {} }),
-                clock: stillClock(() => waiting.add(i)),
-                signal: abort.signal,
-                random: seeded(h.seed),
-              },
-            );
-          });
-          const held: Array<HeldLease | undefined> = hosts.map(() => undefined);
-          const runs = keepers.map((k, i) =>
-            k.acquire().then(
-              (l) => {
-                held[i] = l;
-              },
-              () => {},
-            ),
-          );
-          // Until every keeper holds a lease or waits (a pinned host whose subnet another holds).
-          await s.waitFor(Promise.race([Promise.all(runs), untilAll(() => held.every((l, i) => l !== undefined || waiting.has(i)))]));
-          while (s.count() > 0) await s.waitOne();
-          abort.abort();
-
-          expect(violations, `${s.report()}`).toEqual([]);
+          const { kv, keepers, held, violations } = await race(shape, hosts, s, sharedHalves);
+          expect(violations, String(s)).toEqual([]);
           const family6 = configsOf(shape).config.subnetMin.includes(':');
           hosts.forEach((h, i) => {
             const l = held[i];
@@ -146,11 +173,9 @@ describe('leases under concurrency (property)', () => {
               expect(h.pinned, `host ${i + 1} waits without being pinned: ${JSON.stringify(keepers[i]!.state)}`).toBe(true);
               return;
             }
-            const ip = `192.0.2.${i + 1}`;
-            const mine = kv
-              .dump(`${PREFIX}/subnets/`)
-              .filter((k) => (JSON.parse(k.value) as { PublicIP: string }).PublicIP === ip)
-              .map((k) => k.key);
+            const mine = leasesIn(kv)
+              .filter((x) => x.attrs.publicIP === `192.0.2.${i + 1}`)
+              .map((x) => x.key);
             expect(mine, `host ${i + 1}'s keys`).toEqual([l.key]);
             if (h.pinned && h.previous !== undefined && h.previous.includes(':') === family6)
               expect(l.subnet, `pinned host ${i + 1} renumbered`).toBe(h.previous);
@@ -158,6 +183,35 @@ describe('leases under concurrency (property)', () => {
         },
       ),
       { numRuns: 150, seed: 24_2026 },
+    );
+  }, 120_000);
+
+  it('with flanneld writing keys at the same time (compare on the key alone), no weft key ever shares a half with an earlier key', async () => {
+    const flannelKey = fc.constantFrom(
+      '10.10.20.32-27',
+      '10.10.20.64-27',
+      '10.10.20.32-27&fd00:10:20:0:1::-80',
+      '10.10.20.96-27&fd00:10:20:0:2::-80',
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<Shape>('ipv4', 'dual'),
+        fc.array(host, { minLength: 1, maxLength: 4 }),
+        fc.uniqueArray(flannelKey, { minLength: 1, maxLength: 2 }),
+        fc.scheduler(),
+        async (shape, hosts, flanneld, s) => {
+          const weftKeys = (kv: MemoryKv) => {
+            const all = leasesIn(kv);
+            return all
+              .filter((l) => l.attrs.publicIP.startsWith('192.0.2.') && rivalOf(l, all))
+              .map((l) => `${l.key} loses to ${rivalOf(l, all)!.key}`);
+          };
+          const { held, violations } = await race(shape, hosts, s, weftKeys, flanneld);
+          expect(violations, String(s)).toEqual([]);
+          for (const [i, h] of hosts.entries()) if (!h.pinned) expect(held[i], `host ${i + 1} holds a lease`).toBeDefined();
+        },
+      ),
+      { numRuns: 150, seed: 24_2027 },
     );
   }, 120_000);
 });
