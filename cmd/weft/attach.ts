@@ -78,8 +78,11 @@ export interface DisconnectResult {
 
 interface InspectView {
   readonly Name: string;
-  readonly Containers: Record<string, { Name: string; Host: string }>;
+  readonly Containers: Record<string, { Name: string; Host: string; HostIP?: string }>;
 }
+
+/** A host as people know it: its node name, with its address (the identity: two hosts may share a name). */
+const hostOf = (c: { Host: string; HostIP?: string }): string => (c.HostIP ? `${c.Host} (${c.HostIP})` : c.Host);
 
 /**
  * Runs DEL for this host's attachment of NAME; with `force`, also removes the endpoint record whatever
@@ -111,7 +114,7 @@ export async function disconnect(t: ApiTarget, network: string, name: string, fo
     if (remote)
       throw new WeftError(
         'WEFT_INVALID_ARGUMENT',
-        `${name} is attached to ${network} on host ${remote.Host}; ` +
+        `${name} is attached to ${network} on host ${hostOf(remote)}; ` +
           'disconnect it there, or remove its record with --force if that host is gone',
       );
     throw new WeftError('WEFT_NOT_FOUND', `network ${network} has no endpoint ${name}`);

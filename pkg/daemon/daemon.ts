@@ -1,7 +1,8 @@
 /**
  * `weft daemon`: one process per host. It finds the underlay interface and runs an agent for the flannel
  * default network with its leases in etcd, or, with --kube-subnet-mgr, in the Kubernetes API (Node podCIDR
- * and annotations). In etcd mode it also runs the named networks and the local API (docs/adr/0003). It
+ * and annotations). In etcd mode it first claims this host's public address (pkg/hosts: a second live host at
+ * the same address is refused), and it also runs the named networks and the local API (docs/adr/0003). It
  * keeps weft's firewall tables (checked every resync period), follows the kernel's change notifications so
  * agents repair what is changed behind their back within a moment, serves health endpoints, and on SIGTERM
  * or SIGINT stops cleanly, keeping its lease (flanneld does the same: peers keep their routes and a restart
@@ -15,13 +16,13 @@ import { join } from 'node:path';
 import type { DaemonFlags } from '../../flannel-compat/daemon-flags.ts';
 import { findExternalInterface, NetworkAgent, type AgentSpec, type ExternalInterface, type RepairKind } from '../agent/mod.ts';
 import { appliedMasquerades, currentBootId, networkState } from '../contract/mod.ts';
-import { messageOf, WeftError } from '../errors/mod.ts';
+import { isWeftError, messageOf, WeftError } from '../errors/mod.ts';
 import { chainPresent, CNI_MASQ_TABLE, cniMasqChainName, FirewallKeeper } from '../firewall/mod.ts';
 import { DEFAULT_NETWORK_KEY } from '../networks/mod.ts';
 import { KernelWatcher, Netlink, sdNotify } from '../kernel/mod.ts';
 import { EtcdLeaseSource, type LeaseSource } from '../lease/mod.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
-import { EtcdClient, NetworkStore, parseEndpoints, SubnetRegistry } from '../store/mod.ts';
+import { EtcdClient, HostRegistry, NetworkStore, parseEndpoints, SubnetRegistry } from '../store/mod.ts';
 import { startApiServer } from './api-server.ts';
 import { DaemonMetrics } from './metrics.ts';
 import { daemonStatus, statusFile, writeStatusFile, type StatusSources } from './status.ts';
@@ -29,8 +30,15 @@ import type { NetworkStatus, StoreStatus } from '../contract/status.ts';
 import { requireNetAdmin } from './capabilities.ts';
 import { reclaimEarlierBoots } from './previous-boot.ts';
 import { readiness, startHealthServer } from './health-server.ts';
+import { gateLeaseSource, HostIdentity, loadHostId } from './host-identity.ts';
 import { NetworkManager } from './network-manager.ts';
 import { startDockerSide, type DockerSide } from '../docker/mod.ts';
+
+/**
+ * How long the start waits for the first claim of this host's address before going on without it (etcd slow
+ * or down: the health endpoints and the API then say why; no lease is taken until the claim is made).
+ */
+const FIRST_CLAIM_WAIT_MS = 3000;
 
 type Shared = Pick<AgentSpec, 'stateDir' | 'ipMasqFullyRandom' | 'forwardRules' | 'renewMarginMs' | 'leaseTtlSeconds' | 'resyncMs'>;
 
@@ -48,6 +56,8 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     publicIPv6: flags.publicIPv6,
   });
   const nodeName = flags.nodeName ?? process.env.NODE_NAME;
+  // A label for people; in etcd mode a host is its public address (pkg/hosts), whatever its name.
+  const label = nodeName ?? hostname();
   // The networks' statuses for the metrics' gauges, once the status sources exist.
   let statusOf: () => readonly NetworkStatus[] = () => [];
   const metrics = new DaemonMetrics({
@@ -92,6 +102,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   let etcd: EtcdClient | undefined;
   let store: () => StoreStatus;
   let networks: NetworkManager | undefined;
+  let identity: HostIdentity | undefined;
   const starting = { version: VERSION, iface: iface.name, address: iface.address, publicIP: iface.publicIP, mtu: iface.mtu };
   if (flags.kubeSubnetMgr) {
     if (!nodeName)
@@ -128,10 +139,22 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     });
     log.info('starting', { ...starting, etcd: client.endpoints.join(',') });
     etcd = client;
+    const me = { HostID: loadHostId(flags.stateDir), NodeName: label, PublicIP: iface.publicIP, Started: new Date().toISOString() };
+    const id = new HostIdentity(me, { registry: new HostRegistry(client, flags.weftPrefix), log });
+    identity = id;
+    // Refused here, nothing of this host's has started yet: the one line is the daemon's exit message.
+    try {
+      await Promise.race([id.start(), new Promise((r) => setTimeout(r, FIRST_CLAIM_WAIT_MS).unref())]);
+    } catch (e) {
+      await id.stop();
+      client.close();
+      nl.close();
+      throw e;
+    }
     store = () => ({ kind: 'etcd', endpoints: client.state() });
     agent = new NetworkAgent(
       defaultSpec,
-      agentDeps((l) => new EtcdLeaseSource(new SubnetRegistry(client, flags.etcdPrefix), l)),
+      agentDeps((l) => gateLeaseSource(new EtcdLeaseSource(new SubnetRegistry(client, flags.etcdPrefix), l), id)),
     );
     const dflt = agent;
     networks = new NetworkManager(
@@ -141,7 +164,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
         runDir: flags.runDir,
         cniConfDir: flags.cniConfDir || undefined,
         cniDataDir: flags.cniDataDir,
-        nodeName: nodeName ?? hostname(),
+        nodeName: label,
         dns: flags.dns,
         socket: join(flags.runDir, 'weft.sock'),
         agent: shared,
@@ -157,7 +180,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   });
   let docker: DockerSide | undefined;
   const sources: StatusSources = {
-    node: nodeName ?? hostname(),
+    node: label,
     startedAt: new Date(),
     store,
     firewall,
@@ -222,7 +245,10 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   log.info('API listening', { socket });
   if (networks) {
     const nm = networks;
-    void nm.start().catch((e: unknown) => log.error(`named networks: ${(e as Error).message}`));
+    // Named networks' agents take leases and their repair removes endpoint records: not before the claim.
+    void (identity?.whenClaimed() ?? Promise.resolve())
+      .then(() => nm.start())
+      .catch((e: unknown) => log.error(`named networks: ${(e as Error).message}`));
   }
   if (flags.docker && !networks) log.warn('--docker has no effect with --kube-subnet-mgr: Docker networks are weft networks, kept in etcd');
   else if (flags.docker && networks) {
@@ -233,23 +259,28 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     networks.onNetworksChanged = docker.changed;
   }
 
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    const stop = (signal: string, failure?: unknown) => {
       if (stopping) return;
       stopping = true;
       log.info('stopping; the lease is kept', { signal });
       clearInterval(resync);
       clearInterval(readyPoll);
       watcher.close();
-      void Promise.all([agent.stop(), networks?.stop(), docker?.stop()]).finally(() => {
+      void Promise.all([agent.stop(), networks?.stop(), docker?.stop(), identity?.stop()]).finally(() => {
         health?.close();
         api.close();
         etcd?.close();
         nl.close();
-        resolve();
+        if (failure === undefined) resolve();
+        else reject(failure);
       });
     };
+    // A claim refused after the start went on without it (etcd was slow): the daemon stops with that one line.
+    identity?.start().catch((e: unknown) => {
+      if (isWeftError(e) && e.code === 'WEFT_HOST_CONFLICT') stop('error', e);
+    });
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
     const dataDir = flags.cniDataDir;

@@ -38,6 +38,7 @@ export interface ManagerOptions {
   readonly runDir: string;
   readonly cniConfDir: string | undefined;
   readonly cniDataDir: string;
+  /** This host's name in endpoint records: a label for people; which records are this host's goes by public address. */
   readonly nodeName: string;
   readonly dns: boolean;
   readonly socket: string;
@@ -448,10 +449,14 @@ export class NetworkManager {
    * This host's endpoint records in etcd follow the plugin's local attachment records: a missing one (etcd was
    * unreachable at ADD, or the record was lost) is registered again, one without a local attachment (its DEL
    * could not reach the daemon) is removed.
+   *
+   * A record is this host's when its HostIP is this host's public address (issue 24), never by node name:
+   * hosts left at one host name (cloned VMs) removed each other's records every period as unattached here.
+   * The daemon claimed that address as its own at start (host-identity.ts), so no other live host has it.
    */
   async #reconcileEndpoints(meta: NetworkMeta): Promise<void> {
     const local = this.#localAttachments(meta);
-    const mine = this.#endpointsOf(meta.Id).filter((e) => e.Host === this.#o.nodeName);
+    const mine = this.#endpointsOf(meta.Id).filter((e) => this.#isMine(e));
     for (const r of local) {
       const ep = r.endpoint;
       if (!ep || r.state !== 'added' || mine.some((e) => e.Name === ep.name && e.ContainerID === r.containerID)) continue;
@@ -478,10 +483,15 @@ export class NetworkManager {
     // Any local record protects its endpoint, also one still being added (registered, record not yet saved).
     for (const e of mine) {
       if (!local.some((r) => r.containerID === e.ContainerID && r.ifname === e.Interface)) {
-        await this.#store.unregisterEndpoint(meta, e.Name, e.ContainerID);
-        this.#log.info('removed an endpoint record with no attachment on this host', { network: meta.Name, name: e.Name });
+        // Judged again on the record as etcd has it then: still this container's and still this host's.
+        if (await this.#store.unregisterEndpoint(meta, e.Name, e.ContainerID, { hostIP: this.#iface.publicIP }))
+          this.#log.info('removed an endpoint record with no attachment on this host', { network: meta.Name, name: e.Name });
       }
     }
+  }
+
+  #isMine(e: Endpoint): boolean {
+    return e.HostIP === this.#iface.publicIP;
   }
 
   /** This boot's attachments of the network on this host, as the CNI plugin recorded them. */

@@ -34,6 +34,7 @@ export const CODES = {
     summary: "no subnet can be leased: the network is full or removed, or this host's subnet is held by another host",
   },
   WEFT_DOCKER: { cni: 110, summary: 'the local Docker Engine could not be reached or refused a request' },
+  WEFT_HOST_CONFLICT: { cni: 111, summary: "another live host runs weft with this host's public address" },
   WEFT_INTERNAL: { cni: 999, summary: 'an unexpected failure; please report it' },
 } as const satisfies Record<string, { cni: number; summary: string }>;
 

@@ -2,3 +2,4 @@ export { EtcdClient, parseEndpoints, type EtcdOptions, type EndpointState, type 
 export { SubnetRegistry, storeError, type Listing } from './registry.ts';
 export { PrefixFeed, type Change, type FeedHandlers } from './prefix-feed.ts';
 export { NetworkStore, type CreatedNetwork } from './networks.ts';
+export { HostRegistry, type HostClaim } from './hosts.ts';

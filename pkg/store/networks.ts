@@ -33,6 +33,8 @@ export interface CreatedNetwork {
 }
 
 const GENERATION = (root: string) => `${root}/generation`;
+/** How many times an endpoint write reads again when the record changed between its read and its transaction. */
+const ENDPOINT_ATTEMPTS = 5;
 
 export class NetworkStore {
   readonly client: KvClient;
@@ -184,72 +186,96 @@ export class NetworkStore {
     }
   }
 
-  /** Removes a network with no endpoints left; Docker's refusal otherwise. */
+  /**
+   * Removes a network with no endpoints left; Docker's refusal otherwise. The check and the removal are one:
+   * the transaction holds only if nothing under the network's endpoints was written since they were read
+   * (`ModRevision < read revision + 1` over the prefix), so an endpoint registered in between makes it fail,
+   * and the endpoints are read again. (Not `Version == 0` over the prefix: an undecodable value left under
+   * it would then block the removal for good, where it is removed with the network.)
+   */
   async remove(ref: string): Promise<NetworkMeta> {
     const meta = await this.get(ref);
-    const eps = await this.endpoints(meta.Id);
-    if (eps.length > 0)
-      throw new WeftError('WEFT_ALREADY_EXISTS', `network ${meta.Name} has active endpoints`, {
-        details: eps.map((e) => `${e.Name} on ${e.Host}`).join(', '),
-      });
-    try {
-      await this.client.txn(
-        [{ key: keys.name(this.root, meta.Name), target: 'value', op: '==', value: meta.Id }],
-        [
-          { delete: keys.name(this.root, meta.Name) },
-          { delete: keys.vni(this.root, meta.VNI) },
-          { deletePrefix: `${keys.network(this.root, meta.Id)}/` },
-        ],
-      );
-    } catch (e) {
-      throw storeError(`removing network ${meta.Name}`, e);
+    const prefix = keys.endpoints(this.root, meta.Id);
+    for (let attempt = 0; attempt < ENDPOINT_ATTEMPTS; attempt++) {
+      const listing = await this.client.getPrefix(prefix).catch((e: unknown) => Promise.reject(storeError('listing endpoints', e)));
+      const eps = listing.kvs.map((kv) => decodeEndpoint(kv.value)).flatMap((r) => (r.ok ? [r.value] : []));
+      if (eps.length > 0)
+        throw new WeftError('WEFT_ALREADY_EXISTS', `network ${meta.Name} has active endpoints`, {
+          details: eps.map((e) => `${e.Name} on ${e.Host}${e.HostIP ? ` (${e.HostIP})` : ''}`).join(', '),
+        });
+      let removed: boolean;
+      try {
+        removed = await this.client.txn(
+          [
+            { key: keys.name(this.root, meta.Name), target: 'value', op: '==', value: meta.Id },
+            { key: prefix, prefix: true, target: 'mod', op: '<', value: Number(listing.revision) + 1 },
+          ],
+          [
+            { delete: keys.name(this.root, meta.Name) },
+            { delete: keys.vni(this.root, meta.VNI) },
+            { deletePrefix: `${keys.network(this.root, meta.Id)}/` },
+          ],
+        );
+      } catch (e) {
+        throw storeError(`removing network ${meta.Name}`, e);
+      }
+      if (removed) return meta;
+      // Removed meanwhile (its name gone or given to another network): as if it had not been found.
+      if ((await this.find(meta.Id)) === undefined) throw new WeftError('WEFT_NOT_FOUND', `network ${ref} not found`);
     }
-    return meta;
+    throw new WeftError('WEFT_TRY_AGAIN', `the endpoints of network ${meta.Name} kept changing while it was removed; try again`);
   }
 
   /**
    * Claims `ep.Name` on the network. An existing record of the same container and interface is this
-   * attachment's (a retried ADD): it is replaced. Anyone else's is Docker's conflict.
+   * attachment's (a retried ADD): it is replaced, by a transaction on the revision read, so a record that
+   * changed hands in between (removed, claimed by another container) is never overwritten. Anyone else's is
+   * Docker's conflict.
    */
   async registerEndpoint(meta: NetworkMeta, ep: Endpoint): Promise<void> {
     const key = keys.endpoint(this.root, meta.Id, ep.Name);
+    const metaKey = keys.meta(this.root, meta.Id);
+    const networkExists = { key: metaKey, target: 'version', op: '>', value: 0 } as const;
+    const put = [{ put: key, value: JSON.stringify(ep) }];
     try {
-      const meta_ = keys.meta(this.root, meta.Id);
-      if (
-        await this.client.txn(
-          [
-            { key, target: 'version', op: '==', value: 0 },
-            { key: meta_, target: 'version', op: '>', value: 0 },
-          ],
-          [{ put: key, value: JSON.stringify(ep) }],
-        )
-      )
-        return;
-      const cur = (await this.client.get(key))?.value;
-      if (cur === undefined) throw new WeftError('WEFT_NOT_FOUND', `network ${meta.Name} not found`);
-      const d = decodeEndpoint(cur);
-      if (d.ok && d.value.ContainerID === ep.ContainerID && d.value.Interface === ep.Interface) {
-        await this.client.put(key, JSON.stringify(ep));
-        return;
+      for (let attempt = 0; attempt < ENDPOINT_ATTEMPTS; attempt++) {
+        if (await this.client.txn([{ key, target: 'version', op: '==', value: 0 }, networkExists], put)) return;
+        const cur = await this.client.get(key);
+        if (cur === undefined) {
+          if ((await this.client.get(metaKey)) === undefined) throw new WeftError('WEFT_NOT_FOUND', `network ${meta.Name} not found`);
+          continue; // removed since the transaction: claim it anew
+        }
+        const d = decodeEndpoint(cur.value);
+        if (!(d.ok && d.value.ContainerID === ep.ContainerID && d.value.Interface === ep.Interface))
+          throw new WeftError('WEFT_ALREADY_EXISTS', `service endpoint with name ${ep.Name} already exists`);
+        if (await this.client.txn([{ key, target: 'mod', op: '==', value: cur.modRevision }, networkExists], put)) return;
       }
     } catch (e) {
       throw storeError(`registering ${ep.Name} on ${meta.Name}`, e);
     }
-    throw new WeftError('WEFT_ALREADY_EXISTS', `service endpoint with name ${ep.Name} already exists`);
+    throw new WeftError('WEFT_TRY_AGAIN', `the record of ${ep.Name} on ${meta.Name} kept changing while it was registered; try again`);
   }
 
-  /** Removes an endpoint record; with `containerID`, only if it is that container's. */
-  async unregisterEndpoint(meta: NetworkMeta, name: string, containerID?: string): Promise<boolean> {
+  /**
+   * Removes an endpoint record; with `containerID`, only if it is that container's; with `hostIP`, only if it
+   * is that host's (the daemon's repair: a host removes only what it owns). The delete is a transaction on
+   * the revision read: a record replaced between the read and the delete is judged again, never deleted
+   * unseen.
+   */
+  async unregisterEndpoint(meta: NetworkMeta, name: string, containerID?: string, only: { hostIP?: string } = {}): Promise<boolean> {
     const key = keys.endpoint(this.root, meta.Id, name);
     try {
-      const cur = (await this.client.get(key))?.value;
-      if (cur === undefined) return false;
-      const d = decodeEndpoint(cur);
-      if (containerID !== undefined && d.ok && d.value.ContainerID !== containerID) return false;
-      await this.client.delete(key);
-      return true;
+      for (let attempt = 0; attempt < ENDPOINT_ATTEMPTS; attempt++) {
+        const cur = await this.client.get(key);
+        if (cur === undefined) return false;
+        const d = decodeEndpoint(cur.value);
+        if (containerID !== undefined && d.ok && d.value.ContainerID !== containerID) return false;
+        if (only.hostIP !== undefined && !(d.ok && d.value.HostIP === only.hostIP)) return false;
+        if (await this.client.txn([{ key, target: 'mod', op: '==', value: cur.modRevision }], [{ delete: key }])) return true;
+      }
     } catch (e) {
       throw storeError(`removing endpoint ${name} from ${meta.Name}`, e);
     }
+    throw new WeftError('WEFT_TRY_AGAIN', `the record of ${name} on ${meta.Name} kept changing while it was removed; try again`);
   }
 }
