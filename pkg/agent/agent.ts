@@ -29,7 +29,7 @@ import { messageOf } from '../errors/mod.ts';
 import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
 import { flannelMasqTable, masqTableName, type FirewallKeeper } from '../firewall/mod.ts';
 import type { KernelEvent, KernelOps, Link } from '../kernel/mod.ts';
-import { realClock, screenPeers, type Clock, type HeldLease, type LeaseSource, type SubnetLease, type Timer } from '../lease/mod.ts';
+import { realClock, type Clock, type HeldLease, type LeaseSource, type SubnetLease, type Timer } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { containsPrefix, parsePrefix } from '../netaddr/cidr.ts';
 import { bridgeName, firstAddress, vxlanDeviceName, vxlanDeviceName6 } from '../networks/mod.ts';
@@ -40,6 +40,7 @@ import type { ExternalInterface } from './iface.ts';
 import { keepPeers, peerPlans, peersOfFamily, type DevicePlan } from './peers.ts';
 import { Reconciler } from './reconciler.ts';
 import { networkReport, type AgentSnapshot } from './report.ts';
+import { screenLeases } from './screen.ts';
 import { loadVtepMac } from './vtep-mac.ts';
 
 export interface AgentSpec {
@@ -69,6 +70,8 @@ export interface AgentDeps {
   readonly ports: () => readonly string[];
   /** Time for retries, the resync period and the kernel-event delay (default: the real clock). */
   readonly clock?: Clock;
+  /** Addresses no peer's lease may claim besides the underlay's and this host's own: the etcd endpoints'. */
+  readonly protectedAddrs?: readonly string[];
   /** Told of each reconcile pass (seconds) and each repair (by kind), for the metrics. */
   readonly onPass?: (seconds: number) => void;
   readonly onRepair?: (kind: RepairKind) => void;
@@ -133,6 +136,8 @@ export class NetworkAgent {
   readonly #peers = new Map<string, SubnetLease>();
   /** Peers' keys left out because they claim addresses another key claims, as last screened (by key). */
   #conflicts = new Map<string, LeaseConflictStatus>();
+  /** Invalid peers' keys already logged, with the reason (said again only when it changes). */
+  #invalidSaid = new Map<string, string>();
   #reconciler: Reconciler | undefined;
   #resync: Timer | undefined;
   #soon: Timer | undefined;
@@ -594,12 +599,31 @@ export class NetworkAgent {
   }
 
   /**
-   * The peers this host programs: a key claiming addresses of this host's own key, or of an earlier peer's, is
-   * left out (conflicts.ts: the earlier creation wins) and logged once as a conflict, never skipped silently.
+   * The peers this host programs (screen.ts): a lease outside the network's range, on the underlay's, this
+   * host's or etcd's addresses, or with a non-unicast PublicIP is left out, and so is one claiming addresses of
+   * this host's key or an earlier peer's (the earlier creation wins); each is logged once, never skipped silently.
    */
   #screen(held: HeldLease): SubnetLease[] {
-    const own = { key: held.key, subnet: held.subnet, ipv6Subnet: held.subnet6, createRevision: held.createRevision };
-    const { kept, conflicts } = screenPeers(own, this.#peers.values());
+    const i = this.#d.iface;
+    const { kept, invalid, conflicts } = screenLeases({
+      f: this.#config!,
+      own: { key: held.key, subnet: held.subnet, ipv6Subnet: held.subnet6, createRevision: held.createRevision },
+      peers: this.#peers.values(),
+      forbidden: [
+        ...i.prefixes,
+        i.address,
+        i.publicIP,
+        i.vtepLocal,
+        ...(i.publicIPv6 ? [i.publicIPv6] : []),
+        ...(this.#d.protectedAddrs ?? []),
+      ],
+    });
+    const said = new Map<string, string>();
+    for (const { lease: l, why } of invalid) {
+      if (this.#invalidSaid.get(l.key) !== why) this.#log.warn(`ignoring the lease ${l.key} (host ${l.attrs.publicIP}): ${why}`);
+      said.set(l.key, why);
+    }
+    this.#invalidSaid = said;
     const now = new Map<string, LeaseConflictStatus>();
     for (const { lease: l, with: w } of conflicts) {
       now.set(l.key, { key: l.key, publicIP: l.attrs.publicIP, subnet: l.subnet, ...(l.ipv6Subnet && { subnet6: l.ipv6Subnet }), with: w });

@@ -12,6 +12,7 @@ import { VERSION } from '../version.ts';
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { DaemonFlags } from '../../flannel-compat/daemon-flags.ts';
 import { findExternalInterface, NetworkAgent, type AgentSpec, type ExternalInterface, type RepairKind } from '../agent/mod.ts';
@@ -88,12 +89,19 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
       .records.list()
       .flatMap((e) => (e.record?.bootId === boot ? [e.record.hostVeth] : []));
   };
+  // No peer's lease may route etcd's addresses into the overlay (issue 25): the endpoints given as addresses.
+  const protectedAddrs = flags.kubeSubnetMgr
+    ? []
+    : parseEndpoints(flags.etcdEndpoints).flatMap((e) =>
+        e.kind !== 'unix' && isIP(e.host.replace(/^\[|\]$/g, '')) ? [e.host.replace(/^\[|\]$/g, '')] : [],
+      );
   const agentDeps = (source: (l: Logger) => LeaseSource) => ({
     source,
     nl,
     iface,
     log,
     firewall,
+    protectedAddrs,
     ports: defaultPorts,
     onPass: (s: number) => metrics.pass('default', s),
     onRepair: (k: RepairKind) => metrics.repair('default', k),
@@ -158,7 +166,15 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     );
     const dflt = agent;
     networks = new NetworkManager(
-      { store: new NetworkStore(client, flags.weftPrefix, `${flags.etcdPrefix}/config`), nl, iface, log, firewall, metrics },
+      {
+        store: new NetworkStore(client, flags.weftPrefix, `${flags.etcdPrefix}/config`),
+        nl,
+        iface,
+        log,
+        firewall,
+        metrics,
+        protectedAddrs,
+      },
       {
         root: flags.weftPrefix,
         runDir: flags.runDir,

@@ -65,6 +65,8 @@ export interface ManagerDeps {
   readonly log: Logger;
   readonly firewall: FirewallKeeper;
   readonly metrics?: DaemonMetrics;
+  /** Addresses no peer's lease may claim (the etcd endpoints'). */
+  readonly protectedAddrs?: readonly string[];
 }
 
 /** What an endpoint registration asks for (the plugin's EndpointRequest, as received). */
@@ -85,6 +87,7 @@ export class NetworkManager {
   readonly #log: Logger;
   readonly #firewall: FirewallKeeper;
   readonly #metrics: DaemonMetrics | undefined;
+  readonly #protectedAddrs: readonly string[];
   readonly #o: ManagerOptions;
   readonly #metas = new Map<string, NetworkMeta>();
   readonly #endpoints = new Map<string, Map<string, Endpoint>>();
@@ -102,6 +105,7 @@ export class NetworkManager {
     this.#log = deps.log;
     this.#firewall = deps.firewall;
     this.#metrics = deps.metrics;
+    this.#protectedAddrs = deps.protectedAddrs ?? [];
     this.#o = opts;
   }
 
@@ -349,6 +353,7 @@ export class NetworkManager {
         ports: () => this.#localAttachments(meta).map((r) => r.hostVeth),
         onPass: (s) => this.#metrics?.pass(meta.Name, s),
         onRepair: (k) => this.#metrics?.repair(meta.Name, k),
+        protectedAddrs: this.#protectedAddrs,
       },
     );
     const running: Running = { meta, agent };
