@@ -10,11 +10,14 @@
  *   GET    /v1/networks/:ref/conflist           this host's conflist for the network
  *   POST   /v1/networks/:ref/endpoints          register {name, aliases, containerID, ifname, address, address6?, mac}
  *   DELETE /v1/networks/:ref/endpoints/:name    unregister (?containerID= to remove only that container's)
+ *
+ * Every request runs inside pkg/http's boundary (issue 25): a malformed one (`GET //`, `/%`, a body that
+ * is not a JSON object, over 1 MiB, cut short, or not HTTP at all) is a 4xx in weft's error shape, and
+ * nothing a client sends can make a handler's throw reach the process.
  */
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { dirname } from 'node:path';
-import { isWeftError, messageOf, WeftError, type WeftCode } from '../errors/mod.ts';
+import type { IncomingMessage, Server } from 'node:http';
+import { isWeftError, WeftError, type WeftCode } from '../errors/mod.ts';
+import { decodeSegment, guardedServer, HttpError, listenUnix, quoted, readJsonObject, requestTarget, sendJson } from '../http/mod.ts';
 import { DEFAULT_NETWORK_NAME, defaultInspectObject, inspectPeer, type LsRow } from '../networks/mod.ts';
 import { compareText } from '../text.ts';
 import type { DaemonStatus } from '../contract/status.ts';
@@ -25,6 +28,7 @@ const STATUS: Partial<Record<WeftCode, number>> = {
   WEFT_ALREADY_EXISTS: 409,
   WEFT_INVALID_CONFIG: 400,
   WEFT_INVALID_ARGUMENT: 400,
+  WEFT_DECODE: 400,
   WEFT_STORE: 502,
   WEFT_STORE_UNAVAILABLE: 503,
   WEFT_STORE_TLS: 503,
@@ -42,18 +46,7 @@ export interface DefaultNetworkInfo {
   readonly peers: ReadonlyArray<{ subnet: string; publicIP: string }>;
 }
 
-async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let text = '';
-  for await (const chunk of req) text += String(chunk);
-  if (text === '') return {};
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new WeftError('WEFT_DECODE', 'the request body must be a JSON object');
-}
+const body = (req: IncomingMessage): Promise<Record<string, unknown>> => readJsonObject(req);
 
 const str = (b: Record<string, unknown>, k: string): string | undefined => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
 /** A numeric field: absent is undefined; anything but a number (null from a NaN, text) is refused, not ignored. */
@@ -110,101 +103,93 @@ export async function startApiServer(socket: string, deps: ApiDeps): Promise<Ser
       throw e;
     }
   };
-  const routes: Array<[string, RegExp, (m: RegExpExecArray, req: IncomingMessage, url: URL) => Promise<[number, unknown]>]> = [
-    ['GET', /^\/v1\/status$/, async (_m, _req, url) => [200, deps.status(url.searchParams.get('verbose') === '1')]],
+  const routes: Array<[string, RegExp, (m: RegExpExecArray, req: IncomingMessage, query: URLSearchParams) => Promise<[number, unknown]>]> =
     [
-      'GET',
-      /^\/v1\/networks$/,
-      async () => {
-        const d = defaultNetwork();
-        const rows: LsRow[] = [
-          ...(d.subnet
-            ? [{ id: d.id, name: DEFAULT_NETWORK_NAME, driver: 'overlay', scope: 'global', subnet: d.subnet, created: '' }]
-            : []),
-          ...(await networks().list()),
-        ];
-        return [200, rows];
-      },
-    ],
-    [
-      'POST',
-      /^\/v1\/networks$/,
-      async (_m, req) => {
-        const b = await body(req);
-        const created = await networks().create({
-          name: str(b, 'name') ?? '',
-          driver: str(b, 'driver'),
-          subnet: str(b, 'subnet') ?? '',
-          gateway: str(b, 'gateway'),
-          vni: num(b, 'vni'),
-          hostSubnetLen: num(b, 'hostSubnetLen'),
-          mtu: num(b, 'mtu'),
-          ipv6: b.ipv6 === true,
-          subnet6: str(b, 'subnet6'),
-        });
-        return [201, created];
-      },
-    ],
-    ['GET', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, [await inspect(decodeURIComponent(m[1]!))]]],
-    ['DELETE', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, await networks().remove(decodeURIComponent(m[1]!))]],
-    ['GET', /^\/v1\/networks\/([^/]+)\/conflist$/, async (m) => [200, await networks().conflistFor(decodeURIComponent(m[1]!))]],
-    [
-      'POST',
-      /^\/v1\/networks\/([^/]+)\/endpoints$/,
-      async (m, req) => {
-        const b = await body(req);
-        const ep = await networks().register(decodeURIComponent(m[1]!), {
-          name: str(b, 'name') ?? '',
-          aliases: Array.isArray(b.aliases) ? b.aliases.filter((a): a is string => typeof a === 'string') : [],
-          containerID: str(b, 'containerID') ?? '',
-          ifname: str(b, 'ifname') ?? '',
-          address: str(b, 'address') ?? '',
-          address6: str(b, 'address6'),
-          mac: str(b, 'mac') ?? '',
-        });
-        return [201, ep];
-      },
-    ],
-    [
-      'DELETE',
-      /^\/v1\/networks\/([^/]+)\/endpoints\/([^/]+)$/,
-      async (m, _req, url) => {
-        const removed = await networks().unregister(
-          decodeURIComponent(m[1]!),
-          decodeURIComponent(m[2]!),
-          url.searchParams.get('containerID') ?? undefined,
-        );
-        return [200, { removed }];
-      },
-    ],
-  ];
+      ['GET', /^\/v1\/status$/, async (_m, _req, query) => [200, deps.status(query.get('verbose') === '1')]],
+      [
+        'GET',
+        /^\/v1\/networks$/,
+        async () => {
+          const d = defaultNetwork();
+          const rows: LsRow[] = [
+            ...(d.subnet
+              ? [{ id: d.id, name: DEFAULT_NETWORK_NAME, driver: 'overlay', scope: 'global', subnet: d.subnet, created: '' }]
+              : []),
+            ...(await networks().list()),
+          ];
+          return [200, rows];
+        },
+      ],
+      [
+        'POST',
+        /^\/v1\/networks$/,
+        async (_m, req) => {
+          const b = await body(req);
+          const created = await networks().create({
+            name: str(b, 'name') ?? '',
+            driver: str(b, 'driver'),
+            subnet: str(b, 'subnet') ?? '',
+            gateway: str(b, 'gateway'),
+            vni: num(b, 'vni'),
+            hostSubnetLen: num(b, 'hostSubnetLen'),
+            mtu: num(b, 'mtu'),
+            ipv6: b.ipv6 === true,
+            subnet6: str(b, 'subnet6'),
+          });
+          return [201, created];
+        },
+      ],
+      ['GET', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, [await inspect(decodeSegment(m[1]!))]]],
+      ['DELETE', /^\/v1\/networks\/([^/]+)$/, async (m) => [200, await networks().remove(decodeSegment(m[1]!))]],
+      ['GET', /^\/v1\/networks\/([^/]+)\/conflist$/, async (m) => [200, await networks().conflistFor(decodeSegment(m[1]!))]],
+      [
+        'POST',
+        /^\/v1\/networks\/([^/]+)\/endpoints$/,
+        async (m, req) => {
+          const b = await body(req);
+          const ep = await networks().register(decodeSegment(m[1]!), {
+            name: str(b, 'name') ?? '',
+            aliases: Array.isArray(b.aliases) ? b.aliases.filter((a): a is string => typeof a === 'string') : [],
+            containerID: str(b, 'containerID') ?? '',
+            ifname: str(b, 'ifname') ?? '',
+            address: str(b, 'address') ?? '',
+            address6: str(b, 'address6'),
+            mac: str(b, 'mac') ?? '',
+          });
+          return [201, ep];
+        },
+      ],
+      [
+        'DELETE',
+        /^\/v1\/networks\/([^/]+)\/endpoints\/([^/]+)$/,
+        async (m, _req, query) => {
+          const removed = await networks().unregister(decodeSegment(m[1]!), decodeSegment(m[2]!), query.get('containerID') ?? undefined);
+          return [200, { removed }];
+        },
+      ],
+    ];
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://weft');
-    const route = routes.find(([method, re]) => method === req.method && re.test(url.pathname));
-    const send = (status: number, data: unknown) =>
-      res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(data)}\n`);
-    if (!route) return send(404, { code: 'WEFT_NOT_FOUND', message: `no such API: ${req.method} ${url.pathname}` });
-    const done = (status: number, data: unknown) => {
-      deps.onRequest?.(`${req.method} ${routeLabel(route[1])}`, status);
-      send(status, data);
-    };
-    route[2](route[1].exec(url.pathname)!, req, url).then(
-      ([status, data]) => done(status, data),
-      (e: unknown) =>
-        done(isWeftError(e) ? (STATUS[e.code] ?? 500) : 500, {
-          code: isWeftError(e) ? e.code : 'WEFT_INTERNAL',
-          message: messageOf(e),
-          ...(isWeftError(e) && e.details && { details: e.details }),
-        }),
-    );
-  });
-  mkdirSync(dirname(socket), { recursive: true, mode: 0o755 });
-  rmSync(socket, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socket, () => resolve());
-  });
-  chmodSync(socket, 0o660);
+  const statusOf = (e: unknown) => (isWeftError(e) ? (STATUS[e.code] ?? 500) : 500);
+  const server = guardedServer(
+    async (req, res) => {
+      const { pathname, query } = requestTarget(req.url);
+      const route = routes.find(([method, re]) => method === req.method && re.test(pathname));
+      if (!route) {
+        sendJson(res, 404, { code: 'WEFT_NOT_FOUND', message: `no such API: ${quoted(`${req.method} ${pathname}`)}` });
+        return;
+      }
+      const label = `${req.method} ${routeLabel(route[1])}`;
+      try {
+        const [status, data] = await route[2](route[1].exec(pathname)!, req, query);
+        deps.onRequest?.(label, status);
+        sendJson(res, status, data);
+      } catch (e) {
+        deps.onRequest?.(label, e instanceof HttpError ? e.status : statusOf(e));
+        throw e;
+      }
+    },
+    { statusOf },
+  );
+  await listenUnix(server, socket, 0o660);
   return server;
 }

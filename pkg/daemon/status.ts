@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { NetworkAgent } from '../agent/mod.ts';
 import type { DaemonStatus, DockerStatus, NetworkStatus, StoreStatus } from '../contract/status.ts';
-import { readIfExists, writeFileAtomic } from '../files/mod.ts';
+import { writeFileAtomic } from '../files/mod.ts';
 import type { FirewallKeeper } from '../firewall/mod.ts';
 import { VERSION } from '../version.ts';
 
@@ -48,21 +48,22 @@ export const statusFile = (runDir: string): string => join(runDir, 'status.json'
 /** What each status file last said, bar its clock: compared in memory rather than read back and parsed. */
 const written = new Map<string, string>();
 
-/** Writes the verbose document if anything but its clock changed. */
+/**
+ * The file's mode: root's only (issue 25). The document holds etcd's endpoints, every network's ranges and
+ * peers (their underlay addresses and VTEP MACs), the firewall's rules and the conflists: a map of the
+ * cluster, not for other users of the host. `weft doctor` reads it as root.
+ */
+export const STATUS_FILE_MODE = 0o600;
+
+/**
+ * Writes the verbose document if anything but its clock changed; always the first time in this process, so
+ * a file left by an older weft (0644) is replaced by one of STATUS_FILE_MODE even if it says the same.
+ */
 export function writeStatusFile(path: string, doc: DaemonStatus): void {
   const { at, uptimeSeconds, ...stable } = doc;
   const now = JSON.stringify(stable);
-  if (now === (written.get(path) ?? stableText(readIfExists(path)))) return;
-  writeFileAtomic(path, `${JSON.stringify({ ...doc, at, uptimeSeconds }, null, 1)}\n`, 0o644);
+  const before = written.get(path);
+  if (before !== undefined && now === before) return;
+  writeFileAtomic(path, `${JSON.stringify({ ...doc, at, uptimeSeconds }, null, 1)}\n`, STATUS_FILE_MODE);
   written.set(path, now);
-}
-
-function stableText(file: string | undefined): string | undefined {
-  if (file === undefined) return undefined;
-  try {
-    const { at: _a, uptimeSeconds: _u, ...was } = JSON.parse(file) as DaemonStatus;
-    return JSON.stringify(was);
-  } catch {
-    return undefined; // unreadable: written anew
-  }
 }

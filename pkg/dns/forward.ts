@@ -5,7 +5,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { createConnection, type Socket } from 'node:net';
-import { isTruncated } from './message.ts';
+import { isResponseTo, isTruncated } from './message.ts';
 
 const TIMEOUT_MS = 2000;
 
@@ -23,16 +23,27 @@ export function readFramed(sock: Socket, onMessage: (msg: Buffer) => void): void
   });
 }
 
+/**
+ * One question over UDP. Only a response from the upstream's address and port, with the question's ID, is
+ * taken: anything else reaching the ephemeral port (a forged answer) is ignored. `done` runs once: two
+ * datagrams read in one turn of the loop both reach the listener, and a second close() would throw.
+ */
 function udp(msg: Buffer, upstream: string, port: number): Promise<Buffer | undefined> {
   return new Promise((res) => {
     const s = createSocket('udp4');
+    const id = msg.readUInt16BE(0);
+    let settled = false;
     const timer = setTimeout(() => done(undefined), TIMEOUT_MS);
     const done = (b: Buffer | undefined) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       s.close();
       res(b);
     };
-    s.on('message', (b) => done(b));
+    s.on('message', (b, from) => {
+      if (from.address === upstream && from.port === port && isResponseTo(b, id)) done(b);
+    });
     s.on('error', () => done(undefined));
     s.send(msg, port, upstream);
   });
@@ -41,14 +52,16 @@ function udp(msg: Buffer, upstream: string, port: number): Promise<Buffer | unde
 function tcp(msg: Buffer, upstream: string, port: number): Promise<Buffer | undefined> {
   return new Promise((res) => {
     const s = createConnection({ host: upstream, port });
+    const id = msg.readUInt16BE(0);
     const done = (b: Buffer | undefined) => {
       s.destroy();
       res(b);
     };
     s.setTimeout(TIMEOUT_MS, () => done(undefined));
     s.on('error', () => done(undefined));
+    s.on('close', () => done(undefined));
     s.on('connect', () => s.write(frame(msg)));
-    readFramed(s, (answer) => done(answer));
+    readFramed(s, (answer) => isResponseTo(answer, id) && done(answer));
   });
 }
 

@@ -10,6 +10,14 @@ export type { Question };
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const;
 /** What a client may receive over UDP without EDNS (RFC 1035). */
 export const CLASSIC_UDP_SIZE = 512;
+/**
+ * The largest UDP answer weft sends, whatever size the client offers (issue 25): DNS Flag Day 2020's EDNS
+ * buffer size, the largest payload that crosses IPv6's minimum MTU (1280 - 40 - 8) unfragmented, and the
+ * default of BIND, Unbound, Knot and PowerDNS. A bigger answer goes out as an empty one with TC set, and the
+ * client asks again over TCP, whose handshake a forged source address cannot complete: so what one small
+ * UDP query can make weft send is bounded by this, not by what an upstream chose to return (up to 64 KiB).
+ */
+export const MAX_UDP_ANSWER = 1232;
 
 export interface Query {
   readonly id: number;
@@ -44,7 +52,7 @@ export function parseQuery(buf: Buffer): Query | undefined {
 /** An authoritative answer: A records for `ips`, AAAA for `ips6`, PTR for `names`, none (NOERROR), or `rcode`. */
 export function buildResponse(
   q: Query,
-  opts: { ips?: readonly string[]; ips6?: readonly string[]; names?: readonly string[]; rcode?: number; ttl?: number },
+  opts: { ips?: readonly string[]; ips6?: readonly string[]; names?: readonly string[]; rcode?: number; ttl?: number; truncated?: boolean },
 ): Buffer {
   const ttl = opts.ttl ?? 10;
   const { name } = q.question;
@@ -57,11 +65,28 @@ export function buildResponse(
   return dnsPacket.encode({
     id: q.id,
     type: 'response',
-    flags: dnsPacket.AUTHORITATIVE_ANSWER | rd | dnsPacket.RECURSION_AVAILABLE | ((opts.rcode ?? RCODE.NOERROR) & 0xf),
+    flags:
+      dnsPacket.AUTHORITATIVE_ANSWER |
+      rd |
+      dnsPacket.RECURSION_AVAILABLE |
+      (opts.truncated ? dnsPacket.TRUNCATED_RESPONSE : 0) |
+      ((opts.rcode ?? RCODE.NOERROR) & 0xf),
     questions: [q.question],
-    answers,
+    answers: opts.truncated ? [] : answers,
   });
 }
+
+/**
+ * `answer` as it may go to a UDP client of `q`: itself when it fits both what the client takes and
+ * MAX_UDP_ANSWER, else an empty answer with TC set (the client asks again over TCP).
+ */
+export function fitUdp(q: Query, answer: Buffer): Buffer {
+  return answer.length <= Math.min(q.udpSize, MAX_UDP_ANSWER) ? answer : buildResponse(q, { truncated: true });
+}
+
+/** Whether `answer` is a response whose ID is `id` (an upstream's answer to our question, not a stray packet). */
+export const isResponseTo = (answer: Buffer, id: number): boolean =>
+  answer.length >= 12 && answer.readUInt16BE(0) === id && (answer.readUInt16BE(2) & 0x8000) !== 0;
 
 /** Whether an upstream's answer was cut short (TC): the full one needs TCP. */
 export const isTruncated = (answer: Buffer): boolean => answer.length >= 4 && (answer.readUInt16BE(2) & dnsPacket.TRUNCATED_RESPONSE) !== 0;

@@ -23,6 +23,26 @@ import { NetworkView, READY_MS, str, waitFor, type Body, type WeftNetworks } fro
 
 export type { WeftNetworks } from './view.ts';
 
+/**
+ * CreateNetwork's body, checked before anything reads it (issue 25): the network ID a string, the pools
+ * lists of objects, the options an object. Its fields were read as cast, and a body without a NetworkID made
+ * the adoption's own error handler throw (`undefined.slice`) in the background, where nothing caught it
+ * and the daemon exited.
+ */
+function createNetworkRequest(b: Body): CreateNetworkRequest {
+  const problems: string[] = [];
+  if (typeof b.NetworkID !== 'string' || b.NetworkID === '') problems.push('NetworkID must be a non-empty string');
+  for (const k of ['IPv4Data', 'IPv6Data'] as const) {
+    const v = b[k];
+    if (v !== undefined && v !== null && !(Array.isArray(v) && v.every((d) => typeof d === 'object' && d !== null && !Array.isArray(d))))
+      problems.push(`${k} must be a list of objects`);
+  }
+  if (b.Options !== undefined && b.Options !== null && (typeof b.Options !== 'object' || Array.isArray(b.Options)))
+    problems.push('Options must be an object');
+  if (problems.length > 0) throw new WeftError('WEFT_INVALID_ARGUMENT', `CreateNetwork: ${problems.join('; ')}`);
+  return b as unknown as CreateNetworkRequest;
+}
+
 export class DockerPlugin {
   readonly #view: NetworkView;
   readonly #engine: DockerEngine;
@@ -77,7 +97,7 @@ export class DockerPlugin {
       case 'NetworkDriver.GetCapabilities':
         return { Scope: 'local', ConnectivityScope: 'global' };
       case 'NetworkDriver.CreateNetwork':
-        return this.#createNetwork(b as unknown as CreateNetworkRequest);
+        return this.#createNetwork(createNetworkRequest(b));
       case 'NetworkDriver.DeleteNetwork':
         return this.#deleteNetwork(str(b, 'NetworkID'));
       case 'NetworkDriver.CreateEndpoint':
@@ -128,8 +148,11 @@ export class DockerPlugin {
     if (subnet6) this.#view.checkOverlap(subnet6);
     const adoption = this.#adopt(id, subnet, subnet6, opts)
       .catch((e: unknown) => {
+        // Nothing awaits this chain: a throw here would end the daemon, so nothing here may throw.
         this.#broken.set(id, messageOf(e));
-        this.#log.error(`Docker network ${id.slice(0, 12)} cannot be a weft network: ${messageOf(e)}; remove it with docker network rm`);
+        this.#log.error(
+          `Docker network ${String(id).slice(0, 12)} cannot be a weft network: ${messageOf(e)}; remove it with docker network rm`,
+        );
       })
       .finally(() => this.#adopting.delete(id));
     this.#adopting.set(id, adoption);

@@ -7,8 +7,13 @@
  * list; the asker's address tells which networks' names it may see. The address is a /32 on `lo`: a host
  * accepts its addresses on any interface, and kernels without the dummy driver (this project's test
  * machines) have no other place for it.
+ *
+ * Being on `lo`, the address answers on every interface, the underlay's included: a neighbour that routes
+ * 169.254.53.53 to this host reached an open resolver (issue 25). It answers only this host now, its
+ * addresses and the containers behind its bridges (pkg/dns/askers.ts); what the host has is read again on
+ * every `ensure`, so a bridge Docker makes is served within a pass.
  */
-import { DnsServer, hostResolvers, type DirectoryEntry } from '../dns/mod.ts';
+import { DnsServer, EMPTY_SCOPE, hostResolvers, isLocalAsker, localScope, type DirectoryEntry, type LocalScope } from '../dns/mod.ts';
 import { messageOf } from '../errors/mod.ts';
 import type { Netlink } from '../kernel/mod.ts';
 import type { Logger } from '../log/logger.ts';
@@ -20,6 +25,7 @@ export class LinkLocalResolver {
   readonly #directory: () => DirectoryEntry[];
   readonly #subnets: () => string[];
   #server: DnsServer | undefined;
+  #scope: LocalScope = EMPTY_SCOPE;
 
   constructor(o: { address: string; nl: Netlink; log: Logger; directory: () => DirectoryEntry[]; subnets: () => string[] }) {
     this.address = o.address;
@@ -31,6 +37,7 @@ export class LinkLocalResolver {
 
   /** Puts (or puts back) the address and the server; cheap when both are in place. */
   async ensure(): Promise<void> {
+    this.#scope = localScope(await this.#nl.listLinks(), await this.#nl.listAddrs());
     const lo = await this.#nl.getLink('lo');
     let repaired = false;
     const cidr = `${this.address}/32`;
@@ -48,6 +55,7 @@ export class LinkLocalResolver {
       directory: this.#directory,
       subnets: this.#subnets,
       upstreams: () => hostResolvers(new Set([this.address])),
+      admits: (ip) => isLocalAsker(this.#scope, ip),
     });
     try {
       await server.start();

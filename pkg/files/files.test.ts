@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -35,5 +35,29 @@ describe('state files', () => {
     expect(readFileSync(f, 'utf8')).toBe('10.244.1.200');
     expect(statSync(f).ino).toBe(inode);
     expect(statSync(f).mode & 0o777).toBe(0o600);
+  });
+
+  it('files are born with their mode: a 0600 file replaces a 0644 one, and is never 0644 on the way (issue 25)', () => {
+    const d = mkdtempSync(join(tmpdir(), 'weft-files-'));
+    dirs.push(d);
+    const f = join(d, 'status.json');
+    writeFileSync(f, 'old', { mode: 0o644 });
+    writeFileAtomic(f, 'new', 0o600);
+    expect(statSync(f).mode & 0o777).toBe(0o600);
+    expect(createExclusive(join(d, 'claim'), 'x', 0o600)).toBe(true);
+    expect(statSync(join(d, 'claim')).mode & 0o777).toBe(0o600);
+  });
+
+  it('overwriteInPlace takes away bits an existing file has beyond its mode, and adds none', () => {
+    const d = mkdtempSync(join(tmpdir(), 'weft-files-'));
+    dirs.push(d);
+    const f = join(d, 'hint');
+    writeFileSync(f, 'old');
+    chmodSync(f, 0o644);
+    overwriteInPlace(f, 'new', 0o600);
+    expect(statSync(f).mode & 0o777).toBe(0o600);
+    chmodSync(f, 0o400);
+    overwriteInPlace(f, 'newer', 0o600);
+    expect(statSync(f).mode & 0o777).toBe(0o400);
   });
 });

@@ -9,10 +9,18 @@
  * write: a plugin invocation would pay milliseconds for it, and the
  * case it guards (power loss) also ends every container; records from a previous boot are recognised by the
  * boot ID they carry and reclaimed (see pkg/attach).
+ *
+ * Modes: every file is created with its `mode` by open(2) itself (less the process umask, which can only take
+ * bits away), never written first and chmodded after, which would leave a window in which another user can
+ * open it and keep the descriptor. A replaced file is a new inode with the new mode; a file overwritten in
+ * place loses any bits beyond `mode` that an older version left on it. Pass 0o600 for anything another
+ * user of the host should not read (issue 25).
  */
 import {
   closeSync,
   constants,
+  fchmodSync,
+  fstatSync,
   ftruncateSync,
   linkSync,
   mkdirSync,
@@ -72,6 +80,9 @@ export function overwriteInPlace(path: string, data: string, mode = 0o644): void
   ensureDir(dirname(path));
   const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, mode);
   try {
+    // O_CREAT's mode applies only to a new file: an existing one is tightened to `mode`, never widened.
+    const had = fstatSync(fd).mode & 0o777;
+    if ((had & ~mode) !== 0) fchmodSync(fd, had & mode);
     writeAll(fd, data);
     ftruncateSync(fd, Buffer.byteLength(data));
   } finally {
