@@ -96,7 +96,7 @@ describe('NetworkAgent', () => {
     expect(t.agent.status().repairs).toBe(0);
   });
 
-  it("a peer's key on this host's subnet, or on an earlier peer's, is not programmed and is reported as a conflict (issue 24)", async () => {
+  it("a peer's key on this host's or an earlier peer's subnet is not programmed and is reported as a conflict (issue 24)", async () => {
     const t = await setup();
     const own = t.agent.status().subnet!;
     t.store.put(t.subnetKey('10.244.200.0/24'), peer('198.51.100.7', '02:00:00:00:07:01'));

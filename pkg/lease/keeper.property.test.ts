@@ -186,7 +186,7 @@ describe('leases under concurrency (property)', () => {
     );
   }, 120_000);
 
-  it('with flanneld writing keys at the same time (compare on the key alone), no weft key ever shares a half with an earlier key', async () => {
+  it('with flanneld writing keys at once (compare on the key alone), no weft key ever shares a half with an earlier key', async () => {
     const flannelKey = fc.constantFrom(
       '10.10.20.32-27',
       '10.10.20.64-27',
