@@ -7,8 +7,9 @@
  * equal to the CNI plugin's local records, and every network's conflist and DNS listener in place.
  */
 import { createHash } from 'node:crypto';
+import { containsIP, parseAddr, parsePrefix } from '../netaddr/cidr.ts';
 import { currentBootId, networkState, type AttachmentRecord } from '../contract/mod.ts';
-import { DnsServer, hostResolvers, type DirectoryEntry } from '../dns/mod.ts';
+import { DnsServer, hostResolvers, isEndpointOf, type DirectoryEntry } from '../dns/mod.ts';
 import { messageOf, WeftError } from '../errors/mod.ts';
 import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
 import { NetworkAgent, type AgentSpec, type AgentStatus, type ExternalInterface, type Served } from '../agent/mod.ts';
@@ -409,6 +410,9 @@ export class NetworkManager {
       log,
       onQuery: (answer) => this.#metrics?.dnsQuery(r.meta.Name, answer),
       directory: () => this.directory(),
+      // Endpoints of the network, and this host's own containers on it before the directory knows them (etcd
+      // unreachable at start): they sit behind this host's bridge, in its subnets of the network.
+      admits: (ip) => isEndpointOf(this.directory(), r.meta.Name, ip) || inSubnets(r.agent.served(), ip),
       subnets: () => [...this.#metas.values()].flatMap((m) => (m.SubnetV6 ? [m.Subnet, m.SubnetV6] : [m.Subnet])),
       upstreams: () =>
         hostResolvers(
@@ -529,4 +533,17 @@ export class NetworkManager {
       Created: new Date().toISOString(),
     };
   }
+}
+
+/** Whether `ip` is in this host's subnets of a network it serves. */
+function inSubnets(served: Served | undefined, ip: string): boolean {
+  const a = parseAddr(ip);
+  return (
+    !!served &&
+    !!a &&
+    [served.subnet, served.subnet6].some((s) => {
+      const p = s === undefined ? undefined : parsePrefix(s);
+      return !!p?.ok && containsIP(p.value, a.family, a.ip);
+    })
+  );
 }
