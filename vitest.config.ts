@@ -17,6 +17,7 @@ export default defineConfig({
             'deploy/**/*.test.ts',
           ],
           exclude: ['bundle/**/*.root.test.ts'],
+          setupFiles: ['test/helpers/seed.ts'],
         },
       },
       {
@@ -24,6 +25,7 @@ export default defineConfig({
           name: 'root',
           include: ['test/**/*.test.ts'],
           globalSetup: ['test/helpers/global-setup.ts'],
+          setupFiles: ['test/helpers/seed.ts'],
           pool: 'forks',
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -11,6 +11,12 @@ import { ipJson, ping } from '../helpers/sh.ts';
 import { weftOk } from '../helpers/weft-cli.ts';
 import { chaosCluster, converged, dataPathWorks, hasLink, inventory, settles } from './harness.ts';
 
+/** How many reconcile passes the daemon made on its default network (one every resync period, and on changes). */
+function passes(d: { http(path: string): { ok: boolean; body: string } }): number {
+  const m = /^weft_reconcile_duration_seconds_count\{network="default"\} (\d+)$/m.exec(d.http('/metrics').body);
+  return m ? Number(m[1]) : 0;
+}
+
 const lease = (ip: string, mac: string) =>
   `{"PublicIP":"${ip}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${mac}"}}`;
 
@@ -93,8 +99,12 @@ describe('lease faults', () => {
           (await left()).length === 0 &&
           c.hosts.every((h) => !hasLink(x, h.n, 'w-GREEN') && !existsSync(join(c.daemon(h.n).cniConfDir, 'weft-GREEN.conflist'))),
       );
-      // ...and none comes back: a host taking its subnet back after the removal was the bug.
-      await new Promise((r) => setTimeout(r, 3000));
+      // ...and none comes back: a host taking its subnet back after the removal was the bug. Waited for by each
+      // daemon's own clock (two more of its resync passes), not a fixed time.
+      const daemons = c.daemons.filter((d) => d !== undefined);
+      const before = daemons.map((d) => passes(d));
+      for (const [i, d] of daemons.entries())
+        await eventually(`two resync passes on ${d.host.name} after the removal`, () => passes(d) >= before[i]! + 2);
       expect((await left()).map((kv) => kv.key)).toEqual([]);
     }
     dataPathWorks(x);
