@@ -76,14 +76,16 @@ export function parseAttachConfig(raw: Obj, cniArgs: ReadonlyMap<string, string>
   };
 
   const network = str('network', '');
-  if (network !== '' && !NETWORK_NAME.test(network))
+  const named = network === '' || NETWORK_NAME.test(network);
+  if (!named)
     critical.push(
       `"network" "${network}" is not a valid weft network name (letters, digits, _ . -; starting with a letter or digit; at most 63)`,
     );
   const bridge = str('bridge', bridgeName(network));
   const bridgeProblem = ifNameProblem(bridge);
   if (bridgeProblem) critical.push(`"bridge": ${bridgeProblem}`);
-  const subnetFile = str('subnetFile', defaultSubnetFile(network));
+  // No default path from a name that cannot be one (refused above): leaseFileName throws on it.
+  const subnetFile = str('subnetFile', named ? defaultSubnetFile(network) : '/');
   const dataDir = str('dataDir', DEFAULT_DATA_DIR);
   for (const [k, v] of [
     ['subnetFile', subnetFile],

@@ -19,17 +19,23 @@ import type { KernelEvent, Netlink } from '../kernel/mod.ts';
 import { EtcdLeaseSource, type Change, type RawKv } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import {
+  acceptEndpoint,
+  acceptNetworks,
   classifyKey,
+  configProblem,
   conflistFileName,
-  decodeEndpoint,
-  decodeMeta,
   inspectObject,
   leaseFileName,
+  networkConfigOf,
+  printable,
+  validateEndpoint,
   type CreateRequest,
+  type DefaultNetwork,
   type Endpoint,
   type LsRow,
   type NetworkMeta,
 } from '../networks/mod.ts';
+import type { Result } from '../netaddr/result.ts';
 import type { NetworkStore, PrefixFeed } from '../store/mod.ts';
 import type { DaemonMetrics } from './metrics.ts';
 import { reclaimEarlierBoots } from './previous-boot.ts';
@@ -90,8 +96,18 @@ export class NetworkManager {
   readonly #metrics: DaemonMetrics | undefined;
   readonly #protectedAddrs: readonly string[];
   readonly #o: ManagerOptions;
+  /** The records as etcd has them (this host's view, kept by the watch): metas by ID, endpoints by ID and name. */
+  readonly #metaRecords = new Map<string, RawKv>();
+  readonly #endpointRecords = new Map<string, Map<string, RawKv>>();
+  /** The records that passed (#judge): only these reach an agent, the firewall, DNS or a file path. */
   readonly #metas = new Map<string, NetworkMeta>();
   readonly #endpoints = new Map<string, Map<string, Endpoint>>();
+  /** Each endpoint record's judgment, kept while neither it nor its network's meta changes. */
+  #judgedEndpoints = new Map<string, { readonly at: string; readonly result: Result<Endpoint> }>();
+  /** Refused records and what was logged of each, so a refusal is said once (again only if it changes). */
+  readonly #refused = new Map<string, string>();
+  /** The flannel default network's ranges and VNI, which named networks are judged against. */
+  #dflt: DefaultNetwork | undefined;
   readonly #running = new Map<string, Running>();
   #feed: PrefixFeed | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -111,6 +127,7 @@ export class NetworkManager {
   }
 
   async start(): Promise<void> {
+    this.#dflt = await this.#store.flannelDefault().catch(() => undefined);
     this.#feed = this.#store.watch({
       snapshot: (kvs) => this.#onSnapshot(kvs),
       changes: (c) => this.#onChanges(c),
@@ -188,7 +205,7 @@ export class NetworkManager {
   /** `inspect`: the network, every host's endpoints and leases, this host's MTU. */
   async inspect(ref: string): Promise<ReturnType<typeof inspectObject>> {
     const net = await this.#meta(ref);
-    const [eps, peers] = await Promise.all([this.#store.endpoints(net.Id), this.#store.peers(net.Id)]);
+    const [eps, peers] = await Promise.all([this.#store.endpoints(net), this.#store.peers(net.Id)]);
     return inspectObject(net, eps, { mtu: this.served(net.Id)?.mtu, peers });
   }
 
@@ -205,6 +222,10 @@ export class NetworkManager {
     if (!input.name || !input.containerID || (!input.address && !input.address6))
       throw new WeftError('WEFT_INVALID_ARGUMENT', 'an endpoint needs name, containerID and an address');
     const ep = this.endpointRecord(net, input);
+    // What the daemon writes passes the rules every host judges the record by when it reads it back.
+    const valid = validateEndpoint(ep, net);
+    if (!valid.ok)
+      throw new WeftError('WEFT_INVALID_ARGUMENT', `cannot register ${printable(input.name)} on ${net.Name}: ${printable(valid.reason)}`);
     await this.#store.registerEndpoint(net, ep).catch((e: unknown) => {
       this.#metrics?.cni(net.Name, 'ADD', 'error');
       throw e;
@@ -271,31 +292,57 @@ export class NetworkManager {
     };
   }
 
+  /** Keeps a record as etcd has it; what passes is decided by #judge, over every record at once. */
   #apply(kv: RawKv | { key: string; deleted: true }): void {
     const k = classifyKey(this.#o.root, kv.key);
     const deleted = 'deleted' in kv;
     if (k.kind === 'meta') {
-      if (deleted) this.#metas.delete(k.id);
-      else {
-        const m = decodeMeta((kv as RawKv).value);
-        if (m.ok) this.#metas.set(k.id, m.value);
-        else this.#log.warn(`ignoring bad network meta: ${m.reason}`, { key: kv.key });
-      }
+      if (deleted) this.#metaRecords.delete(k.id);
+      else this.#metaRecords.set(k.id, kv);
     } else if (k.kind === 'endpoint') {
-      const eps = this.#endpoints.get(k.id) ?? new Map<string, Endpoint>();
-      this.#endpoints.set(k.id, eps);
+      const eps = this.#endpointRecords.get(k.id) ?? new Map<string, RawKv>();
+      this.#endpointRecords.set(k.id, eps);
       if (deleted) eps.delete(k.name);
-      else {
-        const e = decodeEndpoint((kv as RawKv).value);
-        if (e.ok) eps.set(k.name, e.value);
-        else this.#log.warn(`ignoring bad endpoint: ${e.reason}`, { key: kv.key });
-      }
+      else eps.set(k.name, kv);
     }
   }
 
-  #onSnapshot(kvs: readonly RawKv[]): void {
+  /**
+   * Judges every record as the API judges what it writes (pkg/networks record.ts, issue 25: etcd is untrusted
+   * input): the networks in the order they were created, each against those before it and the default
+   * network; then each accepted network's endpoints. A refused record is logged once with its key and why.
+   */
+  #judge(): void {
+    const { accepted, refused } = acceptNetworks(this.#o.root, [...this.#metaRecords.values()], this.#dflt);
+    const said = new Map(refused.map((r) => [r.key, `refusing the network record ${r.key}: ${r.reason}`]));
     this.#metas.clear();
+    for (const m of accepted) this.#metas.set(m.Id, m);
     this.#endpoints.clear();
+    const judged = new Map<string, { readonly at: string; readonly result: Result<Endpoint> }>();
+    for (const [id, records] of this.#endpointRecords) {
+      const meta = this.#metas.get(id);
+      // Endpoints of a network not (or no longer) accepted are not served; the network's refusal says why.
+      if (!meta) continue;
+      const eps = new Map<string, Endpoint>();
+      for (const [name, kv] of records) {
+        const at = `${kv.modRevision}/${this.#metaRecords.get(id)?.modRevision}`;
+        const before = this.#judgedEndpoints.get(kv.key);
+        const j = before?.at === at ? before : { at, result: acceptEndpoint(this.#o.root, kv, meta) };
+        judged.set(kv.key, j);
+        if (j.result.ok) eps.set(name, j.result.value);
+        else said.set(kv.key, `refusing the endpoint record ${printable(kv.key)}: ${j.result.reason}`);
+      }
+      this.#endpoints.set(id, eps);
+    }
+    this.#judgedEndpoints = judged;
+    for (const [key, msg] of said) if (this.#refused.get(key) !== msg) this.#log.warn(msg);
+    for (const key of [...this.#refused.keys()]) if (!said.has(key)) this.#refused.delete(key);
+    for (const [key, msg] of said) this.#refused.set(key, msg);
+  }
+
+  #onSnapshot(kvs: readonly RawKv[]): void {
+    this.#metaRecords.clear();
+    this.#endpointRecords.clear();
     for (const kv of kvs) this.#apply(kv);
     this.#sync();
   }
@@ -305,8 +352,9 @@ export class NetworkManager {
     this.#sync();
   }
 
-  /** Starts agents for new networks, tears down removed ones, and refreshes the isolation rules. */
+  /** Judges the records, starts agents for new networks, tears down removed ones, and refreshes the isolation rules. */
   #sync(): void {
+    this.#judge();
     let changed = false;
     for (const [id, meta] of this.#metas)
       if (!this.#running.has(id)) {
@@ -346,7 +394,7 @@ export class NetworkManager {
         subnetFile: leaseFileName(this.#o.runDir, meta.Name),
       },
       {
-        source: (l) => new EtcdLeaseSource(this.#store.subnets(meta.Id), l),
+        source: (l) => new NamedLeaseSource(this.#store.subnets(meta.Id), l, meta),
         nl: this.#nl,
         iface: this.#iface,
         log: this.#log,
@@ -446,6 +494,12 @@ export class NetworkManager {
   }
 
   async #periodic(): Promise<void> {
+    // The default network's config can change (or be read at last): named networks are judged against it.
+    const dflt = await this.#store.flannelDefault().catch(() => this.#dflt);
+    if (JSON.stringify(dflt) !== JSON.stringify(this.#dflt)) {
+      this.#dflt = dflt;
+      this.#sync();
+    }
     for (const r of this.#running.values()) {
       if (!r.agent.served()) continue;
       this.#keepConflist(r);
@@ -546,4 +600,29 @@ function inSubnets(served: Served | undefined, ip: string): boolean {
       return !!p?.ok && containsIP(p.value, a.family, a.ip);
     })
   );
+}
+
+/**
+ * A named network's leases in etcd, its agent served the network config its meta implies (networkConfigOf), the
+ * meta having passed #judge. The `config` key beside the meta is written from it at creation, so flannel's
+ * readers see the network; one that says anything else (another range or VNI, Learning, a port) was written
+ * past the API (issue 25): it is not served, and said once.
+ */
+class NamedLeaseSource extends EtcdLeaseSource {
+  readonly #meta: NetworkMeta;
+  readonly #warn: (msg: string) => void;
+  #said: string | undefined;
+
+  constructor(store: ConstructorParameters<typeof EtcdLeaseSource>[0], log: Logger, meta: NetworkMeta) {
+    super(store, log);
+    this.#meta = meta;
+    this.#warn = (msg) => log.warn(msg);
+  }
+
+  override async readConfig(): Promise<string | undefined> {
+    const problem = configProblem(this.#meta, await super.readConfig().catch(() => undefined));
+    if (problem !== undefined && problem !== this.#said) this.#warn(`ignoring the network config ${this.configWhere}: ${problem}`);
+    this.#said = problem;
+    return networkConfigOf(this.#meta);
+  }
 }

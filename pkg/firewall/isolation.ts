@@ -5,6 +5,7 @@
  * lets such traffic through first. With fewer than two networks there is nothing to isolate: no table.
  */
 import type { NftTable } from './table.ts';
+import { nftCidr, nftCommentText } from './values.ts';
 
 export const ISOLATION_TABLE = 'weft_isolation';
 
@@ -19,9 +20,11 @@ const familyOf = (cidr: string): 'ip' | 'ip6' => (cidr.includes(':') ? 'ip6' : '
 export function isolationTable(ranges: readonly IsolatedRange[]): NftTable | undefined {
   const rules = ranges.flatMap((r) => {
     const fam = familyOf(r.subnet);
-    const others = ranges.filter((o) => o !== r && familyOf(o.subnet) === fam).map((o) => o.subnet);
+    const others = ranges.filter((o) => o !== r && familyOf(o.subnet) === fam).map((o) => nftCidr(o.subnet));
     if (others.length === 0) return [];
-    return [`  ${fam} saddr ${r.subnet} ${fam} daddr { ${others.join(', ')} } drop comment "${r.name}: no traffic to other networks"`];
+    // Ranges and names come from etcd: only canonical ranges and plain names reach the script (values.ts).
+    const comment = `${nftCommentText(r.name)}: no traffic to other networks`;
+    return [`  ${fam} saddr ${nftCidr(r.subnet)} ${fam} daddr { ${others.join(', ')} } drop comment "${comment}"`];
   });
   if (rules.length === 0) return undefined;
   return {

@@ -14,8 +14,12 @@
  * - The CNI plugin's `ipMasq` (flannel's CNI config, when the daemon does not masquerade): one chain per
  *   network in table `inet weft-cni`, one rule per family (not per container, unlike the reference bridge
  *   plugin):  ip saddr <host subnet> ip daddr != { <cluster networks>, 224.0.0.0/4 } masquerade
+ *
+ * Every range passes nftCidr (values.ts) on its way into a rule; table and chain names keep only [A-Za-z0-9_]
+ * of the network's key.
  */
 import type { NftChain, NftTable } from './table.ts';
+import { nftCidr } from './values.ts';
 
 export interface MasqSpec {
   /** The network's key (its name; `_default` for the flannel default network). */
@@ -41,9 +45,10 @@ export function flannelMasqTable(
   o: { readonly masquerade: boolean; readonly forward: boolean },
   family: 4 | 6 = 4,
 ): NftTable | undefined {
-  const C = s.clusterNetworks[family][0];
-  const P = s.subnets.find((x) => familyOf(x) === family);
-  if (!C || !P) return undefined;
+  const c = s.clusterNetworks[family][0];
+  const p = s.subnets.find((x) => familyOf(x) === family);
+  if (!c || !p) return undefined;
+  const [C, P] = [nftCidr(c), nftCidr(p)];
   const ip = family === 4 ? 'ip' : 'ip6';
   const multicast = family === 4 ? '224.0.0.0/4' : 'ff00::/8';
   const masq = `masquerade${s.fullyRandom ? ' fully-random' : ''}`;
@@ -82,8 +87,8 @@ export function cniMasqChain(s: MasqSpec): NftChain {
   const rules = s.subnets.map((subnet) => {
     const f = familyOf(subnet);
     const ip = f === 4 ? 'ip' : 'ip6';
-    const keep = [...s.clusterNetworks[f], f === 4 ? '224.0.0.0/4' : 'ff00::/8'];
-    return `${ip} saddr ${subnet} ${ip} daddr != { ${keep.join(', ')} } masquerade`;
+    const keep = [...s.clusterNetworks[f].map(nftCidr), f === 4 ? '224.0.0.0/4' : 'ff00::/8'];
+    return `${ip} saddr ${nftCidr(subnet)} ${ip} daddr != { ${keep.join(', ')} } masquerade`;
   });
   return {
     family: 'inet',

@@ -1,11 +1,14 @@
 export * from './schema.ts';
 export {
   validateCreate,
+  validateMeta,
+  vniTaken,
   networkConfigOf,
   nextVni,
   defaultHostSubnetLen,
   DEFAULT_NETWORK_NAME,
   FIRST_VNI,
+  NETWORK_ID,
   type CreateRequest,
   type CreateCheck,
   type ValidCreate,
@@ -22,5 +25,17 @@ export {
   DEFAULT_NETWORK_KEY,
   NETWORK_NAME,
 } from './names.ts';
+export {
+  acceptEndpoint,
+  acceptNetworks,
+  configProblem,
+  endpointNameProblem,
+  printable,
+  validateEndpoint,
+  MAX_ALIASES,
+  type DefaultNetwork,
+  type Refusal,
+  type StoredKv,
+} from './record.ts';
 export { inspectObject, defaultInspectObject, inspectPeer, firstAddress, type InspectPeer } from './inspect.ts';
 export { lsView, parseFilters, filterRows, LS_FORMAT, type LsRow, type LsView } from './list.ts';

@@ -8,9 +8,12 @@
  *   <root>/networks/<id>/subnets/<key>     -> flannel leases, one per host
  *   <root>/networks/<id>/endpoints/<name>  -> Endpoint JSON
  *
- * Values are decoded without throwing; a bad one is reported for the caller to log and skip.
+ * Values are decoded without throwing; a bad one is reported for the caller to log and skip. Every value here
+ * is read from etcd, which any host's credentials can write (issue 25): decodeMeta judges a meta by the rules
+ * `network create` applies, and record.ts judges metas against each other and endpoints against their network.
  */
 import { fail, ok, type Result } from '../netaddr/result.ts';
+import { validateMeta } from './spec.ts';
 
 export const keys = {
   networks: (root: string) => `${root}/networks/`,
@@ -79,17 +82,44 @@ export function classifyKey(root: string, key: string): NetworkKey {
 
 const str = (o: Record<string, unknown>, k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
 
-export function decodeMeta(text: string): Result<NetworkMeta> {
-  let o: Record<string, unknown>;
+/** Far above any record weft writes (a few hundred bytes); a bigger value is refused before it is parsed. */
+export const MAX_RECORD_BYTES = 16 * 1024;
+
+function parseObject(text: string, what: string): Result<Record<string, unknown>> {
+  if (text.length > MAX_RECORD_BYTES) return fail(`${what} is over ${MAX_RECORD_BYTES} bytes`);
+  let o: unknown;
   try {
-    o = JSON.parse(text) as Record<string, unknown>;
+    o = JSON.parse(text);
   } catch {
-    return fail('network meta is not JSON');
+    return fail(`${what} is not JSON`);
   }
-  if (typeof o !== 'object' || o === null) return fail('network meta is not an object');
+  return typeof o === 'object' && o !== null && !Array.isArray(o) ? ok(o as Record<string, unknown>) : fail(`${what} is not an object`);
+}
+
+/**
+ * A meta's fields with their types, nothing judged yet (decodeMeta judges them; acceptNetworks judges them
+ * against the other networks too). A field of the wrong type is refused, not taken as absent.
+ */
+export function decodeMetaFields(text: string): Result<NetworkMeta> {
+  const parsed = parseObject(text, 'network meta');
+  if (!parsed.ok) return parsed;
+  const o = parsed.value;
   const [Name, Id, Subnet] = [str(o, 'Name'), str(o, 'Id'), str(o, 'Subnet')];
   if (!Name || !Id || !Subnet || typeof o.VNI !== 'number' || typeof o.HostSubnetLen !== 'number')
     return fail('network meta lacks Name, Id, Subnet, VNI or HostSubnetLen');
+  const wrong = (
+    [
+      ['Created', 'string'],
+      ['Gateway', 'string'],
+      ['MTU', 'number'],
+      ['SubnetV6', 'string'],
+      ['HostSubnetLenV6', 'number'],
+    ] as const
+  ).find(([k, type]) => o[k] !== undefined && typeof o[k] !== type);
+  if (wrong) return fail(`network meta's ${wrong[0]} is not a ${wrong[1]}`);
+  if (o.Driver !== undefined && o.Driver !== 'overlay') return fail('network meta\'s Driver is not "overlay"');
+  if (o.Scope !== undefined && o.Scope !== 'global') return fail('network meta\'s Scope is not "global"');
+  if ((o.SubnetV6 === undefined) !== (o.HostSubnetLenV6 === undefined)) return fail('network meta has one of SubnetV6 and HostSubnetLenV6');
   return ok({
     Name,
     Id,
@@ -101,23 +131,36 @@ export function decodeMeta(text: string): Result<NetworkMeta> {
     VNI: o.VNI,
     MTU: typeof o.MTU === 'number' ? o.MTU : undefined,
     HostSubnetLen: o.HostSubnetLen,
-    ...(str(o, 'SubnetV6') &&
-      typeof o.HostSubnetLenV6 === 'number' && { SubnetV6: str(o, 'SubnetV6'), HostSubnetLenV6: o.HostSubnetLenV6 }),
+    ...(o.SubnetV6 !== undefined && { SubnetV6: o.SubnetV6 as string, HostSubnetLenV6: o.HostSubnetLenV6 as number }),
   });
 }
 
+/**
+ * A network meta as etcd holds it, decoded and judged by the rules `network create` applies (validateMeta),
+ * alone: whether it clashes with the other networks is acceptNetworks' question (record.ts).
+ */
+export function decodeMeta(text: string): Result<NetworkMeta> {
+  const m = decodeMetaFields(text);
+  return m.ok ? validateMeta(m.value) : m;
+}
+
+/**
+ * An endpoint record's fields with their types (a field of the wrong type is refused, not taken as absent).
+ * Its values are judged by acceptEndpoint (record.ts), against its key and its network: what the daemon
+ * serves, shows or answers in DNS; the store reads records with this alone only to compare them with its own.
+ */
 export function decodeEndpoint(text: string): Result<Endpoint> {
-  let o: Record<string, unknown>;
-  try {
-    o = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return fail('endpoint is not JSON');
-  }
-  if (typeof o !== 'object' || o === null) return fail('endpoint is not an object');
+  const parsed = parseObject(text, 'endpoint');
+  if (!parsed.ok) return parsed;
+  const o = parsed.value;
   const need = ['Name', 'NetworkID', 'Host', 'ContainerID'] as const;
   for (const k of need) if (!str(o, k)) return fail(`endpoint lacks ${k}`);
+  const optional = ['EndpointID', 'Network', 'HostIP', 'Interface', 'IPv4Address', 'IPv6Address', 'MacAddress', 'Created'] as const;
+  const wrong = optional.find((k) => o[k] !== undefined && typeof o[k] !== 'string');
+  if (wrong) return fail(`endpoint's ${wrong} is not a string`);
   if (!str(o, 'IPv4Address') && !str(o, 'IPv6Address')) return fail('endpoint lacks IPv4Address and IPv6Address');
-  const aliases = Array.isArray(o.Aliases) ? o.Aliases.filter((a): a is string => typeof a === 'string') : [];
+  if (o.Aliases !== undefined && !(Array.isArray(o.Aliases) && o.Aliases.every((a) => typeof a === 'string')))
+    return fail("endpoint's Aliases is not a list of strings");
   return ok({
     Name: str(o, 'Name')!,
     EndpointID: str(o, 'EndpointID') ?? '',
@@ -130,7 +173,7 @@ export function decodeEndpoint(text: string): Result<Endpoint> {
     IPv4Address: str(o, 'IPv4Address') ?? '',
     IPv6Address: str(o, 'IPv6Address') ?? '',
     MacAddress: str(o, 'MacAddress') ?? '',
-    Aliases: aliases,
+    Aliases: (o.Aliases as string[] | undefined) ?? [],
     Created: str(o, 'Created') ?? '',
   });
 }

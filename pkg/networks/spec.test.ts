@@ -167,7 +167,8 @@ describe('schema', () => {
   });
 
   it('decodes meta and endpoints and refuses incomplete ones', () => {
-    expect(decodeMeta('{"Name":"RED","Id":"ab","Subnet":"10.10.10.0/24","VNI":256,"HostSubnetLen":27}')).toMatchObject({
+    const id = 'ab'.repeat(32);
+    expect(decodeMeta(`{"Name":"RED","Id":"${id}","Subnet":"10.10.10.0/24","VNI":256,"HostSubnetLen":27}`)).toMatchObject({
       ok: true,
       value: { Name: 'RED', Scope: 'global', Driver: 'overlay' },
     });

@@ -74,7 +74,9 @@ export function validateCreate(req: CreateRequest, existing: readonly ExistingNe
   const problems: string[] = [];
   let nameTaken = false;
   if (!NETWORK_NAME.test(req.name))
-    problems.push(`invalid network name "${req.name}": use letters, digits, _ . - (starting with a letter or digit, at most 63)`);
+    problems.push(
+      `invalid network name ${JSON.stringify(req.name)}: use letters, digits, _ . - (starting with a letter or digit, at most 63)`,
+    );
   if (req.name === DEFAULT_NETWORK_NAME) problems.push(`network name "${DEFAULT_NETWORK_NAME}" is the flannel default network's`);
   else if (existing.some((e) => e.name === req.name)) {
     problems.push(`network with name ${req.name} already exists`);
@@ -167,6 +169,55 @@ function validateSubnet6(
   if (clash) problems.push(clash);
   const subnet6 = formatPrefix(p.value);
   return { subnet6, hostSubnetLen6: defaultHostSubnetLen6(p.value.prefix) };
+}
+
+/** A network's ID: 64 hex digits, random, as Docker's (docs/adr/0003). */
+export const NETWORK_ID = /^[0-9a-f]{64}$/;
+
+/** Why `vni` cannot be another network's too: the network that has it (Docker's refusal), or undefined. */
+export function vniTaken(vni: number, taken: ReadonlyArray<{ readonly name: string; readonly vni: number }>): string | undefined {
+  const user = taken.find((t) => t.vni === vni);
+  return user && `VNI ${vni} is used by network ${user.name}`;
+}
+
+/**
+ * A network record read from etcd, judged as `network create` judges its request (issue 25: what etcd holds
+ * is untrusted input; anyone with a node's etcd credentials can write it). The same rules, by calling
+ * validateCreate with the request the record would have come from, against `existing` (the networks judged
+ * before it); then what only a stored record has: an ID of 64 hex digits, a VNI, and every range and address
+ * exactly as create writes it (canonical text), so nothing but the parser's own output reaches an nft rule,
+ * a file path or a route.
+ */
+export function validateMeta(m: NetworkMeta, existing: readonly ExistingNetwork[] = []): Result<NetworkMeta> {
+  const problems: string[] = [];
+  if (!NETWORK_ID.test(m.Id)) problems.push(`its ID ${JSON.stringify(m.Id)} is not 64 hex digits`);
+  if (!/^[\x21-\x7e]{0,64}$/.test(m.Created)) problems.push('its creation time is not a timestamp');
+  const v = validateCreate(
+    {
+      name: m.Name,
+      driver: m.Driver,
+      subnet: m.Subnet,
+      gateway: m.Gateway,
+      vni: m.VNI,
+      hostSubnetLen: m.HostSubnetLen,
+      mtu: m.MTU,
+      ipv6: m.Subnet.includes(':') || m.SubnetV6 !== undefined,
+      subnet6: m.SubnetV6,
+    },
+    existing,
+  );
+  if (!v.ok) problems.push(v.reason);
+  else {
+    const stored: Array<[string, unknown, unknown]> = [
+      ['subnet', m.Subnet, v.value.subnet],
+      ['gateway', m.Gateway, v.value.gateway],
+      ['IPv6 subnet', m.SubnetV6, v.value.subnet6],
+      ['IPv6 host subnet length', m.HostSubnetLenV6, v.value.hostSubnetLen6],
+    ];
+    for (const [what, value, canonical] of stored)
+      if (value !== canonical) problems.push(`its ${what} ${JSON.stringify(value)} is not as create writes it (${canonical ?? 'none'})`);
+  }
+  return problems.length > 0 ? fail(problems.join('; ')) : ok(m);
 }
 
 /** The flannel config the network's agents read: host subnets of the chosen size, the VNI, the MTU. */

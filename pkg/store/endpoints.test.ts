@@ -51,7 +51,7 @@ async function network(): Promise<{ kv: MemoryKv; other: NetworkStore; meta: Net
 
 const ep = (meta: NetworkMeta, containerID: string, hostIP = '192.0.2.1'): Endpoint => ({
   Name: 'web',
-  EndpointID: `e-${containerID}`,
+  EndpointID: containerID.toLowerCase().repeat(64),
   NetworkID: meta.Id,
   Network: meta.Name,
   Host: 'clone',
@@ -92,7 +92,7 @@ describe('endpoint records under concurrent writers', () => {
     const { kv, other, meta } = await network();
     await other.registerEndpoint(meta, ep(meta, 'A'));
     await other.registerEndpoint(meta, { ...ep(meta, 'A'), IPv4Address: '10.10.10.35/24' });
-    expect((await other.endpoints(meta.Id)).map((e) => e.IPv4Address)).toEqual(['10.10.10.35/24']);
+    expect((await other.endpoints(meta)).map((e) => e.IPv4Address)).toEqual(['10.10.10.35/24']);
 
     const store = new NetworkStore(
       slipIn(

@@ -13,15 +13,17 @@ import { PrefixFeed } from './prefix-feed.ts';
 import { storeError, SubnetRegistry } from './registry.ts';
 import { compareText } from '../text.ts';
 import {
-  classifyKey,
+  acceptEndpoint,
+  acceptNetworks,
   decodeEndpoint,
-  decodeMeta,
   inspectPeer,
   keys,
   networkConfigOf,
   nextVni,
   validateCreate,
+  vniTaken,
   type CreateRequest,
+  type DefaultNetwork,
   type Endpoint,
   type ExistingNetwork,
   type InspectPeer,
@@ -49,7 +51,7 @@ export class NetworkStore {
   }
 
   /** The flannel default network's range and VNI, when it is configured and valid. */
-  async #flannelDefault(): Promise<{ subnet: string; subnet6: string | undefined; vni: number } | undefined> {
+  async flannelDefault(): Promise<(DefaultNetwork & { readonly vni: number }) | undefined> {
     if (!this.flannelConfigKey) return undefined;
     const text = (
       await this.client
@@ -86,16 +88,16 @@ export class NetworkStore {
     });
   }
 
-  async list(): Promise<NetworkMeta[]> {
+  /**
+   * The networks whose records pass, judged as the daemons judge them (pkg/networks acceptNetworks: as
+   * `network create` judges a request, in creation order, against the default network too), so `ls`,
+   * `inspect` and every API call see the networks the daemons serve and no other. The daemons log refusals.
+   */
+  async list(dflt?: DefaultNetwork): Promise<NetworkMeta[]> {
+    const d = dflt ?? (await this.flannelDefault());
     try {
       const { kvs } = await this.client.getPrefix(keys.networks(this.root));
-      const out: NetworkMeta[] = [];
-      for (const { key, value } of kvs) {
-        if (classifyKey(this.root, key).kind !== 'meta') continue;
-        const m = decodeMeta(value);
-        if (m.ok) out.push(m.value);
-      }
-      return out.sort((a, b) => compareText(a.Name, b.Name));
+      return acceptNetworks(this.root, kvs, d).accepted.sort((a, b) => compareText(a.Name, b.Name));
     } catch (e) {
       throw storeError('listing networks', e);
     }
@@ -124,8 +126,8 @@ export class NetworkStore {
       const genKv = await this.client
         .get(GENERATION(this.root))
         .catch((e: unknown) => Promise.reject(storeError('reading the network generation', e)));
-      const existing = await this.list();
-      const dflt = await this.#flannelDefault();
+      const dflt = await this.flannelDefault();
+      const existing = await this.list(dflt);
       const others: ExistingNetwork[] = [
         ...existing.map((m) => ({ name: m.Name, subnet: m.Subnet, subnet6: m.SubnetV6 })),
         ...(dflt ? [{ name: 'default', subnet: dflt.subnet, subnet6: dflt.subnet6 }] : []),
@@ -134,8 +136,8 @@ export class NetworkStore {
       if (!v.ok) throw new WeftError(v.nameTaken ? 'WEFT_ALREADY_EXISTS' : 'WEFT_INVALID_CONFIG', v.reason);
       const taken = [...existing.map((m) => ({ name: m.Name, vni: m.VNI })), ...(dflt ? [{ name: 'default', vni: dflt.vni }] : [])];
       const vni = v.value.vni ?? nextVni(new Set(taken.map((t) => t.vni)));
-      const user = taken.find((t) => t.vni === vni);
-      if (user) throw new WeftError('WEFT_ALREADY_EXISTS', `VNI ${vni} is used by network ${user.name}`);
+      const used = vniTaken(vni, taken);
+      if (used) throw new WeftError('WEFT_ALREADY_EXISTS', used);
       const meta: NetworkMeta = {
         Name: v.value.name,
         Id: randomBytes(32).toString('hex'),
@@ -173,13 +175,13 @@ export class NetworkStore {
     throw new WeftError('WEFT_TRY_AGAIN', 'networks are being created concurrently; try again');
   }
 
-  async endpoints(id: string): Promise<Endpoint[]> {
+  /** The network's endpoint records that pass (acceptEndpoint, as the daemons judge them). */
+  async endpoints(meta: NetworkMeta): Promise<Endpoint[]> {
     try {
-      const { kvs } = await this.client.getPrefix(keys.endpoints(this.root, id));
+      const { kvs } = await this.client.getPrefix(keys.endpoints(this.root, meta.Id));
       return kvs
-        .map((kv) => decodeEndpoint(kv.value))
-        .filter((r) => r.ok)
-        .map((r) => (r as { value: Endpoint }).value)
+        .map((kv) => acceptEndpoint(this.root, kv, meta))
+        .flatMap((r) => (r.ok ? [r.value] : []))
         .sort((a, b) => compareText(a.Name, b.Name));
     } catch (e) {
       throw storeError('listing endpoints', e);
@@ -198,7 +200,7 @@ export class NetworkStore {
     const prefix = keys.endpoints(this.root, meta.Id);
     for (let attempt = 0; attempt < ENDPOINT_ATTEMPTS; attempt++) {
       const listing = await this.client.getPrefix(prefix).catch((e: unknown) => Promise.reject(storeError('listing endpoints', e)));
-      const eps = listing.kvs.map((kv) => decodeEndpoint(kv.value)).flatMap((r) => (r.ok ? [r.value] : []));
+      const eps = listing.kvs.map((kv) => acceptEndpoint(this.root, kv, meta)).flatMap((r) => (r.ok ? [r.value] : []));
       if (eps.length > 0)
         throw new WeftError('WEFT_ALREADY_EXISTS', `network ${meta.Name} has active endpoints`, {
           details: eps.map((e) => `${e.Name} on ${e.Host}${e.HostIP ? ` (${e.HostIP})` : ''}`).join(', '),
