@@ -20,13 +20,15 @@ export async function runChecks(s: LabState, out: (l: string) => void): Promise<
   };
   const at = (x: LabContainer): Where => ({ netns: x.netns, resolvConf: x.resolvConf });
   const where = (x: LabContainer) => `${x.name}@h${x.host}`;
-  const [c1, c2, c3, c4, c5] = ['container1', 'container2', 'container3', 'container4', 'container5'].map(c) as [
+  const [c1, c2, c3, c4, c5, c6] = ['container1', 'container2', 'container3', 'container4', 'container5', 'container6'].map(c) as [
+    LabContainer,
     LabContainer,
     LabContainer,
     LabContainer,
     LabContainer,
     LabContainer,
   ];
+  const c6name = c6.endpoint ?? c6.name;
   // Missing, the check fails (a check that throws is FAILED): a 'blocked' check must not pass for want of a target.
   const v6 = (x: LabContainer, net: string): string => {
     const a = x.addresses6?.[net];
@@ -49,6 +51,12 @@ export async function runChecks(s: LabState, out: (l: string) => void): Promise<
     [`${where(c3)} -> ${where(c4)} by IPv6 (BLUE, dual-stack)`, 'reach', () => pingFrom(at(c3), v6(c4, 'BLUE'))],
     [`${where(c3)} resolves container4 to its IPv6 address (AAAA)`, 'reach', () => lookup(at(c3), 'container4', 6) === v6(c4, 'BLUE')],
     [`${where(c5)} -> ${where(c4)} by IPv6 (GREEN to BLUE)`, 'blocked', () => !pingFrom(at(c5), v6(c4, 'BLUE'), 1)],
+    [
+      `${where(c6)} -> container1 by name (RED, ${c6.via === 'containerd (CRI)' ? 'a CRI pod' : c6.via})`,
+      'reach',
+      () => pingFrom(at(c6), 'container1'),
+    ],
+    [`${where(c2)} -> ${c6name} by name (TCP)`, 'reach', () => tcpExchange(at(c6), at(c2), c6name, 7072)],
   ];
   const results: CheckResult[] = [];
   const width = Math.max(...checks.map(([name]) => name.length));

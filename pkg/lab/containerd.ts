@@ -270,10 +270,10 @@ export function podNetns(s: PodSandboxStatus): string {
 
 /**
  * Kills the processes of a containerd in `dir` (containerd and its shims name the directory in their command
- * line; the pods' processes, in mount namespaces of their own, are found by their cgroup), unmounts, removes
- * the shims' sockets, the directory and the cgroup parent.
+ * line; the pods' processes, in mount namespaces of their own, are found by their cgroup), removes the shims'
+ * sockets, unmounts what is mounted under `dir` and removes the cgroup parent; the files stay.
  */
-export function removeContainerdState(dir: string, cgroupParent: string | undefined): void {
+export function stopContainerdState(dir: string, cgroupParent: string | undefined): void {
   const pids = [...labProcesses(dir), ...(cgroupParent ? processesInCgroup(cgroupParent) : [])];
   for (const pid of pids) {
     try {
@@ -294,8 +294,13 @@ export function removeContainerdState(dir: string, cgroupParent: string | undefi
   for (let i = 0; i < 100 && pids.some(alive); i++) Atomics.wait(nap, 0, 0, 50);
   for (const id of tasksOf(dir)) rmSync(shimSocket(join(dir, 'containerd.sock'), id), { force: true });
   unmountUnder(dir);
-  rmSync(dir, { recursive: true, force: true });
   if (cgroupParent) removeCgroup(cgroupParent);
+}
+
+/** stopContainerdState, then the directory. */
+export function removeContainerdState(dir: string, cgroupParent: string | undefined): void {
+  stopContainerdState(dir, cgroupParent);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** The IDs of the tasks (pods' and containers') a containerd in `dir` has state for. */

@@ -1,15 +1,17 @@
 /**
  * `weft lab down`: removes everything a lab made, also when `up` crashed half-way or lab.json is gone, and is
  * safe to run twice. It finds the lab's pieces three ways: podman's and Docker's containers through the lab's own
- * podman storage and dockerd, processes by a path under the lab directory in their command line (etcd, daemons, conmon) or a
- * root there (containers), and namespaces by the lab's name prefix. The report files stay.
+ * podman storage and dockerd, processes by a path under the lab directory in their command line (etcd, daemons, conmon,
+ * containerd and its shims) or a root there (containers) or by the lab's pod cgroup (CRI pods), and namespaces by the
+ * lab's name prefix. What containerd mounted under the directory is unmounted. The report files stay.
  */
 import { CNI_PATH } from '../defaults.ts';
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { deleteNamedNetns, listNamedNetns } from '../kernel/mod.ts';
 import { destroyByPrefix } from '../sim/mod.ts';
-import { labPrefix } from './names.ts';
+import { stopContainerdState } from './containerd.ts';
+import { labCgroup, labPrefix } from './names.ts';
 import { dockerAt } from './docker.ts';
 import { Podman } from './podman.ts';
 import { REPORT_MD, REPORT_SVG } from './report.ts';
@@ -79,6 +81,10 @@ export function cleanLeftovers(dir: string, out: (l: string) => void): { process
     } catch {
       // already gone
     }
+  }
+  // containerd's pods (found by their cgroup), the shims' sockets, its mounts (rootfs, shm, pod namespaces).
+  for (const h of existsSync(dir) ? readdirSync(dir).filter((d) => /^h\d+$/.test(d)) : []) {
+    if (existsSync(join(dir, h, 'containerd'))) stopContainerdState(join(dir, h, 'containerd'), labCgroup(dir));
   }
   const namespaces = destroyByPrefix(prefix);
   for (const n of podmanNetns) if (listNamedNetns().includes(n)) deleteNamedNetns(n);

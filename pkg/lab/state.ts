@@ -20,7 +20,9 @@ export interface LabContainer {
   readonly addresses: Record<string, string>;
   /** network name -> IPv6 address, on dual-stack networks */
   readonly addresses6?: Record<string, string>;
-  readonly via: 'podman' | 'weft network connect' | 'docker run';
+  readonly via: 'podman' | 'weft network connect' | 'docker run' | 'containerd (CRI)';
+  /** Its name on its networks when not `name` (a CRI pod's is `<pod>.<namespace>`). */
+  readonly endpoint?: string;
   /** A resolv.conf from its ADD result, bind-mounted when a check runs in it by name. */
   readonly resolvConf: string;
 }
@@ -38,6 +40,8 @@ export interface LabState {
   readonly podmanNetns: string[];
   /** The dockerd of host 1 (`unix://...`), when the lab runs Docker. */
   readonly docker?: string;
+  /** The containerd whose CRI ran container6: its host, socket and the pod's sandbox ID. */
+  readonly containerd?: { readonly host: number; readonly socket: string; readonly sandbox: string };
 }
 
 export function labDir(dir: string | undefined): string {

@@ -2,13 +2,14 @@
  * `weft lab up`: on this one machine, the lab Docker's and flannel's users built on several VMs: an
  * underlay, an etcd, N hosts each running `weft daemon`, the networks RED, BLUE (dual-stack) and GREEN
  * (dual-stack), and containers on them
- * (Docker on host 1 and podman on host 2 where they work, plain namespaces attached with `weft network
- * connect` otherwise); then the seed
+ * (Docker on host 1, podman on host 2 and a CRI pod on containerd on host 3 where they work, plain
+ * namespaces attached with `weft network connect` otherwise); then the seed
  * scenario's checks. Everything it makes is named `<prefix>...` or lives under the lab directory, and its
  * processes outlive this command until `weft lab down`.
  */
 import { CNI_PATH, DOCKER_DNS_ADDRESS } from '../defaults.ts';
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { daemonCall } from '../contract/mod.ts';
@@ -16,7 +17,8 @@ import { WeftError, messageOf } from '../errors/mod.ts';
 import { ETCD_HOST, SimCluster, SimPki, waitFor } from '../sim/mod.ts';
 import { runChecks, type CheckResult } from './checks.ts';
 import { cleanLeftovers } from './down.ts';
-import { labPrefix } from './names.ts';
+import { labCgroup, labPrefix } from './names.ts';
+import { containerdAvailable, podNetns, SimContainerd } from './containerd.ts';
 import { DOCKER_IMAGE, dockerAvailable, SimDocker } from './docker.ts';
 import { Podman, podmanAvailable } from './podman.ts';
 import { LAB_ETCD_PREFIX, selfExecutable, writeState, type LabContainer, type LabState } from './state.ts';
@@ -27,6 +29,8 @@ export interface UpOptions {
   readonly podman: boolean;
   /** Host 1 runs dockerd with weft as its network plugin: RED and container1 are made with docker commands. */
   readonly docker: boolean;
+  /** Host 3 runs containerd, and container6 is a pod started through its CRI as kubelet starts one (default on). */
+  readonly containerd?: boolean;
   /** etcd with TLS and client-certificate auth, certificates made with openssl in <dir>/pki. */
   readonly etcdTls?: boolean;
   readonly out: (line: string) => void;
@@ -277,6 +281,31 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
     await step(o.out, 'container3 on RED and BLUE (host 2)', () => manual('container3', 2, ['RED', 'BLUE']));
     await step(o.out, `container4 on BLUE (host ${third})`, () => manual('container4', third, ['BLUE']));
     await step(o.out, 'container5 on GREEN (host 1)', () => manual('container5', 1, ['GREEN']));
+    const useContainerd = (o.containerd ?? true) && containerdAvailable();
+    let pod: Awaited<ReturnType<typeof criPod>> | undefined;
+    await step(
+      o.out,
+      `container6 on RED (host ${third}), ${useContainerd ? "a pod run through containerd's CRI" : 'attached by hand (containerd not available)'}`,
+      async () => {
+        if (!useContainerd) return manual('container6', third, ['RED']);
+        pod = await criPod(o.dir, third, bin, host(third).path, c.daemon(third).cniConfDir, labCgroup(o.dir));
+        const { netns, ip } = pod;
+        const gateway = ipJsonIn<Array<{ gateway: string }>>(netns, ['route', 'show', 'default'])[0]!.gateway;
+        const resolvConf = join(cdir, 'container6.resolv.conf');
+        writeFileSync(resolvConf, resolvConfText([{ nameservers: [gateway], search: ['RED'] }]));
+        containers.push({
+          name: 'container6',
+          host: third,
+          netns,
+          via: 'containerd (CRI)',
+          resolvConf,
+          addresses: { RED: ip },
+          // Kubernetes names a pod by namespace: K8S_POD_NAME.K8S_POD_NAMESPACE on the network.
+          endpoint: 'container6.default',
+        });
+      },
+      `see containerd's log in <dir>/h${third}/containerd/containerd.log, then weft lab down`,
+    );
 
     const state: LabState = {
       dir: o.dir,
@@ -288,6 +317,7 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
       containers,
       podmanNetns,
       ...(docker && { docker: docker.host }),
+      ...(pod && { containerd: { host: third, socket: pod.socket, sandbox: pod.sandbox } }),
     };
     writeState(state);
     o.out('');
@@ -295,5 +325,47 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
     return { state, checks };
   } finally {
     c.release();
+  }
+}
+
+/**
+ * containerd on a lab host, its CRI plugin reading weft's RED conflist (the daemon's file, linked), plugins
+ * from a directory with this weft and the reference plugins; then a pod started over CRI with what kubelet
+ * sends. The pod's network namespace and address come from PodSandboxStatus.
+ */
+async function criPod(
+  dir: string,
+  n: number,
+  bin: string,
+  hostPath: string,
+  daemonConfDir: string,
+  cgroupParent: string,
+): Promise<{ socket: string; sandbox: string; netns: string; ip: string }> {
+  const ddir = join(dir, `h${n}`, 'containerd');
+  rmSync(ddir, { recursive: true, force: true }); // left by a half-finished earlier up (down unmounted it)
+  const confDir = join(ddir, 'net.d');
+  const binDir = join(ddir, 'cni-bin');
+  mkdirSync(confDir, { recursive: true });
+  mkdirSync(binDir, { recursive: true });
+  symlinkSync(join(daemonConfDir, 'weft-RED.conflist'), join(confDir, '10-weft-RED.conflist'));
+  symlinkSync(bin, join(binDir, 'weft'));
+  for (const d of CNI_PATH.filter((x) => existsSync(x)))
+    for (const p of readdirSync(d)) if (!existsSync(join(binDir, p))) symlinkSync(join(d, p), join(binDir, p));
+  const ctd = new SimContainerd(ddir, { nsPath: hostPath, cniConfDir: confDir, cniBinDir: binDir, cgroupParent, detach: true });
+  ctd.start();
+  try {
+    await ctd.ready();
+    const uid = randomUUID();
+    const sandbox = await ctd.cri.runPodSandbox({
+      metadata: { name: 'container6', uid, namespace: 'default' },
+      hostname: 'container6',
+      logDirectory: join(ddir, 'pods', `default_container6_${uid}`),
+      labels: { 'io.kubernetes.pod.name': 'container6', 'io.kubernetes.pod.namespace': 'default', 'io.kubernetes.pod.uid': uid },
+      linux: { cgroupParent, namespaces: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } },
+    });
+    const st = await ctd.cri.podSandboxStatus(sandbox, true);
+    return { socket: ctd.socket, sandbox, netns: podNetns(st), ip: st.ip };
+  } finally {
+    ctd.cri.close();
   }
 }
