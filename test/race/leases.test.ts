@@ -132,12 +132,13 @@ async function defaultNetworkRounds(c: SimCluster, dual: boolean, rounds: number
   for (let r = 0; r < rounds; r++) {
     const order = startOrder(r);
     for (const n of order) c.daemon(n).start();
-    // A daemon that never gets ready is this round's finding, not the end of the test.
+    // A daemon that never gets ready is this round's finding, not the end of the test. Six daemons start at once
+    // on two cores that other suites may be using too: a generous wait, never a claim about speed.
     const notReady = await Promise.all(
       order.map((n) =>
         c
           .daemon(n)
-          .ready()
+          .ready(45_000)
           .then(
             () => [],
             (e: Error) => [`h${n} not ready: ${e.message.split('\n')[0]}`],
