@@ -9,7 +9,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-PKGS="iproute2 iputils-ping etcd-server etcd-client podman runc containernetworking-plugins busybox-static iperf3 nftables ethtool binutils docker.io"
+PKGS="iproute2 iputils-ping etcd-server etcd-client podman runc containernetworking-plugins busybox-static iperf3 nftables ethtool binutils docker.io containerd"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 echo "setup: installing Debian packages"
 apt-get update -qq
