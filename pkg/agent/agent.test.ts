@@ -56,6 +56,7 @@ async function setup(o: { ownsBridge?: boolean; ports?: string[] } = {}) {
     mtu: 1500,
     prefixes: ['192.0.2.0/24'],
   };
+  const vxlanTold: string[][] = [];
   const agent = new NetworkAgent(spec, {
     source: (l) => new EtcdLeaseSource(store, l, clock),
     nl: kernel,
@@ -64,13 +65,14 @@ async function setup(o: { ownsBridge?: boolean; ports?: string[] } = {}) {
     firewall: new FirewallKeeper({ log, runner: nft }),
     ports: () => o.ports ?? [],
     clock,
+    onVxlanPeers: () => vxlanTold.push([...agent.vxlanPeers()]),
   });
   const started = agent.start();
   await clock.advance(0);
   await started;
   const dev = () => [...kernel.links.values()].find((l) => l.name === (o.ownsBridge ? 'weft.1' : 'flannel.1'));
   const subnetKey = (s: string) => `${store.subnetsPrefix}/${s.replace('/', '-')}`;
-  return { agent, clock, store, kernel, nft, lines, dev, dir, subnetKey };
+  return { agent, clock, store, kernel, nft, lines, dev, dir, subnetKey, vxlanTold };
 }
 
 describe('NetworkAgent', () => {
@@ -113,6 +115,18 @@ describe('NetworkAgent', () => {
     expect(t.lines.filter((l) => l.includes('lease conflict'))).toHaveLength(2);
     await t.clock.advance(30_000);
     expect(t.lines.filter((l) => l.includes('lease conflict'))).toHaveLength(2);
+  });
+
+  it('tells the hosts it sends VXLAN to, as programmed (a conflicting key left out), each time they change (issue 25)', async () => {
+    const t = await setup();
+    expect(t.agent.vxlanPort()).toBe(0);
+    t.store.put(t.subnetKey('10.244.200.0/24'), peer('198.51.100.7', '02:00:00:00:07:01'));
+    t.store.put(t.subnetKey('10.244.200.0/23'), peer('198.51.100.8', '02:00:00:00:08:01'));
+    await t.clock.advance(0);
+    expect(t.agent.vxlanPeers()).toEqual(['198.51.100.7']);
+    t.store.remove(t.subnetKey('10.244.200.0/24'));
+    await t.clock.advance(0);
+    expect(t.vxlanTold).toEqual([['198.51.100.7'], ['198.51.100.8']]);
   });
 
   it('repairs what is changed behind its back when the kernel says so: entries, the device, forwarding', async () => {

@@ -75,6 +75,8 @@ export interface AgentDeps {
   /** Told of each reconcile pass (seconds) and each repair (by kind), for the metrics. */
   readonly onPass?: (seconds: number) => void;
   readonly onRepair?: (kind: RepairKind) => void;
+  /** Told when the hosts this network sends VXLAN to change (the daemon accepts VXLAN only from them). */
+  readonly onVxlanPeers?: () => void;
 }
 
 /** What a repair was of: the metrics' `kind` label. */
@@ -154,6 +156,8 @@ export class NetworkAgent {
   #repairs = 0;
   /** Lease changes since the last pass: kernel differences they explain are changes, not repairs. */
   #leasesChanged = true;
+  /** The public addresses the last pass programmed FDB entries to: the only hosts VXLAN is taken from. */
+  #vxlanPeers: readonly string[] = [];
 
   constructor(spec: AgentSpec, deps: AgentDeps) {
     this.#spec = spec;
@@ -317,6 +321,16 @@ export class NetworkAgent {
   /** What containers on this network get: the smaller VTEP MTU, so a full-size packet of either family fits. */
   #podMtu(): number {
     return Math.min(this.#vtep!.mtu, this.#vtep6?.mtu ?? Infinity);
+  }
+
+  /** This network's VTEPs' UDP port (0: the kernel's default), once its config is read. */
+  vxlanPort(): number | undefined {
+    return this.#config?.vx.port;
+  }
+
+  /** The hosts this host sends the network's VXLAN to (each peer's public address of either family), as last programmed. */
+  vxlanPeers(): readonly string[] {
+    return this.#vxlanPeers;
   }
 
   /** Every other host's lease of the network as this host programs it: subnet and public address. */
@@ -553,6 +567,7 @@ export class NetworkAgent {
       if (dev6) this.#vtep6Index = dev6.index;
       await this.#keepBridge(held, repairs);
       const plans = this.#plans(held);
+      this.#noteVxlanPeers(plans);
       const { ops, applied, failed } = await keepPeers(this.#d.nl, this.#log, plans);
       // Entries that differ while no lease changed were changed behind weft's back.
       if (ops.length > 0 && !leasesChanged) {
@@ -579,6 +594,14 @@ export class NetworkAgent {
       this.#log.warn(`reconcile failed: ${messageOf(e)}`);
       return false;
     }
+  }
+
+  /** What the FDB entries of `plans` send to, told to the daemon when it changed (issue 25). */
+  #noteVxlanPeers(plans: readonly DevicePlan[]): void {
+    const now = [...new Set(plans.flatMap((p) => [...p.want.fdb.values()]))].sort();
+    if (now.join() === this.#vxlanPeers.join()) return;
+    this.#vxlanPeers = now;
+    this.#d.onVxlanPeers?.();
   }
 
   #repaired(kind: RepairKind): void {

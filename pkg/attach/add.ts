@@ -14,6 +14,7 @@ import { allocate, ownerOf } from '../ipam/mod.ts';
 import { mergeResults, readPrevResult } from '../cni/result.ts';
 import type { CniResult } from '../cni/types.ts';
 import { applyAttachment } from './apply.ts';
+import { guardPort } from './guard.ts';
 import type { AttachContext } from './context.ts';
 import { loadLease, type HostLease } from './lease.ts';
 import { ensureMasquerade, masqSpecOf } from './masq.ts';
@@ -105,7 +106,12 @@ async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Net
     state.records.save(record);
 
     enableForwarding(lease);
-    const macs = await applyAttachment(plan, { host, cont, ns }, undo);
+    const macs = await applyAttachment(plan, { host, cont, ns }, undo, (mac) => {
+      // The record first: the daemon's pass reads it after listing the guard, so it never takes these elements away.
+      record = { ...record, ...(mac && { mac }) };
+      state.records.save(record);
+      guardPort(record);
+    });
     if (cfg.ipMasq ?? !lease.ipMasq) ensureMasquerade(masqSpecOf(cfg.network, lease), state.dir, bootId);
     const dns =
       cfg.dns ?? (cfg.network !== '' ? { nameservers: [plan.bridge.gateways[0]!.split('/')[0]!], search: [cfg.network] } : undefined);

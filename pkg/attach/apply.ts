@@ -14,15 +14,21 @@ export interface AppliedMacs {
   readonly container: string | undefined;
 }
 
+/**
+ * `beforeUp` is given the container end's MAC once the veth exists, before the container's end can send
+ * anything (the port guard's elements go in there).
+ */
 export async function applyAttachment(
   plan: AttachmentPlan,
   k: { host: Netlink; cont: Netlink; ns: Netns },
   undo: Undo,
+  beforeUp: (mac: string | undefined) => void = () => {},
 ): Promise<AppliedMacs> {
   const { host, cont, ns } = k;
   const c = plan.container;
   const { bridge, veth } = await plugVeth(plan, host, { name: c.ifname, netns: ns, mtu: c.mtu, ...(c.mac && { mac: c.mac }) }, undo);
   const inner = await cont.getLink(c.ifname);
+  beforeUp(inner.mac);
   for (const cidr of c.addresses) await cont.addAddr({ index: inner.index, cidr, ...(cidr.includes(':') && { noDad: true }) });
   writeSysctl(`net/ipv4/conf/${c.ifname}/arp_notify`, '1', { netns: ns });
   if (c.addresses.some((a) => a.includes(':'))) noLinkLocalDad(cont, c.ifname);

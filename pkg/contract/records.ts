@@ -24,6 +24,11 @@ export interface AttachmentRecord {
   readonly state: 'adding' | 'added' | 'removing';
   /** Addresses with their pool's prefix length, e.g. 10.244.1.2/24. */
   readonly ips: readonly string[];
+  /**
+   * The container end's MAC, saved once the veth exists and before the container's end comes up: the port
+   * guard (pkg/firewall/guard.ts) lets the port send with it alone.
+   */
+  readonly mac?: string;
   /** On a named network: the name (and aliases) this attachment is registered under in etcd, and its MAC. */
   readonly endpoint?: { readonly name: string; readonly aliases: readonly string[]; readonly mac: string };
   readonly result?: CniResult;

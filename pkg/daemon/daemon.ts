@@ -19,7 +19,7 @@ import { findExternalInterface, NetworkAgent, type AgentSpec, type ExternalInter
 import { appliedMasquerades, currentBootId, networkState } from '../contract/mod.ts';
 import { isWeftError, messageOf, WeftError } from '../errors/mod.ts';
 import { chainPresent, CNI_MASQ_TABLE, cniMasqChainName, FirewallKeeper } from '../firewall/mod.ts';
-import { DEFAULT_NETWORK_KEY } from '../networks/mod.ts';
+import { bridgeName, DEFAULT_NETWORK_KEY } from '../networks/mod.ts';
 import { KernelWatcher, Netlink, sdNotify } from '../kernel/mod.ts';
 import { EtcdLeaseSource, type LeaseSource } from '../lease/mod.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
@@ -33,6 +33,7 @@ import { reclaimEarlierBoots } from './previous-boot.ts';
 import { readiness, startHealthServer } from './health-server.ts';
 import { gateLeaseSource, HostIdentity, loadHostId } from './host-identity.ts';
 import { NetworkManager } from './network-manager.ts';
+import { HostFirewall } from './host-firewall.ts';
 import { startDockerSide, type DockerSide } from '../docker/mod.ts';
 
 /**
@@ -105,7 +106,10 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     ports: defaultPorts,
     onPass: (s: number) => metrics.pass('default', s),
     onRepair: (k: RepairKind) => metrics.repair('default', k),
+    onVxlanPeers: () => hostFirewall?.soon(),
   });
+  // The port guard and the VXLAN filter (issue 25), made once the networks are: they span all of them.
+  let hostFirewall: HostFirewall | undefined;
   let agent: NetworkAgent;
   let etcd: EtcdClient | undefined;
   let store: () => StoreStatus;
@@ -185,14 +189,43 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
         socket: join(flags.runDir, 'weft.sock'),
         agent: shared,
         defaultRanges: () => [dflt.clusterNetwork(), dflt.clusterNetwork6()].filter((r): r is string => r !== undefined),
+        defaultDevices: () => {
+          const s = dflt.status();
+          return s.device ? [bridgeName(''), s.device, ...(s.device6 ? [s.device6] : [])] : [];
+        },
         flannelConfigKey: `${flags.etcdPrefix}/config`,
       },
     );
   }
   logNat(log, iface);
+  const named = networks;
+  const guards = new HostFirewall({
+    nl,
+    firewall,
+    log,
+    dataDir: flags.cniDataDir,
+    sources: {
+      networks: () => [
+        { network: '', exclusive: false },
+        ...(named?.networkNames() ?? []).map((network) => ({ network, exclusive: true })),
+      ],
+      vxlan: () => {
+        const more = named?.vxlanSources();
+        const port = agent.vxlanPort();
+        return {
+          ports: [...(port === undefined ? [] : [port]), ...(more?.ports ?? [])],
+          peers: [...agent.vxlanPeers(), ...(more?.peers ?? [])],
+        };
+      },
+    },
+  });
+  hostFirewall = guards;
+  if (named) named.onVxlanPeers = () => guards.soon();
+  void guards.start();
   const watcher = new KernelWatcher((e) => {
     agent.onKernelEvent(e);
     networks?.onKernelEvent(e);
+    guards.onKernelEvent(e);
   });
   let docker: DockerSide | undefined;
   const sources: StatusSources = {
@@ -214,8 +247,8 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
   };
   const resync = setInterval(() => {
     keepPluginMasquerades(firewall, flags.cniDataDir);
-    firewall.sync();
-    saveStatus();
+    // The keeper's pass, after listing the ports (the guard's quarantine is from that listing).
+    void guards.refresh().then(saveStatus);
   }, shared.resyncMs);
   const status = () => [agent.status(), ...(networks?.statuses() ?? [])];
   statusOf = () => daemonStatus(sources, false).networks;
@@ -284,6 +317,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
       clearInterval(resync);
       clearInterval(readyPoll);
       watcher.close();
+      guards.stop();
       void Promise.all([agent.stop(), networks?.stop(), docker?.stop(), identity?.stop()]).finally(() => {
         health?.close();
         api.close();

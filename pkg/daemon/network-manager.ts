@@ -39,6 +39,7 @@ import type { Result } from '../netaddr/result.ts';
 import type { NetworkStore, PrefixFeed } from '../store/mod.ts';
 import type { DaemonMetrics } from './metrics.ts';
 import { reclaimEarlierBoots } from './previous-boot.ts';
+import { bridgeName, vxlanDeviceName } from '../networks/names.ts';
 
 export interface ManagerOptions {
   readonly root: string;
@@ -56,6 +57,8 @@ export interface ManagerOptions {
   /** The flannel default network's range, when it has one, for isolation. */
   /** The flannel default network's ranges (IPv4, and IPv6 when it is dual-stack), once its config is read. */
   readonly defaultRanges: () => readonly string[];
+  /** The flannel default network's bridge and VTEPs on this host, once it serves, for isolation by interface. */
+  readonly defaultDevices: () => readonly string[];
 }
 
 interface Running {
@@ -114,6 +117,8 @@ export class NetworkManager {
   #isolation = '';
   /** Told after every change of the set of networks (the Docker mirror). */
   onNetworksChanged: (() => void) | undefined;
+  /** Told when a network's agent changes the hosts it sends VXLAN to (the daemon's VXLAN filter). */
+  onVxlanPeers: (() => void) | undefined;
 
   constructor(deps: ManagerDeps, opts: ManagerOptions) {
     this.#store = deps.store;
@@ -166,6 +171,20 @@ export class NetworkManager {
 
   statuses(): AgentStatus[] {
     return [...this.#running.values()].map((r) => r.agent.status());
+  }
+
+  /** The named networks this host runs, by name (their bridges are weft's alone: pkg/daemon/host-firewall.ts). */
+  networkNames(): string[] {
+    return [...this.#running.values()].map((r) => r.meta.Name);
+  }
+
+  /** Every named network's VTEP port and the hosts it sends VXLAN to. */
+  vxlanSources(): { ports: number[]; peers: string[] } {
+    const agents = [...this.#running.values()].map((r) => r.agent);
+    return {
+      ports: agents.flatMap((a) => a.vxlanPort() ?? []),
+      peers: agents.flatMap((a) => a.vxlanPeers()),
+    };
   }
 
   #endpointsOf(id: string): Endpoint[] {
@@ -367,14 +386,27 @@ export class NetworkManager {
         changed = true;
       }
     if (changed) this.onNetworksChanged?.();
+    this.#keepIsolation();
+  }
+
+  /**
+   * The isolation rules for the networks as they are now: by address between their ranges, by interface
+   * between their bridges and VTEPs (issue 25). Also every period: the default network's devices are known
+   * only once its agent serves.
+   */
+  #keepIsolation(): void {
     const ranges = [...this.#metas.values()].flatMap((m) => [
       { name: m.Name, subnet: m.Subnet },
       ...(m.SubnetV6 ? [{ name: m.Name, subnet: m.SubnetV6 }] : []),
     ]);
     for (const subnet of this.#o.defaultRanges()) ranges.push({ name: 'default', subnet });
-    const key = JSON.stringify(ranges);
+    const devices = [
+      ...[...this.#metas.values()].map((m) => ({ name: m.Name, devices: [bridgeName(m.Name), vxlanDeviceName(m.Name, m.VNI)] })),
+      { name: 'default', devices: this.#o.defaultDevices() },
+    ];
+    const key = JSON.stringify([ranges, devices]);
     if (key !== this.#isolation) {
-      const t = isolationTable(ranges);
+      const t = isolationTable(ranges, devices);
       if (t) this.#firewall.want(t);
       else this.#firewall.unwant({ family: 'inet', name: ISOLATION_TABLE });
       this.#firewall.sync();
@@ -402,6 +434,7 @@ export class NetworkManager {
         ports: () => this.#localAttachments(meta).map((r) => r.hostVeth),
         onPass: (s) => this.#metrics?.pass(meta.Name, s),
         onRepair: (k) => this.#metrics?.repair(meta.Name, k),
+        onVxlanPeers: () => this.onVxlanPeers?.(),
         protectedAddrs: this.#protectedAddrs,
       },
     );
@@ -506,6 +539,7 @@ export class NetworkManager {
       await this.#keepDns(r);
       await this.#reconcileEndpoints(r.meta).catch((e) => this.#log.warn(`endpoint records of ${r.meta.Name}: ${messageOf(e)}`));
     }
+    this.#keepIsolation();
   }
 
   /**

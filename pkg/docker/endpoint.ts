@@ -7,6 +7,7 @@
  */
 import { bridgeOf, planAttachment, type AttachmentPlan } from '../attach/plan.ts';
 import { plugVeth } from '../attach/apply.ts';
+import { guardPort } from '../attach/guard.ts';
 import { loadLease, type HostLease } from '../attach/lease.ts';
 import { Undo } from '../attach/undo.ts';
 import type { AttachConfig } from '../attach/config.ts';
@@ -31,6 +32,8 @@ export interface JoinInput {
   /** The addresses weft's IPAM gave the endpoint, with their prefix lengths (`address6` with `--ipv6`). */
   readonly address: string;
   readonly address6?: string | undefined;
+  /** The MAC Docker gives the endpoint (`--mac-address`), when it gave one; weft's (from the IPv4 address) otherwise. */
+  readonly mac?: string | undefined;
   readonly sandboxKey: string;
   /** Claims the name in etcd (refused when another container holds it); undone with `unregister`. */
   readonly register: (who: Joiner, mac: string) => Promise<void>;
@@ -84,7 +87,7 @@ export async function joinEndpoint(j: JoinInput, host: Netlink): Promise<JoinAns
   const planLease = j.address6 ? lease : { ...lease, pools: lease.pools.filter((p) => p.family === 4) };
   const planned = planAttachment({ cfg: { ...cfg, requestedMac: undefined }, lease: planLease, ips, hostVeth, ifname: peer });
   const plan = { ...planned, bridge: bridgeOf(cfg, lease) };
-  const mac = plan.container.mac ?? '';
+  const mac = j.mac ?? plan.container.mac ?? '';
   const record: AttachmentRecord = {
     v: 1,
     cniNetwork: `docker:${cfg.network}`,
@@ -97,6 +100,7 @@ export async function joinEndpoint(j: JoinInput, host: Netlink): Promise<JoinAns
     bootId: currentBootId(),
     state: 'adding',
     ips: plan.container.addresses,
+    ...(mac && { mac }),
     ...(j.who && { endpoint: { name: j.who.name, aliases: [], mac } }),
     created: new Date().toISOString(),
   };
@@ -111,6 +115,8 @@ export async function joinEndpoint(j: JoinInput, host: Netlink): Promise<JoinAns
       undo.push(`unregister ${who.name}`, () => j.unregister(who));
     }
     await plugVeth(plan, host, { name: peer, mtu: plan.container.mtu, ...(mac && { mac }) }, undo);
+    // Before Docker moves the end in and brings it up: its first packet is checked (pkg/attach/guard.ts).
+    guardPort(record);
     state.records.save({ ...record, state: 'added' });
     return joinAnswer(plan, lease, peer);
   } catch (e) {

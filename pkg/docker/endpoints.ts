@@ -64,8 +64,8 @@ export class DockerEndpoints {
   readonly #log: Logger;
   readonly #network: EndpointDeps['network'];
   readonly #learn: EndpointDeps['learn'];
-  /** Endpoints between CreateEndpoint and Leave: their network and address. */
-  readonly #joining = new Map<string, { network: string } & Addresses>();
+  /** Endpoints between CreateEndpoint and Leave: their network, addresses and the MAC Docker gave, if it did. */
+  readonly #joining = new Map<string, { network: string; mac?: string | undefined } & Addresses>();
   /** Docker did not answer a Join's question; cleared by the mirror's next answered pass. */
   dockerSilent = false;
 
@@ -90,8 +90,9 @@ export class DockerEndpoints {
     const meta = this.#view.byAddress(ip) ?? (await this.#network(str(b, 'NetworkID')));
     this.#learn(str(b, 'NetworkID'), meta.Name);
     await this.#view.ready(meta);
-    this.#joining.set(str(b, 'EndpointID'), { network: meta.Name, address, address6: str(iface, 'AddressIPv6') || undefined });
-    if (str(iface, 'MacAddress')) return {};
+    const mac = str(iface, 'MacAddress') || undefined;
+    this.#joining.set(str(b, 'EndpointID'), { network: meta.Name, address, address6: str(iface, 'AddressIPv6') || undefined, mac });
+    if (mac) return {};
     return { Interface: { MacAddress: macForIPv4(ip) } };
   }
 
@@ -133,6 +134,7 @@ export class DockerEndpoints {
         who,
         address: known.address,
         address6: known.address6,
+        mac: this.#joining.get(endpointID)?.mac,
         sandboxKey: str(b, 'SandboxKey'),
         register: async (w, mac) => {
           await this.#view.nets.register(meta.Name, endpointInput(w, endpointID, known, mac));

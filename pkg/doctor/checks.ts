@@ -4,7 +4,7 @@
  */
 import { bridgeDrift } from '../bridge/mod.ts';
 import type { DaemonStatus, DockerStatus, NetworkStatus, OverlayState } from '../contract/status.ts';
-import { splitRuleset } from '../firewall/mod.ts';
+import { splitRuleset, withoutElements } from '../firewall/mod.ts';
 import type { Link } from '../kernel/mod.ts';
 import {
   describeOp,
@@ -300,9 +300,12 @@ export function diagnose(s: DaemonStatus, host: HostFacts, o: { readonly daemon:
     out.push(bad('fail', 'firewall', `cannot list the ruleset: ${host.ruleset.error}`, 'install nftables; run weft doctor as root'));
   else {
     const tables = splitRuleset(host.ruleset);
-    const problems = Object.entries(s.firewall).flatMap(([key, text]) =>
-      tables.get(key) === undefined ? [`table ${key} is missing`] : tables.get(key) !== text ? [`table ${key} was changed`] : [],
-    );
+    // The port guard's elements come and go with containers: weft applied it, and compares it, without them.
+    const same = (now: string, text: string) => now === text || withoutElements(now) === text;
+    const problems = Object.entries(s.firewall).flatMap(([key, text]) => {
+      const now = tables.get(key);
+      return now === undefined ? [`table ${key} is missing`] : !same(now, text) ? [`table ${key} was changed`] : [];
+    });
     out.push(
       problems.length > 0
         ? bad(

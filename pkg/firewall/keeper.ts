@@ -9,11 +9,14 @@
  *
  * Plugin-made chains (the CNI plugin's `ipMasq` rule, applied once per boot by the plugin) are kept too:
  * `adopt` hands over a chain's script and a test of whether the listing still holds it.
+ *
+ * A table with `elements` (table.ts) is compared without them; its elements, asked for after the listing,
+ * are then added and deleted one by one (an element changing is the table doing its job, not a repair).
  */
 import { messageOf } from '../errors/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { applyNft, nft } from './nft.ts';
-import { deleteScript, replaceScript, splitRuleset, tableKey, type NftTable } from './table.ts';
+import { deleteScript, elementsScript, replaceScript, splitRuleset, tableKey, withoutElements, type NftTable } from './table.ts';
 
 /** How the keeper reaches nft: the real command, or a fake in unit tests. */
 export interface NftRunner {
@@ -77,7 +80,10 @@ export class FirewallKeeper {
     this.#printed.delete(key);
   }
 
-  /** Every table weft applied, as nft printed it right after ("family name" -> text): what doctor compares with. */
+  /**
+   * Every table weft applied, as nft printed it right after ("family name" -> text; a table with `elements`
+   * without them): what doctor compares with.
+   */
   printed(): Record<string, string> {
     return Object.fromEntries([...this.#printed].filter(([k]) => this.#want.get(k) !== undefined));
   }
@@ -119,8 +125,17 @@ export class FirewallKeeper {
         continue;
       }
       const printed = this.#printed.get(key);
+      const elements = t.elements;
+      if (now !== undefined && elements && withoutElements(now) === printed) {
+        const script = elementsScript(t, now, elements());
+        if (script !== '') {
+          scripts.push(script);
+          applied.push(`elements of table ${key}`);
+        }
+        continue;
+      }
       if (now !== undefined && now === printed) continue;
-      scripts.push(replaceScript(t));
+      scripts.push(replaceScript(t, elements?.()));
       touched.push(key);
       if (printed === undefined) applied.push(`table ${key}`);
       else repaired.push(now === undefined ? `table ${key} was missing` : `table ${key} was changed`);
@@ -135,7 +150,7 @@ export class FirewallKeeper {
     const after = splitRuleset(this.#runner.listRuleset());
     for (const key of touched) {
       const p = after.get(key);
-      if (p !== undefined) this.#printed.set(key, p);
+      if (p !== undefined) this.#printed.set(key, this.#want.get(key)?.elements ? withoutElements(p) : p);
     }
     for (const r of repaired) this.#onRepair?.(r);
     if (repaired.length > 0) this.#log.warn(`firewall: ${repaired.join('; ')} (a firewall reload or nft flush ruleset?); restored`);

@@ -1,14 +1,31 @@
 export { FirewallKeeper, nftCommand, type Adopted, type NftRunner, type SyncReport } from './keeper.ts';
-export { isolationTable, ISOLATION_TABLE, type IsolatedRange } from './isolation.ts';
+export { isolationTable, ISOLATION_TABLE, type IsolatedDevices, type IsolatedRange } from './isolation.ts';
+export {
+  GUARD_SETS,
+  GUARD_TABLE,
+  guardElements,
+  guardTable,
+  nftIfName,
+  portOf,
+  portScript,
+  type GuardedPort,
+  type GuardSet,
+} from './guard.ts';
+export { KERNEL_VXLAN_PORT, VXLAN_TABLE, vxlanTable, type VxlanSources } from './underlay.ts';
 export { CNI_MASQ_TABLE, cniMasqChain, cniMasqChainName, flannelMasqTable, masqTableName, type MasqSpec } from './masquerade.ts';
 export {
+  canonicalElement,
   chainPresent,
   chainScript,
   deleteScript,
+  elementsScript,
+  listedElements,
   replaceScript,
   splitRuleset,
   tableKey,
+  withoutElements,
   type NftChain,
+  type NftElements,
   type NftFamily,
   type NftTable,
 } from './table.ts';

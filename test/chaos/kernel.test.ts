@@ -68,7 +68,7 @@ describe('faults in the kernel and the firewall', () => {
     expect(x.c.daemon(1).log()).toMatch(/warn {2}repaired what changed behind weft's back: w-RED: missing/);
   });
 
-  it('nft flush ruleset: isolation and masquerade come back within the resync period (issue 11, defect 1)', async () => {
+  it('nft flush ruleset: isolation, masquerade, port guard and VXLAN filter are back within the resync period (issue 11)', async () => {
     const x = await chaosCluster('cf', { nets: ['RED', 'BLUE'] });
     const before = await inventory(x);
     const red1 = x.pods.find((p) => p.name === 'red1')!;
@@ -79,8 +79,17 @@ describe('faults in the kernel and the firewall', () => {
     expect(run('ip', ['netns', 'exec', h1, 'nft', 'list', 'tables'])).toBe('');
     await converged('nft flush ruleset', () => {
       const tables = run('ip', ['netns', 'exec', h1, 'nft', 'list', 'tables']);
-      return tables.includes('inet weft_isolation') && tables.includes('ip weft_RED') && tables.includes('ip weft_BLUE');
+      return (
+        tables.includes('inet weft_isolation') &&
+        tables.includes('ip weft_RED') &&
+        tables.includes('ip weft_BLUE') &&
+        tables.includes('bridge weft_guard') &&
+        tables.includes('inet weft_vxlan')
+      );
     });
+    // The port guard comes back with its ports, from the attachment records (issue 25).
+    const ports = run('ip', ['netns', 'exec', h1, 'nft', 'list', 'set', 'bridge', 'weft_guard', 'ports']);
+    expect(ports.match(/"veth[0-9a-f]{8}"/g)?.length).toBe(x.pods.filter((p) => p.host === 1).length);
     expect(ping(red1.ns.name, blue2.ip)).toBe(false);
     dataPathWorks(x);
     expectNothingLost(before, await inventory(x));
