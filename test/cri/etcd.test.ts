@@ -2,11 +2,16 @@
  * Kubernetes' runtime path with the daemon in etcd mode (issue 26): the test plays kubelet and speaks CRI to a
  * real containerd on each of three simulated hosts, whose CRI plugin runs weft through the conflist `weft
  * install` writes, with the K8S_POD_* arguments and hostPort mappings it derives from the sandbox config, and
- * tears pods down again. What the runtime reports is checked against the kernel inside each pod.
+ * tears pods down again; a second runtime handler (a RuntimeClass) puts pods on the named network RED. What
+ * the runtime reports is checked against the kernel inside each pod.
  */
+import { copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { containsIP, parseAddr, parsePrefix } from '../../pkg/netaddr/mod.ts';
 import { criCluster } from '../helpers/containerd.ts';
+import { eventually } from '../helpers/daemon.ts';
+import { weftOk } from '../helpers/weft-cli.ts';
 import {
   attachmentRecords,
   deletePod,
@@ -28,7 +33,8 @@ const inSubnet = (ip: string, cidr: string | undefined) => {
 
 describe('containerd CRI pods on weft (etcd mode)', () => {
   it('pods on three hosts: addresses from each host subnet as reported, reach across hosts and by hostPort, released on stop', async () => {
-    const { hosts } = await criCluster('ce', { hosts: 3 });
+    // Handler `red` (a RuntimeClass) gets the named network RED's conflist once RED exists.
+    const { c, hosts } = await criCluster('ce', { hosts: 3, handlers: { red: undefined } });
     const [h1, h2, h3] = hosts as [(typeof hosts)[0], (typeof hosts)[0], (typeof hosts)[0]];
 
     // A pod on each host, run as kubelet runs them; web on h1 publishes hostPort 8080 -> 80.
@@ -56,6 +62,27 @@ describe('containerd CRI pods on weft (etcd mode)', () => {
     // hostPort: h2 (the node, not a pod) reaches web through h1's address, port 8080.
     expect(hostPortChains(h1)).toHaveLength(1);
     expect(await tcpExchange(web.netns, 80, h2.host.path, h1.host.ip, 8080)).toBe(true);
+
+    // A named network through a runtime handler: containerd passes K8S_POD_NAME and K8S_POD_NAMESPACE in
+    // CNI_ARGS, and the pod is registered on RED as NAME.NAMESPACE, seen from every host; its DEL unregisters it.
+    weftOk(c, 1, ['network', 'create', '--subnet', '10.10.10.0/24', 'RED']);
+    const redConf = join(h2.daemon.cniConfDir, 'weft-RED.conflist');
+    await eventually('RED on h2', () => existsSync(redConf));
+    copyFileSync(redConf, join(h2.containerd.o.handlers!.red!, '10-weft-RED.conflist'));
+    const api = await eventually('containerd to load RED for handler red', () =>
+      runPod(h2, 'api', { namespace: 'team-a', handler: 'red' }).catch(() => undefined),
+    );
+    expect(api.status.ip).toMatch(/^10\.10\.10\.\d+$/);
+    expect(kernelAddrs(api.netns)).toEqual([api.status.ip]);
+    const endpoints = () =>
+      Object.values(
+        (
+          JSON.parse(weftOk(c, 3, ['network', 'inspect', 'RED'])) as Array<{ Containers: Record<string, { Name: string; Host: string }> }>
+        )[0]!.Containers,
+      );
+    expect(endpoints()).toEqual([expect.objectContaining({ Name: 'api.team-a', Host: 'h2' })]);
+    await deletePod(api);
+    expect(endpoints()).toEqual([]);
 
     // A containerd restart (a service restart: pods and shims keep running) keeps pods as they were, reachable.
     await h1.containerd.stop();

@@ -31,8 +31,11 @@ export interface CriClusterOptions {
   readonly kube?: boolean;
   /** Dual-stack: the network gets IPv6 too (IPv6 underlay, both podCIDRs in Kubernetes mode). */
   readonly ipv6?: boolean;
-  /** More runtime handlers per host, each with a CNI conflist of its own (a benchmark's peer). */
-  readonly handlers?: Readonly<Record<string, (n: number, dir: string) => object>>;
+  /**
+   * More runtime handlers per host, each with a CNI config directory of its own (`net.d-<handler>`), holding the
+   * conflist given, or none yet (a named network's, written once the network exists).
+   */
+  readonly handlers?: Readonly<Record<string, ((n: number, dir: string) => object) | undefined>>;
 }
 
 export interface CriCluster {
@@ -112,7 +115,7 @@ export async function criCluster(tag: string, o: CriClusterOptions): Promise<Cri
       Object.entries(o.handlers ?? {}).map(([h, conf]) => {
         const d = join(ctdDir, `net.d-${h}`);
         mkdirSync(d, { recursive: true });
-        writeFileSync(join(d, `10-${h}.conflist`), JSON.stringify(conf(n, ctdDir)));
+        if (conf) writeFileSync(join(d, `10-${h}.conflist`), JSON.stringify(conf(n, ctdDir)));
         return [h, d];
       }),
     );

@@ -30,6 +30,8 @@ export interface PodOptions {
   readonly namespace?: string;
   /** hostPort -> containerPort, TCP. */
   readonly hostPorts?: ReadonlyArray<readonly [number, number]>;
+  /** The runtime handler (RuntimeClass), whose CNI config directory containerd then uses. */
+  readonly handler?: string;
 }
 
 /** The PodSandboxConfig kubelet sends for a pod of `name` (kuberuntime's generatePodSandboxConfig). */
@@ -54,7 +56,7 @@ export function kubeletSandboxConfig(h: CriHost, name: string, o: PodOptions = {
 
 export async function runPod(h: CriHost, name: string, o: PodOptions = {}): Promise<CriPod> {
   const cri = h.containerd.cri;
-  const id = await cri.runPodSandbox(kubeletSandboxConfig(h, name, o));
+  const id = await cri.runPodSandbox(kubeletSandboxConfig(h, name, o), o.handler);
   const status = await cri.podSandboxStatus(id, true);
   return { id, name, host: h, status, netns: podNetns(status), ips: [status.ip, ...status.additionalIps] };
 }
