@@ -65,7 +65,7 @@ async function setup(o: { ownsBridge?: boolean; ports?: string[] } = {}) {
     firewall: new FirewallKeeper({ log, runner: nft }),
     ports: () => o.ports ?? [],
     clock,
-    onVxlanPeers: () => vxlanTold.push([...agent.vxlanPeers()]),
+    onVxlanPeers: () => vxlanTold.push([...(agent.vxlanSource()?.peers ?? [])]),
   });
   const started = agent.start();
   await clock.advance(0);
@@ -119,11 +119,11 @@ describe('NetworkAgent', () => {
 
   it('tells the hosts it sends VXLAN to, as programmed (a conflicting key left out), each time they change (issue 25)', async () => {
     const t = await setup();
-    expect(t.agent.vxlanPort()).toBe(0);
+    expect(t.agent.vxlanSource()).toEqual({ port: 0, vni: 1, peers: [] });
     t.store.put(t.subnetKey('10.244.200.0/24'), peer('198.51.100.7', '02:00:00:00:07:01'));
     t.store.put(t.subnetKey('10.244.200.0/23'), peer('198.51.100.8', '02:00:00:00:08:01'));
     await t.clock.advance(0);
-    expect(t.agent.vxlanPeers()).toEqual(['198.51.100.7']);
+    expect(t.agent.vxlanSource()?.peers).toEqual(['198.51.100.7']);
     t.store.remove(t.subnetKey('10.244.200.0/24'));
     await t.clock.advance(0);
     expect(t.vxlanTold).toEqual([['198.51.100.7'], ['198.51.100.8']]);

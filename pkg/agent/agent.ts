@@ -323,14 +323,14 @@ export class NetworkAgent {
     return Math.min(this.#vtep!.mtu, this.#vtep6?.mtu ?? Infinity);
   }
 
-  /** This network's VTEPs' UDP port (0: the kernel's default), once its config is read. */
-  vxlanPort(): number | undefined {
-    return this.#config?.vx.port;
-  }
-
-  /** The hosts this host sends the network's VXLAN to (each peer's public address of either family), as last programmed. */
-  vxlanPeers(): readonly string[] {
-    return this.#vxlanPeers;
+  /**
+   * This network's VXLAN as the VXLAN filter needs it (issue 25), once its config is read: its VTEPs' UDP port
+   * (0: the kernel's default), its VNI, and the hosts it sends to (each peer's public address of either
+   * family, as last programmed).
+   */
+  vxlanSource(): { port: number; vni: number; peers: readonly string[] } | undefined {
+    const vx = this.#config?.vx;
+    return vx && { port: vx.port, vni: vx.vni, peers: this.#vxlanPeers };
   }
 
   /** Every other host's lease of the network as this host programs it: subnet and public address. */

@@ -106,11 +106,11 @@ async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Net
     state.records.save(record);
 
     enableForwarding(lease);
-    const macs = await applyAttachment(plan, { host, cont, ns }, undo, (mac) => {
+    const macs = await applyAttachment(plan, { host, cont, ns }, undo, async (mac) => {
       // The record first: the daemon's pass reads it after listing the guard, so it never takes these elements away.
       record = { ...record, ...(mac && { mac }) };
       state.records.save(record);
-      guardPort(record);
+      await guardPort(record);
     });
     if (cfg.ipMasq ?? !lease.ipMasq) ensureMasquerade(masqSpecOf(cfg.network, lease), state.dir, bootId);
     const dns =

@@ -22,13 +22,13 @@ export async function applyAttachment(
   plan: AttachmentPlan,
   k: { host: Netlink; cont: Netlink; ns: Netns },
   undo: Undo,
-  beforeUp: (mac: string | undefined) => void = () => {},
+  beforeUp: (mac: string | undefined) => Promise<void> = async () => {},
 ): Promise<AppliedMacs> {
   const { host, cont, ns } = k;
   const c = plan.container;
   const { bridge, veth } = await plugVeth(plan, host, { name: c.ifname, netns: ns, mtu: c.mtu, ...(c.mac && { mac: c.mac }) }, undo);
   const inner = await cont.getLink(c.ifname);
-  beforeUp(inner.mac);
+  await beforeUp(inner.mac);
   for (const cidr of c.addresses) await cont.addAddr({ index: inner.index, cidr, ...(cidr.includes(':') && { noDad: true }) });
   writeSysctl(`net/ipv4/conf/${c.ifname}/arp_notify`, '1', { netns: ns });
   if (c.addresses.some((a) => a.includes(':'))) noLinkLocalDad(cont, c.ifname);

@@ -209,14 +209,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
         { network: '', exclusive: false },
         ...(named?.networkNames() ?? []).map((network) => ({ network, exclusive: true })),
       ],
-      vxlan: () => {
-        const more = named?.vxlanSources();
-        const port = agent.vxlanPort();
-        return {
-          ports: [...(port === undefined ? [] : [port]), ...(more?.ports ?? [])],
-          peers: [...agent.vxlanPeers(), ...(more?.peers ?? [])],
-        };
-      },
+      vxlan: () => [agent.vxlanSource() ?? [], named?.vxlanSources() ?? []].flat(),
     },
   });
   hostFirewall = guards;

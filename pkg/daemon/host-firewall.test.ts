@@ -60,7 +60,7 @@ function setup() {
   const log = createLogger({ write: () => {} });
   const firewall = new FirewallKeeper({ log, runner: nft });
   const links: Link[] = [link(1, 'eth0'), link(2, 'cni0'), link(3, 'w-RED')];
-  const vxlan = { ports: [0], peers: ['192.0.2.2'] };
+  const vxlan = [{ port: 0, vni: 1, peers: ['192.0.2.2'] }];
   const fw = new HostFirewall({
     nl: { listLinks: async () => links },
     firewall,
@@ -114,9 +114,9 @@ describe('HostFirewall', () => {
   it('takes VXLAN from the peers the agents program, and follows them', async () => {
     const t = setup();
     await t.fw.start();
-    expect(t.nft.tables.get('inet weft_vxlan')?.join('\n')).toContain('elements = { 192.0.2.2 }');
-    t.vxlan.peers = ['192.0.2.2', '192.0.2.3'];
+    expect(t.nft.tables.get('inet weft_vxlan')?.join('\n')).toContain('elements = { 1 . 192.0.2.2 }');
+    t.vxlan.push({ port: 0, vni: 256, peers: ['192.0.2.2', '192.0.2.3'] });
     await t.fw.refresh();
-    expect(t.nft.tables.get('inet weft_vxlan')?.join('\n')).toContain('elements = { 192.0.2.2, 192.0.2.3 }');
+    expect(t.nft.tables.get('inet weft_vxlan')?.join('\n')).toContain('elements = { 1 . 192.0.2.2, 256 . 192.0.2.2, 256 . 192.0.2.3 }');
   });
 });

@@ -7,8 +7,8 @@
  *   from the kernel's ports on named networks' bridges that have no record. A port's link notification starts
  *   a pass within a moment, so a port weft did not make is cut off at once, and one whose elements the plugin
  *   could not add is checked all the same;
- * - the VXLAN filter (pkg/firewall/underlay.ts): every VTEP's port, and the public addresses every network's
- *   agent programs FDB entries to, replaced when an agent tells that they changed.
+ * - the VXLAN filter (pkg/firewall/underlay.ts): every VTEP's port, and per VNI the public addresses its
+ *   network's agent programs FDB entries to, replaced when an agent tells that they changed.
  *
  * Records are files the CNI plugin writes as root on this host; each value still goes through portOf before
  * it reaches nft, and a record that does not pass is left out (and its port, on a named network, quarantined).
@@ -23,7 +23,7 @@ import {
   vxlanTable,
   type FirewallKeeper,
   type GuardedPort,
-  type VxlanSources,
+  type VxlanSource,
 } from '../firewall/mod.ts';
 import type { KernelEvent, KernelOps } from '../kernel/mod.ts';
 import type { Logger } from '../log/logger.ts';
@@ -41,7 +41,7 @@ export interface GuardedNetwork {
 
 export interface HostFirewallSources {
   readonly networks: () => readonly GuardedNetwork[];
-  readonly vxlan: () => VxlanSources;
+  readonly vxlan: () => readonly VxlanSource[];
 }
 
 /** Link notifications come in bursts (a veth pair, its master, up): one pass for a burst. */

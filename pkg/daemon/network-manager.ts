@@ -13,7 +13,7 @@ import { DnsServer, hostResolvers, isEndpointOf, type DirectoryEntry } from '../
 import { messageOf, WeftError } from '../errors/mod.ts';
 import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
 import { NetworkAgent, type AgentSpec, type AgentStatus, type ExternalInterface, type Served } from '../agent/mod.ts';
-import { ISOLATION_TABLE, isolationTable, type FirewallKeeper } from '../firewall/mod.ts';
+import { ISOLATION_TABLE, isolationTable, type FirewallKeeper, type VxlanSource } from '../firewall/mod.ts';
 import type { NetworkStatus } from '../contract/status.ts';
 import type { KernelEvent, Netlink } from '../kernel/mod.ts';
 import { EtcdLeaseSource, type Change, type RawKv } from '../lease/mod.ts';
@@ -178,13 +178,9 @@ export class NetworkManager {
     return [...this.#running.values()].map((r) => r.meta.Name);
   }
 
-  /** Every named network's VTEP port and the hosts it sends VXLAN to. */
-  vxlanSources(): { ports: number[]; peers: string[] } {
-    const agents = [...this.#running.values()].map((r) => r.agent);
-    return {
-      ports: agents.flatMap((a) => a.vxlanPort() ?? []),
-      peers: agents.flatMap((a) => a.vxlanPeers()),
-    };
+  /** Every named network's VTEP port, VNI and the hosts it sends VXLAN to. */
+  vxlanSources(): VxlanSource[] {
+    return [...this.#running.values()].flatMap((r) => r.agent.vxlanSource() ?? []);
   }
 
   #endpointsOf(id: string): Endpoint[] {

@@ -116,7 +116,7 @@ export async function joinEndpoint(j: JoinInput, host: Netlink): Promise<JoinAns
     }
     await plugVeth(plan, host, { name: peer, mtu: plan.container.mtu, ...(mac && { mac }) }, undo);
     // Before Docker moves the end in and brings it up: its first packet is checked (pkg/attach/guard.ts).
-    guardPort(record);
+    await guardPort(record);
     state.records.save({ ...record, state: 'added' });
     return joinAnswer(plan, lease, peer);
   } catch (e) {

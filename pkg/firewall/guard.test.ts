@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FirewallKeeper } from './keeper.ts';
-import { GUARD_TABLE, guardElements, guardTable, portOf, portScript } from './guard.ts';
+import { GUARD_TABLE, guardElements, guardTable, portKeys, portOf, portScript } from './guard.ts';
 import { FakeNft } from './testing/fake-nft.ts';
 import { createLogger } from '../log/logger.ts';
 
@@ -100,5 +100,17 @@ describe('the guard kept by the FirewallKeeper', () => {
     expect(keeper.sync().repaired).toEqual(['table bridge weft_guard was missing']);
     expect(nft.sets.get('bridge weft_guard')?.get('macs')).toEqual(new Set(['"veth0a0b0c0d" . 02:42:0a:0a:0a:42']));
     expect(keeper.printed()['bridge weft_guard']).not.toContain('elements');
+  });
+});
+
+describe('portKeys()', () => {
+  it('lays each key out as nft does: every field padded to 4 bytes, the name in 16, addresses in network order', () => {
+    const keys = Object.fromEntries(portKeys(portOf(RED1)!).map((k) => [k.set, k.keys.map((b) => Buffer.from(b).toString('hex'))]));
+    const name = Buffer.from('veth0a0b0c0d').toString('hex').padEnd(32, '0');
+    expect(keys.ports).toEqual([name]);
+    expect(keys.macs).toEqual([`${name}02420a0a0a420000`]);
+    expect(keys.arps4).toEqual([`${name}02420a0a0a4200000a0a0a42`, `${name}02420a0a0a420000${'00'.repeat(4)}`]);
+    expect(keys.addrs6).toEqual([`${name}fd00001000000000001b000000000002`]);
+    expect(Object.keys(keys)).toEqual(['macs', 'arps4', 'addrs4', 'addrs6', 'targets6', 'ports']);
   });
 });

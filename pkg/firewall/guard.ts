@@ -29,7 +29,8 @@
  */
 import { formatAddr, parsePrefix } from '../netaddr/cidr.ts';
 import { parseIP } from '../netaddr/ip.ts';
-import { canonicalMac } from '../netaddr/mac.ts';
+import { canonicalMac, parseMac } from '../netaddr/mac.ts';
+import { ifnameField, setKey } from '../rtnl/nftables.ts';
 import type { NftTable } from './table.ts';
 
 export const GUARD_TABLE = 'weft_guard';
@@ -135,15 +136,34 @@ export function guardElements(ports: readonly GuardedPort[], quarantine: readonl
   return out;
 }
 
+/** The order one port's elements are added in: `ports` last, so a port is checked only with all it may send. */
+const PORT_ORDER: readonly GuardSet[] = ['macs', 'arps4', 'addrs4', 'addrs6', 'targets6', 'ports'];
+
 /**
- * The nft -f script that adds one port's elements (the CNI plugin's, right after it made the port): `ports`
- * last in the same transaction, so the port is checked only once everything it may send is known.
+ * One port's elements as the sets' key bytes, for adding them over nfnetlink in one transaction (the CNI
+ * plugin, right after it made the port: pkg/kernel/nftables.ts). The same elements as guardElements.
  */
+export function portKeys(p: GuardedPort): Array<{ set: GuardSet; keys: Uint8Array[] }> {
+  const name = ifnameField(p.name);
+  const mac = parseMac(p.mac)!;
+  const v4 = p.ipv4.map((a) => parseIP(a)!.bytes);
+  const v6 = p.ipv6.map((a) => parseIP(a)!.bytes);
+  const keys: Record<GuardSet, Uint8Array[]> = {
+    ports: [setKey(name)],
+    quarantine: [],
+    macs: [setKey(name, mac)],
+    arps4: [...v4, new Uint8Array(4)].map((a) => setKey(name, mac, a)),
+    addrs4: v4.map((a) => setKey(name, a)),
+    addrs6: v6.map((a) => setKey(name, a)),
+    targets6: v6.map((a) => setKey(name, a)),
+  };
+  return PORT_ORDER.filter((s) => keys[s].length > 0).map((set) => ({ set, keys: keys[set] }));
+}
+
+/** The same as an nft -f script (what the keeper's tests play the plugin's part with). */
 export function portScript(p: GuardedPort): string {
   const e = guardElements([p]);
-  const order: GuardSet[] = ['macs', 'arps4', 'addrs4', 'addrs6', 'targets6', 'ports'];
-  return order
-    .filter((s) => e[s].length > 0)
+  return PORT_ORDER.filter((s) => e[s].length > 0)
     .map((s) => `add element bridge ${GUARD_TABLE} ${s} { ${e[s].join(', ')} }\n`)
     .join('');
 }

@@ -47,9 +47,39 @@ export class RtSocket {
     raw.unref();
   }
 
-  /** Opens a socket in the calling thread's current network namespace. */
-  static open(): RtSocket {
-    return new RtSocket(openRawSocket(NETLINK_ROUTE, 1 << 20));
+  /** Opens a socket in the calling thread's current network namespace (rtnetlink, or another netlink family). */
+  static open(protocol: number = NETLINK_ROUTE): RtSocket {
+    return new RtSocket(openRawSocket(protocol, 1 << 20));
+  }
+
+  /**
+   * Sends `messages` in one datagram between a batch's first and last message (nfnetlink's transactions: the
+   * kernel applies all or none), each asking for an ACK; resolves once every one is ACKed, rejects with the
+   * first error.
+   */
+  batch(
+    begin: { type: number; payload: Uint8Array },
+    messages: ReadonlyArray<{ type: number; flags: number; payload: Uint8Array }>,
+    end: { type: number; payload: Uint8Array },
+  ): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('netlink socket is closed'));
+    const next = () => (this.#seq = (this.#seq + 1) >>> 0);
+    const parts = [encodeMessage({ type: begin.type, flags: NLM_F.REQUEST, seq: next(), payload: begin.payload })];
+    const acks = messages.map((m) => {
+      const seq = next();
+      parts.push(encodeMessage({ type: m.type, flags: NLM_F.REQUEST | NLM_F.ACK | m.flags, seq, payload: m.payload }));
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => this.#settle(seq, new ErrnoError(ETIMEDOUT)), REQUEST_TIMEOUT_MS);
+        this.#pending.set(seq, { dump: false, parts: [], interrupted: false, resolve: () => resolve(), reject, timer });
+      });
+    });
+    parts.push(encodeMessage({ type: end.type, flags: NLM_F.REQUEST, seq: next(), payload: end.payload }));
+    const all = Promise.all(acks).then(() => undefined);
+    this.#raw.ref();
+    this.#raw.send(Buffer.concat(parts), (err) => {
+      if (err) this.#failAll(err);
+    });
+    return all;
   }
 
   /** Sends a request with NLM_F_ACK; resolves with any reply messages once the kernel ACKs. */

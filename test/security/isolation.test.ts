@@ -3,9 +3,10 @@
  * hosts with the real daemon and plugin: a container sending with a source address that is not its own (from
  * another network's range, from no network, another container's on its own network, IPv4 and IPv6), with a
  * MAC not its own, or ARP claiming another container's address; a port on the default bridge that weft did
- * not make (a pod flannel's CNI attached before weft took the host over) sending as another network; and a
- * namespace on the underlay that holds no lease sending VXLAN with a network's VNI. Each must fail while the
- * same containers' own traffic, and a flanneld-style peer's, still flows.
+ * not make (a pod flannel's CNI attached before weft took the host over) sending as another network; a
+ * namespace on the underlay that holds no lease sending VXLAN with a network's VNI, and a host with a lease on
+ * the default network doing the same. Each must fail while the same containers' own traffic, and a
+ * flanneld-style peer's, still flows.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -124,7 +125,7 @@ describe('isolation against spoofing containers and strangers on the underlay (i
     expect(await arrived(atRed2six, 'own-after-6')).toBe(5);
   }, 180_000);
 
-  it('isolation holds by interface for ports weft did not make, and VXLAN is taken only from hosts with a lease', async () => {
+  it('isolation holds by interface for ports weft did not make; VXLAN is taken only from hosts with a lease on its network', async () => {
     const c = await testCluster('sv', { hosts: 2, ...(BIN && { bin: BIN }) });
     await c.startAll();
     await networks(c, [1, 2], [['BLUE', '--subnet', '10.10.20.0/24']]);
@@ -223,5 +224,14 @@ describe('isolation against spoofing containers and strangers on the underlay (i
     run('ip', ['netns', 'exec', f, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
     expect(ping(fpod.name, pod1.ip, { count: 2 })).toBe(true);
     expect(ping(pod1.ns.name, '10.244.200.2', { count: 2 })).toBe(true);
+
+    // Its lease is on the default network: VXLAN it sends with BLUE's VNI is still a stranger's.
+    ipf('link', 'add', 'vx', 'type', 'vxlan', 'id', String(vni), 'remote', c.hosts[1]!.ip, 'local', flannel.ip, 'dstport', '8472');
+    ipf('link', 'set', 'vx', 'up');
+    ipf('addr', 'add', `${blue1.ip}/32`, 'dev', 'vx');
+    ipf('route', 'add', `${blue2.ip}/32`, 'dev', 'vx');
+    ipf('neigh', 'add', blue2.ip, 'lladdr', vtepMac, 'dev', 'vx', 'nud', 'permanent');
+    udpSend(f, { src: blue1.ip, dst: blue2.ip, port: PORT, tag: 'leased-elsewhere' });
+    expect.soft(await arrived(atBlue2, 'leased-elsewhere'), 'attack: VXLAN with the VNI of a network it has no lease on').toBe(0);
   }, 180_000);
 });

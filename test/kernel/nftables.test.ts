@@ -1,0 +1,38 @@
+/**
+ * Set elements over nfnetlink (pkg/kernel/nftables.ts), checked with nft itself: the CNI plugin's keys for a
+ * port land in the port guard exactly as the daemon's nft script would put them (issue 25), in one
+ * transaction, and a missing table is ENOENT.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  GUARD_TABLE,
+  guardElements,
+  guardTable,
+  listedElements,
+  portKeys,
+  portOf,
+  replaceScript,
+  canonicalElement,
+} from '../../pkg/firewall/mod.ts';
+import { isKernelError, NfTables, withNetns } from '../../pkg/kernel/mod.ts';
+import { defer, makeNetns } from '../helpers/netns.ts';
+import { run } from '../helpers/sh.ts';
+
+describe('NfTables.addElements()', () => {
+  it("adds a port's keys to the guard's sets as nft reads them, and says ENOENT without the table", async () => {
+    const t = makeNetns('nf');
+    const nf = withNetns(t.ns, () => NfTables.open());
+    defer(() => nf.close());
+    const port = portOf({ hostVeth: 'veth0a0b0c0d', mac: '02:42:0a:0a:0a:42', ips: ['10.10.10.66/27', 'fd00:10::1b:0:0:2/80'] })!;
+
+    const missing = await nf.addElements('bridge', GUARD_TABLE, portKeys(port)).catch((e: unknown) => e);
+    expect(isKernelError(missing, 'ENOENT')).toBe(true);
+
+    run('ip', ['netns', 'exec', t.name, 'nft', '-f', '-'], { input: replaceScript(guardTable()) });
+    await nf.addElements('bridge', GUARD_TABLE, portKeys(port));
+    await nf.addElements('bridge', GUARD_TABLE, portKeys(port)); // again: already there is no error
+    const listed = listedElements(run('ip', ['netns', 'exec', t.name, 'nft', 'list', 'table', 'bridge', GUARD_TABLE]));
+    const want = guardElements([port]);
+    for (const [set, es] of Object.entries(want)) expect([...(listed.get(set) ?? [])].sort(), set).toEqual(es.map(canonicalElement).sort());
+  });
+});
