@@ -6,7 +6,12 @@
  * with weft's MTU (underlay - 70 for the VTEP and the pods) and then flannel's (pods at underlay - 50; the kernel
  * keeps an IPv6 VTEP with a lower device at underlay - 70 whatever is asked, as flannel#1781 found). Everything
  * is veth and namespaces on one machine, so absolute numbers are this machine's CPU; the ratios against the
- * host-to-host path measured alongside are the result. Run as root after `npm run build`:
+ * host-to-host path measured alongside are the result.
+ *
+ * The cost of issue 25's tables (the port guard on the pods' ports, isolation by interface, the VXLAN source
+ * filter): after the first section the daemons stop (the kernel keeps what they made, so the data path works
+ * on), and each round measures pod-to-pod with weft's tables in place and with them removed, interleaved.
+ * A named network exists throughout, so the isolation table does too. Run as root after `npm run bundle`:
  *
  *   npm run bench:datapath [-- ROUNDS]     (default 3; 5 s per iperf3 run)
  */
@@ -17,13 +22,27 @@ import { iperf, percentile, rtt, table } from '../pkg/measure/mod.ts';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 
+/** What issue 25 added to every host: the port guard, isolation (by interface too), the VXLAN source filter. */
+const ISSUE25_TABLES = ['bridge weft_guard', 'inet weft_isolation', 'inet weft_vxlan'];
+
+function nft(h: SimNs, args: string[], input?: string): string {
+  const r = spawnSync('nsenter', [`--net=${h.path}`, 'nft', ...args], { encoding: 'utf8', ...(input !== undefined && { input }) });
+  if (r.status !== 0) throw new Error(`nft ${args.join(' ')} in ${h.name}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const nftTry = (h: SimNs, args: string[]) => spawnSync('nsenter', [`--net=${h.path}`, 'nft', ...args]);
+
+const nftTables = (h: SimNs) => spawnSync('nsenter', [`--net=${h.path}`, 'nft', 'list', 'tables'], { encoding: 'utf8' }).stdout;
+
 async function measure(
   label: string,
-  pairs: Array<{ name: string; server: SimNs; client: SimNs; ip: string }>,
+  pairs: Array<{ name: string; server: SimNs; client: SimNs; ip: string; before?: () => void }>,
 ): Promise<Map<string, { gbps: number[]; rttUs: number[] }>> {
   const out = new Map<string, { gbps: number[]; rttUs: number[] }>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const p of round % 2 === 0 ? pairs : [...pairs].reverse()) {
+      p.before?.();
       const m = out.get(p.name) ?? { gbps: [], rttUs: [] };
       m.gbps.push(await iperf(p.server, p.client, p.ip));
       m.rttUs.push(rtt(p.client, p.ip));
@@ -42,10 +61,35 @@ async function main(): Promise<void> {
     await c.startAll();
     const [p1, p2] = [await c.pod(1, 'pod1'), await c.pod(2, 'pod2')];
     const [h1, h2] = c.hosts as [(typeof c.hosts)[0] & object, (typeof c.hosts)[0] & object];
+    // A named network beside the default one: the isolation table exists, as on any host with networks to keep apart.
+    const made = spawnSync('nsenter', [`--net=${h1.path}`, c.opts.bin, 'network', 'create', '--subnet', '10.10.10.0/24', 'RED'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, WEFT_SOCKET: c.daemon(1).socket },
+    });
+    if (made.status !== 0) throw new Error(`network create: ${made.stderr}`);
+    await waitFor('the isolation table on both hosts', () => c.hosts.every((h) => nftTables(h).includes('inet weft_isolation')), 20_000);
     const vx = await measure('vxlan', [
       { name: 'host-to-host', server: h2, client: h1, ip: h2.ip },
       { name: 'pod-to-pod', server: p2.ns, client: p1.ns, ip: p2.ip },
     ]);
+
+    // Issue 25's tables on and off, interleaved, the daemons stopped so nothing puts them back in between.
+    for (const d of c.daemons) await d.stop();
+    const saved = c.hosts.map((h) => ISSUE25_TABLES.map((t) => nft(h, ['list', 'table', ...t.split(' ')])).join('\n'));
+    for (const [i, h] of c.hosts.entries())
+      if (ISSUE25_TABLES.some((t) => !saved[i]!.includes(`table ${t} {`))) throw new Error(`${h.name} lacks a table`);
+    const filters = (on: boolean) => () => {
+      for (const [i, h] of c.hosts.entries()) {
+        for (const t of ISSUE25_TABLES) nftTry(h, ['delete', 'table', ...t.split(' ')]);
+        if (on) nft(h, ['-f', '-'], saved[i]);
+      }
+    };
+    const toggled = await measure('with and without the port guard, isolation and VXLAN filter', [
+      { name: 'host-to-host', server: h2, client: h1, ip: h2.ip },
+      { name: 'with', server: p2.ns, client: p1.ns, ip: p2.ip, before: filters(true) },
+      { name: 'without', server: p2.ns, client: p1.ns, ip: p2.ip, before: filters(false) },
+    ]);
+    filters(true)();
 
     // DirectRouting: the same pods, the daemons restarted with the new config (leases and addresses are kept).
     for (const d of c.daemons) await d.stop();
@@ -108,6 +152,9 @@ async function main(): Promise<void> {
         ['path', 'throughput', 'vs host', 'RTT', 'vs host'],
         row('host-to-host (underlay)', vx.get('host-to-host')!, vx.get('host-to-host')!),
         row('pod-to-pod over VXLAN', vx.get('pod-to-pod')!, vx.get('host-to-host')!),
+        row('host-to-host (underlay), issue 25 run', toggled.get('host-to-host')!, toggled.get('host-to-host')!),
+        row("pod-to-pod, weft's filter tables (issue 25)", toggled.get('with')!, toggled.get('host-to-host')!),
+        row('pod-to-pod, those tables removed', toggled.get('without')!, toggled.get('host-to-host')!),
         row('host-to-host (underlay), 2nd run', dr.get('host-to-host')!, dr.get('host-to-host')!),
         row('pod-to-pod, DirectRouting', dr.get('pod-to-pod')!, dr.get('host-to-host')!),
         row('host-to-host, IPv6 underlay', six.get('host-to-host')!, six.get('host-to-host')!),
