@@ -285,7 +285,7 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
     let pod: Awaited<ReturnType<typeof criPod>> | undefined;
     await step(
       o.out,
-      `container6 on RED (host ${third}), ${useContainerd ? "a pod run through containerd's CRI" : 'attached by hand (containerd not available)'}`,
+      `container6 on RED (host ${third}), ${useContainerd ? "a pod run through containerd's CRI" : 'attached by hand (no containerd)'}`,
       async () => {
         if (!useContainerd) return manual('container6', third, ['RED']);
         pod = await criPod(o.dir, third, bin, host(third).path, c.daemon(third).cniConfDir, labCgroup(o.dir));
