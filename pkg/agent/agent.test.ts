@@ -57,6 +57,7 @@ async function setup(o: { ownsBridge?: boolean; ports?: string[] } = {}) {
     prefixes: ['192.0.2.0/24'],
   };
   const vxlanTold: string[][] = [];
+  const fdbWhenTold: string[][] = [];
   const agent = new NetworkAgent(spec, {
     source: (l) => new EtcdLeaseSource(store, l, clock),
     nl: kernel,
@@ -65,14 +66,17 @@ async function setup(o: { ownsBridge?: boolean; ports?: string[] } = {}) {
     firewall: new FirewallKeeper({ log, runner: nft }),
     ports: () => o.ports ?? [],
     clock,
-    onVxlanPeers: () => vxlanTold.push([...(agent.vxlanSource()?.peers ?? [])]),
+    onVxlanPeers: () => {
+      vxlanTold.push([...(agent.vxlanSource()?.peers ?? [])]);
+      fdbWhenTold.push(kernel.fdb.flatMap((f) => f.dst ?? []));
+    },
   });
   const started = agent.start();
   await clock.advance(0);
   await started;
   const dev = () => [...kernel.links.values()].find((l) => l.name === (o.ownsBridge ? 'weft.1' : 'flannel.1'));
   const subnetKey = (s: string) => `${store.subnetsPrefix}/${s.replace('/', '-')}`;
-  return { agent, clock, store, kernel, nft, lines, dev, dir, subnetKey, vxlanTold };
+  return { agent, clock, store, kernel, nft, lines, dev, dir, subnetKey, vxlanTold, fdbWhenTold };
 }
 
 describe('NetworkAgent', () => {
@@ -117,7 +121,7 @@ describe('NetworkAgent', () => {
     expect(t.lines.filter((l) => l.includes('lease conflict'))).toHaveLength(2);
   });
 
-  it('tells the hosts it sends VXLAN to, as programmed (a conflicting key left out), each time they change (issue 25)', async () => {
+  it('tells the hosts it sends VXLAN to (a conflicting key left out) when they change, before programming them (issue 25)', async () => {
     const t = await setup();
     expect(t.agent.vxlanSource()).toEqual({ port: 0, vni: 1, peers: [] });
     t.store.put(t.subnetKey('10.244.200.0/24'), peer('198.51.100.7', '02:00:00:00:07:01'));
@@ -127,6 +131,8 @@ describe('NetworkAgent', () => {
     t.store.remove(t.subnetKey('10.244.200.0/24'));
     await t.clock.advance(0);
     expect(t.vxlanTold).toEqual([['198.51.100.7'], ['198.51.100.8']]);
+    // Told before the pass programs the new peer: its datagrams are accepted before this host sends to it.
+    expect(t.fdbWhenTold).toEqual([[], ['198.51.100.7']]);
   });
 
   it('repairs what is changed behind its back when the kernel says so: entries, the device, forwarding', async () => {

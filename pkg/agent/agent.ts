@@ -75,8 +75,11 @@ export interface AgentDeps {
   /** Told of each reconcile pass (seconds) and each repair (by kind), for the metrics. */
   readonly onPass?: (seconds: number) => void;
   readonly onRepair?: (kind: RepairKind) => void;
-  /** Told when the hosts this network sends VXLAN to change (the daemon accepts VXLAN only from them). */
-  readonly onVxlanPeers?: () => void;
+  /**
+   * Told when the hosts this network sends VXLAN to change (the daemon accepts VXLAN only from them); the pass
+   * programs the peers once it resolves, so a new peer's datagrams are accepted before this host answers it.
+   */
+  readonly onVxlanPeers?: () => Promise<void> | void;
 }
 
 /** What a repair was of: the metrics' `kind` label. */
@@ -567,7 +570,7 @@ export class NetworkAgent {
       if (dev6) this.#vtep6Index = dev6.index;
       await this.#keepBridge(held, repairs);
       const plans = this.#plans(held);
-      this.#noteVxlanPeers(plans);
+      await this.#noteVxlanPeers(plans);
       const { ops, applied, failed } = await keepPeers(this.#d.nl, this.#log, plans);
       // Entries that differ while no lease changed were changed behind weft's back.
       if (ops.length > 0 && !leasesChanged) {
@@ -597,11 +600,11 @@ export class NetworkAgent {
   }
 
   /** What the FDB entries of `plans` send to, told to the daemon when it changed (issue 25). */
-  #noteVxlanPeers(plans: readonly DevicePlan[]): void {
+  async #noteVxlanPeers(plans: readonly DevicePlan[]): Promise<void> {
     const now = [...new Set(plans.flatMap((p) => [...p.want.fdb.values()]))].sort();
     if (now.join() === this.#vxlanPeers.join()) return;
     this.#vxlanPeers = now;
-    this.#d.onVxlanPeers?.();
+    await this.#d.onVxlanPeers?.();
   }
 
   #repaired(kind: RepairKind): void {

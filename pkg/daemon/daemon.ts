@@ -106,7 +106,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     ports: defaultPorts,
     onPass: (s: number) => metrics.pass('default', s),
     onRepair: (k: RepairKind) => metrics.repair('default', k),
-    onVxlanPeers: () => hostFirewall?.soon(),
+    onVxlanPeers: () => hostFirewall?.admitPeers(),
   });
   // The port guard and the VXLAN filter (issue 25), made once the networks are: they span all of them.
   let hostFirewall: HostFirewall | undefined;
@@ -213,7 +213,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     },
   });
   hostFirewall = guards;
-  if (named) named.onVxlanPeers = () => guards.soon();
+  if (named) named.onVxlanPeers = () => guards.admitPeers();
   void guards.start();
   const watcher = new KernelWatcher((e) => {
     agent.onKernelEvent(e);

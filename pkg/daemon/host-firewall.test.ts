@@ -114,9 +114,13 @@ describe('HostFirewall', () => {
   it('takes VXLAN from the peers the agents program, and follows them', async () => {
     const t = setup();
     await t.fw.start();
-    expect(t.nft.tables.get('inet weft_vxlan')?.join('\n')).toContain('elements = { 1 . 192.0.2.2 }');
+    const peers4 = () => t.nft.sets.get('inet weft_vxlan')?.get('peers4') ?? new Set();
+    expect(peers4()).toEqual(new Set(['0x1 . 192.0.2.2']));
     t.vxlan.push({ port: 0, vni: 256, peers: ['192.0.2.2', '192.0.2.3'] });
     await t.fw.refresh();
-    expect(t.nft.tables.get('inet weft_vxlan')?.join('\n')).toContain('elements = { 1 . 192.0.2.2, 256 . 192.0.2.2, 256 . 192.0.2.3 }');
+    expect(peers4()).toEqual(new Set(['0x1 . 192.0.2.2', '0x100 . 192.0.2.2', '0x100 . 192.0.2.3']));
+    t.vxlan.splice(0, 1);
+    await t.fw.refresh();
+    expect(peers4()).toEqual(new Set(['0x100 . 192.0.2.2', '0x100 . 192.0.2.3']));
   });
 });

@@ -8,7 +8,8 @@
  *   a pass within a moment, so a port weft did not make is cut off at once, and one whose elements the plugin
  *   could not add is checked all the same;
  * - the VXLAN filter (pkg/firewall/underlay.ts): every VTEP's port, and per VNI the public addresses its
- *   network's agent programs FDB entries to, replaced when an agent tells that they changed.
+ *   network's agent programs FDB entries to. An agent about to program a new peer waits for admitPeers, which
+ *   adds the new pairs over nfnetlink (a millisecond); the keeper's pass after it deletes what no agent has.
  *
  * Records are files the CNI plugin writes as root on this host; each value still goes through portOf before
  * it reaches nft, and a record that does not pass is left out (and its port, on a named network, quarantined).
@@ -20,12 +21,14 @@ import {
   guardTable,
   portOf,
   VXLAN_TABLE,
+  vxlanElements,
+  vxlanKeys,
   vxlanTable,
   type FirewallKeeper,
   type GuardedPort,
   type VxlanSource,
 } from '../firewall/mod.ts';
-import type { KernelEvent, KernelOps } from '../kernel/mod.ts';
+import { NfTables, type KernelEvent, type KernelOps } from '../kernel/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { bridgeName } from '../networks/mod.ts';
 
@@ -55,10 +58,13 @@ export class HostFirewall {
   readonly #sources: HostFirewallSources;
   /** Ports on named networks' bridges, as the last listing of links had them. */
   #exclusivePorts: readonly string[] = [];
-  #vxlan = '';
+  /** The VXLAN table as last wanted, without its elements ('' while no VTEP runs here). */
+  #vxlanBody = '';
+  /** The VXLAN pairs the kernel holds, as far as this host knows (the last pass's, and those admitted since). */
+  #admitted = new Set<string>();
   #soon: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
-  #again = false;
+  #queued: Promise<void> | undefined;
   #stopped = false;
 
   constructor(deps: {
@@ -100,20 +106,24 @@ export class HostFirewall {
     }, SOON_MS);
   }
 
-  /** Lists the links, wants the VXLAN table as the agents have it now, and has the keeper compare and apply. */
+  /**
+   * Lists the links, wants the VXLAN table as the agents have it now, and has the keeper compare and apply;
+   * resolves once a pass that began after this call is done (an agent awaits it before it programs a new
+   * peer, so the peer's datagrams are accepted before this host answers it).
+   */
   refresh(): Promise<void> {
-    if (this.#running) {
-      this.#again = true;
+    if (!this.#running) {
+      this.#running = this.#pass().finally(() => {
+        this.#running = undefined;
+      });
       return this.#running;
     }
-    this.#running = this.#pass().finally(() => {
-      this.#running = undefined;
-      if (this.#again && !this.#stopped) {
-        this.#again = false;
-        void this.refresh();
-      }
+    // A pass is under way with what it read before this call: one more after it, shared by every such caller.
+    this.#queued ??= this.#running.then(() => {
+      this.#queued = undefined;
+      return this.refresh();
     });
-    return this.#running;
+    return this.#queued;
   }
 
   async #pass(): Promise<void> {
@@ -127,12 +137,45 @@ export class HostFirewall {
     }
     const t = vxlanTable(this.#sources.vxlan());
     const key = t ? t.body.join('\n') : '';
-    if (key !== this.#vxlan) {
-      if (t) this.#firewall.want(t);
+    // Until an agent has read its config the filter a previous run left stays: it is never opened at start.
+    if (key !== this.#vxlanBody) {
+      if (t) this.#firewall.want({ ...t, elements: () => this.#vxlanElements() });
       else this.#firewall.unwant({ family: 'inet', name: VXLAN_TABLE });
-      this.#vxlan = key;
+      this.#vxlanBody = key;
     }
     this.#firewall.sync();
+  }
+
+  /**
+   * Before an agent programs new peers: their (VNI, address) pairs are added to the VXLAN filter at once, over
+   * nfnetlink, so their first datagrams are accepted (a keeper pass, three nft processes, took long enough for
+   * a returning peer's first replies to be dropped: test/chaos/leases.test.ts). Pairs that went are deleted
+   * by the keeper's pass that follows. Without the table yet (or flushed), a full pass instead.
+   */
+  async admitPeers(): Promise<void> {
+    const src = this.#sources.vxlan();
+    const t = vxlanTable(src);
+    if (!t || t.body.join('\n') !== this.#vxlanBody) return this.refresh();
+    const e = vxlanElements(src);
+    const fresh = new Set([...e.peers4, ...e.peers6].filter((x) => !this.#admitted.has(x)));
+    if (fresh.size > 0) {
+      const nf = NfTables.open();
+      try {
+        await nf.addElements('inet', VXLAN_TABLE, vxlanKeys(src, fresh));
+        for (const x of fresh) this.#admitted.add(x);
+      } catch {
+        return this.refresh();
+      } finally {
+        nf.close();
+      }
+    }
+    this.soon();
+  }
+
+  #vxlanElements(): ReturnType<typeof vxlanElements> {
+    const e = vxlanElements(this.#sources.vxlan());
+    this.#admitted = new Set([...e.peers4, ...e.peers6]);
+    return e;
   }
 
   /** The guard's elements now: every record of this boot (read after the keeper listed the ruleset). */

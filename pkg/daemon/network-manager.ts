@@ -117,8 +117,8 @@ export class NetworkManager {
   #isolation = '';
   /** Told after every change of the set of networks (the Docker mirror). */
   onNetworksChanged: (() => void) | undefined;
-  /** Told when a network's agent changes the hosts it sends VXLAN to (the daemon's VXLAN filter). */
-  onVxlanPeers: (() => void) | undefined;
+  /** Told when a network's agent changes the hosts it sends VXLAN to (the daemon's VXLAN filter; awaited). */
+  onVxlanPeers: (() => Promise<void>) | undefined;
 
   constructor(deps: ManagerDeps, opts: ManagerOptions) {
     this.#store = deps.store;

@@ -12,7 +12,7 @@ export {
   type GuardedPort,
   type GuardSet,
 } from './guard.ts';
-export { KERNEL_VXLAN_PORT, VXLAN_TABLE, vxlanTable, type VxlanSource } from './underlay.ts';
+export { KERNEL_VXLAN_PORT, VXLAN_TABLE, vxlanElements, vxlanKeys, vxlanTable, type VxlanSource } from './underlay.ts';
 export { CNI_MASQ_TABLE, cniMasqChain, cniMasqChainName, flannelMasqTable, masqTableName, type MasqSpec } from './masquerade.ts';
 export {
   canonicalElement,

@@ -10,10 +10,12 @@
  *
  * The VNI is read from the VXLAN header (RFC 7348: 8 bytes after the UDP header's 8, the VNI in bytes 4-6:
  * `@th,96,24`). A datagram too short to hold one matches no rule and goes on to the VTEP, which drops it.
- * The table is replaced whole when the peers change: no one else adds to it, and nft applies the
- * replacement in one transaction, so no datagram meets a half-made table.
+ * The sets' elements are kept one by one (table.ts): when an agent is about to program a new peer, the
+ * daemon adds the peer's pair over nfnetlink first (a millisecond, where a keeper pass costs nft processes),
+ * so the peer's first datagrams are already accepted; the keeper's pass then deletes pairs no agent has.
  */
 import { formatIP, parseIP } from '../netaddr/ip.ts';
+import { setKey } from '../rtnl/nftables.ts';
 import type { NftTable } from './table.ts';
 
 export const VXLAN_TABLE = 'weft_vxlan';
@@ -31,28 +33,22 @@ export interface VxlanSource {
 
 const validVni = (v: number) => Number.isInteger(v) && v >= 0 && v <= 0xffffff;
 
-/** The table, or undefined while this host runs no VTEP. Addresses, ports and VNIs that do not parse are left out. */
-export function vxlanTable(sources: readonly VxlanSource[]): NftTable | undefined {
-  const valid = sources.filter((s) => validVni(s.vni));
-  const ports = [...new Set(valid.map((s) => s.port || KERNEL_VXLAN_PORT))]
+/**
+ * The table without its elements (kept one by one: the daemon adds a new peer's over nfnetlink before it
+ * programs the peer), or undefined while this host runs no VTEP. Ports and VNIs that do not parse are left out.
+ */
+export function vxlanTable(sources: readonly VxlanSource[]): Omit<NftTable, 'elements'> | undefined {
+  const ports = [...new Set(sources.filter((s) => validVni(s.vni)).map((s) => s.port || KERNEL_VXLAN_PORT))]
     .filter((p) => Number.isInteger(p) && p > 0 && p < 65536)
     .sort((a, b) => a - b);
   if (ports.length === 0) return undefined;
-  const pairs = { 4: new Set<string>(), 6: new Set<string>() };
-  for (const s of valid)
-    for (const p of s.peers) {
-      const a = parseIP(p);
-      if (a) pairs[a.family].add(`${s.vni} . ${formatIP(a)}`);
-    }
-  const set = (name: string, addr: string, es: Set<string>) =>
-    `set ${name} { typeof @th,96,24 . ${addr} saddr;${es.size > 0 ? ` elements = { ${[...es].sort().join(', ')} }` : ''} }`;
   const dport = `udp dport { ${ports.join(', ')} }`;
   return {
     family: 'inet',
     name: VXLAN_TABLE,
     body: [
-      set('peers4', 'ip', pairs[4]),
-      set('peers6', 'ip6', pairs[6]),
+      'set peers4 { typeof @th,96,24 . ip saddr; }',
+      'set peers6 { typeof @th,96,24 . ip6 saddr; }',
       'chain input {',
       '  type filter hook input priority filter - 1; policy accept;',
       `  ${dport} @th,96,24 . ip saddr != @peers4 drop comment "VXLAN only from hosts with a lease on its network"`,
@@ -60,4 +56,35 @@ export function vxlanTable(sources: readonly VxlanSource[]): NftTable | undefine
       '}',
     ],
   };
+}
+
+/** Each (VNI, address) pair once, by family; addresses that do not parse are left out. */
+function pairs(sources: readonly VxlanSource[]): Record<4 | 6, Map<string, { vni: number; bytes: Uint8Array }>> {
+  const out = { 4: new Map<string, { vni: number; bytes: Uint8Array }>(), 6: new Map<string, { vni: number; bytes: Uint8Array }>() };
+  for (const s of sources.filter((x) => validVni(x.vni)))
+    for (const p of s.peers) {
+      const a = parseIP(p);
+      // The VNI in hex, as nft prints a raw field: the keeper compares elements by that text.
+      if (a) out[a.family].set(`0x${s.vni.toString(16)} . ${formatIP(a)}`, { vni: s.vni, bytes: a.bytes });
+    }
+  return out;
+}
+
+/** The sets' elements in nft's syntax. */
+export function vxlanElements(sources: readonly VxlanSource[]): { peers4: string[]; peers6: string[] } {
+  const p = pairs(sources);
+  return { peers4: [...p[4].keys()].sort(), peers6: [...p[6].keys()].sort() };
+}
+
+/** The same pairs as the sets' key bytes (the VNI's 3 bytes in network order, padded, then the address). */
+export function vxlanKeys(sources: readonly VxlanSource[], only?: ReadonlySet<string>): Array<{ set: string; keys: Uint8Array[] }> {
+  const p = pairs(sources);
+  const keys = (m: Map<string, { vni: number; bytes: Uint8Array }>) =>
+    [...m]
+      .filter(([text]) => !only || only.has(text))
+      .map(([, v]) => setKey(Uint8Array.of(v.vni >> 16, (v.vni >> 8) & 255, v.vni & 255), v.bytes));
+  return [
+    { set: 'peers4', keys: keys(p[4]) },
+    { set: 'peers6', keys: keys(p[6]) },
+  ];
 }

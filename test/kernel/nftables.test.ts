@@ -1,7 +1,7 @@
 /**
  * Set elements over nfnetlink (pkg/kernel/nftables.ts), checked with nft itself: the CNI plugin's keys for a
  * port land in the port guard exactly as the daemon's nft script would put them (issue 25), in one
- * transaction, and a missing table is ENOENT.
+ * transaction, and a missing table is ENOENT; the daemon's (VNI, address) pairs land in the VXLAN filter so.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -13,6 +13,10 @@ import {
   portOf,
   replaceScript,
   canonicalElement,
+  VXLAN_TABLE,
+  vxlanElements,
+  vxlanKeys,
+  vxlanTable,
 } from '../../pkg/firewall/mod.ts';
 import { isKernelError, NfTables, withNetns } from '../../pkg/kernel/mod.ts';
 import { defer, makeNetns } from '../helpers/netns.ts';
@@ -34,5 +38,21 @@ describe('NfTables.addElements()', () => {
     const listed = listedElements(run('ip', ['netns', 'exec', t.name, 'nft', 'list', 'table', 'bridge', GUARD_TABLE]));
     const want = guardElements([port]);
     for (const [set, es] of Object.entries(want)) expect([...(listed.get(set) ?? [])].sort(), set).toEqual(es.map(canonicalElement).sort());
+  });
+
+  it("adds the VXLAN filter's (VNI, address) pairs as nft reads them", async () => {
+    const t = makeNetns('nv');
+    const nf = withNetns(t.ns, () => NfTables.open());
+    defer(() => nf.close());
+    const sources = [
+      { port: 0, vni: 1, peers: ['192.0.2.2', '2001:db8::2'] },
+      { port: 0, vni: 0x123456, peers: ['192.0.2.3'] },
+    ];
+    run('ip', ['netns', 'exec', t.name, 'nft', '-f', '-'], { input: replaceScript(vxlanTable(sources)!) });
+    await nf.addElements('inet', VXLAN_TABLE, vxlanKeys(sources));
+    const listed = listedElements(run('ip', ['netns', 'exec', t.name, 'nft', 'list', 'table', 'inet', VXLAN_TABLE]));
+    const want = vxlanElements(sources);
+    expect([...(listed.get('peers4') ?? [])].sort()).toEqual(want.peers4.map(canonicalElement).sort());
+    expect([...(listed.get('peers6') ?? [])].sort()).toEqual(want.peers6.map(canonicalElement).sort());
   });
 });
