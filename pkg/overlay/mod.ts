@@ -11,6 +11,7 @@ export {
 } from './plan.ts';
 export { diffOverlay, describeOp, type OverlayOp, type OverlayObserved, type ObservedRoute } from './diff.ts';
 export { observeOverlay, observeOverlayScopes, type OverlayScope } from './observe.ts';
+export { diffIntent, eventDrifts, observedOf, type DeviceIntent } from './intent.ts';
 export { applyOverlay, type ApplyReport } from './apply.ts';
 export { ensureVtep, vtepDrift, vtepIncompatibility, type VtepSpec } from './device.ts';
 export { vtepMtu, VXLAN_OVERHEAD } from './mtu.ts';
