@@ -135,6 +135,31 @@ describe('NetworkAgent', () => {
     expect(t.fdbWhenTold).toEqual([[], ['198.51.100.7']]);
   });
 
+  it("a lease change needs no kernel dump, its writes' echoes cost nothing, a resync dumps only as a backstop (issue 28)", async () => {
+    const t = await setup();
+    const dumps = () => t.kernel.dumps;
+    const i = t.dev()!.index;
+    const before = dumps();
+    t.store.put(t.subnetKey('10.244.200.0/24'), peer('198.51.100.7', '02:00:00:00:07:01'));
+    await t.clock.advance(0);
+    expect(t.kernel.routes.map((r) => r.dst)).toEqual(['10.244.200.0/24']);
+    // The echoes of those three writes, as the kernel sends them.
+    t.agent.onKernelEvent({ kind: 'neigh', op: 'new', index: i, ip: '10.244.200.0', mac: '02:00:00:00:07:01', permanent: true });
+    t.agent.onKernelEvent({ kind: 'fdb', op: 'new', index: i, mac: '02:00:00:00:07:01', dst: '198.51.100.7', self: true });
+    t.agent.onKernelEvent({ kind: 'route', op: 'new', dst: '10.244.200.0/24', oif: i, gateway: '10.244.200.0', onlink: true });
+    await t.clock.advance(100);
+    t.store.remove(t.subnetKey('10.244.200.0/24'));
+    await t.clock.advance(0);
+    expect(t.kernel.routes).toEqual([]);
+    expect(dumps()).toBe(before);
+    // Nine resyncs check the devices but dump no peer entries; the tenth dumps and diffs in full.
+    await t.clock.advance(9 * 30_000);
+    expect(dumps()).toBe(before);
+    await t.clock.advance(30_000);
+    expect(dumps()).toBe(before + 3);
+    expect(t.agent.status().repairs).toBe(0);
+  });
+
   it('repairs what is changed behind its back when the kernel says so: entries, the device, forwarding', async () => {
     const t = await setup();
     t.store.put(t.subnetKey('10.244.200.0/24'), peer('198.51.100.7', '02:00:00:00:07:01'));

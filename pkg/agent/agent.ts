@@ -19,6 +19,13 @@
  * Self-healing (issue 11): every reconcile pass compares the kernel with the desired state and repairs what
  * differs, with one warn line naming what was wrong; passes run after lease changes, on every resync, and
  * within a moment of a kernel notification touching this network's devices or routes.
+ *
+ * Cost at scale (issue 28): a pass dumps the kernel's peer entries only when the kernel may differ from what
+ * weft last told it (the intent, pkg/overlay/intent.ts): at start, after a notification the intent does not
+ * explain (not the echo of weft's own write), a lost notification (overflow), a failed write, a recreated
+ * VTEP, and every FULL_CHECK_EVERY-th resync as a backstop. A lease change otherwise diffs the new plan
+ * against the intent and writes only its own entries; a resync checks the devices, forwarding and the subnet
+ * file, which no notification covers wholly (sysctls send none), and re-plans from memory.
  */
 import { encodeLeaseAttrs } from '../../flannel-compat/lease-attrs.ts';
 import { parseNetworkConfig, parseVxlanBackend } from '../../flannel-compat/network-config.ts';
@@ -33,7 +40,7 @@ import { realClock, type Clock, type HeldLease, type LeaseSource, type SubnetLea
 import type { Logger } from '../log/logger.ts';
 import { containsPrefix, parsePrefix } from '../netaddr/cidr.ts';
 import { bridgeName, firstAddress, vxlanDeviceName, vxlanDeviceName6 } from '../networks/mod.ts';
-import { describeOp, ensureVtep, vtepDrift, vtepMtu, type VtepSpec } from '../overlay/mod.ts';
+import { describeOp, ensureVtep, eventDrifts, vtepDrift, vtepMtu, type DeviceIntent, type VtepSpec } from '../overlay/mod.ts';
 import { familiesOf, masqSpecOf, subnetFileText, subnetsOf, type Families } from './families.ts';
 import { keepForwarding } from './forwarding.ts';
 import type { ExternalInterface } from './iface.ts';
@@ -130,6 +137,11 @@ export interface AgentStatus {
 const CONFIG_RETRY_MS = 1000;
 /** Kernel notifications come in bursts (a flush, a device deleted with its entries): one pass for a burst. */
 const KERNEL_EVENT_DELAY_MS = 50;
+/**
+ * Every this many resyncs the kernel is dumped and diffed in full even if no notification said anything
+ * changed: a backstop should a change ever go unnotified (30 s x 10: every 5 minutes by default).
+ */
+const FULL_CHECK_EVERY = 10;
 
 export class NetworkAgent {
   readonly #spec: AgentSpec;
@@ -159,6 +171,16 @@ export class NetworkAgent {
   #repairs = 0;
   /** Lease changes since the last pass: kernel differences they explain are changes, not repairs. */
   #leasesChanged = true;
+  /**
+   * What the last pass told the kernel to hold on each VTEP, set before its writes so their notifications
+   * read as echoes; undefined until the kernel was first observed.
+   */
+  #intent: DeviceIntent[] | undefined;
+  /** The kernel may differ from the intent: the next pass dumps and diffs it in full. */
+  #kernelDirty = true;
+  /** The next pass also checks the VTEPs, the bridge and forwarding (a resync, or one of their notifications). */
+  #checkDevices = true;
+  #resyncs = 0;
   /** The public addresses the last pass programmed FDB entries to: the only hosts VXLAN is taken from. */
   #vxlanPeers: readonly string[] = [];
 
@@ -362,7 +384,12 @@ export class NetworkAgent {
 
   /** A kernel change: a pass soon if it touches this network's devices, entries or routes. */
   onKernelEvent(e: KernelEvent): void {
-    if (!this.#synced || !this.#relevant(e)) return;
+    if (!this.#synced) return;
+    // The echo of weft's own write, or an entry it does not keep: nothing to repair.
+    const drift = this.#intent && eventDrifts(this.#intent, e);
+    if (drift === false || (drift === undefined && !this.#relevant(e))) return;
+    this.#kernelDirty = true;
+    if (e.kind === 'link' || e.kind === 'addr' || e.kind === 'overflow') this.#checkDevices = true;
     this.#soon ??= this.#clock.timer(() => {
       this.#soon = undefined;
       void this.#reconciler?.trigger();
@@ -377,9 +404,11 @@ export class NetworkAgent {
       case 'link':
         return own(e.index) || e.name === this.#vtep?.name || e.name === this.#vtep6?.name || e.name === bridgeName(this.#spec.network);
       case 'addr':
+        return own(e.index);
+      // The bridge's neighbours and FDB are learned from containers' traffic: none of them is weft's to keep.
       case 'neigh':
       case 'fdb':
-        return own(e.index);
+        return e.index === this.#vtepIndex || (e.index === this.#vtep6Index && e.index !== 0);
       case 'route': {
         if (e.oif !== undefined && own(e.oif)) return true;
         const dst = parsePrefix(e.dst);
@@ -562,22 +591,36 @@ export class NetworkAgent {
     const t0 = performance.now();
     const leasesChanged = this.#leasesChanged;
     this.#leasesChanged = false;
+    let full = this.#kernelDirty || !this.#intent;
+    const devices = full || this.#checkDevices;
+    this.#kernelDirty = false;
+    this.#checkDevices = false;
     const repairs: Repair[] = [];
     try {
-      const dev = await this.#keepVtep(this.#vtep, repairs);
-      this.#vtepIndex = dev.index;
-      const dev6 = this.#vtep6 && (await this.#keepVtep(this.#vtep6, repairs));
-      if (dev6) this.#vtep6Index = dev6.index;
-      await this.#keepBridge(held, repairs);
+      if (devices) {
+        const before = [this.#vtepIndex, this.#vtep6Index];
+        const dev = await this.#keepVtep(this.#vtep, repairs);
+        this.#vtepIndex = dev.index;
+        const dev6 = this.#vtep6 && (await this.#keepVtep(this.#vtep6, repairs));
+        if (dev6) this.#vtep6Index = dev6.index;
+        // A recreated VTEP came back empty, whatever the intent says.
+        if (before[0] !== this.#vtepIndex || before[1] !== this.#vtep6Index) full = true;
+        await this.#keepBridge(held, repairs);
+      }
       const plans = this.#plans(held);
       await this.#noteVxlanPeers(plans);
-      const { ops, applied, failed } = await keepPeers(this.#d.nl, this.#log, plans);
+      const last = full ? undefined : this.#intent;
+      this.#intent = plans.map((p) => ({ index: p.index, want: p.want }));
+      const { ops, applied, failed } = await keepPeers(this.#d.nl, this.#log, plans, last);
+      // A write the kernel refused leaves it unlike the intent: the retry looks at the kernel.
+      if (failed > 0) this.#kernelDirty = true;
       // Entries that differ while no lease changed were changed behind weft's back.
       if (ops.length > 0 && !leasesChanged) {
         const more = ops.length > 4 ? `; and ${ops.length - 4} more` : '';
         repairs.push({ kind: 'peers', text: `peer entries: ${ops.slice(0, 4).map(describeOp).join('; ')}${more}` });
       }
       for (const family of [4, 6] as const) {
+        if (!devices) break;
         if (family !== this.#config.family && !(family === 6 && this.#config.six)) continue;
         const name = keepForwarding(this.#d.nl, this.#log, family, this.#d.iface.name);
         if (!name) continue;
@@ -594,6 +637,7 @@ export class NetworkAgent {
       else if (ops.length > 0) this.#log.info('reconciled', { peers: plans[0]!.want.routes.size, applied, failed, ms });
       return failed === 0;
     } catch (e) {
+      this.#kernelDirty = true;
       this.#log.warn(`reconcile failed: ${messageOf(e)}`);
       return false;
     }
@@ -668,6 +712,8 @@ export class NetworkAgent {
     const held = this.#source.held;
     if (!held || !this.#vtep) return;
     this.#writeSubnetFile(held);
+    this.#checkDevices = true;
+    if (++this.#resyncs % FULL_CHECK_EVERY === 0) this.#kernelDirty = true;
     await this.#reconciler?.trigger();
   }
 }

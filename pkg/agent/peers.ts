@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.ts';
 import {
   applyOverlay,
   describeOp,
+  diffIntent,
   diffOverlay,
   mergePlans,
   observeOverlayScopes,
@@ -18,6 +19,7 @@ import {
   planPeers,
   planPeers6,
   planPeersInner6,
+  type DeviceIntent,
   type OverlayDesired,
   type OverlayOp,
   type OverlayScope,
@@ -101,14 +103,23 @@ export interface PeersPass {
   readonly failed: number;
 }
 
-/** Observes each device's peer entries and applies what differs from its plan; each failure is logged, none stops the rest. */
-export async function keepPeers(nl: KernelOps, log: Logger, plans: readonly DevicePlan[]): Promise<PeersPass> {
+/**
+ * Applies what differs between each device's plan and what it holds; each failure is logged, none stops the
+ * rest. What a device holds is observed from the kernel, or, given `intent` (what weft last told the kernel
+ * and the kernel has not contradicted since), taken from it: then a lease change costs its own entries only.
+ */
+export async function keepPeers(
+  nl: KernelOps,
+  log: Logger,
+  plans: readonly DevicePlan[],
+  intent?: readonly DeviceIntent[],
+): Promise<PeersPass> {
   const ops: OverlayOp[] = [];
   let applied = 0;
   let failed = 0;
   for (const plan of plans) {
-    const have = await observeOverlayScopes(nl, plan.index, plan.scopes);
-    const mine = diffOverlay(plan.want, have);
+    const last = intent?.find((i) => i.index === plan.index)?.want;
+    const mine = last ? diffIntent(plan.want, last) : diffOverlay(plan.want, await observeOverlayScopes(nl, plan.index, plan.scopes));
     const r = await applyOverlay(nl, plan.index, mine);
     for (const x of r.failed) log.warn(`could not ${describeOp(x.op)}: ${messageOf(x.error)}`);
     ops.push(...mine);

@@ -23,6 +23,8 @@ export class FakeKernel implements KernelOps {
   neighs: Neigh[] = [];
   fdb: FdbEntry[] = [];
   routes: Route[] = [];
+  /** Neighbour, FDB and route dumps taken (issue 28: a lease change must not need one). */
+  dumps = 0;
   readonly sysctls = new Map<string, string>([['net/ipv4/ip_forward', '1']]);
   #next = 10;
 
@@ -154,6 +156,7 @@ export class FakeKernel implements KernelOps {
   }
 
   async listNeighs(f: { index?: number } = {}): Promise<Neigh[]> {
+    this.dumps++;
     return this.neighs.filter((n) => f.index === undefined || n.index === f.index);
   }
 
@@ -170,6 +173,7 @@ export class FakeKernel implements KernelOps {
   }
 
   async listFdb(f: { index?: number } = {}): Promise<FdbEntry[]> {
+    this.dumps++;
     return this.fdb.filter((e) => f.index === undefined || e.index === f.index);
   }
 
@@ -196,6 +200,7 @@ export class FakeKernel implements KernelOps {
   }
 
   async listRoutes(): Promise<Route[]> {
+    this.dumps++;
     return this.routes;
   }
 
