@@ -44,7 +44,7 @@ import { describeOp, ensureVtep, eventDrifts, vtepDrift, vtepMtu, type DeviceInt
 import { familiesOf, masqSpecOf, subnetFileText, subnetsOf, type Families } from './families.ts';
 import { keepForwarding } from './forwarding.ts';
 import type { ExternalInterface } from './iface.ts';
-import { keepPeers, peerPlans, peersOfFamily, type DevicePlan } from './peers.ts';
+import { keepPeers, peerPlans, peersOfFamily, type DevicePlan, type PeersPass } from './peers.ts';
 import { Reconciler } from './reconciler.ts';
 import { networkReport, type AgentSnapshot } from './report.ts';
 import { screenLeases } from './screen.ts';
@@ -181,6 +181,9 @@ export class NetworkAgent {
   /** The next pass also checks the VTEPs, the bridge and forwarding (a resync, or one of their notifications). */
   #checkDevices = true;
   #resyncs = 0;
+  /** Bumped by every lease change: a pass whose inputs (this, the VTEPs, the held subnets) did not change need not plan. */
+  #leaseGen = 0;
+  #plannedFor: string | undefined;
   /** The public addresses the last pass programmed FDB entries to: the only hosts VXLAN is taken from. */
   #vxlanPeers: readonly string[] = [];
 
@@ -293,6 +296,7 @@ export class NetworkAgent {
     this.#reason = 'programming peers';
     const changed = () => {
       this.#leasesChanged = true;
+      this.#leaseGen++;
       void this.#reconciler?.trigger();
     };
     await this.#source.watchPeers({
@@ -607,11 +611,20 @@ export class NetworkAgent {
         if (before[0] !== this.#vtepIndex || before[1] !== this.#vtep6Index) full = true;
         await this.#keepBridge(held, repairs);
       }
-      const plans = this.#plans(held);
-      await this.#noteVxlanPeers(plans);
-      const last = full ? undefined : this.#intent;
-      this.#intent = plans.map((p) => ({ index: p.index, want: p.want }));
-      const { ops, applied, failed } = await keepPeers(this.#d.nl, this.#log, plans, last);
+      // Nothing the plan depends on changed and the kernel holds the intent: a resync has no peer work to do.
+      const inputs = `${this.#leaseGen} ${this.#vtepIndex} ${this.#vtep6Index} ${held.subnet} ${held.subnet6}`;
+      let pass: PeersPass = { ops: [], applied: 0, failed: 0 };
+      let peers = 0;
+      if (full || inputs !== this.#plannedFor) {
+        const plans = this.#plans(held);
+        await this.#noteVxlanPeers(plans);
+        this.#plannedFor = inputs;
+        const last = full ? undefined : this.#intent;
+        this.#intent = plans.map((p) => ({ index: p.index, want: p.want }));
+        pass = await keepPeers(this.#d.nl, this.#log, plans, last);
+        peers = plans[0]!.want.routes.size;
+      }
+      const { ops, applied, failed } = pass;
       // A write the kernel refused leaves it unlike the intent: the retry looks at the kernel.
       if (failed > 0) this.#kernelDirty = true;
       // Entries that differ while no lease changed were changed behind weft's back.
@@ -634,7 +647,7 @@ export class NetworkAgent {
       this.#d.onPass?.(ms / 1000);
       for (const r of repairs) this.#repaired(r.kind);
       if (repairs.length > 0) this.#log.warn(`repaired what changed behind weft's back: ${texts.join(' | ')}`);
-      else if (ops.length > 0) this.#log.info('reconciled', { peers: plans[0]!.want.routes.size, applied, failed, ms });
+      else if (ops.length > 0) this.#log.info('reconciled', { peers, applied, failed, ms });
       return failed === 0;
     } catch (e) {
       this.#kernelDirty = true;
