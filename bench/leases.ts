@@ -8,7 +8,7 @@ export const subnet = (i: number): string => `10.${1 + Math.floor(i / 256)}.${i 
 export const mac = (i: number): string =>
   `02:bb:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:` +
   `${(i & 255).toString(16).padStart(2, '0')}:01`;
-const publicIP = (i: number) => (i % 2 === 0 ? `198.51.100.${1 + (i % 254)}` : `203.0.113.${1 + (i % 254)}`);
+export const publicIP = (i: number) => (i % 2 === 0 ? `198.51.100.${1 + (i % 254)}` : `203.0.113.${1 + (i % 254)}`);
 export const lease = (i: number): string =>
   `{"PublicIP":"${publicIP(i)}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${mac(i)}"}}`;
 export const leaseKey = (prefix: string, i: number): string => `${prefix}/subnets/${subnet(i).replace('/', '-')}`;
