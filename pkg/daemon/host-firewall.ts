@@ -108,8 +108,8 @@ export class HostFirewall {
 
   /**
    * Lists the links, wants the VXLAN table as the agents have it now, and has the keeper compare and apply;
-   * resolves once a pass that began after this call is done (an agent awaits it before it programs a new
-   * peer, so the peer's datagrams are accepted before this host answers it).
+   * resolves once a pass that began after this call is done (admitPeers relies on that when the table itself
+   * has to change first).
    */
   refresh(): Promise<void> {
     if (!this.#running) {
