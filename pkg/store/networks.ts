@@ -94,13 +94,12 @@ export class NetworkStore {
    * `inspect` and every API call see the networks the daemons serve and no other. The daemons log refusals.
    */
   async list(dflt?: DefaultNetwork): Promise<NetworkMeta[]> {
+    // The networks first: when etcd cannot be read, the one line an operator sees says what `ls` was doing.
+    const { kvs } = await this.client
+      .getPrefix(keys.networks(this.root))
+      .catch((e: unknown) => Promise.reject(storeError('listing networks', e)));
     const d = dflt ?? (await this.flannelDefault());
-    try {
-      const { kvs } = await this.client.getPrefix(keys.networks(this.root));
-      return acceptNetworks(this.root, kvs, d).accepted.sort((a, b) => compareText(a.Name, b.Name));
-    } catch (e) {
-      throw storeError('listing networks', e);
-    }
+    return acceptNetworks(this.root, kvs, d).accepted.sort((a, b) => compareText(a.Name, b.Name));
   }
 
   /** A network by name, by full ID, or by an unambiguous ID prefix (as Docker accepts). */

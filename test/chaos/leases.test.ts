@@ -109,5 +109,5 @@ describe('lease faults', () => {
     }
     dataPathWorks(x);
     await settles(x, before, 'network rm loop');
-  });
+  }, 120_000);
 });
