@@ -4,12 +4,15 @@
  *
  * - the port guard (pkg/firewall/guard.ts): its elements from every network's attachment records on this host
  *   (what each port may send as), asked for at each keeper pass after the ruleset was listed; its quarantine
- *   from the kernel's ports on named networks' bridges that have no record. A port's link notification starts
- *   a pass within a moment, so a port weft did not make is cut off at once, and one whose elements the plugin
- *   could not add is checked all the same;
+ *   from the kernel's ports on named networks' bridges that have no record. Within a moment of a port's link
+ *   notification the quarantine is changed over nfnetlink, so a port weft did not make is cut off at once;
  * - the VXLAN filter (pkg/firewall/underlay.ts): every VTEP's port, and per VNI the public addresses its
- *   network's agent programs FDB entries to. An agent about to program a new peer waits for admitPeers, which
- *   adds the new pairs over nfnetlink (a millisecond); the keeper's pass after it deletes what no agent has.
+ *   network's agent programs FDB entries to. An agent about to program new peers waits for admitPeers, which
+ *   adds and deletes pairs over nfnetlink (a millisecond).
+ *
+ * Between the keeper's passes (at start, every resync period, and when a change over nfnetlink fails) nothing
+ * here runs `nft`: a pass is three synchronous `nft` runs that block the daemon's event loop (hundreds of ms
+ * on a busy host, issue 28), too long to pay for every container and every lease change.
  *
  * Records are files the CNI plugin writes as root on this host; each value still goes through portOf before
  * it reaches nft, and a record that does not pass is left out (and its port, on a named network, quarantined).
@@ -17,9 +20,11 @@
 import { currentBootId, networkState, type AttachmentRecord } from '../contract/mod.ts';
 import { messageOf } from '../errors/mod.ts';
 import {
+  GUARD_TABLE,
   guardElements,
   guardTable,
   portOf,
+  quarantineKeys,
   VXLAN_TABLE,
   vxlanElements,
   vxlanKeys,
@@ -28,7 +33,7 @@ import {
   type GuardedPort,
   type VxlanSource,
 } from '../firewall/mod.ts';
-import { NfTables, type KernelEvent, type KernelOps } from '../kernel/mod.ts';
+import { NfTables, type KernelEvent, type KernelOps, type SetKeys } from '../kernel/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { bridgeName } from '../networks/mod.ts';
 
@@ -58,11 +63,14 @@ export class HostFirewall {
   readonly #sources: HostFirewallSources;
   /** Ports on named networks' bridges, as the last listing of links had them. */
   #exclusivePorts: readonly string[] = [];
+  /** The quarantine the kernel holds, as far as this host knows (the last pass's, and changes since). */
+  #quarantined = new Set<string>();
   /** The VXLAN table as last wanted, without its elements ('' while no VTEP runs here). */
   #vxlanBody = '';
   /** The VXLAN pairs the kernel holds, as far as this host knows (the last pass's, and those admitted since). */
   #admitted = new Set<string>();
   #soon: NodeJS.Timeout | undefined;
+  #quick: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
   #stopped = false;
@@ -90,11 +98,40 @@ export class HostFirewall {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#soon);
+    clearTimeout(this.#quick);
   }
 
-  /** A link appeared, changed or went: ports may have come or gone. */
+  /** A link appeared, changed or went: ports may have come or gone, the quarantine is judged again. */
   onKernelEvent(e: KernelEvent): void {
-    if (e.kind === 'link' || e.kind === 'overflow') this.soon();
+    if (this.#stopped || (e.kind !== 'link' && e.kind !== 'overflow')) return;
+    this.#quick ??= setTimeout(() => {
+      this.#quick = undefined;
+      void this.#keepQuarantine();
+    }, SOON_MS);
+  }
+
+  /** The quarantine as the ports and records are now, changed over nfnetlink; a full pass if that fails. */
+  async #keepQuarantine(): Promise<void> {
+    await this.#listPorts();
+    const want = new Set(this.#records().quarantine);
+    const add = [...want].filter((n) => !this.#quarantined.has(n));
+    const del = [...this.#quarantined].filter((n) => !want.has(n));
+    if (add.length + del.length === 0) return;
+    if (await this.#change('bridge', GUARD_TABLE, { add: quarantineKeys(add), del: quarantineKeys(del) })) this.#quarantined = want;
+    else this.soon();
+  }
+
+  /** A change over nfnetlink; false when the kernel refused it (a table flushed, an element already gone). */
+  async #change(family: 'bridge' | 'inet', table: string, o: { add: readonly SetKeys[]; del: readonly SetKeys[] }): Promise<boolean> {
+    const nf = NfTables.open();
+    try {
+      await nf.changeElements(family, table, o);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      nf.close();
+    }
   }
 
   /** A pass within a moment (a burst of notifications, or an agent's peers changing, makes one pass). */
@@ -126,7 +163,7 @@ export class HostFirewall {
     return this.#queued;
   }
 
-  async #pass(): Promise<void> {
+  async #listPorts(): Promise<void> {
     try {
       const links = await this.#nl.listLinks();
       const bridges = new Set(this.#sources.networks().flatMap((n) => (n.exclusive ? [bridgeName(n.network)] : [])));
@@ -135,6 +172,10 @@ export class HostFirewall {
     } catch (e) {
       this.#log.warn(`port guard: cannot list links: ${messageOf(e)}; its quarantine stays as it was`);
     }
+  }
+
+  async #pass(): Promise<void> {
+    await this.#listPorts();
     const t = vxlanTable(this.#sources.vxlan());
     const key = t ? t.body.join('\n') : '';
     // Until an agent has read its config the filter a previous run left stays: it is never opened at start.
@@ -147,29 +188,22 @@ export class HostFirewall {
   }
 
   /**
-   * Before an agent programs new peers: their (VNI, address) pairs are added to the VXLAN filter at once, over
-   * nfnetlink, so their first datagrams are accepted (a keeper pass, three nft processes, took long enough for
-   * a returning peer's first replies to be dropped: test/chaos/leases.test.ts). Pairs that went are deleted
-   * by the keeper's pass that follows. Without the table yet (or flushed), a full pass instead.
+   * Before an agent programs new peers: the VXLAN filter's pairs become the agents' at once, over nfnetlink,
+   * so new peers' first datagrams are accepted (a keeper pass after the peers were programmed took long enough
+   * for a returning peer's first replies to be dropped: test/chaos/leases.test.ts). Without the table yet, or
+   * when the kernel refuses the change (the table flushed), a full pass instead.
    */
   async admitPeers(): Promise<void> {
     const src = this.#sources.vxlan();
     const t = vxlanTable(src);
     if (!t || t.body.join('\n') !== this.#vxlanBody) return this.refresh();
     const e = vxlanElements(src);
-    const fresh = new Set([...e.peers4, ...e.peers6].filter((x) => !this.#admitted.has(x)));
-    if (fresh.size > 0) {
-      const nf = NfTables.open();
-      try {
-        await nf.addElements('inet', VXLAN_TABLE, vxlanKeys(src, fresh));
-        for (const x of fresh) this.#admitted.add(x);
-      } catch {
-        return this.refresh();
-      } finally {
-        nf.close();
-      }
-    }
-    this.soon();
+    const want = new Set([...e.peers4, ...e.peers6]);
+    const add = [...want].filter((x) => !this.#admitted.has(x));
+    const del = [...this.#admitted].filter((x) => !want.has(x));
+    if (add.length + del.length === 0) return;
+    if (await this.#change('inet', VXLAN_TABLE, { add: vxlanKeys(add), del: vxlanKeys(del) })) this.#admitted = want;
+    else await this.refresh();
   }
 
   #vxlanElements(): ReturnType<typeof vxlanElements> {
@@ -178,8 +212,15 @@ export class HostFirewall {
     return e;
   }
 
-  /** The guard's elements now: every record of this boot (read after the keeper listed the ruleset). */
+  /** The guard's elements now (read after the keeper listed the ruleset); the quarantine they hold is what the kernel will. */
   #elements(): ReturnType<typeof guardElements> {
+    const { ports, quarantine } = this.#records();
+    this.#quarantined = new Set(quarantine);
+    return guardElements(ports, quarantine);
+  }
+
+  /** Every record of this boot as a port to check, and the ports on named networks' bridges that have none. */
+  #records(): { ports: GuardedPort[]; quarantine: string[] } {
     const boot = currentBootId();
     const ports: GuardedPort[] = [];
     const known = new Set<string>();
@@ -196,10 +237,7 @@ export class HostFirewall {
         known.add(p.name);
       }
     }
-    return guardElements(
-      ports,
-      this.#exclusivePorts.filter((n) => !known.has(n)),
-    );
+    return { ports, quarantine: this.#exclusivePorts.filter((n) => !known.has(n)) };
   }
 }
 

@@ -160,6 +160,11 @@ export function portKeys(p: GuardedPort): Array<{ set: GuardSet; keys: Uint8Arra
   return PORT_ORDER.filter((s) => keys[s].length > 0).map((set) => ({ set, keys: keys[set] }));
 }
 
+/** Port names as keys of the `quarantine` set. */
+export function quarantineKeys(names: Iterable<string>): Array<{ set: 'quarantine'; keys: Uint8Array[] }> {
+  return [{ set: 'quarantine', keys: [...names].filter(nftIfName).map((n) => setKey(ifnameField(n))) }];
+}
+
 /** The same as an nft -f script (what the keeper's tests play the plugin's part with). */
 export function portScript(p: GuardedPort): string {
   const e = guardElements([p]);

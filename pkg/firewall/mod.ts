@@ -8,6 +8,7 @@ export {
   nftIfName,
   portKeys,
   portOf,
+  quarantineKeys,
   portScript,
   type GuardedPort,
   type GuardSet,

@@ -36,7 +36,7 @@ describe('vxlanElements() and vxlanKeys()', () => {
       peers6: ['0x1 . 2001:db8::2'],
     });
     expect(vxlanElements([{ port: 0, vni: 1, peers: ['192.0.2.2 } accept', 'x'] }])).toEqual({ peers4: [], peers6: [] });
-    const keys = vxlanKeys(SOURCES, new Set(['0x100 . 192.0.2.2']));
+    const keys = vxlanKeys(['0x100 . 192.0.2.2', '0x1 . 192.0.2.2 } accept', '256 . 192.0.2.2']);
     expect(keys.map((k) => [k.set, k.keys.map((b) => Buffer.from(b).toString('hex'))])).toEqual([
       ['peers4', ['00010000c0000202']],
       ['peers6', []],

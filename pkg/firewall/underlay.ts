@@ -58,33 +58,32 @@ export function vxlanTable(sources: readonly VxlanSource[]): Omit<NftTable, 'ele
   };
 }
 
-/** Each (VNI, address) pair once, by family; addresses that do not parse are left out. */
-function pairs(sources: readonly VxlanSource[]): Record<4 | 6, Map<string, { vni: number; bytes: Uint8Array }>> {
-  const out = { 4: new Map<string, { vni: number; bytes: Uint8Array }>(), 6: new Map<string, { vni: number; bytes: Uint8Array }>() };
+/** The sets' elements in nft's syntax: each (VNI, address) pair once, the VNI in hex as nft prints a raw field. */
+export function vxlanElements(sources: readonly VxlanSource[]): { peers4: string[]; peers6: string[] } {
+  const out = { 4: new Set<string>(), 6: new Set<string>() };
   for (const s of sources.filter((x) => validVni(x.vni)))
     for (const p of s.peers) {
       const a = parseIP(p);
-      // The VNI in hex, as nft prints a raw field: the keeper compares elements by that text.
-      if (a) out[a.family].set(`0x${s.vni.toString(16)} . ${formatIP(a)}`, { vni: s.vni, bytes: a.bytes });
+      if (a) out[a.family].add(`0x${s.vni.toString(16)} . ${formatIP(a)}`);
     }
-  return out;
+  return { peers4: [...out[4]].sort(), peers6: [...out[6]].sort() };
 }
 
-/** The sets' elements in nft's syntax. */
-export function vxlanElements(sources: readonly VxlanSource[]): { peers4: string[]; peers6: string[] } {
-  const p = pairs(sources);
-  return { peers4: [...p[4].keys()].sort(), peers6: [...p[6].keys()].sort() };
-}
-
-/** The same pairs as the sets' key bytes (the VNI's 3 bytes in network order, padded, then the address). */
-export function vxlanKeys(sources: readonly VxlanSource[], only?: ReadonlySet<string>): Array<{ set: string; keys: Uint8Array[] }> {
-  const p = pairs(sources);
-  const keys = (m: Map<string, { vni: number; bytes: Uint8Array }>) =>
-    [...m]
-      .filter(([text]) => !only || only.has(text))
-      .map(([, v]) => setKey(Uint8Array.of(v.vni >> 16, (v.vni >> 8) & 255, v.vni & 255), v.bytes));
+/**
+ * Elements as vxlanElements writes them, as the sets' key bytes (the VNI's 3 bytes in network order, padded,
+ * then the address), for adding or deleting them over nfnetlink. What is not such an element is left out.
+ */
+export function vxlanKeys(elements: Iterable<string>): Array<{ set: 'peers4' | 'peers6'; keys: Uint8Array[] }> {
+  const out = { peers4: [] as Uint8Array[], peers6: [] as Uint8Array[] };
+  for (const e of elements) {
+    const [v = '', addr = ''] = e.split(' . ');
+    const vni = /^0x[0-9a-f]{1,6}$/.test(v) ? Number.parseInt(v.slice(2), 16) : Number.NaN;
+    const a = parseIP(addr);
+    if (!a || !validVni(vni)) continue;
+    out[a.family === 4 ? 'peers4' : 'peers6'].push(setKey(Uint8Array.of(vni >> 16, (vni >> 8) & 255, vni & 255), a.bytes));
+  }
   return [
-    { set: 'peers4', keys: keys(p[4]) },
-    { set: 'peers6', keys: keys(p[6]) },
+    { set: 'peers4', keys: out.peers4 },
+    { set: 'peers6', keys: out.peers6 },
   ];
 }

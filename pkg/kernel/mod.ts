@@ -4,7 +4,7 @@ export { readSysctl, writeSysctl } from './sysctl.ts';
 export { KernelError, isKernelError, isGone, type ErrnoName } from './errors.ts';
 export { assertIfName, ifNameProblem } from './ifname.ts';
 export { RtSocket } from './socket.ts';
-export { NfTables } from './nftables.ts';
+export { NfTables, type SetKeys } from './nftables.ts';
 export type { Link, LinkChange, VxlanInfo, BridgePortInfo } from '../rtnl/link.ts';
 export type { Addr, AddrSpec } from '../rtnl/addr.ts';
 export type { Route, RouteSpec } from '../rtnl/route.ts';

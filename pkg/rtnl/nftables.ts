@@ -1,8 +1,8 @@
 /**
  * nftables set elements over nfnetlink, as `nft add element` sends them (uapi linux/netfilter/nf_tables.h,
- * nfnetlink.h): one batch (BATCH_BEGIN, a NEWSETELEM per set, BATCH_END) that the kernel applies as one
- * transaction. Only what the CNI plugin needs to add its port to the port guard without starting a process.
- * Pure.
+ * nfnetlink.h): one batch (BATCH_BEGIN, a NEWSETELEM or DELSETELEM per set, BATCH_END) that the kernel
+ * applies as one transaction. Only what the CNI plugin needs to add its port to the port guard, and the daemon
+ * to change the guard's quarantine and the VXLAN filter's peers, without starting a process. Pure.
  *
  * A key is the set's key bytes exactly as nft lays them out: each field of a concatenation padded to 4 bytes
  * (an ifname is 16 bytes, zero-filled; a MAC 6 + 2; an IPv4 address 4; an IPv6 address, or 128 raw bits, 16),
@@ -16,7 +16,9 @@ const NFNL_SUBSYS_NFTABLES = 10;
 export const NFNL_MSG_BATCH_BEGIN = 0x10;
 export const NFNL_MSG_BATCH_END = 0x11;
 const NFT_MSG_NEWSETELEM = 12;
+const NFT_MSG_DELSETELEM = 14;
 export const NFT_NEWSETELEM = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM;
+export const NFT_DELSETELEM = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELSETELEM;
 
 const NFTA_SET_ELEM_LIST_TABLE = 1;
 const NFTA_SET_ELEM_LIST_SET = 2;
@@ -40,7 +42,7 @@ function nfgenmsg(family: number, resId = 0): Buffer {
 /** The batch's first and last messages' payload (they carry the subsystem, not a family). */
 export const batchPayload = (): Buffer => nfgenmsg(0, NFNL_SUBSYS_NFTABLES);
 
-/** A NEWSETELEM message's payload: `keys` into `set` of `table` (family `family`). */
+/** A NEWSETELEM (or DELSETELEM: the same payload) message's payload: `keys` of `set` of `table` (family `family`). */
 export function encodeNewSetElems(family: keyof typeof NFPROTO, table: string, set: string, keys: readonly Uint8Array[]): Buffer {
   const attrs = new AttrWriter()
     .str(NFTA_SET_ELEM_LIST_TABLE, table)

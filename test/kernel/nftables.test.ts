@@ -49,10 +49,19 @@ describe('NfTables.addElements()', () => {
       { port: 0, vni: 0x123456, peers: ['192.0.2.3'] },
     ];
     run('ip', ['netns', 'exec', t.name, 'nft', '-f', '-'], { input: replaceScript(vxlanTable(sources)!) });
-    await nf.addElements('inet', VXLAN_TABLE, vxlanKeys(sources));
-    const listed = listedElements(run('ip', ['netns', 'exec', t.name, 'nft', 'list', 'table', 'inet', VXLAN_TABLE]));
     const want = vxlanElements(sources);
-    expect([...(listed.get('peers4') ?? [])].sort()).toEqual(want.peers4.map(canonicalElement).sort());
-    expect([...(listed.get('peers6') ?? [])].sort()).toEqual(want.peers6.map(canonicalElement).sort());
+    await nf.addElements('inet', VXLAN_TABLE, vxlanKeys([...want.peers4, ...want.peers6]));
+    const listed = () => listedElements(run('ip', ['netns', 'exec', t.name, 'nft', 'list', 'table', 'inet', VXLAN_TABLE]));
+    expect([...(listed().get('peers4') ?? [])].sort()).toEqual(want.peers4.map(canonicalElement).sort());
+    expect([...(listed().get('peers6') ?? [])].sort()).toEqual(want.peers6.map(canonicalElement).sort());
+
+    // One pair goes and one comes in one transaction; deleting a pair that is not there fails it whole.
+    await nf.changeElements('inet', VXLAN_TABLE, { del: vxlanKeys(['0x1 . 192.0.2.2']), add: vxlanKeys(['0x1 . 192.0.2.9']) });
+    expect([...(listed().get('peers4') ?? [])].sort()).toEqual(['0x1 . 192.0.2.9', '0x123456 . 192.0.2.3']);
+    const gone = await nf
+      .changeElements('inet', VXLAN_TABLE, { del: vxlanKeys(['0x1 . 192.0.2.2']), add: vxlanKeys(['0x1 . 192.0.2.10']) })
+      .catch((e: unknown) => e);
+    expect(isKernelError(gone, 'ENOENT')).toBe(true);
+    expect([...(listed().get('peers4') ?? [])]).not.toContain('0x1 . 192.0.2.10');
   });
 });

@@ -149,6 +149,19 @@ describe('isolation against spoofing containers and strangers on the underlay (i
     udpSend(legacy.name, { src: blue1.ip, dst: blue2.ip, port: PORT, tag: 'legacy-as-blue' });
     expect.soft(await arrived(atBlue2, 'legacy-as-blue'), 'attack: a port weft did not make, as BLUE').toBe(0);
 
+    // A port on BLUE's bridge that weft did not make (no attachment record) is cut off within a moment.
+    const stray = makeNetns('sv-stray');
+    run('ip', ['-n', h1, 'link', 'add', 'vethstray', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', stray.name]);
+    run('ip', ['-n', h1, 'link', 'set', 'vethstray', 'master', 'w-BLUE', 'up']);
+    const octets = blue1.ip.split('.').map(Number);
+    const strayIp = [...octets.slice(0, 3), (octets[3]! & 0xe0) + 29].join('.'); // in blue1's /27, not handed out yet
+    run('ip', ['-n', stray.name, 'addr', 'add', `${strayIp}/27`, 'dev', 'eth0']);
+    run('ip', ['-n', stray.name, 'link', 'set', 'eth0', 'up']);
+    await eventually('the stray port quarantined', () =>
+      run('ip', ['netns', 'exec', h1, 'nft', 'list', 'set', 'bridge', 'weft_guard', 'quarantine']).includes('"vethstray"'),
+    );
+    expect.soft(ping(stray.name, blue1.ip, { timeoutSec: 1 }), 'attack: a port on a named network weft did not make').toBe(false);
+
     // A namespace on the underlay with no lease builds a VTEP with BLUE's VNI and sends to host 2 as blue1.
     const vni = Number(
       (JSON.parse(weftOk(c, 1, ['network', 'inspect', 'BLUE'])) as Array<{ Options: Record<string, string> }>)[0]!.Options[
