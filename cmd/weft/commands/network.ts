@@ -8,6 +8,13 @@ import { readSync } from 'node:fs';
 import { WeftError } from '../../../pkg/errors/mod.ts';
 import { wholeNumber, socketOption } from './options.ts';
 
+/**
+ * How long `create` and `rm` wait for the daemon. A creation retries its etcd transaction against every other
+ * host's at once, and a busy daemon may be applying firewall tables synchronously meanwhile (issue 28 notes):
+ * with the 10 s default a creation that succeeded could be reported as failed on a loaded host.
+ */
+const CHANGE_TIMEOUT_MS = 30_000;
+
 interface Common {
   socket: string;
   'cni-path': string;
@@ -75,17 +82,23 @@ export const network: CommandModule<object, Common> = {
             }),
         async (a) => {
           const { subnet, subnet6 } = subnetsByFamily([a.subnet].flat().map(String));
-          const created = await daemonCall<{ Id: string }>(a.socket, 'POST', '/v1/networks', {
-            name: a.name,
-            driver: a.driver,
-            subnet,
-            ipv6: a.ipv6,
-            subnet6,
-            gateway: a.gateway,
-            vni: a.vni,
-            hostSubnetLen: a['host-subnet-len'],
-            mtu: a.mtu,
-          });
+          const created = await daemonCall<{ Id: string }>(
+            a.socket,
+            'POST',
+            '/v1/networks',
+            {
+              name: a.name,
+              driver: a.driver,
+              subnet,
+              ipv6: a.ipv6,
+              subnet6,
+              gateway: a.gateway,
+              vni: a.vni,
+              hostSubnetLen: a['host-subnet-len'],
+              mtu: a.mtu,
+            },
+            CHANGE_TIMEOUT_MS,
+          );
           out(created.Id);
         },
       )
@@ -121,7 +134,7 @@ export const network: CommandModule<object, Common> = {
         (c) => c,
         async (a) => {
           for (const n of a.networks as string[]) {
-            await daemonCall(a.socket, 'DELETE', `/v1/networks/${enc(n)}`);
+            await daemonCall(a.socket, 'DELETE', `/v1/networks/${enc(n)}`, undefined, CHANGE_TIMEOUT_MS);
             out(n);
           }
         },
@@ -191,7 +204,7 @@ async function pruneNetworks(socket: string, force: boolean): Promise<void> {
   const deleted: string[] = [];
   for (const r of rows.filter((x) => x.name !== DEFAULT_NETWORK_NAME)) {
     try {
-      await daemonCall(socket, 'DELETE', `/v1/networks/${enc(r.id)}`);
+      await daemonCall(socket, 'DELETE', `/v1/networks/${enc(r.id)}`, undefined, CHANGE_TIMEOUT_MS);
       deleted.push(r.name);
     } catch (e) {
       // In use (or removed meanwhile by another host's prune): not this prune's to remove.
