@@ -100,16 +100,20 @@ async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Net
     const ips = await reserveAddresses(ctx, lease, state, owner, host, undo);
     const routedDsts = new Set((await cont.listRoutes()).map((r) => r.dst));
     const plan = planAttachment({ cfg, lease, ips, hostVeth, ifname: env.ifname, routedDsts });
-    record = { ...record, ips: plan.container.addresses };
+    // The MAC the container end will have, when weft chooses it (the port guard lets it send with that alone).
+    record = { ...record, ips: plan.container.addresses, ...(plan.container.mac && { mac: plan.container.mac }) };
     const endpoint = await registerName(ctx, plan, undo);
     if (endpoint) record = { ...record, endpoint };
     state.records.save(record);
 
     enableForwarding(lease);
     const macs = await applyAttachment(plan, { host, cont, ns }, undo, async (mac) => {
-      // The record first: the daemon's pass reads it after listing the guard, so it never takes these elements away.
-      record = { ...record, ...(mac && { mac }) };
-      state.records.save(record);
+      // The record first: the daemon's pass reads it after listing the guard, so it never takes these elements
+      // away. Saved again only when the kernel chose the MAC (no IPv4 address, none requested).
+      if (mac && mac !== record.mac) {
+        record = { ...record, mac };
+        state.records.save(record);
+      }
       await guardPort(record);
     });
     if (cfg.ipMasq ?? !lease.ipMasq) ensureMasquerade(masqSpecOf(cfg.network, lease), state.dir, bootId);
