@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { testCluster } from '../helpers/cluster.ts';
+import { flannelHost } from '../helpers/flannel-host.ts';
 import { eventually } from '../helpers/daemon.ts';
 import { makeNetns } from '../helpers/netns.ts';
 import { ipJson, ping, run } from '../helpers/sh.ts';
@@ -15,50 +16,8 @@ import { ipJson, ping, run } from '../helpers/sh.ts';
 describe('flannel interoperation', () => {
   it("a weft host and a host programmed as flanneld programs one reach each other's pods", async () => {
     const c = await testCluster('fi', { hosts: 1 });
-    const flannel = await c.sim.addHost(2);
+    const { host: flannel, ipf, pod: pod2 } = await flannelHost(c, 2, 'fi-pod2');
     const f = flannel.name;
-    const ipf = (...args: string[]) => run('ip', ['-n', f, ...args]);
-    const FMAC = 'c6:d2:32:6f:8f:44';
-
-    // flanneld on host 2: its VTEP and its lease, byte for byte as flanneld writes them
-    ipf(
-      'link',
-      'add',
-      'flannel.1',
-      'address',
-      FMAC,
-      'mtu',
-      '1450',
-      'type',
-      'vxlan',
-      'id',
-      '1',
-      'local',
-      '192.0.2.2',
-      'dev',
-      'eth0',
-      'nolearning',
-      'dstport',
-      '8472',
-    );
-    ipf('addr', 'add', '10.244.200.0/32', 'dev', 'flannel.1');
-    ipf('link', 'set', 'flannel.1', 'up');
-    const grant = await c.etcd.client.leaseGrant(86400);
-    await c.etcd.client.put(
-      `${c.prefix}/subnets/10.244.200.0-24`,
-      `{"PublicIP":"192.0.2.2","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${FMAC}"}}`,
-      { lease: grant.id },
-    );
-    // flannel's CNI delegate (bridge + host-local) on host 2: cni0 with .1, a pod with .2
-    ipf('link', 'add', 'cni0', 'type', 'bridge');
-    ipf('addr', 'add', '10.244.200.1/24', 'dev', 'cni0');
-    ipf('link', 'set', 'cni0', 'up');
-    const pod2 = makeNetns('fi-pod2');
-    ipf('link', 'add', 'vethf', 'mtu', '1450', 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', '1450', 'netns', pod2.name);
-    ipf('link', 'set', 'vethf', 'master', 'cni0', 'up');
-    run('ip', ['-n', pod2.name, 'addr', 'add', '10.244.200.2/24', 'dev', 'eth0']);
-    run('ip', ['-n', pod2.name, 'link', 'set', 'eth0', 'up']);
-    run('ip', ['-n', pod2.name, 'route', 'add', 'default', 'via', '10.244.200.1']);
 
     // weft on host 1
     await c.startAll();

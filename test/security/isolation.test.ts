@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testCluster } from '../helpers/cluster.ts';
+import { flannelHost } from '../helpers/flannel-host.ts';
 import { eventually } from '../helpers/daemon.ts';
 import { makeNetns } from '../helpers/netns.ts';
 import { inNetns, ipJson, ping, run } from '../helpers/sh.ts';
@@ -185,47 +186,8 @@ describe('isolation against spoofing containers and strangers on the underlay (i
 
     // A host programmed as flanneld programs one (as in test/controller/flannel-interop.test.ts) holds a lease:
     // its pod and weft's reach each other over VXLAN.
-    const flannel = await c.sim.addHost(3);
+    const { host: flannel, ipf, pod: fpod } = await flannelHost(c, 3, 'sv-fpod');
     const f = flannel.name;
-    const ipf = (...args: string[]) => run('ip', ['-n', f, ...args]);
-    const FMAC = 'c6:d2:32:6f:8f:44';
-    ipf(
-      'link',
-      'add',
-      'flannel.1',
-      'address',
-      FMAC,
-      'mtu',
-      '1450',
-      'type',
-      'vxlan',
-      'id',
-      '1',
-      'local',
-      flannel.ip,
-      'dev',
-      'eth0',
-      'nolearning',
-      'dstport',
-      '8472',
-    );
-    ipf('addr', 'add', '10.244.200.0/32', 'dev', 'flannel.1');
-    ipf('link', 'set', 'flannel.1', 'up');
-    const grant = await c.etcd.client.leaseGrant(86400);
-    await c.etcd.client.put(
-      `${c.prefix}/subnets/10.244.200.0-24`,
-      `{"PublicIP":"${flannel.ip}","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"${FMAC}"}}`,
-      { lease: grant.id },
-    );
-    ipf('link', 'add', 'cni0', 'type', 'bridge');
-    ipf('addr', 'add', '10.244.200.1/24', 'dev', 'cni0');
-    ipf('link', 'set', 'cni0', 'up');
-    const fpod = makeNetns('sv-fpod');
-    ipf('link', 'add', 'vethf', 'mtu', '1450', 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', '1450', 'netns', fpod.name);
-    ipf('link', 'set', 'vethf', 'master', 'cni0', 'up');
-    run('ip', ['-n', fpod.name, 'addr', 'add', '10.244.200.2/24', 'dev', 'eth0']);
-    run('ip', ['-n', fpod.name, 'link', 'set', 'eth0', 'up']);
-    run('ip', ['-n', fpod.name, 'route', 'add', 'default', 'via', '10.244.200.1']);
     await eventually('weft programs the flannel host', () => ipJson(h1, ['route', 'show', '10.244.200.0/24']).length === 1);
     const weftSubnet = c.daemon(1).subnetEnv().subnet!;
     const kv = (await c.etcd.client.getPrefix(`${c.prefix}/subnets/${weftSubnet.replace('/', '-')}`)).kvs[0]!;
