@@ -288,7 +288,9 @@ export class NetworkAgent {
       };
       this.#vtep6Index = (await ensureVtep(this.#d.nl, this.#vtep6, (msg) => this.#log.warn(msg))).index;
     }
-    this.#wantFirewall(held);
+    // Awaited: the masquerade and the isolation table (wanted before this agent started) are in place before
+    // the subnet file lets the CNI plugin attach anything.
+    await this.#wantFirewall(held);
     if (this.#spec.ownsBridge) this.#bridgeIndex = (await ensureBridge(this.#d.nl, this.#bridgeSpec(held))).index;
     this.#writeSubnetFile(held);
 
@@ -446,7 +448,7 @@ export class NetworkAgent {
       }
     }
     for (const family of ['ip', 'ip6'] as const) this.#d.firewall.unwant({ family, name: masqTableName(this.#spec.key) });
-    this.#d.firewall.sync();
+    await this.#d.firewall.sync();
     removeIfExists(this.#spec.subnetFile);
     this.#log.info('network removed from this host');
   }
@@ -497,14 +499,14 @@ export class NetworkAgent {
     return !!br && (await this.#d.nl.listLinks()).some((l) => l.master === br.index);
   }
 
-  #wantFirewall(held: HeldLease): void {
+  async #wantFirewall(held: HeldLease): Promise<void> {
     const spec = masqSpecOf(this.#spec.key, this.#config!, held, this.#spec.ipMasqFullyRandom);
     for (const family of [4, 6] as const) {
       const t = flannelMasqTable(spec, { masquerade: this.#spec.ipMasq, forward: this.#spec.forwardRules }, family);
       if (t) this.#d.firewall.want(t);
       else this.#d.firewall.unwant({ family: family === 4 ? 'ip' : 'ip6', name: masqTableName(this.#spec.key) });
     }
-    this.#d.firewall.sync();
+    await this.#d.firewall.sync();
   }
 
   /** What this network is on this host, for `weft status`; with `verbose`, every peer and the desired kernel state. */

@@ -184,7 +184,7 @@ export class HostFirewall {
       else this.#firewall.unwant({ family: 'inet', name: VXLAN_TABLE });
       this.#vxlanBody = key;
     }
-    this.#firewall.sync();
+    await this.#firewall.sync();
   }
 
   /**

@@ -405,7 +405,7 @@ export class NetworkManager {
       const t = isolationTable(ranges, devices);
       if (t) this.#firewall.want(t);
       else this.#firewall.unwant({ family: 'inet', name: ISOLATION_TABLE });
-      this.#firewall.sync();
+      void this.#firewall.sync();
       this.#isolation = key;
     }
   }

@@ -21,24 +21,24 @@ const masq = flannelMasqTable(
 )!;
 
 describe('FirewallKeeper', () => {
-  it('applies wanted tables once, then does nothing while the ruleset holds them', () => {
+  it('applies wanted tables once, then does nothing while the ruleset holds them', async () => {
     const { nft, keeper } = setup();
     keeper.want(isolationTable([RED, BLUE])!);
     keeper.want(masq);
-    expect(keeper.sync()).toEqual({ repaired: [], applied: ['table inet weft_isolation', 'table ip weft_default'] });
+    expect(await keeper.sync()).toEqual({ repaired: [], applied: ['table inet weft_isolation', 'table ip weft_default'] });
     expect([...nft.tables.keys()].sort()).toEqual(['inet weft_isolation', 'ip weft_default']);
-    expect(keeper.sync()).toEqual({ repaired: [], applied: [] });
+    expect(await keeper.sync()).toEqual({ repaired: [], applied: [] });
     expect(nft.applies).toBe(1);
   });
 
-  it('restores a table flushed or edited behind its back, with one warn line naming it (issue 11)', () => {
+  it('restores a table flushed or edited behind its back, with one warn line naming it (issue 11)', async () => {
     const { nft, keeper, lines } = setup();
     keeper.want(isolationTable([RED, BLUE])!);
     keeper.want(masq);
-    keeper.sync();
+    await keeper.sync();
     nft.tables.delete('inet weft_isolation');
     nft.tables.get('ip weft_default')!.pop();
-    expect(keeper.sync().repaired).toEqual(['table inet weft_isolation was missing', 'table ip weft_default was changed']);
+    expect((await keeper.sync()).repaired).toEqual(['table inet weft_isolation was missing', 'table ip weft_default was changed']);
     expect(nft.tables.get('inet weft_isolation')!.join('\n')).toContain('ip saddr 10.10.10.0/24 ip daddr { 10.10.20.0/24 } drop');
     expect(lines.filter((l) => l.includes(' warn '))).toHaveLength(1);
     expect(lines.at(-1)).toMatch(
@@ -47,46 +47,96 @@ describe('FirewallKeeper', () => {
           'table ip weft_default was changed \\(a firewall reload or nft flush ruleset\\?\\); restored',
       ),
     );
-    expect(keeper.sync()).toEqual({ repaired: [], applied: [] });
+    expect(await keeper.sync()).toEqual({ repaired: [], applied: [] });
   });
 
-  it('applies a changed wish as a change, not a repair, and removes unwanted tables once', () => {
+  it('applies a changed wish as a change, not a repair, and removes unwanted tables once', async () => {
     const { nft, keeper } = setup();
     keeper.want(isolationTable([RED, BLUE])!);
-    keeper.sync();
+    await keeper.sync();
     keeper.want(isolationTable([RED, BLUE, { name: 'GREEN', subnet: '10.10.30.0/24' }])!);
-    expect(keeper.sync()).toEqual({ repaired: [], applied: ['table inet weft_isolation'] });
+    expect(await keeper.sync()).toEqual({ repaired: [], applied: ['table inet weft_isolation'] });
     keeper.unwant({ family: 'inet', name: 'weft_isolation' });
-    expect(keeper.sync()).toEqual({ repaired: [], applied: ['removed table inet weft_isolation'] });
+    expect(await keeper.sync()).toEqual({ repaired: [], applied: ['removed table inet weft_isolation'] });
     expect(nft.tables.size).toBe(0);
-    expect(keeper.sync()).toEqual({ repaired: [], applied: [] });
+    expect(await keeper.sync()).toEqual({ repaired: [], applied: [] });
   });
 
-  it('puts back an adopted chain that went missing', () => {
+  it('puts back an adopted chain that went missing', async () => {
     const { nft, keeper } = setup();
     keeper.adopt('the ipMasq rule of RED', {
       present: (t) => t.get('inet weft-cni')?.includes('chain masq_RED {') ?? false,
       script: 'table inet weft-cni {}\nadd chain inet weft-cni masq_RED\n',
     });
-    expect(keeper.sync().repaired).toEqual(['the ipMasq rule of RED was missing']);
-    expect(keeper.sync().repaired).toEqual([]);
-    expect(splitRuleset(nft.listRuleset()).get('inet weft-cni')).toContain('chain masq_RED {');
+    expect((await keeper.sync()).repaired).toEqual(['the ipMasq rule of RED was missing']);
+    expect((await keeper.sync()).repaired).toEqual([]);
+    expect(splitRuleset(await nft.listRuleset()).get('inet weft-cni')).toContain('chain masq_RED {');
   });
 
-  it('logs an nft failure once per distinct message and never throws', () => {
+  it('logs an nft failure once per distinct message and never throws', async () => {
     const { nft, keeper, lines } = setup();
     keeper.want(masq);
     nft.fail = 'nft: command not found';
-    keeper.sync();
-    keeper.sync();
+    await keeper.sync();
+    await keeper.sync();
     expect(lines.filter((l) => l.includes('command not found'))).toHaveLength(1);
     nft.fail = undefined;
-    expect(keeper.sync().applied).toEqual(['table ip weft_default']);
+    expect((await keeper.sync()).applied).toEqual(['table ip weft_default']);
+  });
+});
+
+describe('FirewallKeeper passes while nft runs (issue 28: the daemon never waits for nft)', () => {
+  /** A FakeNft whose next apply waits until `release` is called: a `want` can then land while nft runs. */
+  function gated() {
+    const { nft, keeper } = setup();
+    let release = () => {};
+    const applied = new Promise<void>((r) => {
+      release = r;
+    });
+    const apply = nft.apply.bind(nft);
+    let started = () => {};
+    const applying = new Promise<void>((r) => {
+      started = r;
+    });
+    nft.apply = async (script: string) => {
+      started();
+      await applied;
+      return apply(script);
+    };
+    return { nft, keeper, applying, release };
+  }
+  const GREEN = { name: 'GREEN', subnet: '10.10.30.0/24' };
+
+  it('runs one pass at a time; calls made during a pass share one more pass after it', async () => {
+    const { nft, keeper, applying, release } = gated();
+    keeper.want(masq);
+    const first = keeper.sync();
+    await applying;
+    keeper.want(isolationTable([RED, BLUE])!);
+    const [second, third] = [keeper.sync(), keeper.sync()];
+    expect(second).toBe(third);
+    release();
+    expect((await first).applied).toEqual(['table ip weft_default']);
+    expect((await second).applied).toEqual(['table inet weft_isolation']);
+    expect(nft.applies).toBe(2);
+  });
+
+  it('a table changed while nft applied its old version is applied again by the next pass', async () => {
+    const { nft, keeper, applying, release } = gated();
+    keeper.want(isolationTable([RED, BLUE])!);
+    const pass = keeper.sync();
+    await applying;
+    keeper.want(isolationTable([RED, BLUE, GREEN])!);
+    release();
+    await pass;
+    expect((await keeper.sync()).applied).toEqual(['table inet weft_isolation']);
+    expect(nft.tables.get('inet weft_isolation')!.join('\n')).toContain('10.10.30.0/24');
+    expect(await keeper.sync()).toEqual({ repaired: [], applied: [] });
   });
 });
 
 describe('splitRuleset()', () => {
-  it('splits nft list ruleset output into tables', () => {
+  it('splits nft list ruleset output into tables', async () => {
     const t = splitRuleset('table ip a {\n\tchain c {\n\t}\n}\ntable inet b {\n}\n');
     expect([...t.keys()]).toEqual(['ip a', 'inet b']);
     expect(t.get('ip a')).toBe('table ip a {\n\tchain c {\n\t}\n}');

@@ -5,7 +5,9 @@
  * applied it, and applies whatever is missing or changed in one transaction.
  *
  * nftables offers Node no cheap change notification, so the daemon calls `sync` every resync period (and at
- * once when an owner changes what it wants): one `nft list ruleset` per period when nothing is wrong.
+ * once when an owner changes what it wants): one `nft list ruleset` per period when nothing is wrong. nft runs
+ * without blocking the daemon (issue 28), so passes are serialised: a `sync` asked for while one runs is one
+ * more pass after it, shared by every caller meanwhile, and it sees every `want` made until then.
  *
  * Plugin-made chains (the CNI plugin's `ipMasq` rule, applied once per boot by the plugin) are kept too:
  * `adopt` hands over a chain's script and a test of whether the listing still holds it.
@@ -15,22 +17,22 @@
  */
 import { messageOf } from '../errors/mod.ts';
 import type { Logger } from '../log/logger.ts';
-import { applyNft, nft } from './nft.ts';
+import { applyNftAsync, nftAsync } from './nft.ts';
 import { deleteScript, elementsScript, replaceScript, splitRuleset, tableKey, withoutElements, type NftTable } from './table.ts';
 
 /** How the keeper reaches nft: the real command, or a fake in unit tests. */
 export interface NftRunner {
-  listRuleset(): string;
-  apply(script: string, what: string): void;
+  listRuleset(): Promise<string>;
+  apply(script: string, what: string): Promise<void>;
 }
 
 export const nftCommand: NftRunner = {
-  listRuleset() {
-    const r = nft(['list', 'ruleset']);
+  async listRuleset() {
+    const r = await nftAsync(['list', 'ruleset']);
     if (!r.ok) throw new Error(`nft list ruleset: ${r.stderr}`);
     return r.stdout;
   },
-  apply: applyNft,
+  apply: applyNftAsync,
 };
 
 /** A chain someone else made that weft keeps in place. */
@@ -57,6 +59,8 @@ export class FirewallKeeper {
   readonly #printed = new Map<string, string>();
   readonly #adopted = new Map<string, Adopted>();
   #said = '';
+  #running: Promise<SyncReport> | undefined;
+  #queued: Promise<SyncReport> | undefined;
 
   readonly #onRepair: ((what: string) => void) | undefined;
 
@@ -94,10 +98,27 @@ export class FirewallKeeper {
     else this.#adopted.delete(name);
   }
 
-  /** Compares the ruleset with what is wanted and applies the difference; never throws (the problem is logged). */
-  sync(): SyncReport {
+  /** Compares the ruleset with what is wanted and applies the difference; never rejects (the problem is logged). */
+  sync(): Promise<SyncReport> {
+    if (!this.#running) return this.#start();
+    this.#queued ??= this.#running.then(() => {
+      this.#queued = undefined;
+      return this.#start();
+    });
+    return this.#queued;
+  }
+
+  #start(): Promise<SyncReport> {
+    const p = this.#pass().finally(() => {
+      if (this.#running === p) this.#running = undefined;
+    });
+    this.#running = p;
+    return p;
+  }
+
+  async #pass(): Promise<SyncReport> {
     try {
-      const report = this.#sync();
+      const report = await this.#sync();
       this.#said = '';
       return report;
     } catch (e) {
@@ -108,12 +129,13 @@ export class FirewallKeeper {
     }
   }
 
-  #sync(): SyncReport {
-    const have = splitRuleset(this.#runner.listRuleset());
+  async #sync(): Promise<SyncReport> {
+    const have = splitRuleset(await this.#runner.listRuleset());
     const scripts: string[] = [];
     const repaired: string[] = [];
     const applied: string[] = [];
-    const touched: string[] = [];
+    /** Each table replaced, with the script it was replaced by (an owner may change it while nft runs). */
+    const touched: [string, string][] = [];
     for (const [key, t] of this.#want) {
       const now = have.get(key);
       if (t === undefined) {
@@ -136,7 +158,7 @@ export class FirewallKeeper {
       }
       if (now !== undefined && now === printed) continue;
       scripts.push(replaceScript(t, elements?.()));
-      touched.push(key);
+      touched.push([key, replaceScript(t)]);
       if (printed === undefined) applied.push(`table ${key}`);
       else repaired.push(now === undefined ? `table ${key} was missing` : `table ${key} was changed`);
     }
@@ -146,11 +168,14 @@ export class FirewallKeeper {
       repaired.push(`${name} was missing`);
     }
     if (scripts.length === 0) return { repaired, applied };
-    this.#runner.apply(scripts.join(''), [...repaired, ...applied].join(', '));
-    const after = splitRuleset(this.#runner.listRuleset());
-    for (const key of touched) {
+    await this.#runner.apply(scripts.join(''), [...repaired, ...applied].join(', '));
+    const after = splitRuleset(await this.#runner.listRuleset());
+    for (const [key, script] of touched) {
       const p = after.get(key);
-      if (p !== undefined) this.#printed.set(key, this.#want.get(key)?.elements ? withoutElements(p) : p);
+      const now = this.#want.get(key);
+      // Changed or unwanted meanwhile: not what nft printed, so the next pass applies it.
+      if (p === undefined || now === undefined || replaceScript(now) !== script) continue;
+      this.#printed.set(key, now.elements ? withoutElements(p) : p);
     }
     for (const r of repaired) this.#onRepair?.(r);
     if (repaired.length > 0) this.#log.warn(`firewall: ${repaired.join('; ')} (a firewall reload or nft flush ruleset?); restored`);

@@ -14,7 +14,7 @@ export class FakeNft implements NftRunner {
   applies = 0;
   fail: string | undefined;
 
-  listRuleset(): string {
+  async listRuleset(): Promise<string> {
     if (this.fail) throw new Error(this.fail);
     return [...this.tables]
       .map(([k, body]) =>
@@ -37,7 +37,7 @@ export class FakeNft implements NftRunner {
       .join('\n');
   }
 
-  apply(script: string): void {
+  async apply(script: string): Promise<void> {
     this.applies++;
     // One transaction: nothing changes when a line fails.
     const tables = new Map(this.tables);
