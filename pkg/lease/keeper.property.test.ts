@@ -115,7 +115,13 @@ async function race(
         renewMarginMs: 3_600_000,
         ttlSeconds: 86_400,
       },
-      { log: createLogger({ write: () => {} }), clock: stillClock(() => waiting.add(i)), signal: abort.signal, random: seeded(h.seed) },
+      {
+        log: createLogger({ write: () => {} }),
+        clock: stillClock(() => waiting.add(i)),
+        signal: abort.signal,
+        random: seeded(h.seed),
+        jitter: () => 0,
+      },
     );
   });
   const held: Array<HeldLease | undefined> = hosts.map(() => undefined);

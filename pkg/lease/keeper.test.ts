@@ -35,7 +35,7 @@ function setup(spec: Partial<KeeperSpec> = {}) {
       ttlSeconds: 86_400,
       ...spec,
     },
-    { log: createLogger({ write: (l) => lines.push(l) }), clock, signal: abort.signal },
+    { log: createLogger({ write: (l) => lines.push(l) }), clock, signal: abort.signal, jitter: () => 0 },
   );
   const key = (subnet: string) => `${store.subnetsPrefix}/${subnet.replace('/', '-')}`;
   return { clock, store, lines, abort, keeper, key };
@@ -51,6 +51,33 @@ describe('LeaseKeeper', () => {
       expect(store.kvs.has(held.key), `day ${day + 1}`).toBe(true);
     }
     expect(keeper.held!.expiresAt).toBeGreaterThan(clock.now() + HOUR);
+  });
+
+  it('jitters renewals earlier, never later (issue 28): hosts renewing in step drift apart', async () => {
+    const renewals = async (jitter: number) => {
+      const clock = new FakeClock();
+      const store = new FakeSubnetStore(clock);
+      const spec = { config, publicIP: '192.0.2.1', value: value('192.0.2.1'), previousSubnet: undefined, pinned: false };
+      const keeper = new LeaseKeeper(
+        store,
+        { ...spec, renewMarginMs: HOUR, ttlSeconds: 86_400 },
+        { log: createLogger({ write: () => {} }), clock, signal: new AbortController().signal, jitter: () => jitter },
+      );
+      const held = await keeper.acquire();
+      const at: number[] = [];
+      for (let day = 0; day < 3; day++) {
+        const before = keeper.held!.expiresAt;
+        while (keeper.held!.expiresAt === before) await clock.advance(60_000);
+        at.push(clock.now());
+      }
+      expect(store.kvs.has(held.key)).toBe(true);
+      return at;
+    };
+    const [steady, early] = [await renewals(0), await renewals(0.999)];
+    // Each renewal up to a tenth of the one-hour margin (6 min) earlier, so the lag grows renewal by renewal.
+    expect(steady[0]! - early[0]!).toBeGreaterThanOrEqual(5 * 60_000);
+    expect(steady[2]! - early[2]!).toBeGreaterThanOrEqual(3 * 5 * 60_000);
+    expect(early.every((t, i) => t <= steady[i]!)).toBe(true);
   });
 
   it('retries a failed renewal every minute and recovers when etcd is back', async () => {

@@ -8,6 +8,11 @@
  *             elsewhere while its pods use it, is waited on with the reason, not fatal.
  *   renew     keep the lease alive `margin` before it expires (a reservation, having none, never expires); a
  *             failed renewal is retried every minute, as flanneld does.
+ *
+ * Every wait is jittered downwards (issue 28): up to a tenth of the margin off a renewal, a fifth off a retry,
+ * half off an acquisition's backoff. Hosts that started together (a mass restart) or lost etcd together (an
+ * outage) would otherwise renew and retry in lockstep for ever, each wave N requests in the same instant; with
+ * the jitter they drift apart a little more on every renewal. A wait never grows, so no lease renews later.
  *   take back if our key disappears (deleted by hand, or the store let the lease lapse), create the same
  *             subnet again; pods keep their addresses. If another host holds it meanwhile, stay not ready and
  *             say so until an operator resolves it. If the network's config is gone, the network was removed:
@@ -69,6 +74,8 @@ export interface KeeperDeps {
   readonly signal: AbortSignal;
   /** Picks among free subnets (Math.random; a seeded one in property tests, so a failure replays). */
   readonly random?: () => number;
+  /** Spreads the waits, in [0, 1) (Math.random; 0 in unit tests that check exact times). */
+  readonly jitter?: () => number;
 }
 
 export class LeaseKeeper {
@@ -78,6 +85,7 @@ export class LeaseKeeper {
   readonly #clock: Clock;
   readonly #signal: AbortSignal;
   readonly #random: (() => number) | undefined;
+  readonly #jitter: () => number;
   #held: HeldLease | undefined;
   #renewal: Timer | undefined;
   #state: KeeperState = { ok: false, reason: 'no lease yet' };
@@ -91,6 +99,7 @@ export class LeaseKeeper {
     this.#clock = deps.clock;
     this.#signal = deps.signal;
     this.#random = deps.random;
+    this.#jitter = deps.jitter ?? Math.random;
     this.#signal.addEventListener('abort', () => this.#renewal?.cancel(), { once: true });
   }
 
@@ -118,9 +127,10 @@ export class LeaseKeeper {
         }
       } catch (e) {
         this.#signal.throwIfAborted();
-        wait = e instanceof WeftError && e.code === 'WEFT_LEASE_UNAVAILABLE' ? WAIT_RETRY_MS : Math.min(1000 * attempt, 10_000);
+        const base = e instanceof WeftError && e.code === 'WEFT_LEASE_UNAVAILABLE' ? WAIT_RETRY_MS : Math.min(1000 * attempt, 10_000);
+        wait = this.#spread(base, 0.5);
         this.#state = { ok: false, reason: messageOf(e) };
-        if (messageOf(e) !== said) this.#log.warn(`cannot hold a lease yet: ${messageOf(e)}; retrying every ${wait / 1000} s or sooner`);
+        if (messageOf(e) !== said) this.#log.warn(`cannot hold a lease yet: ${messageOf(e)}; retrying every ${base / 1000} s or sooner`);
         said = messageOf(e);
       }
       if (wait > 0) await this.#clock.sleep(wait, this.#signal);
@@ -273,8 +283,13 @@ export class LeaseKeeper {
     // A margin as long as the lease itself (a short --subnet-lease-ttl) would renew without pause: half then.
     const ttlMs = this.#spec.ttlSeconds * 1000;
     const margin = this.#spec.renewMarginMs < ttlMs ? this.#spec.renewMarginMs : ttlMs / 2;
-    const wait = delay ?? Math.max(0, held.expiresAt - margin - this.#clock.now());
+    const wait = delay ?? Math.max(0, held.expiresAt - margin - this.#clock.now() - this.#jitter() * margin * 0.1);
     this.#renewal = this.#clock.timer(() => void this.renew(), wait);
+  }
+
+  /** `ms` less up to `fraction` of it, at random: see the header. */
+  #spread(ms: number, fraction: number): number {
+    return ms * (1 - fraction * this.#jitter());
   }
 
   /** Keeps the lease alive now. */
@@ -293,7 +308,7 @@ export class LeaseKeeper {
       this.#scheduleRenewal();
     } catch (e) {
       this.#log.warn(`lease renewal failed: ${messageOf(e)}; trying again in 1 min`, { subnet: held.subnet });
-      this.#scheduleRenewal(RENEW_RETRY_MS);
+      this.#scheduleRenewal(this.#spread(RENEW_RETRY_MS, 0.2));
     }
   }
 
