@@ -31,7 +31,8 @@ function setup(o: { client?: (kv: MemoryKv) => KvClient } = {}) {
   const kv = new MemoryKv(() => clock.now());
   const lines: string[] = [];
   const log = createLogger({ write: (l) => lines.push(l) });
-  const identity = (r: HostRecord) => new HostIdentity(r, { registry: new HostRegistry(o.client?.(kv) ?? kv, ROOT), log, clock });
+  const identity = (r: HostRecord) =>
+    new HostIdentity(r, { registry: new HostRegistry(o.client?.(kv) ?? kv, ROOT), log, clock, jitter: () => 0 });
   return { clock, kv, lines, identity };
 }
 
@@ -63,6 +64,25 @@ describe('HostIdentity', () => {
     expect(JSON.parse((await kv.get(KEY))!.value)).toEqual(me);
     await h1.stop();
     expect(await kv.get(KEY)).toBeUndefined();
+  });
+
+  it('a renewal reads its own record only: reading every host every 30 s would cost etcd O(hosts²) (issue 28)', async () => {
+    let prefixReads = 0;
+    const { clock, identity } = setup({
+      client: (kv) =>
+        new Proxy(kv, {
+          get: (t, p) => {
+            if (p === 'getPrefix') prefixReads++;
+            const v = Reflect.get(t, p) as unknown;
+            return typeof v === 'function' ? v.bind(t) : v;
+          },
+        }),
+    });
+    await identity(me).start();
+    const atClaim = prefixReads;
+    for (let i = 0; i < 10; i++) await clock.advance(HOST_RECORD_RENEW_MS);
+    expect(atClaim).toBeGreaterThan(0);
+    expect(prefixReads).toBe(atClaim);
   });
 
   it('refuses to start, in one line, at an address another live host holds', async () => {

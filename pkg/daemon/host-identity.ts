@@ -7,7 +7,9 @@
  * The host ID is made once and kept in the state directory (`<state-dir>/host-id`, mode 0600): it tells a
  * restart of this host, whose record may still be live, from another host. The record lives on an etcd lease
  * of 90 s renewed every 30 s (two renewals may fail before it lapses); a lapsed or deleted record is claimed
- * again, through the same decision, at the next renewal.
+ * again, through the same decision, at the next renewal. A renewal reads this host's record only (issue 28:
+ * reading every host's costs etcd O(hosts²)); a shared node name is warned of by the host that claims last.
+ * Renewals are jittered (up to a fifth earlier), so hosts started together do not renew in the same instant.
  *
  * Until the first claim the leases wait (`gateLeaseSource`); the config is read meanwhile, so a host whose
  * etcd is unreachable still says why it is not ready exactly as before.
@@ -50,6 +52,8 @@ export interface HostIdentityDeps {
   readonly registry: HostRegistry;
   readonly log: Logger;
   readonly clock?: Clock;
+  /** Spreads the renewals, in [0, 1) (Math.random; 0 in tests that count renewals). */
+  readonly jitter?: () => number;
 }
 
 export class HostIdentity {
@@ -57,6 +61,7 @@ export class HostIdentity {
   readonly #registry: HostRegistry;
   readonly #log: Logger;
   readonly #clock: Clock;
+  readonly #jitter: () => number;
   readonly #stop = new AbortController();
   /** Settles once: resolved when the address is claimed, rejected (WEFT_HOST_CONFLICT) when it is refused. */
   #claimed: Promise<void> | undefined;
@@ -72,6 +77,7 @@ export class HostIdentity {
     this.#registry = deps.registry;
     this.#log = deps.log;
     this.#clock = deps.clock ?? realClock;
+    this.#jitter = deps.jitter ?? Math.random;
   }
 
   /** Starts claiming; the promise settles with the first claim (see #claimed). Idempotent. */
@@ -137,7 +143,8 @@ export class HostIdentity {
 
   #schedule(): void {
     if (this.#stop.signal.aborted) return;
-    this.#timer = this.#clock.timer(() => void this.#renew().finally(() => this.#schedule()), HOST_RECORD_RENEW_MS);
+    const wait = HOST_RECORD_RENEW_MS * (1 - 0.2 * this.#jitter());
+    this.#timer = this.#clock.timer(() => void this.#renew().finally(() => this.#schedule()), wait);
   }
 
   /**
@@ -148,7 +155,7 @@ export class HostIdentity {
   async #renew(): Promise<void> {
     try {
       if (this.#leaseId) await this.#registry.keepAlive(this.#leaseId);
-      const { decision, mine } = await this.#registry.check(this.me);
+      const { decision, mine } = await this.#registry.check(this.me, 'mine');
       if (this.#stop.signal.aborted) return;
       if (mine !== undefined && mine.lease === this.#leaseId && decision.kind !== 'refuse') {
         if (decision.kind === 'warn') for (const w of decision.reasons) this.#once(w);

@@ -42,12 +42,24 @@ export class HostRegistry {
     return hostKey(this.#root, publicIP);
   }
 
-  /** The decision on `me` over what etcd holds now, and the key's current entry (for a claim's compare). */
-  async check(me: HostRecord): Promise<{ decision: IdentityDecision; mine: KeyValue | undefined }> {
+  /**
+   * The decision on `me` over what etcd holds now, and the key's current entry (for a claim's compare).
+   * `only: 'mine'` reads this host's key alone, which is all a refusal depends on: a renewal every 30 s on
+   * every host that read every record would cost etcd O(hosts²) bytes (issue 28). The warnings about other
+   * hosts (a shared node name or host ID) need every record, so a claim reads them all.
+   */
+  async check(me: HostRecord, only?: 'mine'): Promise<{ decision: IdentityDecision; mine: KeyValue | undefined }> {
     const key = hostKey(this.#root, me.PublicIP);
-    const { kvs } = await this.#client
-      .getPrefix(hostsPrefix(this.#root))
-      .catch((e: unknown) => Promise.reject(storeError(`reading ${hostsPrefix(this.#root)}`, e)));
+    const kvs =
+      only === 'mine'
+        ? await this.#client
+            .get(key)
+            .then((kv) => (kv ? [kv] : []))
+            .catch((e: unknown) => Promise.reject(storeError(`reading ${key}`, e)))
+        : await this.#client
+            .getPrefix(hostsPrefix(this.#root))
+            .then((r) => r.kvs)
+            .catch((e: unknown) => Promise.reject(storeError(`reading ${hostsPrefix(this.#root)}`, e)));
     const mine = kvs.find((kv) => kv.key === key);
     const at = mine === undefined ? undefined : decodeHostRecord(mine.value);
     const others = kvs.flatMap((kv) => {
