@@ -5,6 +5,7 @@ import { duration, statusText } from './status-view.ts';
 describe('weft status, for people', () => {
   it('says durations as a person would', () => {
     expect([duration(5), duration(75), duration(3725), duration(90_061)]).toEqual(['5s', '1m 15s', '1h 2m', '1d 1h']);
+    expect(duration(86_399.6)).toBe('23h 59m');
   });
 
   it('puts not-ready reasons and repairs under the table', () => {

@@ -7,7 +7,8 @@ import { table } from '../../pkg/measure/mod.ts';
 
 /** 3725 -> "1h 2m"; 75 -> "1m 15s". */
 export function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
+  // Down, never up: a lease granted for 24 h half a second ago expires in 23h 59m, not in 1d 0h.
+  const s = Math.max(0, Math.floor(seconds));
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
   if (s < 86_400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
