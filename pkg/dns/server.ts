@@ -58,7 +58,7 @@ export class DnsServer {
   readonly #subnets: () => readonly string[];
   readonly #upstreams: () => readonly string[];
   readonly #log: Logger;
-  readonly #admits: (askerIP: string) => boolean;
+  readonly #admits: (askerIP: string) => boolean | Promise<boolean>;
   readonly #upstreamPort: number;
   #forwarding = 0;
   #closed = false;
@@ -74,8 +74,11 @@ export class DnsServer {
     log: Logger;
     /** Told how each query was answered, for the metrics. */
     onQuery?: (answer: DnsAnswer) => void;
-    /** Whom it answers at all (others get REFUSED); by default the endpoints of `network` in the directory. */
-    admits?: (askerIP: string) => boolean;
+    /**
+     * Whom it answers at all (others get REFUSED); by default the endpoints of `network` in the directory.
+     * May look again before it says no (the link-local resolver re-reads the host's bridges).
+     */
+    admits?: (askerIP: string) => boolean | Promise<boolean>;
     /** The upstreams' port (53; tests run one elsewhere). */
     upstreamPort?: number;
   }) {
@@ -169,7 +172,7 @@ export class DnsServer {
       this.#onQueryDone?.(kind);
       return b;
     };
-    if (!this.#admits(from)) return local('refused', buildResponse(q, { rcode: RCODE.REFUSED }));
+    if (!(await this.#admits(from))) return local('refused', buildResponse(q, { rcode: RCODE.REFUSED }));
     const ptrOf = q.question.type === 'PTR' ? reverseAddress(q.name) : undefined;
     const d =
       ptrOf !== undefined

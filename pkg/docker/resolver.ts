@@ -11,12 +11,17 @@
  * Being on `lo`, the address answers on every interface, the underlay's included: a neighbour that routes
  * 169.254.53.53 to this host reached an open resolver (issue 25). It answers only this host now, its
  * addresses and the containers behind its bridges (pkg/dns/askers.ts); what the host has is read again on
- * every `ensure`, so a bridge Docker makes is served within a pass.
+ * every `ensure`, and again when an asker it does not know yet asks (at most once per RESCOPE_MS): a container
+ * on a bridge made since the last pass asks as soon as it starts, and a REFUSED then was a failed lookup
+ * (test/docker/seed.test.ts failed so on a loaded host).
  */
 import { DnsServer, EMPTY_SCOPE, hostResolvers, isLocalAsker, localScope, type DirectoryEntry, type LocalScope } from '../dns/mod.ts';
 import { messageOf } from '../errors/mod.ts';
 import type { Netlink } from '../kernel/mod.ts';
 import type { Logger } from '../log/logger.ts';
+
+/** How often an unknown asker may make the resolver read the host's links and addresses again. */
+const RESCOPE_MS = 500;
 
 export class LinkLocalResolver {
   readonly address: string;
@@ -26,6 +31,8 @@ export class LinkLocalResolver {
   readonly #subnets: () => string[];
   #server: DnsServer | undefined;
   #scope: LocalScope = EMPTY_SCOPE;
+  #rescoped = 0;
+  #rescoping: Promise<void> | undefined;
 
   constructor(o: { address: string; nl: Netlink; log: Logger; directory: () => DirectoryEntry[]; subnets: () => string[] }) {
     this.address = o.address;
@@ -37,7 +44,7 @@ export class LinkLocalResolver {
 
   /** Puts (or puts back) the address and the server; cheap when both are in place. */
   async ensure(): Promise<void> {
-    this.#scope = localScope(await this.#nl.listLinks(), await this.#nl.listAddrs());
+    await this.#rescope();
     const lo = await this.#nl.getLink('lo');
     let repaired = false;
     const cidr = `${this.address}/32`;
@@ -55,7 +62,7 @@ export class LinkLocalResolver {
       directory: this.#directory,
       subnets: this.#subnets,
       upstreams: () => hostResolvers(new Set([this.address])),
-      admits: (ip) => isLocalAsker(this.#scope, ip),
+      admits: (ip) => this.#admits(ip),
     });
     try {
       await server.start();
@@ -70,5 +77,25 @@ export class LinkLocalResolver {
 
   close(): void {
     this.#server?.close();
+  }
+
+  async #admits(ip: string): Promise<boolean> {
+    if (isLocalAsker(this.#scope, ip)) return true;
+    if (Date.now() - this.#rescoped < RESCOPE_MS) return false;
+    await this.#rescope().catch((e: unknown) => this.#log.warn(`DNS for Docker: cannot read this host's links: ${messageOf(e)}`));
+    return isLocalAsker(this.#scope, ip);
+  }
+
+  /** Reads the host's links and addresses again; askers arriving meanwhile share the one read. */
+  #rescope(): Promise<void> {
+    this.#rescoping ??= (async () => {
+      try {
+        this.#scope = localScope(await this.#nl.listLinks(), await this.#nl.listAddrs());
+      } finally {
+        this.#rescoped = Date.now();
+        this.#rescoping = undefined;
+      }
+    })();
+    return this.#rescoping;
   }
 }
