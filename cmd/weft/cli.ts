@@ -24,8 +24,11 @@ export async function runCli(argv: readonly string[]): Promise<void> {
   }
 }
 
-/** The CLI's parser for `argv`: every command, yargs' completion, one line of error for any refusal. */
-async function parser(argv: readonly string[]) {
+/**
+ * The CLI's parser for `argv`: every command, yargs' completion, one line of error for any refusal. Exported
+ * so that the docs test (cmd/weft/docs.test.ts) can check the commands the docs show without running them.
+ */
+export async function parser(argv: readonly string[]) {
   const { default: yargs } = await import('yargs');
   const { commands } = await import('./commands/mod.ts');
   let y = yargs([...argv])
