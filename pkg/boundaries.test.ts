@@ -149,6 +149,7 @@ describe('house style', () => {
   it('no dead link in the README and docs: every relative link resolves inside the repository (issue 14)', () => {
     const docs = [
       'README.md',
+      'CONTRIBUTING.md',
       ...readdirSync(join(root, 'docs')).map((f) => `docs/${f}`),
       ...readdirSync(join(root, 'docs/adr')).map((f) => `docs/adr/${f}`),
     ].filter((f) => f.endsWith('.md'));

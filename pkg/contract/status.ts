@@ -2,7 +2,7 @@
  * What the daemon says about itself: `GET /v1/status` on its socket (`?verbose=1` adds every peer and the
  * desired kernel state), and `<run-dir>/status.json`, the same verbose document written after changes so
  * `weft doctor` can compare the kernel with it while the daemon does not answer. `weft status --json` prints
- * this document; its fields are stable (README, "Operating weft"): new fields may be added, none renamed.
+ * this document; its fields are stable (docs/operating.md): new fields may be added, none renamed.
  */
 import type { VtepSpec } from '../overlay/mod.ts';
 import type { EndpointState } from '../store/mod.ts';

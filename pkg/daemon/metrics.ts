@@ -1,7 +1,7 @@
 /**
  * The daemon's Prometheus metrics, served as `/metrics` on the health port: reconcile passes and repairs,
  * peers, readiness and lease expiry per network, etcd requests and errors, watch restarts, DNS answers, API
- * requests, CNI attachments, and the process metrics. Names and labels are documented in the README
+ * requests, CNI attachments, and the process metrics. Names and labels are documented in docs/operating.md
  * ("Operating weft"); the hooks below are handed to the parts that count.
  */
 import type { RepairKind } from '../agent/mod.ts';

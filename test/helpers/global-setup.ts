@@ -19,7 +19,7 @@ export function setup(): void {
     try {
       sh(['sh', '-c', `command -v ${tool}`]);
     } catch {
-      throw new Error(`the root test tier needs "${tool}" (run scripts/setup.sh; see README)`);
+      throw new Error(`the root test tier needs "${tool}" (run scripts/setup.sh; see CONTRIBUTING.md)`);
     }
   }
   const probe = `${NETNS_PREFIX}probe`;

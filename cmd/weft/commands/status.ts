@@ -16,7 +16,7 @@ export const status: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .option('socket', socketOption)
-      .option('json', { type: 'boolean', default: false, describe: 'the status document as JSON (fields documented in the README)' })
+      .option('json', { type: 'boolean', default: false, describe: 'the status document as JSON (fields documented in docs/operating.md)' })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: "each peer's subnet, public IP and VTEP MAC" }),
   handler: async (a) => {
     const d = await daemonCall<DaemonStatus>(a.socket, 'GET', `/v1/status${a.verbose ? '?verbose=1' : ''}`);
