@@ -7,7 +7,7 @@
  * through weft's CNI runtime that the daemon waits for without blocking (it used to stop DNS, lease
  * keep-alives and the API for as long as portmap ran, up to 30 s).
  */
-import { CniRuntime, PluginError } from '../cni/mod.ts';
+import { CniRuntime, PluginError } from '../cni/runtime.ts';
 import { CNI_PATH } from '../defaults.ts';
 import { isWeftError, messageOf, WeftError } from '../errors/mod.ts';
 
