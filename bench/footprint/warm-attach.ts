@@ -6,7 +6,7 @@
  *   node bench/footprint/warm-attach.ts CONFIG-JSON CONTAINER-NETNS CYCLES   -> {"add":[ms...],"del":[ms...]}
  */
 import { performance } from 'node:perf_hooks';
-import { weftPlugin } from '../../pkg/attach/mod.ts';
+import { weftPlugin } from '../../pkg/cniplugin/mod.ts';
 import { readEnv } from '../../pkg/cni/env.ts';
 
 const [configJson, netns, cycles] = process.argv.slice(2) as [string, string, string];

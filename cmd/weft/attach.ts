@@ -98,7 +98,7 @@ export async function disconnect(t: ApiTarget, network: string, name: string, fo
     .find((rec): rec is AttachmentRecord => rec?.endpoint?.name === name);
   if (local) {
     try {
-      runtimeFor(t, weft).del(list, {
+      await runtimeFor(t, weft).del(list, {
         containerID: local.containerID,
         netns: existsSync(local.netns) ? local.netns : '',
         ifname: local.ifname,

@@ -2,6 +2,6 @@
 import { dispatch, processIo } from '../../pkg/cni/mod.ts';
 
 export async function runPlugin(): Promise<number> {
-  const { weftPlugin, ABOUT } = await import('../../pkg/attach/mod.ts');
+  const { weftPlugin, ABOUT } = await import('../../pkg/cniplugin/mod.ts');
   return dispatch(processIo(), weftPlugin, ABOUT);
 }

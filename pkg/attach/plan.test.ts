@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { makePool } from '../ipam/mod.ts';
 import { parseAttachConfig } from './config.ts';
-import type { HostLease } from './lease.ts';
+import type { SubnetFile } from './subnet-file.ts';
 import { planAttachment, resultOf } from './plan.ts';
-import { attachmentDrift, shapeOfPlan, type ObservedAttachment } from './shape.ts';
 
-const lease = (v6 = false): HostLease => ({
+const lease = (v6 = false): SubnetFile => ({
   file: '/run/flannel/subnet.env',
   pools: v6 ? [makePool('10.244.1.0/24'), makePool('fd00:0:0:1::/64')] : [makePool('10.244.1.0/24')],
   clusterNetworks: { 4: ['10.244.0.0/16'], 6: v6 ? ['fd00::/48'] : [] },
@@ -101,47 +100,5 @@ describe('resultOf()', () => {
     expect(r.ips).toEqual([{ address: '10.244.1.7/24', gateway: '10.244.1.1', interface: 2 }]);
     expect(r.routes).toEqual([{ dst: '0.0.0.0/0', gw: '10.244.1.1' }]);
     expect(r.dns).toEqual({ nameservers: ['10.96.0.10'] });
-  });
-});
-
-describe('attachmentDrift()', () => {
-  const plan = planAttachment({ cfg: cfg(), lease: lease(), ips: ['10.244.1.7'], hostVeth: 'veth00000001', ifname: 'eth0' });
-  const want = shapeOfPlan(plan, '/run/netns/c1');
-  const healthy: ObservedAttachment = {
-    container: {
-      index: 2,
-      kind: 'veth',
-      up: true,
-      mac: '02:42:0a:f4:01:07',
-      addresses: ['10.244.1.7/24'],
-      routes: [{ dst: '0.0.0.0/0', gateway: '10.244.1.1' }],
-    },
-    bridge: { index: 5, kind: 'bridge' },
-    hostVeth: { master: 5, peer: 2, up: true },
-  };
-
-  it('finds nothing when the kernel holds the plan', () => {
-    expect(attachmentDrift(want, healthy)).toEqual([]);
-  });
-
-  it('names every difference at once', () => {
-    const broken: ObservedAttachment = {
-      container: { ...healthy.container!, up: false, mac: '02:00:00:00:00:99', addresses: [], routes: [] },
-      bridge: undefined,
-      hostVeth: { master: undefined, peer: 7, up: false },
-    };
-    expect(attachmentDrift(want, broken)).toEqual([
-      'eth0 is down',
-      'eth0 has MAC 02:00:00:00:00:99, expected 02:42:0a:f4:01:07',
-      'eth0 lacks address 10.244.1.7/24',
-      'route 0.0.0.0/0 via 10.244.1.1 is missing in the container',
-      'bridge cni0 is missing',
-      'host interface veth00000001 is not the peer of eth0',
-      'host interface veth00000001 is down',
-    ]);
-    expect(attachmentDrift(want, { container: undefined, bridge: healthy.bridge, hostVeth: undefined })).toEqual([
-      'interface eth0 is missing from /run/netns/c1',
-      'host interface veth00000001 is missing',
-    ]);
   });
 });

@@ -8,7 +8,7 @@ import { bridgeMac, type BridgeSpec } from '../bridge/mod.ts';
 import type { CniResult, CniRoute } from '../cni/types.ts';
 import { gatewayOf, prefixLen, type Pool } from '../ipam/mod.ts';
 import type { AttachConfig } from './config.ts';
-import type { HostLease } from './lease.ts';
+import type { SubnetFile } from './subnet-file.ts';
 import { macForIPv4 } from './names.ts';
 
 export interface PlannedRoute {
@@ -31,7 +31,7 @@ export interface AttachmentPlan {
 
 export interface PlanInput {
   readonly cfg: AttachConfig;
-  readonly lease: HostLease;
+  readonly lease: SubnetFile;
   /** One address per pool, in the lease's pool order. */
   readonly ips: readonly string[];
   readonly hostVeth: string;
@@ -43,7 +43,7 @@ export interface PlanInput {
 const DEFAULT_ROUTE: Record<4 | 6, string> = { 4: '0.0.0.0/0', 6: '::/0' };
 
 /** The network's bridge on this host: its fixed MAC, MTU and a gateway address per pool of the lease. */
-export function bridgeOf(cfg: AttachConfig, lease: HostLease): BridgeSpec {
+export function bridgeOf(cfg: AttachConfig, lease: SubnetFile): BridgeSpec {
   return {
     name: cfg.bridge,
     mtu: cfg.mtu ?? lease.mtu,

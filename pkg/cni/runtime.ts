@@ -1,11 +1,16 @@
 /**
- * Runs a conflist the way libcni does, for `weft network connect/disconnect` (a person attaching a
- * namespace by hand must get exactly what a runtime would do): plugins are found by `type` in the CNI path;
- * ADD runs them in order, each given the previous result as `prevResult` and the capability arguments it
- * declares as `runtimeConfig`; DEL runs them in reverse with the cached result. The result is cached like
- * libcni's (`<cacheDir>/<network>-<containerID>-<ifname>`) so a later DEL gets it.
+ * weft's one CNI runtime: every CNI plugin weft runs (a conflist for `weft network connect/disconnect`, the
+ * `portmap` plugin for Docker's published ports, flannel's delegate for a container flannel attached) runs
+ * through here, as a child process that is waited for without blocking: the daemon's DNS, lease keep-alives
+ * and API go on while a plugin works (pkg/boundaries.test.ts forbids synchronous child processes in it).
+ *
+ * A conflist runs the way libcni does (a person attaching a namespace by hand must get exactly what a
+ * runtime would do): plugins are found by `type` in the CNI path; ADD runs them in order, each given the
+ * previous result as `prevResult` and the capability arguments it declares as `runtimeConfig`; DEL runs them
+ * in reverse with the cached result. The result is cached like libcni's
+ * (`<cacheDir>/<network>-<containerID>-<ifname>`) so a later DEL gets it. `invoke` runs one plugin with a
+ * config the caller built (libcni's invoke.ExecPluginWithResult).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CODES, WeftError, type WeftCode } from '../errors/mod.ts';
@@ -42,19 +47,69 @@ export interface ExecResult {
 export type ExecPlugin = (
   bin: string,
   args: readonly string[],
-  o: { readonly input: string; readonly env: Readonly<Record<string, string>> },
-) => ExecResult;
+  o: { readonly input: string; readonly env: Readonly<Record<string, string>>; readonly timeoutMs?: number | undefined },
+) => Promise<ExecResult>;
 
-export const execPlugin: ExecPlugin = (bin, args, o) => spawnSync(bin, args, { input: o.input, env: o.env, encoding: 'utf8' });
+/**
+ * A child process, waited for asynchronously; past `timeoutMs` it is killed and the result carries the error.
+ * child_process is loaded on first use: the CNI plugin's ordinary ADD runs no process.
+ */
+export const execPlugin: ExecPlugin = (bin, args, o) =>
+  new Promise((resolve) => {
+    const p = process.getBuiltinModule('node:child_process').spawn(bin, args, { env: o.env, stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    let error: Error | undefined;
+    let done = false;
+    const finish = (status: number | null, signal: string | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr, error });
+    };
+    let killed = false;
+    const timer =
+      o.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            error = new Error(`did not finish within ${o.timeoutMs} ms (killed)`);
+            killed = true;
+            p.kill('SIGKILL');
+          }, o.timeoutMs);
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    p.on('error', (e) => {
+      error ??= e;
+      // Never started (not found, not executable): no 'close' is owed.
+      if (p.pid === undefined) finish(null, null);
+    });
+    p.on('close', finish);
+    // Killed, it is not waited for further: a process it started may still hold its output open.
+    p.on('exit', (status, signal) => {
+      if (!killed) return;
+      p.stdout.destroy();
+      p.stderr.destroy();
+      finish(status, signal);
+    });
+    // A plugin may exit without reading its config; the broken pipe is not the failure to report.
+    p.stdin.on('error', () => {});
+    p.stdin.end(o.input);
+  });
 
 export interface RuntimeOptions {
   readonly cniPath: readonly string[];
-  readonly cacheDir: string;
+  /** Where ADD caches a conflist's result for its DEL; without it nothing is cached (the caller keeps a record). */
+  readonly cacheDir?: string;
   /** How to run a plugin type that is not in the CNI path (weft itself: this executable). */
-  readonly fallback: Readonly<Record<string, readonly string[]>>;
+  readonly fallback?: Readonly<Record<string, readonly string[]>>;
   /** How plugins are run (default: a child process each, as a runtime does). */
   readonly exec?: ExecPlugin;
+  /** How long one plugin may run (default: as long as it takes, as libcni). */
+  readonly timeoutMs?: number;
 }
+
+/** Who the plugin works for: the CNI_* environment of one invocation. */
+export type PluginTarget = Pick<RuntimeAttachment, 'containerID' | 'netns' | 'ifname' | 'args'>;
 
 /**
  * A plugin's error, as the CNI error JSON it printed, named after the plugin ("portmap: ..."); weft's own
@@ -62,10 +117,13 @@ export interface RuntimeOptions {
  */
 export class PluginError extends WeftError {
   readonly plugin: string;
+  /** The plugin's own `msg`, unprefixed. */
+  readonly reason: string;
 
   constructor(plugin: string, cniCode: number, msg: string, details: string | undefined) {
     super(codeOf(cniCode), plugin === 'weft' ? msg : `${plugin}: ${msg}`, details ? { details } : {});
     this.plugin = plugin;
+    this.reason = msg;
   }
 }
 
@@ -83,17 +141,22 @@ export class CniRuntime {
       const p = join(dir, type);
       if (existsSync(p)) return [p];
     }
-    const f = this.#o.fallback[type];
+    const f = this.#o.fallback?.[type];
     if (f) return f;
     throw new WeftError('WEFT_NOT_FOUND', `CNI plugin "${type}" not found in ${this.#o.cniPath.join(':')}`);
   }
 
-  #cacheFile(list: Conflist, a: RuntimeAttachment): string {
-    return join(this.#o.cacheDir, `${list.name}-${a.containerID}-${a.ifname}`);
+  #cacheFile(list: Conflist, a: RuntimeAttachment): string | undefined {
+    return this.#o.cacheDir === undefined ? undefined : join(this.#o.cacheDir, `${list.name}-${a.containerID}-${a.ifname}`);
   }
 
-  #run(command: 'ADD' | 'DEL', list: Conflist, plugin: Record<string, unknown>, a: RuntimeAttachment, prevResult: unknown): unknown {
-    const type = String(plugin.type ?? '');
+  #run(
+    command: 'ADD' | 'DEL',
+    list: Conflist,
+    plugin: Record<string, unknown>,
+    a: RuntimeAttachment,
+    prevResult: unknown,
+  ): Promise<unknown> {
     const caps = (plugin.capabilities ?? {}) as Record<string, unknown>;
     const runtimeConfig = Object.fromEntries(Object.entries(a.capabilityArgs).filter(([k]) => caps[k] === true));
     const conf = {
@@ -103,9 +166,16 @@ export class CniRuntime {
       ...(prevResult !== undefined && { prevResult }),
       ...(Object.keys(runtimeConfig).length > 0 && { runtimeConfig }),
     };
+    return this.invoke(command, conf, a);
+  }
+
+  /** Runs one plugin (found by the config's `type`) with `conf` as its config; its result, or its error as a PluginError. */
+  async invoke(command: 'ADD' | 'DEL', conf: Readonly<Record<string, unknown>>, a: PluginTarget): Promise<unknown> {
+    const type = String(conf.type ?? '');
     const [bin, ...rest] = this.#command(type);
     const args = ['IgnoreUnknown=1', ...Object.entries(a.args).map(([k, v]) => `${k}=${v}`)].join(';');
-    const r = (this.#o.exec ?? execPlugin)(bin!, rest, {
+    const r = await (this.#o.exec ?? execPlugin)(bin!, rest, {
+      timeoutMs: this.#o.timeoutMs,
       input: JSON.stringify(conf),
       env: {
         PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
@@ -136,17 +206,17 @@ export class CniRuntime {
   }
 
   /** ADD through the list; on a failure the plugins already run are deleted again (as libcni does not, but a person expects). */
-  add(list: Conflist, a: RuntimeAttachment): Record<string, unknown> {
+  async add(list: Conflist, a: RuntimeAttachment): Promise<Record<string, unknown>> {
     let prev: unknown;
     const done: Array<Record<string, unknown>> = [];
     for (const p of list.plugins) {
       try {
-        prev = this.#run('ADD', list, p, a, prev);
+        prev = await this.#run('ADD', list, p, a, prev);
         done.push(p);
       } catch (e) {
         for (const q of done.reverse()) {
           try {
-            this.#run('DEL', list, q, a, prev);
+            await this.#run('DEL', list, q, a, prev);
           } catch {
             // the ADD's error is the one to report
           }
@@ -154,34 +224,37 @@ export class CniRuntime {
         throw e;
       }
     }
-    // Atomic: a DEL must never read half a cache entry written by an ADD that was killed.
-    ensureDir(this.#o.cacheDir, 0o700);
-    writeFileAtomic(
-      this.#cacheFile(list, a),
-      JSON.stringify({ kind: 'cniCacheV1', containerId: a.containerID, ifName: a.ifname, networkName: list.name, result: prev }),
-      0o600,
-    );
+    const file = this.#cacheFile(list, a);
+    if (file !== undefined) {
+      // Atomic: a DEL must never read half a cache entry written by an ADD that was killed.
+      ensureDir(this.#o.cacheDir!, 0o700);
+      writeFileAtomic(
+        file,
+        JSON.stringify({ kind: 'cniCacheV1', containerId: a.containerID, ifName: a.ifname, networkName: list.name, result: prev }),
+        0o600,
+      );
+    }
     return (prev ?? {}) as Record<string, unknown>;
   }
 
   /** DEL through the list in reverse; every plugin runs even if one fails, and the first failure is reported. */
-  del(list: Conflist, a: RuntimeAttachment): void {
+  async del(list: Conflist, a: RuntimeAttachment): Promise<void> {
     const file = this.#cacheFile(list, a);
     let cached: unknown;
     try {
-      cached = (JSON.parse(readIfExists(file) ?? '{}') as { result?: unknown }).result;
+      cached = (JSON.parse((file && readIfExists(file)) ?? '{}') as { result?: unknown }).result;
     } catch {
       // an unreadable cache entry: the plugins work from their own state
     }
     let first: unknown;
     for (const p of [...list.plugins].reverse()) {
       try {
-        this.#run('DEL', list, p, a, cached);
+        await this.#run('DEL', list, p, a, cached);
       } catch (e) {
         first ??= e;
       }
     }
     if (first) throw first;
-    removeIfExists(file);
+    if (file !== undefined) removeIfExists(file);
   }
 }

@@ -1,21 +1,26 @@
 /**
- * A Docker endpoint on this host, made at Join and removed at Leave, with the CNI ADD's plan and host half
- * (pkg/attach): the same bridge, veth names, MTU, MAC and gateway, and the same write-ahead attachment record
- * in the network's state directory, so the daemon keeps its name in etcd, its bridge port and its teardown
- * exactly as for a CNI container. The difference is where the container end goes: Docker moves it into the
- * sandbox itself and gives it the address its IPAM (weft's) chose, so the veth is left on the host.
+ * A Docker endpoint on this host, made at Join and removed at Leave, with the CNI ADD's plan, host half and
+ * write-ahead record lifecycle (the attachment core, pkg/attach): the same bridge, veth names, MTU, MAC and
+ * gateway, and the same attachment record in the network's state directory, so the daemon keeps its name in
+ * etcd, its bridge port and its teardown exactly as for a CNI container. The difference is where the
+ * container end goes: Docker moves it into the sandbox itself and gives it the address its IPAM (weft's)
+ * chose, so the veth is left on the host.
  */
-import { bridgeOf, planAttachment, type AttachmentPlan } from '../attach/plan.ts';
-import { plugVeth } from '../attach/apply.ts';
-import { guardPort } from '../attach/guard.ts';
-import { loadLease, type HostLease } from '../attach/lease.ts';
-import { Undo } from '../attach/undo.ts';
-import type { AttachConfig } from '../attach/config.ts';
+import {
+  bridgeOf,
+  guardPort,
+  macForIPv4,
+  planAttachment,
+  plugVeth,
+  readSubnetFile,
+  writeAhead,
+  type AttachConfig,
+  type AttachmentPlan,
+  type SubnetFile,
+} from '../attach/mod.ts';
 import { currentBootId, networkState, teardown, type AttachmentRecord, type NetworkState, type RecordEntry } from '../contract/mod.ts';
-import { WeftError } from '../errors/mod.ts';
 import type { Netlink } from '../kernel/mod.ts';
 import { hostVethName } from '../networks/mod.ts';
-import { macForIPv4 } from '../attach/names.ts';
 import type { StaticRoute } from './protocol.ts';
 
 /** Who joins: the container's ID and Docker name, when Docker could tell at the time. */
@@ -56,7 +61,7 @@ export const dockerRecordOf = (e: RecordEntry): boolean => e.record?.cniNetwork.
  * network through it (Docker takes the default route from one network only; the others need their range).
  * Docker's own gateway service (docker_gwbridge) is not wanted: the host masquerades egress. Pure.
  */
-export function joinAnswer(plan: AttachmentPlan, lease: HostLease, peer: string): JoinAnswer {
+export function joinAnswer(plan: AttachmentPlan, lease: SubnetFile, peer: string): JoinAnswer {
   const gatewayOf = (family: 4 | 6) => plan.bridge.gateways.find((g) => g.includes(':') === (family === 6))?.split('/')[0];
   const gateway = gatewayOf(4)!;
   // IPv6 only when the endpoint has an IPv6 address (Docker's network made with --ipv6).
@@ -74,7 +79,7 @@ export function joinAnswer(plan: AttachmentPlan, lease: HostLease, peer: string)
 
 export async function joinEndpoint(j: JoinInput, host: Netlink): Promise<JoinAnswer> {
   const { cfg } = j;
-  const lease = loadLease(cfg.subnetFile);
+  const lease = readSubnetFile(cfg.subnetFile);
   const state = networkState(cfg);
   // Until Docker names the container, its record is keyed by the endpoint (nameEndpoint moves it).
   const containerID = j.who?.containerID ?? j.endpointID;
@@ -88,8 +93,7 @@ export async function joinEndpoint(j: JoinInput, host: Netlink): Promise<JoinAns
   const planned = planAttachment({ cfg: { ...cfg, requestedMac: undefined }, lease: planLease, ips, hostVeth, ifname: peer });
   const plan = { ...planned, bridge: bridgeOf(cfg, lease) };
   const mac = j.mac ?? plan.container.mac ?? '';
-  const record: AttachmentRecord = {
-    v: 1,
+  const record = {
     cniNetwork: `docker:${cfg.network}`,
     network: cfg.network,
     containerID,
@@ -98,17 +102,12 @@ export async function joinEndpoint(j: JoinInput, host: Netlink): Promise<JoinAns
     hostVeth,
     bridge: cfg.bridge,
     bootId: currentBootId(),
-    state: 'adding',
     ips: plan.container.addresses,
     ...(mac && { mac }),
     ...(j.who && { endpoint: { name: j.who.name, aliases: [], mac } }),
-    created: new Date().toISOString(),
   };
-  if (!state.records.create(record))
-    throw new WeftError('WEFT_ALREADY_EXISTS', `endpoint ${j.endpointID.slice(0, 12)} has already joined network ${cfg.network}`);
-  const undo = new Undo();
-  undo.push('remove the attachment record', () => state.records.remove(containerID, j.endpointID));
-  try {
+  const exists = `endpoint ${j.endpointID.slice(0, 12)} has already joined network ${cfg.network}`;
+  return writeAhead({ state, record, exists }, async ({ undo }) => {
     const who = j.who;
     if (who) {
       await j.register(who, mac);
@@ -117,12 +116,8 @@ export async function joinEndpoint(j: JoinInput, host: Netlink): Promise<JoinAns
     await plugVeth(plan, host, { name: peer, mtu: plan.container.mtu, ...(mac && { mac }) }, undo);
     // Before Docker moves the end in and brings it up: its first packet is checked (pkg/attach/guard.ts).
     await guardPort(record);
-    state.records.save({ ...record, state: 'added' });
-    return joinAnswer(plan, lease, peer);
-  } catch (e) {
-    await undo.run();
-    throw e;
-  }
+    return { value: joinAnswer(plan, lease, peer) };
+  });
 }
 
 /**

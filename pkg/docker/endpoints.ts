@@ -5,8 +5,7 @@
  * unnamed and is named as soon as Docker answers. Everything else comes without Docker: the network from
  * the endpoint's address, the endpoint's record from the networks' state directories.
  */
-import type { AttachConfig } from '../attach/config.ts';
-import { macForIPv4 } from '../attach/names.ts';
+import { macForIPv4, type AttachConfig } from '../attach/mod.ts';
 import { networkState, type AttachmentRecord, type NetworkState, type RecordEntry } from '../contract/mod.ts';
 import { messageOf, WeftError } from '../errors/mod.ts';
 import type { Netlink } from '../kernel/mod.ts';
@@ -186,15 +185,27 @@ export class DockerEndpoints {
     return undefined;
   }
 
+  /**
+   * An endpoint's record changed as it is now: one read before a wait (portmap runs as a child process) may
+   * have moved meanwhile (named, left). undefined when it is gone.
+   */
+  #change(endpointID: string, f: (r: AttachmentRecord) => AttachmentRecord): Found | undefined {
+    const now = this.#recordOf(endpointID);
+    if (!now) return undefined;
+    const record = f(now.record);
+    now.state.records.save(record);
+    return { ...now, record };
+  }
+
   /** `-p`: the endpoint's published ports, through the portmap plugin (ports.ts), kept in its record. */
-  publish(endpointID: string, options: Body | undefined): object {
+  async publish(endpointID: string, options: Body | undefined): Promise<object> {
     const mappings = portMappings(options);
     if (mappings.length === 0) return {};
     const found = this.#recordOf(endpointID);
     if (!found) throw new WeftError('WEFT_NOT_FOUND', `endpoint ${endpointID.slice(0, 12)} has not joined a weft network here`);
-    const { meta, state, record } = found;
-    runPortmap('ADD', { network: meta.Name, endpointID, sandboxKey: record.netns, address: record.ips[0]!, mappings });
-    state.records.save({ ...record, ports: mappings });
+    const { meta, record } = found;
+    await runPortmap('ADD', { network: meta.Name, endpointID, sandboxKey: record.netns, address: record.ips[0]!, mappings });
+    this.#change(endpointID, (r) => ({ ...r, ports: mappings }));
     this.#log.info('published ports', {
       network: meta.Name,
       ports: mappings.map((m) => `${m.hostPort}->${m.containerPort}/${m.protocol}`).join(','),
@@ -202,30 +213,29 @@ export class DockerEndpoints {
     return {};
   }
 
-  unpublish(endpointID: string): object {
+  async unpublish(endpointID: string): Promise<object> {
     const found = this.#recordOf(endpointID);
-    if (found) this.#unpublish(found);
+    if (found) await this.#unpublish(found);
     return {};
   }
 
-  /** Removes the endpoint's published ports, if it has any; the record as it is now. */
-  #unpublish({ meta, state, entry, record }: Found): AttachmentRecord {
-    if (!record.ports) return record;
+  /** Removes the endpoint's published ports, if it has any; its record as it is then (undefined: gone meanwhile). */
+  async #unpublish(found: Found): Promise<Found | undefined> {
+    const { meta, entry, record } = found;
+    if (!record.ports) return found;
     const mappings = record.ports;
-    runPortmap('DEL', { network: meta.Name, endpointID: entry.ifname, sandboxKey: record.netns, address: record.ips[0]!, mappings });
-    const { ports: _, ...rest } = record;
-    state.records.save(rest);
-    return rest;
+    await runPortmap('DEL', { network: meta.Name, endpointID: entry.ifname, sandboxKey: record.netns, address: record.ips[0]!, mappings });
+    return this.#change(entry.ifname, ({ ports: _, ...rest }) => rest);
   }
 
   /** Leave and DeleteEndpoint find the endpoint's record by its ID in every network's state, without Docker. */
   async leave(endpointID: string): Promise<object> {
     this.#joining.delete(endpointID);
     const found = this.#recordOf(endpointID);
-    if (!found) return {};
-    const record = this.#unpublish(found);
-    const net = found.meta.Name;
-    await leaveEndpoint(found.state, { ...found.entry, record }, this.#nl, (n, cid) =>
+    const now = found && (await this.#unpublish(found));
+    if (!now) return {};
+    const net = now.meta.Name;
+    await leaveEndpoint(now.state, { ...now.entry, record: now.record }, this.#nl, (n, cid) =>
       this.#view.nets.unregister(net, n, cid).catch((e: unknown) => {
         this.#log.warn(`cannot remove the name ${n} of ${net} now (${messageOf(e)}); the daemon retries`);
       }),

@@ -4,7 +4,7 @@
  * with that range (of the pool's family), through the CNI
  * plugin's own address files (owner `docker-ipam`), so Docker and CNI containers on one host never share one.
  */
-import { loadLease } from '../attach/lease.ts';
+import { readSubnetFile } from '../attach/mod.ts';
 import { networkState } from '../contract/mod.ts';
 import { WeftError } from '../errors/mod.ts';
 import { allocate, DOCKER_IPAM_OWNER, prefixLen } from '../ipam/mod.ts';
@@ -43,7 +43,7 @@ export class DockerIpam {
     const meta = await waitFor(`no weft network has subnet ${subnet} on this host yet`, () => this.#view.bySubnet(subnet), READY_MS);
     const cfg = await this.#view.ready(meta);
     const family = subnet.includes(':') ? 6 : 4;
-    const pool = loadLease(cfg.subnetFile).pools.find((p) => p.family === family);
+    const pool = readSubnetFile(cfg.subnetFile).pools.find((p) => p.family === family);
     if (!pool) throw new WeftError('WEFT_TRY_AGAIN', `network ${meta.Name} has no IPv${family} lease on this host yet`);
     const ip = allocate(pool, networkState(cfg).addresses, DOCKER_IPAM_OWNER, want);
     return { Address: `${ip}/${prefixLen(pool)}`, Data: {} };

@@ -3,13 +3,13 @@
  * driver (ProgramExternalConnectivity carries the bindings), and weft's CNI conflists already chain the
  * reference `portmap` plugin for them, so the driver runs that same plugin: ADD with the bindings as its
  * runtimeConfig and the endpoint's address as the previous result, DEL on RevokeExternalConnectivity or Leave.
- * The mapping to portmap's terms is pure (portMappings); run() is the one side effect.
+ * The mapping to portmap's terms is pure (portMappings); runPortmap is the one side effect, a child process
+ * through weft's CNI runtime that the daemon waits for without blocking (it used to stop DNS, lease
+ * keep-alives and the API for as long as portmap ran, up to 30 s).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { CniRuntime, PluginError } from '../cni/runtime.ts';
 import { CNI_PATH } from '../defaults.ts';
-import { WeftError } from '../errors/mod.ts';
+import { isWeftError, messageOf, WeftError } from '../errors/mod.ts';
 
 /** A binding as Docker sends it (`com.docker.network.portmap`); Proto is the IP protocol number. */
 export interface DockerPortBinding {
@@ -52,19 +52,20 @@ export function portMappings(options: Readonly<Record<string, unknown>> | null |
   });
 }
 
-function portmapBinary(): string {
-  for (const dir of CNI_PATH) if (existsSync(join(dir, 'portmap'))) return join(dir, 'portmap');
-  throw new WeftError(
-    'WEFT_NOT_FOUND',
-    `published ports need the reference portmap plugin in ${CNI_PATH.join(' or ')} (containernetworking-plugins)`,
-  );
-}
+/** A Docker request waits this long for portmap at most; the daemon's loop never waits (pkg/cni's runtime). */
+const PORTMAP_TIMEOUT_MS = 30_000;
 
-/** Runs portmap for one endpoint: ADD installs its rules, DEL removes them (DEL never fails the caller's step). */
-export function runPortmap(
+const defaultRuntime = new CniRuntime({ cniPath: CNI_PATH, timeoutMs: PORTMAP_TIMEOUT_MS });
+
+/**
+ * Runs portmap for one endpoint: ADD installs its rules, DEL removes them (DEL never fails the caller's step).
+ * No result is cached: the endpoint's record keeps the bindings for the DEL.
+ */
+export async function runPortmap(
   verb: 'ADD' | 'DEL',
   e: { network: string; endpointID: string; sandboxKey: string; address: string; mappings: readonly PortMapping[] },
-): void {
+  runtime: Pick<CniRuntime, 'invoke'> = defaultRuntime,
+): Promise<void> {
   const conf = {
     cniVersion: '1.0.0',
     name: e.network,
@@ -73,30 +74,18 @@ export function runPortmap(
     runtimeConfig: { portMappings: e.mappings },
     prevResult: { cniVersion: '1.0.0', interfaces: [{ name: 'eth0', sandbox: e.sandboxKey }], ips: [{ address: e.address, interface: 0 }] },
   };
-  const r = spawnSync(portmapBinary(), [], {
-    input: JSON.stringify(conf),
-    encoding: 'utf8',
-    timeout: 30_000,
-    env: {
-      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-      CNI_COMMAND: verb,
-      CNI_CONTAINERID: e.endpointID,
-      CNI_NETNS: e.sandboxKey,
-      CNI_IFNAME: 'eth0',
-      CNI_PATH: CNI_PATH.join(':'),
-    },
-  });
-  if (r.status !== 0 && verb === 'ADD') {
-    const msg = (() => {
-      try {
-        return (JSON.parse(r.stdout) as { msg?: string; details?: string }).msg ?? r.stdout;
-      } catch {
-        return r.stdout || r.stderr || `exit ${r.status}`;
-      }
-    })();
-    throw new WeftError(
-      'WEFT_KERNEL',
-      `portmap could not publish ${e.mappings.map((m) => `${m.hostPort}/${m.protocol}`).join(', ')}: ${msg}`,
-    );
+  try {
+    await runtime.invoke(verb, conf, { containerID: e.endpointID, netns: e.sandboxKey, ifname: 'eth0', args: {} });
+  } catch (err) {
+    const failed = err instanceof PluginError;
+    if (!failed && isWeftError(err) && err.code === 'WEFT_NOT_FOUND')
+      throw new WeftError(
+        'WEFT_NOT_FOUND',
+        `published ports need the reference portmap plugin in ${CNI_PATH.join(' or ')} (containernetworking-plugins)`,
+        { cause: err },
+      );
+    if (verb === 'DEL') return;
+    const ports = e.mappings.map((m) => `${m.hostPort}/${m.protocol}`).join(', ');
+    throw new WeftError('WEFT_KERNEL', `portmap could not publish ${ports}: ${failed ? err.reason : messageOf(err)}`, { cause: err });
   }
 }

@@ -3,7 +3,7 @@
  * belongs to, overlap checks, and the CNI plugin's configuration of a network once this host has its lease
  * (Docker's endpoints share its state directory and bridge). Shared by the driver, its endpoints and IPAM.
  */
-import { parseAttachConfig, type AttachConfig } from '../attach/config.ts';
+import { parseAttachConfig, type AttachConfig } from '../attach/mod.ts';
 import { WeftError } from '../errors/mod.ts';
 import { containsIP, overlaps, parseAddr, parseNetwork } from '../netaddr/cidr.ts';
 import type { CreateRequest, Endpoint, NetworkMeta } from '../networks/mod.ts';

@@ -8,7 +8,7 @@
  * (rename and link are atomic); at worst a dot-named temporary file, which listings skip. There is no fsync per
  * write: a plugin invocation would pay milliseconds for it, and the
  * case it guards (power loss) also ends every container; records from a previous boot are recognised by the
- * boot ID they carry and reclaimed (see pkg/attach).
+ * boot ID they carry and reclaimed (pkg/contract/teardown.ts).
  *
  * Modes: every file is created with its `mode` by open(2) itself (less the process umask, which can only take
  * bits away), never written first and chmodded after, which would leave a window in which another user can

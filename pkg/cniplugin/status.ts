@@ -8,15 +8,15 @@ import { Netlink } from '../kernel/mod.ts';
 import { capacity } from '../ipam/mod.ts';
 import { formatPrefix } from '../netaddr/cidr.ts';
 import type { AttachContext } from './context.ts';
-import { loadLease, type HostLease } from './lease.ts';
+import { readSubnetFile, type SubnetFile } from '../attach/mod.ts';
 import { currentBootId } from '../contract/mod.ts';
 import { networkState } from '../contract/mod.ts';
 
 export async function statusOf(ctx: AttachContext): Promise<void> {
   const { cfg } = ctx;
-  let lease: HostLease;
+  let lease: SubnetFile;
   try {
-    lease = loadLease(cfg.subnetFile);
+    lease = readSubnetFile(cfg.subnetFile);
   } catch (e) {
     throw new WeftError('WEFT_NOT_AVAILABLE', (e as Error).message);
   }

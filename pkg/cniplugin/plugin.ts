@@ -1,13 +1,13 @@
 /**
- * The weft CNI plugin: each verb parses its config once and hands it to the operation. Each operation's
- * module is imported when its verb runs: VERSION (the runtime's probe) and STATUS never initialise the
- * kernel layer or IPAM, which is about 6 ms of a process that lives for 100.
+ * The weft CNI plugin: each verb parses its config once and hands it to the operation, over the attachment
+ * core (pkg/attach). Each operation's module is imported when its verb runs; VERSION (the runtime's probe)
+ * is answered by a bundle of its own (cmd/weft/cni-version.ts) and loads none of this.
  */
 import { FLANNEL_DATA_DIR, flannelToWeft } from '../../flannel-compat/cni-conf.ts';
 import { parseCniArgs } from '../cni/args.ts';
 import { WeftError } from '../errors/mod.ts';
 import type { CniPlugin, CniRequest } from '../cni/dispatch.ts';
-import { parseAttachConfig } from './config.ts';
+import { parseAttachConfig } from '../attach/mod.ts';
 import type { AttachContext } from './context.ts';
 
 /** A `type: "flannel"` config (weft installed as flannel's plugin) is mapped onto weft's first. */
@@ -32,7 +32,7 @@ export const weftPlugin: CniPlugin = {
     // A container the real flannel plugin attached before weft took over is deleted the way flannel would.
     if (req.config.type === 'flannel' && !networkState(ctx.cfg).records.read(req.env.containerID, req.env.ifname)) {
       const dir = typeof req.config.dataDir === 'string' ? req.config.dataDir : FLANNEL_DATA_DIR;
-      if ((await import('./flannel-legacy.ts')).delLegacyFlannel(req.env, dir)) return;
+      if (await (await import('./flannel-legacy.ts')).delLegacyFlannel(req.env, dir)) return;
     }
     await delAttachment(ctx);
   },

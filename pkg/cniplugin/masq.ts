@@ -7,10 +7,10 @@ import { markMasquerade, masqueradeMarked } from '../contract/mod.ts';
 import { applyNft, chainPresent, chainScript, cniMasqChain, nft, type MasqSpec } from '../firewall/mod.ts';
 import { formatPrefix } from '../netaddr/cidr.ts';
 import { networkKey } from '../networks/names.ts';
-import type { HostLease } from './lease.ts';
+import type { SubnetFile } from '../attach/mod.ts';
 
 /** What this host masquerades for the network, from its lease. */
-export function masqSpecOf(network: string, lease: Pick<HostLease, 'pools' | 'clusterNetworks'>): MasqSpec {
+export function masqSpecOf(network: string, lease: Pick<SubnetFile, 'pools' | 'clusterNetworks'>): MasqSpec {
   return { key: networkKey(network), subnets: lease.pools.map((p) => formatPrefix(p.subnet)), clusterNetworks: lease.clusterNetworks };
 }
 

@@ -1,8 +1,9 @@
 /**
  * ADD: connect a container to its network on this host.
  *
- * Order matters for crash safety. The attachment record is created first (write-ahead; O_EXCL also refuses a
- * second ADD for the same container and interface), then addresses are reserved and written into it, then
+ * Order matters for crash safety. The attachment record is created first (pkg/attach's write-ahead lifecycle,
+ * which Docker's Join shares; O_EXCL also refuses a second ADD for the same container and interface), then
+ * addresses are reserved and written into it, then
  * the kernel is changed. Whatever point the process dies at, the record (or, before it, nothing) tells DEL
  * what to remove; the host end of the veth has a name derived from the attachment, so it is found even if
  * the record never got past `adding`. On an error, everything this ADD made is rolled back before it
@@ -13,24 +14,30 @@ import { currentNetns, Netlink, openNetns, readSysctl, writeSysctl, type Netns }
 import { allocate, ownerOf } from '../ipam/mod.ts';
 import { mergeResults, readPrevResult } from '../cni/result.ts';
 import type { CniResult } from '../cni/types.ts';
-import { applyAttachment } from './apply.ts';
-import { guardPort } from './guard.ts';
+import {
+  applyAttachment,
+  guardPort,
+  planAttachment,
+  readSubnetFile,
+  resultOf,
+  writeAhead,
+  type AttachmentPlan,
+  type SubnetFile,
+  type Undo,
+} from '../attach/mod.ts';
 import type { AttachContext } from './context.ts';
-import { loadLease, type HostLease } from './lease.ts';
 import { ensureMasquerade, masqSpecOf } from './masq.ts';
 import { hostVethName } from '../networks/names.ts';
-import { planAttachment, resultOf, type AttachmentPlan } from './plan.ts';
 import { registerEndpoint, unregisterEndpoint } from '../contract/mod.ts';
 import { stderrLog } from '../log/stderr.ts';
 import { currentBootId, type AttachmentRecord } from '../contract/mod.ts';
 import { reclaimPreviousBoot, teardown } from '../contract/mod.ts';
 import { networkState, type NetworkState } from '../contract/mod.ts';
-import { Undo } from './undo.ts';
 
 export async function addAttachment(ctx: AttachContext): Promise<CniResult> {
   const { cfg, env } = ctx;
   const prev = cfg.prevResult === undefined ? undefined : readPrevResult(cfg.prevResult);
-  const lease = loadLease(cfg.subnetFile);
+  const lease = readSubnetFile(cfg.subnetFile);
   const ns = openNetns(env.netns);
   try {
     if (ns.id === currentNetnsId()) {
@@ -62,7 +69,7 @@ function currentNetnsId(): string {
   }
 }
 
-async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Netlink, cont: Netlink): Promise<CniResult> {
+async function attach(ctx: AttachContext, lease: SubnetFile, ns: Netns, host: Netlink, cont: Netlink): Promise<CniResult> {
   const { cfg, env } = ctx;
   const state = networkState(cfg);
   const bootId = currentBootId();
@@ -74,8 +81,7 @@ async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Net
     // A container restarted after a reboot keeps its ID; what the old record describes died with the boot.
     await teardown(state, existing, host);
   }
-  let record: AttachmentRecord = {
-    v: 1,
+  const record = {
     cniNetwork: cfg.cniNetwork,
     network: cfg.network,
     containerID: env.containerID,
@@ -84,48 +90,33 @@ async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Net
     hostVeth,
     bridge: cfg.bridge,
     bootId,
-    state: 'adding',
     ips: [],
-    created: new Date().toISOString(),
   };
-  if (!state.records.create(record)) {
-    throw new WeftError(
-      'WEFT_ALREADY_EXISTS',
-      `container ${env.containerID} already has interface ${env.ifname} on network ${cfg.cniNetwork}; DEL it before adding it again`,
-    );
-  }
-  const undo = new Undo();
-  undo.push('remove the attachment record', () => state.records.remove(env.containerID, env.ifname));
-  try {
-    const ips = await reserveAddresses(ctx, lease, state, owner, host, undo);
+  const which = `container ${env.containerID} already has interface ${env.ifname} on network ${cfg.cniNetwork}`;
+  const exists = `${which}; DEL it before adding it again`;
+  return writeAhead({ state, record, exists }, async (a) => {
+    const ips = await reserveAddresses(ctx, lease, state, owner, host, a.undo);
     const routedDsts = new Set((await cont.listRoutes()).map((r) => r.dst));
     const plan = planAttachment({ cfg, lease, ips, hostVeth, ifname: env.ifname, routedDsts });
     // The MAC the container end will have, when weft chooses it (the port guard lets it send with that alone).
-    record = { ...record, ips: plan.container.addresses, ...(plan.container.mac && { mac: plan.container.mac }) };
-    const endpoint = await registerName(ctx, plan, undo);
-    if (endpoint) record = { ...record, endpoint };
-    state.records.save(record);
+    let next: AttachmentRecord = { ...a.record, ips: plan.container.addresses, ...(plan.container.mac && { mac: plan.container.mac }) };
+    const endpoint = await registerName(ctx, plan, a.undo);
+    if (endpoint) next = { ...next, endpoint };
+    a.save(next);
 
     enableForwarding(lease);
-    const macs = await applyAttachment(plan, { host, cont, ns }, undo, async (mac) => {
+    const macs = await applyAttachment(plan, { host, cont, ns }, a.undo, async (mac) => {
       // The record first: the daemon's pass reads it after listing the guard, so it never takes these elements
       // away. Saved again only when the kernel chose the MAC (no IPv4 address, none requested).
-      if (mac && mac !== record.mac) {
-        record = { ...record, mac };
-        state.records.save(record);
-      }
-      await guardPort(record);
+      if (mac && mac !== a.record.mac) a.save({ ...a.record, mac });
+      await guardPort(a.record);
     });
     if (cfg.ipMasq ?? !lease.ipMasq) ensureMasquerade(masqSpecOf(cfg.network, lease), state.dir, bootId);
     const dns =
       cfg.dns ?? (cfg.network !== '' ? { nameservers: [plan.bridge.gateways[0]!.split('/')[0]!], search: [cfg.network] } : undefined);
     const result = resultOf(plan, macs, env.netns, dns);
-    state.records.save({ ...record, state: 'added', result });
-    return result;
-  } catch (e) {
-    await undo.run();
-    throw e;
-  }
+    return { value: result, added: { result } };
+  });
 }
 
 /**
@@ -162,7 +153,7 @@ async function registerName(ctx: AttachContext, plan: AttachmentPlan, undo: Undo
 
 async function reserveAddresses(
   ctx: AttachContext,
-  lease: HostLease,
+  lease: SubnetFile,
   state: NetworkState,
   owner: string,
   host: Netlink,
@@ -199,7 +190,7 @@ async function reserveAddresses(
 }
 
 /** The host routes between the bridge and the overlay: forwarding must be on (as the bridge plugin's isGateway does). */
-function enableForwarding(lease: HostLease): void {
+function enableForwarding(lease: SubnetFile): void {
   for (const pool of lease.pools) {
     const key = pool.family === 4 ? 'net/ipv4/ip_forward' : 'net/ipv6/conf/all/forwarding';
     if (readSysctl(key) !== '1') writeSysctl(key, '1');

@@ -8,7 +8,7 @@ import { Netlink, openNetns } from '../kernel/mod.ts';
 import { ownerOf } from '../ipam/mod.ts';
 import { readPrevResult } from '../cni/result.ts';
 import type { AttachContext } from './context.ts';
-import { loadLease } from './lease.ts';
+import { readSubnetFile } from '../attach/mod.ts';
 import { observeAttachment } from './observe.ts';
 import { attachmentDrift, shapeOfRecord } from './shape.ts';
 import { networkKey } from '../networks/names.ts';
@@ -60,7 +60,7 @@ export async function checkAttachment(ctx: AttachContext): Promise<void> {
 
 function tryLease(file: string) {
   try {
-    return loadLease(file);
+    return readSubnetFile(file);
   } catch {
     return undefined;
   }

@@ -6,7 +6,7 @@
  */
 import type { CniResult } from '../cni/types.ts';
 import type { AttachmentRecord } from '../contract/mod.ts';
-import type { AttachmentPlan, PlannedRoute } from './plan.ts';
+import type { AttachmentPlan, PlannedRoute } from '../attach/mod.ts';
 
 /** The plan's container end (a MAC of undefined: any, the kernel chose it), with the names around it. */
 export type AttachmentShape = Pick<AttachmentPlan['container'], 'ifname' | 'mac' | 'addresses' | 'routes'> & {

@@ -1,13 +1,15 @@
 /**
- * The host's lease for a network, from the file the daemon (or flanneld) writes. The plugin needs neither
- * etcd nor the daemon for an ordinary ADD or DEL: the file is the contract.
+ * The subnet file: this host's share of a network as the daemon (or flanneld) writes it (flannel's
+ * subnet.env, with weft's additions). It is the contract between the lease holder and whoever attaches
+ * containers: the CNI plugin needs neither etcd nor the daemon for an ordinary ADD or DEL, and Docker's Join
+ * reads the same file. (Choosing and keeping the lease itself is pkg/lease's; this only reads its result.)
  */
 import { parseSubnetEnv } from '../../flannel-compat/subnet-env.ts';
 import { WeftError } from '../errors/mod.ts';
 import { readIfExists } from '../files/mod.ts';
 import { makePool, type Pool } from '../ipam/mod.ts';
 
-export interface HostLease {
+export interface SubnetFile {
   readonly file: string;
   /** One pool per family, IPv4 first. */
   readonly pools: readonly Pool[];
@@ -19,7 +21,7 @@ export interface HostLease {
   readonly vxlanDevice: string | undefined;
 }
 
-export function loadLease(file: string): HostLease {
+export function readSubnetFile(file: string): SubnetFile {
   const text = readIfExists(file);
   if (text === undefined) {
     throw new WeftError('WEFT_TRY_AGAIN', `host lease file ${file} does not exist yet; is weft daemon (or flanneld) running on this host?`);
