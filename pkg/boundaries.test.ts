@@ -49,11 +49,8 @@ const daemonSide = loadedBy('pkg/daemon/mod.ts');
 
 /** A synchronous child process, by name, however child_process was reached (named or namespace import, require). */
 const SYNC_CHILD = /\b(spawnSync|execSync|execFileSync)\b/;
-/**
- * The one exception: pkg/firewall/nft.ts is being made asynchronous on main by the lead (issue 28); remove it
- * from here when that lands. Nothing else may be added.
- */
-const SYNC_CHILD_ALLOWED = new Set(['pkg/firewall/nft.ts']);
+/** No exception: nft waits only in pkg/firewall/nft-sync.ts, which the daemon does not load. */
+const SYNC_CHILD_ALLOWED = new Set<string>();
 
 /** A file's code without its comments (a comment may name spawnSync to say why it is not used). */
 const codeOf = (file: string): string =>

@@ -4,7 +4,8 @@
  * ordinary ADD spawns no process; and CHECK's test that the chain is still there.
  */
 import { markMasquerade, masqueradeMarked } from '../contract/mod.ts';
-import { applyNft, chainPresent, chainScript, cniMasqChain, nft, type MasqSpec } from '../firewall/mod.ts';
+import { chainPresent, chainScript, cniMasqChain, type MasqSpec } from '../firewall/mod.ts';
+import { applyNft, nft } from '../firewall/nft-sync.ts';
 import { formatPrefix } from '../netaddr/cidr.ts';
 import { networkKey } from '../networks/names.ts';
 import type { SubnetFile } from '../attach/mod.ts';

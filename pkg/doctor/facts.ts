@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { DaemonStatus } from '../contract/status.ts';
 import { DOCKER_CONFIG } from '../defaults.ts';
 import { readIfExists } from '../files/mod.ts';
-import { nft } from '../firewall/mod.ts';
+import { nft } from '../firewall/nft-sync.ts';
 import type { KernelOps, Link } from '../kernel/mod.ts';
 
 import { observeOverlayScopes, type OverlayObserved } from '../overlay/mod.ts';

@@ -31,4 +31,4 @@ export {
   type NftFamily,
   type NftTable,
 } from './table.ts';
-export { applyNft, applyNftAsync, nft, nftAsync, type NftResult } from './nft.ts';
+export { applyNftAsync, nftAsync, type NftResult } from './nft.ts';

@@ -3,8 +3,9 @@
  * transaction, which is how nftables is meant to be driven (atomic, no half-applied rule sets). The
  * child_process module is loaded on first use: the CNI plugin's ordinary ADD never runs nft.
  *
- * Two doors: `nft` waits for the command (the CNI plugin and the CLI, short-lived processes with nothing else
- * to do), `nftAsync` does not (the daemon: while nft runs, DNS, lease keep-alives and the API go on).
+ * This file never waits for nft (the daemon: while nft runs, DNS, lease keep-alives and the API go on).
+ * nft-sync.ts waits, for the CNI plugin and the CLI, short-lived processes with nothing else to do; it is
+ * not exported from mod.ts, so the daemon cannot load it (pkg/boundaries.test.ts).
  */
 import { WeftError } from '../errors/mod.ts';
 
@@ -15,17 +16,9 @@ export interface NftResult {
 }
 
 /** Long enough for a ruleset of thousands of elements on a loaded host; nft never waits for anything else. */
-const NFT_TIMEOUT_MS = 30_000;
+export const NFT_TIMEOUT_MS = 30_000;
 
-const cannotRun = (e: Error) => new WeftError('WEFT_KERNEL', `cannot run nft: ${e.message} (install nftables)`, { cause: e });
-
-export function nft(args: readonly string[], input?: string): NftResult {
-  const r = process
-    .getBuiltinModule('node:child_process')
-    .spawnSync('nft', args, { encoding: 'utf8', timeout: NFT_TIMEOUT_MS, ...(input !== undefined && { input }) });
-  if (r.error) throw cannotRun(r.error);
-  return { ok: r.status === 0, stdout: r.stdout, stderr: r.stderr.trim() };
-}
+export const cannotRun = (e: Error) => new WeftError('WEFT_KERNEL', `cannot run nft: ${e.message} (install nftables)`, { cause: e });
 
 export function nftAsync(args: readonly string[], input?: string): Promise<NftResult> {
   return new Promise((resolve, reject) => {
@@ -46,16 +39,10 @@ export function nftAsync(args: readonly string[], input?: string): Promise<NftRe
   });
 }
 
-/** Applies an nft script as one transaction; throws with nft's own complaint when it refuses. */
-export function applyNft(script: string, what: string): void {
-  const r = nft(['-f', '-'], script);
-  if (!r.ok) throw refused(what, r);
-}
-
-/** `applyNft` without waiting: for the daemon. */
+/** Applies an nft script as one transaction; rejects with nft's own complaint when it refuses. */
 export async function applyNftAsync(script: string, what: string): Promise<void> {
   const r = await nftAsync(['-f', '-'], script);
   if (!r.ok) throw refused(what, r);
 }
 
-const refused = (what: string, r: NftResult) => new WeftError('WEFT_KERNEL', `nft refused ${what}: ${r.stderr}`);
+export const refused = (what: string, r: NftResult) => new WeftError('WEFT_KERNEL', `nft refused ${what}: ${r.stderr}`);

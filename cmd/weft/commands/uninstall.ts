@@ -12,7 +12,7 @@ import {
 } from '../../../pkg/defaults.ts';
 import { WeftError } from '../../../pkg/errors/mod.ts';
 import { listDir, readIfExists } from '../../../pkg/files/mod.ts';
-import { nft } from '../../../pkg/firewall/mod.ts';
+import { nft } from '../../../pkg/firewall/nft-sync.ts';
 import { describeRemoval, DOCKER_CONFIG, ENV_FILE, planUninstall, removePath, type Removal } from '../../../pkg/install/mod.ts';
 import { Netlink } from '../../../pkg/kernel/mod.ts';
 
