@@ -11,13 +11,14 @@ import { formatSubnetEnv } from '../../flannel-compat/subnet-env.ts';
 import type { MasqSpec } from '../firewall/mod.ts';
 import type { HeldLease } from '../lease/mod.ts';
 import { fail, ok, type Result } from '../netaddr/result.ts';
+import type { Family } from '../netaddr/family.ts';
 
 /** How a dual-stack network's IPv6 half travels. */
 export type Six = 'device' | 'inner';
 
 export interface Families {
   /** The family the network's keys are chosen by and its VTEP is addressed in: IPv4, or IPv6 for an IPv6-only one. */
-  readonly family: 4 | 6;
+  readonly family: Family;
   readonly fam: FamilyConfig;
   /** The IPv6 half of a dual-stack network. */
   readonly fam6: FamilyConfig | undefined;

@@ -25,6 +25,7 @@ import {
   type OverlayScope,
 } from '../overlay/mod.ts';
 import type { Families } from './families.ts';
+import type { Family } from '../netaddr/family.ts';
 
 export type DeviceScope = Omit<OverlayScope, 'vxlanIndex'>;
 
@@ -52,7 +53,7 @@ export interface PeerPlanInput {
 }
 
 /** The peers' leases by the network's key family (an IPv6-only network's by their IPv6 half). */
-export function peersOfFamily(peers: Iterable<SubnetLease>, family: 4 | 6): SubnetLease[] {
+export function peersOfFamily(peers: Iterable<SubnetLease>, family: Family): SubnetLease[] {
   return [...peers].flatMap((l) => leaseOfFamily(l, family) ?? []);
 }
 

@@ -13,6 +13,7 @@
 import { containsPrefix, overlaps, parseAddr, parsePrefix, type Prefix } from '../netaddr/cidr.ts';
 import { screenPeers, type SubnetLease } from '../lease/mod.ts';
 import type { Families } from './families.ts';
+import { bitsOf, hostPrefixOf } from '../netaddr/family.ts';
 
 export interface ScreenInput {
   readonly f: Families;
@@ -40,7 +41,8 @@ export function notUnicast(ip: string | undefined): string | undefined {
   const a = ip === undefined ? undefined : parseAddr(ip);
   if (!a) return `"${ip ?? ''}" is not an address`;
   const inAny = (nets: readonly string[]) =>
-    nets.some((n) => containsPrefix(prefixOf(n)!, { family: a.family, ip: a.ip, prefix: a.family === 4 ? 32 : 128 }));
+    nets.some((n) => containsPrefix(prefixOf(n)!, { family: a.family, ip: a.ip, prefix: bitsOf(a.family) }));
+
   const special = a.family === 4 ? ['0.0.0.0/8', '127.0.0.0/8', '224.0.0.0/4', '240.0.0.0/4'] : ['::/127', 'ff00::/8', '::ffff:0:0/96'];
   return inAny(special) ? `${ip} is not a unicast address` : undefined;
 }
@@ -64,7 +66,8 @@ function invalidity(f: Families, l: SubnetLease, forbidden: readonly Prefix[]): 
 }
 
 export function screenLeases(input: ScreenInput): ScreenResult {
-  const forbidden = input.forbidden.flatMap((x) => prefixOf(x.includes('/') ? x : `${x}/${x.includes(':') ? 128 : 32}`) ?? []);
+  const forbidden = input.forbidden.flatMap((x) => prefixOf(x.includes('/') ? x : hostPrefixOf(x)) ?? []);
+
   const valid: SubnetLease[] = [];
   const invalid: ScreenResult['invalid'] = [];
   for (const l of input.peers) {

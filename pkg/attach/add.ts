@@ -26,6 +26,7 @@ import { currentBootId, type AttachmentRecord } from '../contract/mod.ts';
 import { reclaimPreviousBoot, teardown } from '../contract/mod.ts';
 import { networkState, type NetworkState } from '../contract/mod.ts';
 import { Undo } from './undo.ts';
+import { byFamily, familyOf } from '../netaddr/family.ts';
 
 export async function addAttachment(ctx: AttachContext): Promise<CniResult> {
   const { cfg, env } = ctx;
@@ -145,8 +146,8 @@ async function registerName(ctx: AttachContext, plan: AttachmentPlan, undo: Undo
       aliases: cfg.aliases,
       containerID: env.containerID,
       ifname: env.ifname,
-      address: plan.container.addresses.find((a) => !a.includes(':')),
-      address6: plan.container.addresses.find((a) => a.includes(':')),
+      address: byFamily(plan.container.addresses)[4],
+      address6: byFamily(plan.container.addresses)[6],
       mac,
     });
   } catch (e) {
@@ -170,16 +171,17 @@ async function reserveAddresses(
 ): Promise<string[]> {
   const { cfg } = ctx;
   for (const want of cfg.requestedIPs) {
-    if (!lease.pools.some((p) => (p.family === 4) === !want.includes(':'))) {
+    if (!lease.pools.some((p) => p.family === familyOf(want))) {
       throw new WeftError(
         'WEFT_ADDRESS_UNAVAILABLE',
-        `requested address ${want} has no IPv${want.includes(':') ? 6 : 4} subnet on this host (lease ${lease.file})`,
+        `requested address ${want} has no IPv${familyOf(want)} subnet on this host (lease ${lease.file})`,
       );
     }
   }
   const ips: string[] = [];
   for (const pool of lease.pools) {
-    const requested = cfg.requestedIPs.find((ip) => ip.includes(':') === (pool.family === 6));
+    const requested = cfg.requestedIPs.find((ip) => familyOf(ip) === pool.family);
+
     let ip: string;
     try {
       ip = allocate(pool, state.addresses, owner, requested);
