@@ -5,7 +5,7 @@ import { byFamily, familyOf, hostPrefixOf, ofFamily } from './family.ts';
 
 describe('familyOf()', () => {
   it('agrees with the parser on every valid address, and on prefixes', () => {
-    fc.assert(fc.property(fc.oneof(fc.ipV4(), fc.ipV6()), (s) => expect(familyOf(s)).toBe(parseIP(s)!.family)));
+    fc.assert(fc.property(fc.oneof(fc.ipV4(), fc.ipV6()), (s) => familyOf(s) === parseIP(s)!.family));
     expect([familyOf('10.1.0.0/16'), familyOf('fd00::/64'), familyOf('::ffff:10.0.0.1')]).toEqual([4, 6, 6]);
   });
 });
