@@ -13,7 +13,7 @@
 import { containsPrefix, overlaps, parseAddr, parsePrefix, type Prefix } from '../netaddr/cidr.ts';
 import { screenPeers, type SubnetLease } from '../lease/mod.ts';
 import type { Families } from './families.ts';
-import { bitsOf, hostPrefixOf } from '../netaddr/family.ts';
+import { bitsOf, FAMILIES, hostPrefixOf } from '../netaddr/family.ts';
 
 export interface ScreenInput {
   readonly f: Families;
@@ -49,10 +49,12 @@ export function notUnicast(ip: string | undefined): string | undefined {
 
 /** Why a lease's subnets or addresses may not be programmed, or undefined. */
 function invalidity(f: Families, l: SubnetLease, forbidden: readonly Prefix[]): string | undefined {
-  const claims: Array<[string, string]> =
-    f.family === 6
-      ? [[l.ipv6Subnet ?? '', f.fam.network]]
-      : [[l.subnet, f.fam.network], ...(f.fam6 && l.ipv6Subnet ? [[l.ipv6Subnet, f.fam6.network] as [string, string]] : [])];
+  // The key family's half is required (an IPv6-only network's key has an empty IPv4 half); a dual-stack IPv6 half may be missing.
+  const claims = FAMILIES.flatMap((x): Array<[string, string]> => {
+    const range = f.configs[x];
+    const subnet = x === 4 ? l.subnet : l.ipv6Subnet;
+    return range && (x === f.keyFamily || subnet) ? [[subnet ?? '', range.network]] : [];
+  });
   for (const [cidr, range] of claims) {
     const p = prefixOf(cidr);
     const r = prefixOf(range);
