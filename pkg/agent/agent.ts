@@ -35,6 +35,7 @@ import type { LeaseConflictStatus, NetworkStatus } from '../contract/status.ts';
 import { messageOf } from '../errors/mod.ts';
 import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
 import { flannelMasqTable, masqTableName, nftFamily, type FirewallKeeper } from '../firewall/mod.ts';
+import { hostSysctls, keepHostSysctls, sysctlName } from '../forwarding/mod.ts';
 import type { KernelEvent, KernelOps, Link } from '../kernel/mod.ts';
 import { realClock, type Clock, type HeldLease, type LeaseSource, type SubnetLease, type Timer } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
@@ -43,7 +44,6 @@ import { FAMILIES, hostPrefixOf, type Family, type PerFamily } from '../netaddr/
 import { bridgeName, firstAddress, vxlanDeviceName, vxlanDeviceName6 } from '../networks/mod.ts';
 import { describeOp, ensureVtep, eventDrifts, vtepDrift, vtepMtu, type DeviceIntent, type VtepSpec } from '../overlay/mod.ts';
 import { familiesOf, ipv6Half, keyConfig, masqSpecOf, servedFamilies, subnetFileText, subnetsOf, type Families } from './families.ts';
-import { keepForwarding } from './forwarding.ts';
 import type { ExternalInterface } from './iface.ts';
 import { keepPeers, peerPlans, peersOfFamily, type DevicePlan, type PeersPass } from './peers.ts';
 import { Reconciler } from './reconciler.ts';
@@ -649,14 +649,7 @@ export class NetworkAgent {
         const more = ops.length > 4 ? `; and ${ops.length - 4} more` : '';
         repairs.push({ kind: 'peers', text: `peer entries: ${ops.slice(0, 4).map(describeOp).join('; ')}${more}` });
       }
-      for (const family of servedFamilies(this.#config)) {
-        if (!devices) break;
-        const name = keepForwarding(this.#d.nl, this.#log, family, this.#d.iface.name);
-        if (!name) continue;
-        // Turned on by the first pass, it is set up rather than repaired.
-        if (this.#synced) repairs.push({ kind: 'forwarding', text: `${name} was 0: set to 1` });
-        else this.#log.info(`turned ${name} on`);
-      }
+      if (devices) this.#keepHost(this.#config, repairs);
       const ms = Math.round((performance.now() - t0) * 10) / 10;
       const texts = repairs.map((r) => r.text);
       this.#last = { at: new Date().toISOString(), ms, applied, failed, repairs: texts };
@@ -669,6 +662,19 @@ export class NetworkAgent {
       this.#kernelDirty = true;
       this.#log.warn(`reconcile failed: ${messageOf(e)}`);
       return false;
+    }
+  }
+
+  /** The host rule (pkg/forwarding) for the families this host serves the network in: forwarding, the underlay's accept_ra. */
+  #keepHost(f: Families, repairs: Repair[]): void {
+    const plan = hostSysctls({ families: servedFamilies(f), underlays: [this.#d.iface.name] });
+    const r = keepHostSysctls(this.#d.nl, plan);
+    for (const { setting: s, error } of r.failed) this.#log.warn(`cannot set ${sysctlName(s.key)} to ${s.value}: ${messageOf(error)}`);
+    for (const { setting: s, was } of r.changed) {
+      const name = sysctlName(s.key);
+      // Set by the first pass, it is set up rather than repaired.
+      if (this.#synced) repairs.push({ kind: 'forwarding', text: `${name} was ${was}: set to ${s.value}` });
+      else this.#log.info(`set ${name} to ${s.value} (it was ${was})`);
     }
   }
 

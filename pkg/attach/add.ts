@@ -9,7 +9,8 @@
  * reports; the bridge, shared by the network's containers, stays.
  */
 import { WeftError } from '../errors/mod.ts';
-import { currentNetns, Netlink, openNetns, readSysctl, writeSysctl, type Netns } from '../kernel/mod.ts';
+import { hostSysctls, keepHostSysctls } from '../forwarding/mod.ts';
+import { currentNetns, Netlink, openNetns, type Netns } from '../kernel/mod.ts';
 import { allocate, ownerOf } from '../ipam/mod.ts';
 import { mergeResults, readPrevResult } from '../cni/result.ts';
 import type { CniResult } from '../cni/types.ts';
@@ -107,7 +108,7 @@ async function attach(ctx: AttachContext, lease: HostLease, ns: Netns, host: Net
     if (endpoint) record = { ...record, endpoint };
     state.records.save(record);
 
-    enableForwarding(lease);
+    enableForwarding(lease, host);
     const macs = await applyAttachment(plan, { host, cont, ns }, undo, async (mac) => {
       // The record first: the daemon's pass reads it after listing the guard, so it never takes these elements
       // away. Saved again only when the kernel chose the MAC (no IPv4 address, none requested).
@@ -200,10 +201,11 @@ async function reserveAddresses(
   return ips;
 }
 
-/** The host routes between the bridge and the overlay: forwarding must be on (as the bridge plugin's isGateway does). */
-function enableForwarding(lease: HostLease): void {
-  for (const pool of lease.pools) {
-    const key = pool.family === 4 ? 'net/ipv4/ip_forward' : 'net/ipv6/conf/all/forwarding';
-    if (readSysctl(key) !== '1') writeSysctl(key, '1');
-  }
+/**
+ * The host routes between the bridge and the overlay: forwarding must be on (as the bridge plugin's isGateway
+ * does), by the host rule (pkg/forwarding). The plugin does not know the underlay: its accept_ra is the daemon's.
+ */
+function enableForwarding(lease: HostLease, host: Netlink): void {
+  const r = keepHostSysctls(host, hostSysctls({ families: lease.pools.map((p) => p.family) }));
+  if (r.failed[0]) throw r.failed[0].error;
 }
