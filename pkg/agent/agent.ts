@@ -439,7 +439,7 @@ export class NetworkAgent {
         const dst = parsePrefix(e.dst);
         return Object.values(this.#config?.configs ?? {}).some((range) => {
           const cluster = parsePrefix(range.network);
-          return !!cluster?.ok && dst.ok && containsPrefix(cluster.value, dst.value);
+          return cluster.ok && dst.ok && containsPrefix(cluster.value, dst.value);
         });
       }
     }
