@@ -186,7 +186,7 @@ describe('NetworkAgent', () => {
     expect(t.agent.status().repairs).toBeGreaterThanOrEqual(3);
   });
 
-  it("an IPv6-only network's VTEP is addressed in IPv6; the host rule turns IPv6 forwarding on after eth0's accept_ra (issue 27)", async () => {
+  it("an IPv6-only network's VTEP is addressed in IPv6; the host rule sets accept_ra before IPv6 forwarding (issue 27)", async () => {
     const t = await setup({
       ownsBridge: true,
       config: '{"EnableIPv4":false,"EnableIPv6":true,"IPv6Network":"fd00:72::/56","Backend":{"Type":"vxlan"}}',
