@@ -11,6 +11,7 @@
 import { formatAddr, formatPrefix, parseAddr, parsePrefix, networkOf, containsIP, mask, type Prefix } from '../pkg/netaddr/cidr.ts';
 import { fail, ok, type Result } from '../pkg/netaddr/result.ts';
 import { field, isObject, parseObject, type JsonObject } from './json-ci.ts';
+import { bitsOf, type Family } from '../pkg/netaddr/family.ts';
 
 export interface FamilyConfig {
   /** The cluster network, canonical CIDR. */
@@ -50,10 +51,11 @@ function uint(o: JsonObject, name: string, problems: string[]): number {
   return v;
 }
 
-function checkFamily(o: JsonObject, family: 4 | 6, problems: string[]): FamilyConfig | undefined {
+function checkFamily(o: JsonObject, family: Family, problems: string[]): FamilyConfig | undefined {
   const [netKey, lenKey, minKey, maxKey] =
     family === 4 ? ['Network', 'SubnetLen', 'SubnetMin', 'SubnetMax'] : ['IPv6Network', 'IPv6SubnetLen', 'IPv6SubnetMin', 'IPv6SubnetMax'];
-  const bits = family === 4 ? 32 : 128;
+  const bits = bitsOf(family);
+
   const raw = field(o, netKey);
   const parsed = typeof raw === 'string' ? parsePrefix(raw) : undefined;
   if (!parsed?.ok || parsed.value.family !== family) {

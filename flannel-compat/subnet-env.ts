@@ -13,6 +13,7 @@
  */
 import { formatPrefix, networkOf, nth, parsePrefix, type Prefix } from '../pkg/netaddr/cidr.ts';
 import { fail, ok, type Result } from '../pkg/netaddr/result.ts';
+import type { Family } from '../pkg/netaddr/family.ts';
 
 export interface SubnetEnv {
   /** Cluster network(s), canonical network CIDRs. */
@@ -29,7 +30,7 @@ export interface SubnetEnv {
 
 const KNOWN = ['FLANNEL_NETWORK', 'FLANNEL_SUBNET', 'FLANNEL_IPV6_NETWORK', 'FLANNEL_IPV6_SUBNET', 'FLANNEL_MTU', 'FLANNEL_IPMASQ'];
 
-function prefixes(key: string, value: string | undefined, family: 4 | 6, problems: string[]): Prefix[] {
+function prefixes(key: string, value: string | undefined, family: Family, problems: string[]): Prefix[] {
   if (value === undefined || value === '') return [];
   const out: Prefix[] = [];
   for (const part of value.split(',')) {

@@ -5,6 +5,7 @@
  * host bits set, is not a lease and is skipped.
  */
 import { formatPrefix, networkOf, parsePrefix } from '../pkg/netaddr/cidr.ts';
+import type { Family } from '../pkg/netaddr/family.ts';
 
 export interface SubnetKey {
   /** IPv4 subnet, canonical CIDR. */
@@ -14,7 +15,7 @@ export interface SubnetKey {
 
 const KEY = /^(\d{1,3}(?:\.\d{1,3}){3})-(\d{1,2})(?:&([0-9a-f:]+)-(\d{1,3}))?$/;
 
-function canonical(addr: string, len: string, family: 4 | 6): string | undefined {
+function canonical(addr: string, len: string, family: Family): string | undefined {
   const p = parsePrefix(`${addr}/${len}`);
   if (!p.ok || p.value.family !== family) return undefined;
   const text = formatPrefix(p.value);

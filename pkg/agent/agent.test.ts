@@ -24,13 +24,15 @@ afterEach(() => {
 
 const peer = (ip: string, mac: string) => encodeLeaseAttrs({ publicIP: ip, vxlan: { vni: 1, vtepMac: mac } });
 
-async function setup(o: { ownsBridge?: boolean; ports?: string[] } = {}) {
+async function setup(o: { ownsBridge?: boolean; ports?: string[]; config?: string; sysctls?: Record<string, string> } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'weft-unit-agent-'));
   dirs.push(dir);
   const clock = new FakeClock();
   const store = new FakeSubnetStore(clock);
   const kernel = new FakeKernel();
   const eth0 = kernel.addPlain('eth0');
+  if (o.config) store.config = o.config;
+  for (const [k, v] of Object.entries(o.sysctls ?? {})) kernel.sysctls.set(k, v);
   const nft = new FakeNft();
   const lines: string[] = [];
   const log = createLogger({ write: (l) => lines.push(l) });
@@ -182,6 +184,29 @@ describe('NetworkAgent', () => {
     expect(t.kernel.readSysctl('net/ipv4/ip_forward')).toBe('1');
     expect(t.lines.at(-1)).toMatch(/flannel\.1: missing \| .*net\.ipv4\.ip_forward was 0: set to 1/);
     expect(t.agent.status().repairs).toBeGreaterThanOrEqual(3);
+  });
+
+  it("an IPv6-only network's VTEP is addressed in IPv6; the host rule sets accept_ra before IPv6 forwarding (issue 27)", async () => {
+    const t = await setup({
+      ownsBridge: true,
+      config: '{"EnableIPv4":false,"EnableIPv6":true,"IPv6Network":"fd00:72::/56","Backend":{"Type":"vxlan"}}',
+      sysctls: { 'net/ipv4/ip_forward': '0', 'net/ipv6/conf/eth0/accept_ra': '1' },
+    });
+    const subnet = t.agent.status().subnet!;
+    expect(subnet).toMatch(/^fd00:72:/);
+    expect(t.kernel.addrs.filter((a) => a.index === t.dev()!.index).map((a) => a.cidr)).toEqual([`${subnet.split('/')[0]}/128`]);
+    expect(t.agent.status()).toMatchObject({ device: 'weft.1', device6: undefined });
+    expect(t.agent.clusterNetwork()).toBe('fd00:72::/56');
+    const sysctl = (k: string) => t.kernel.readSysctl(k);
+    expect([sysctl('net/ipv6/conf/eth0/accept_ra'), sysctl('net/ipv6/conf/all/forwarding'), sysctl('net/ipv4/ip_forward')]).toEqual([
+      '2',
+      '1',
+      '0',
+    ]);
+    expect(t.lines.filter((l) => / set net\./.test(l)).map((l) => l.replace(/^.* set /, 'set '))).toEqual([
+      expect.stringMatching(/^set net\.ipv6\.conf\.eth0\.accept_ra to 2 \(it was 1\)/),
+      expect.stringMatching(/^set net\.ipv6\.conf\.all\.forwarding to 1 \(it was 0\)/),
+    ]);
   });
 
   it("an owned bridge comes back with its address and the containers' host ends on it", async () => {

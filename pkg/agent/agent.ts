@@ -34,15 +34,16 @@ import { attachPorts, bridgeDrift, bridgeMac, ensureBridge, type BridgeSpec } fr
 import type { LeaseConflictStatus, NetworkStatus } from '../contract/status.ts';
 import { messageOf } from '../errors/mod.ts';
 import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
-import { flannelMasqTable, masqTableName, type FirewallKeeper } from '../firewall/mod.ts';
+import { flannelMasqTable, masqTableName, nftFamily, type FirewallKeeper } from '../firewall/mod.ts';
+import { hostSysctls, keepHostSysctls, sysctlName } from '../forwarding/mod.ts';
 import type { KernelEvent, KernelOps, Link } from '../kernel/mod.ts';
 import { realClock, type Clock, type HeldLease, type LeaseSource, type SubnetLease, type Timer } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import { containsPrefix, parsePrefix } from '../netaddr/cidr.ts';
+import { FAMILIES, hostPrefixOf, type Family, type PerFamily } from '../netaddr/family.ts';
 import { bridgeName, firstAddress, vxlanDeviceName, vxlanDeviceName6 } from '../networks/mod.ts';
 import { describeOp, ensureVtep, eventDrifts, vtepDrift, vtepMtu, type DeviceIntent, type VtepSpec } from '../overlay/mod.ts';
-import { familiesOf, masqSpecOf, subnetFileText, subnetsOf, type Families } from './families.ts';
-import { keepForwarding } from './forwarding.ts';
+import { familiesOf, ipv6Half, keyConfig, masqSpecOf, servedFamilies, subnetFileText, subnetsOf, type Families } from './families.ts';
 import type { ExternalInterface } from './iface.ts';
 import { keepPeers, peerPlans, peersOfFamily, type DevicePlan, type PeersPass } from './peers.ts';
 import { Reconciler } from './reconciler.ts';
@@ -159,10 +160,11 @@ export class NetworkAgent {
   #resync: Timer | undefined;
   #soon: Timer | undefined;
   #config: Families | undefined;
-  #vtep: VtepSpec | undefined;
-  #vtepIndex = 0;
-  #vtep6: VtepSpec | undefined;
-  #vtep6Index = 0;
+  /**
+   * The network's VTEPs by the family each is addressed in: the network's own by its key family (IPv6 for an
+   * IPv6-only network), and a dual-stack default network's `flannel-v6.<VNI>` by 6. The index is the kernel's.
+   */
+  readonly #vteps = new Map<Family, { readonly spec: VtepSpec; index: number }>();
   #bridgeIndex = 0;
   #synced = false;
   #configured = false;
@@ -210,8 +212,8 @@ export class NetworkAgent {
       reason,
       subnet: held?.subnet,
       subnet6: held?.subnet6,
-      device: this.#vtep?.name,
-      device6: this.#vtep6?.name,
+      device: this.#vtep()?.name,
+      device6: this.#ipv6HalfVtep()?.name,
       peers: this.#peers.size,
       lastReconcile: this.#last,
       repairs: this.#repairs,
@@ -225,7 +227,9 @@ export class NetworkAgent {
   async start(): Promise<void> {
     const signal = this.#abort.signal;
     const families = await this.#waitForConfig();
-    const { family, fam, fam6, vx, six } = families;
+    const { keyFamily, vx, six } = families;
+    const range = keyConfig(families);
+    const range6 = ipv6Half(families);
     this.#config = families;
     const name = vxlanDeviceName(this.#spec.network, vx.vni);
     const existing = await this.#d.nl.findLink(name);
@@ -244,22 +248,22 @@ export class NetworkAgent {
     const previous = this.#previousSubnets();
     const held = await this.#source.acquire(
       {
-        config: fam,
-        config6: fam6,
+        config: range,
+        config6: range6,
         previousSubnet6: previous?.ipv6Subnet,
         publicIP: this.#d.iface.publicIP,
         vni: vx.vni,
         vtepMac: mac,
         ...(mac6 && { vtepMac6: mac6, publicIPv6 }),
         value,
-        previousSubnet: family === 6 ? previous?.ipv6Subnet : previous?.subnet,
+        previousSubnet: keyFamily === 6 ? previous?.ipv6Subnet : previous?.subnet,
         pinned: await this.#hasContainers(),
         renewMarginMs: this.#spec.renewMarginMs,
         ttlSeconds: this.#spec.leaseTtlSeconds,
       },
       signal,
     );
-    this.#vtep = {
+    const vtep: VtepSpec = {
       name,
       vni: vx.vni,
       port: vx.port,
@@ -269,24 +273,23 @@ export class NetworkAgent {
       gbp: vx.gbp,
       mtu,
       mac,
-      address: `${held.subnet.split('/')[0]}/${family === 4 ? 32 : 128}`,
-      clusterNetwork: fam.network,
+      address: hostPrefixOf(held.subnet.split('/')[0]!),
+      clusterNetwork: range.network,
     };
-    const dev = await ensureVtep(this.#d.nl, this.#vtep, (msg) => this.#log.warn(msg));
-    this.#vtepIndex = dev.index;
+    this.#vteps.set(keyFamily, { spec: vtep, index: (await ensureVtep(this.#d.nl, vtep, (msg) => this.#log.warn(msg))).index });
     // A lease without an IPv6 half (Kubernetes' podCIDR of one family) serves IPv4 only.
     if (!held.subnet6) this.#config = { ...families, six: undefined };
-    if (six === 'device' && fam6 && mac6 && held.subnet6) {
-      this.#vtep6 = {
-        ...this.#vtep,
+    if (six === 'device' && range6 && mac6 && held.subnet6) {
+      const vtep6: VtepSpec = {
+        ...vtep,
         name: name6,
         local: this.#d.iface.vtepLocal6!,
         mtu: vtepMtu(vx.mtu ?? this.#d.iface.mtu, 6),
         mac: mac6,
         address: `${held.subnet6.split('/')[0]}/128`,
-        clusterNetwork: fam6.network,
+        clusterNetwork: range6.network,
       };
-      this.#vtep6Index = (await ensureVtep(this.#d.nl, this.#vtep6, (msg) => this.#log.warn(msg))).index;
+      this.#vteps.set(6, { spec: vtep6, index: (await ensureVtep(this.#d.nl, vtep6, (msg) => this.#log.warn(msg))).index });
     }
     // Awaited: the masquerade and the isolation table (wanted before this agent started) are in place before
     // the subnet file lets the CNI plugin attach anything.
@@ -325,7 +328,7 @@ export class NetworkAgent {
       mac,
       mtu,
       ...(this.#config.six && { subnet6: held.subnet6 }),
-      ...(this.#vtep6 && { device6: name6, mac6, mtu6: this.#vtep6.mtu }),
+      ...(this.#ipv6HalfVtep() && { device6: name6, mac6, mtu6: this.#ipv6HalfVtep()!.mtu }),
       peers: this.#peers.size,
     });
     this.#scheduleResync();
@@ -341,17 +344,32 @@ export class NetworkAgent {
 
   /** The network's range once its config is read (for isolation between networks). */
   clusterNetwork(): string | undefined {
-    return this.#config?.fam.network;
+    return this.#config && keyConfig(this.#config).network;
   }
 
   /** A dual-stack network's IPv6 range once its config is read. */
   clusterNetwork6(): string | undefined {
-    return this.#config?.fam6?.network;
+    return this.#config && ipv6Half(this.#config)?.network;
+  }
+
+  /** The network's VTEP: addressed in its key family, it also carries a named network's IPv6 half (`inner`). */
+  #vtep(): VtepSpec | undefined {
+    return this.#config && this.#vteps.get(this.#config.keyFamily)?.spec;
+  }
+
+  /** The VTEP of a dual-stack network's IPv6 half when that travels on a device of its own (`device`). */
+  #ipv6HalfVtep(): VtepSpec | undefined {
+    return this.#config?.keyFamily === 4 ? this.#vteps.get(6)?.spec : undefined;
+  }
+
+  /** The VTEPs' ifindexes, by family: what a plan is made for. */
+  #vtepIndexes(): PerFamily<number> {
+    return Object.fromEntries([...this.#vteps].map(([f, v]) => [f, v.index]));
   }
 
   /** What containers on this network get: the smaller VTEP MTU, so a full-size packet of either family fits. */
   #podMtu(): number {
-    return Math.min(this.#vtep!.mtu, this.#vtep6?.mtu ?? Infinity);
+    return Math.min(...[...this.#vteps.values()].map((v) => v.spec.mtu));
   }
 
   /**
@@ -370,19 +388,20 @@ export class NetworkAgent {
   }
 
   #peerLeases(): SubnetLease[] {
-    return peersOfFamily(this.#peers.values(), this.#config?.family ?? 4);
+    return peersOfFamily(this.#peers.values(), this.#config?.keyFamily ?? 4);
   }
 
   /** What this host serves for the network, once ready. */
   served(): Served | undefined {
     const held = this.#source.held;
-    if (!this.#synced || !held || !this.#vtep) return undefined;
+    const vtep = this.#vtep();
+    if (!this.#synced || !held || !vtep) return undefined;
     return {
       subnet: held.subnet,
       gateway: firstAddress(held.subnet),
       subnet6: this.#config?.six && held.subnet6,
       gateway6: this.#config?.six && held.subnet6 && firstAddress(held.subnet6),
-      device: this.#vtep.name,
+      device: vtep.name,
       bridge: bridgeName(this.#spec.network),
       mtu: this.#podMtu(),
     };
@@ -403,24 +422,26 @@ export class NetworkAgent {
   }
 
   #relevant(e: KernelEvent): boolean {
-    const own = (i: number) => i === this.#vtepIndex || (i === this.#vtep6Index && i !== 0) || (i === this.#bridgeIndex && i !== 0);
+    const vteps = [...this.#vteps.values()];
+    const ownVtep = (i: number) => vteps.some((v) => v.index === i);
+    const own = (i: number) => ownVtep(i) || (i === this.#bridgeIndex && i !== 0);
     switch (e.kind) {
       case 'overflow':
         return true;
       case 'link':
-        return own(e.index) || e.name === this.#vtep?.name || e.name === this.#vtep6?.name || e.name === bridgeName(this.#spec.network);
+        return own(e.index) || vteps.some((v) => v.spec.name === e.name) || e.name === bridgeName(this.#spec.network);
       case 'addr':
         return own(e.index);
       // The bridge's neighbours and FDB are learned from containers' traffic: none of them is weft's to keep.
       case 'neigh':
       case 'fdb':
-        return e.index === this.#vtepIndex || (e.index === this.#vtep6Index && e.index !== 0);
+        return ownVtep(e.index);
       case 'route': {
         if (e.oif !== undefined && own(e.oif)) return true;
         const dst = parsePrefix(e.dst);
-        return [this.#config?.fam, this.#config?.fam6].some((f) => {
-          const cluster = f && parsePrefix(f.network);
-          return !!cluster?.ok && dst.ok && containsPrefix(cluster.value, dst.value);
+        return Object.values(this.#config?.configs ?? {}).some((range) => {
+          const cluster = parsePrefix(range.network);
+          return cluster.ok && dst.ok && containsPrefix(cluster.value, dst.value);
         });
       }
     }
@@ -438,8 +459,7 @@ export class NetworkAgent {
     await this.#reconciler?.stop();
     if (!opts.teardown) return;
     await this.#source.release().catch((e: unknown) => this.#log.warn(`cannot give the lease up: ${messageOf(e)}`));
-    for (const link of [this.#vtep?.name, this.#vtep6?.name, bridgeName(this.#spec.network)]) {
-      if (!link) continue;
+    for (const link of [...[...this.#vteps.values()].map((v) => v.spec.name), bridgeName(this.#spec.network)]) {
       try {
         const l = await this.#d.nl.findLink(link);
         if (l) await this.#d.nl.deleteLink(l.index);
@@ -447,7 +467,7 @@ export class NetworkAgent {
         this.#log.warn(`cannot remove ${link}: ${messageOf(e)}`);
       }
     }
-    for (const family of ['ip', 'ip6'] as const) this.#d.firewall.unwant({ family, name: masqTableName(this.#spec.key) });
+    for (const family of FAMILIES) this.#d.firewall.unwant({ family: nftFamily(family), name: masqTableName(this.#spec.key) });
     await this.#d.firewall.sync();
     removeIfExists(this.#spec.subnetFile);
     this.#log.info('network removed from this host');
@@ -501,10 +521,10 @@ export class NetworkAgent {
 
   async #wantFirewall(held: HeldLease): Promise<void> {
     const spec = masqSpecOf(this.#spec.key, this.#config!, held, this.#spec.ipMasqFullyRandom);
-    for (const family of [4, 6] as const) {
+    for (const family of FAMILIES) {
       const t = flannelMasqTable(spec, { masquerade: this.#spec.ipMasq, forward: this.#spec.forwardRules }, family);
       if (t) this.#d.firewall.want(t);
-      else this.#d.firewall.unwant({ family: family === 4 ? 'ip' : 'ip6', name: masqTableName(this.#spec.key) });
+      else this.#d.firewall.unwant({ family: nftFamily(family), name: masqTableName(this.#spec.key) });
     }
     await this.#d.firewall.sync();
   }
@@ -512,7 +532,7 @@ export class NetworkAgent {
   /** What this network is on this host, for `weft status`; with `verbose`, every peer and the desired kernel state. */
   report(verbose: boolean): NetworkStatus {
     const held = this.#source.held;
-    const v = this.#vtep;
+    const v = this.#vtep();
     const snapshot: AgentSnapshot = {
       network: this.#spec.network,
       status: this.status(),
@@ -531,9 +551,9 @@ export class NetworkAgent {
         desired: {
           plan: main!.want,
           scopes: main!.scopes,
-          ...(six && this.#vtep6 && { v6: { vtep: this.#vtep6, plan: six.want, scopes: six.scopes } }),
+          ...(six && this.#ipv6HalfVtep() && { v6: { vtep: this.#ipv6HalfVtep()!, plan: six.want, scopes: six.scopes } }),
           underlay: { name: this.#d.iface.name, mtu: this.#d.iface.mtu },
-          subnetLen: this.#config.fam.subnetLen,
+          subnetLen: keyConfig(this.#config).subnetLen,
           bridge: this.#spec.ownsBridge || ports.length > 0 ? { ...this.#bridgeSpec(held), ports } : undefined,
           subnetFile: { path: this.#spec.subnetFile, text: this.#subnetFileText(held) },
         },
@@ -546,8 +566,8 @@ export class NetworkAgent {
     return subnetFileText(this.#config!, held, {
       mtu: this.#podMtu(),
       ipMasq: this.#spec.ipMasq,
-      device: this.#vtep!.name,
-      device6: this.#vtep6?.name,
+      device: this.#vtep()!.name,
+      device6: this.#ipv6HalfVtep()?.name,
     });
   }
 
@@ -593,7 +613,7 @@ export class NetworkAgent {
 
   async #reconcile(): Promise<boolean> {
     const held = this.#source.held;
-    if (!held || !this.#vtep || !this.#config || this.#abort.signal.aborted) return true;
+    if (!held || !this.#vtep() || !this.#config || this.#abort.signal.aborted) return true;
     const t0 = performance.now();
     const leasesChanged = this.#leasesChanged;
     this.#leasesChanged = false;
@@ -604,17 +624,14 @@ export class NetworkAgent {
     const repairs: Repair[] = [];
     try {
       if (devices) {
-        const before = [this.#vtepIndex, this.#vtep6Index];
-        const dev = await this.#keepVtep(this.#vtep, repairs);
-        this.#vtepIndex = dev.index;
-        const dev6 = this.#vtep6 && (await this.#keepVtep(this.#vtep6, repairs));
-        if (dev6) this.#vtep6Index = dev6.index;
+        const before = JSON.stringify(this.#vtepIndexes());
+        for (const v of this.#vteps.values()) v.index = (await this.#keepVtep(v.spec, repairs)).index;
         // A recreated VTEP came back empty, whatever the intent says.
-        if (before[0] !== this.#vtepIndex || before[1] !== this.#vtep6Index) full = true;
+        if (before !== JSON.stringify(this.#vtepIndexes())) full = true;
         await this.#keepBridge(held, repairs);
       }
       // Nothing the plan depends on changed and the kernel holds the intent: a resync has no peer work to do.
-      const inputs = `${this.#leaseGen} ${this.#vtepIndex} ${this.#vtep6Index} ${held.subnet} ${held.subnet6}`;
+      const inputs = `${this.#leaseGen} ${JSON.stringify(this.#vtepIndexes())} ${held.subnet} ${held.subnet6}`;
       let pass: PeersPass = { ops: [], applied: 0, failed: 0 };
       let peers = 0;
       if (full || inputs !== this.#plannedFor) {
@@ -634,15 +651,7 @@ export class NetworkAgent {
         const more = ops.length > 4 ? `; and ${ops.length - 4} more` : '';
         repairs.push({ kind: 'peers', text: `peer entries: ${ops.slice(0, 4).map(describeOp).join('; ')}${more}` });
       }
-      for (const family of [4, 6] as const) {
-        if (!devices) break;
-        if (family !== this.#config.family && !(family === 6 && this.#config.six)) continue;
-        const name = keepForwarding(this.#d.nl, this.#log, family, this.#d.iface.name);
-        if (!name) continue;
-        // Turned on by the first pass, it is set up rather than repaired.
-        if (this.#synced) repairs.push({ kind: 'forwarding', text: `${name} was 0: set to 1` });
-        else this.#log.info(`turned ${name} on`);
-      }
+      if (devices) this.#keepHost(this.#config, repairs);
       const ms = Math.round((performance.now() - t0) * 10) / 10;
       const texts = repairs.map((r) => r.text);
       this.#last = { at: new Date().toISOString(), ms, applied, failed, repairs: texts };
@@ -655,6 +664,19 @@ export class NetworkAgent {
       this.#kernelDirty = true;
       this.#log.warn(`reconcile failed: ${messageOf(e)}`);
       return false;
+    }
+  }
+
+  /** The host rule (pkg/forwarding) for the families this host serves the network in: forwarding, the underlay's accept_ra. */
+  #keepHost(f: Families, repairs: Repair[]): void {
+    const plan = hostSysctls({ families: servedFamilies(f), underlays: [this.#d.iface.name] });
+    const r = keepHostSysctls(this.#d.nl, plan);
+    for (const { setting: s, error } of r.failed) this.#log.warn(`cannot set ${sysctlName(s.key)} to ${s.value}: ${messageOf(error)}`);
+    for (const { setting: s, was } of r.changed) {
+      const name = sysctlName(s.key);
+      // Set by the first pass, it is set up rather than repaired.
+      if (this.#synced) repairs.push({ kind: 'forwarding', text: `${name} was ${was}: set to ${s.value}` });
+      else this.#log.info(`set ${name} to ${s.value} (it was ${was})`);
     }
   }
 
@@ -678,8 +700,7 @@ export class NetworkAgent {
       held,
       peers: this.#screen(held),
       iface: this.#d.iface,
-      vtepIndex: this.#vtepIndex,
-      vtep6Index: this.#vtep6 ? this.#vtep6Index : undefined,
+      vteps: this.#vtepIndexes(),
     });
   }
 
@@ -725,7 +746,7 @@ export class NetworkAgent {
 
   async #periodic(): Promise<void> {
     const held = this.#source.held;
-    if (!held || !this.#vtep) return;
+    if (!held || !this.#vtep()) return;
     this.#writeSubnetFile(held);
     this.#checkDevices = true;
     if (++this.#resyncs % FULL_CHECK_EVERY === 0) this.#kernelDirty = true;

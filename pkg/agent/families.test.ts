@@ -40,14 +40,18 @@ const DUAL = { Network: '10.244.0.0/16', EnableIPv6: true, IPv6Network: 'fc00::/
 
 describe('familiesOf()', () => {
   it("carries a default network's IPv6 half on its own device, a named network's inside the VTEP", () => {
-    expect(ok(families(DUAL, ''))).toMatchObject({ family: 4, six: 'device', fam6: { network: 'fc00::/48' } });
-    expect(ok(families(DUAL, 'DS'))).toMatchObject({ family: 4, six: 'inner' });
-    expect(ok(families({ Network: '10.244.0.0/16' }, ''))).toMatchObject({ family: 4, six: undefined, fam6: undefined });
+    expect(ok(families(DUAL, ''))).toMatchObject({ keyFamily: 4, six: 'device', configs: { 6: { network: 'fc00::/48' } } });
+    expect(ok(families(DUAL, 'DS'))).toMatchObject({ keyFamily: 4, six: 'inner' });
+    const v4 = ok(families({ Network: '10.244.0.0/16' }, ''));
+    expect(v4).toMatchObject({ keyFamily: 4, six: undefined });
+    expect(v4.configs[6]).toBeUndefined();
   });
 
   it("takes an IPv6-only named network's IPv6 range as its key family; refuses one as the default network", () => {
     const v6only = { EnableIPv4: false, EnableIPv6: true, IPv6Network: 'fd00:72::/56' };
-    expect(ok(families(v6only, 'SIX'))).toMatchObject({ family: 6, fam: { network: 'fd00:72::/56', subnetLen: 64 }, six: undefined });
+    const six = ok(families(v6only, 'SIX'));
+    expect(six).toMatchObject({ keyFamily: 6, configs: { 6: { network: 'fd00:72::/56', subnetLen: 64 } }, six: undefined });
+    expect(six.configs[4]).toBeUndefined();
     expect(families(v6only, '')).toMatchObject({ ok: false, reason: expect.stringContaining('IPv6-only named network') });
   });
 
@@ -91,12 +95,12 @@ describe('peerPlans()', () => {
   const peer = lease('10.244.2.0-24&fc00:0:0:2::-64', '192.0.2.2', '2001:db8::2');
 
   it('plans two devices for the default network (device) and one holding both families for a named one (inner)', () => {
-    const dflt = peerPlans({ f: ok(families(DUAL, '')), held, peers: [peer], iface, vtepIndex: 3, vtep6Index: 4 });
+    const dflt = peerPlans({ f: ok(families(DUAL, '')), held, peers: [peer], iface, vteps: { 4: 3, 6: 4 } });
     expect(dflt.map((d) => [d.index, [...d.want.routes.keys()], [...d.want.fdb.values()]])).toEqual([
       [3, ['10.244.2.0/24'], ['192.0.2.2']],
       [4, ['fc00:0:0:2::/64'], ['2001:db8::2']],
     ]);
-    const named = peerPlans({ f: ok(families(DUAL, 'DS')), held, peers: [peer], iface, vtepIndex: 3, vtep6Index: undefined });
+    const named = peerPlans({ f: ok(families(DUAL, 'DS')), held, peers: [peer], iface, vteps: { 4: 3 } });
     expect(named).toHaveLength(1);
     expect([...named[0]!.want.routes.keys()]).toEqual(['10.244.2.0/24', 'fc00:0:0:2::/64']);
     expect(named[0]!.scopes.map((x) => [x.clusterNetwork, x.ownSubnet])).toEqual([
@@ -109,7 +113,7 @@ describe('peerPlans()', () => {
     const six = ok(families({ EnableIPv4: false, EnableIPv6: true, IPv6Network: 'fd00:72::/56' }, 'SIX'));
     const p6 = lease('0.0.0.0-0&fd00:72:0:2::-64', '192.0.2.2');
     const own = { ...held, subnet: 'fd00:72:0:1::/64', subnet6: undefined };
-    const [plan] = peerPlans({ f: six, held: own, peers: [p6], iface, vtepIndex: 3, vtep6Index: undefined });
+    const [plan] = peerPlans({ f: six, held: own, peers: [p6], iface, vteps: { 6: 3 } });
     expect([...plan!.want.routes.values()]).toEqual([{ dst: 'fd00:72:0:2::/64', gateway: 'fd00:72:0:2::', oif: 3, onlink: true }]);
     expect([...plan!.want.fdb]).toEqual([['02:00:00:00:00:02', '192.0.2.2']]);
   });

@@ -10,6 +10,7 @@ import type { FamilyConfig, NetworkConfig, VxlanBackendConfig } from '../../flan
 import { formatSubnetEnv } from '../../flannel-compat/subnet-env.ts';
 import type { MasqSpec } from '../firewall/mod.ts';
 import type { HeldLease } from '../lease/mod.ts';
+import { FAMILIES, type Family, type PerFamily } from '../netaddr/family.ts';
 import { fail, ok, type Result } from '../netaddr/result.ts';
 
 /** How a dual-stack network's IPv6 half travels. */
@@ -17,12 +18,11 @@ export type Six = 'device' | 'inner';
 
 export interface Families {
   /** The family the network's keys are chosen by and its VTEP is addressed in: IPv4, or IPv6 for an IPv6-only one. */
-  readonly family: 4 | 6;
-  readonly fam: FamilyConfig;
-  /** The IPv6 half of a dual-stack network. */
-  readonly fam6: FamilyConfig | undefined;
+  readonly keyFamily: Family;
+  /** The network's range of each family it has: an IPv6-only network has only `6`. */
+  readonly configs: PerFamily<FamilyConfig>;
   readonly vx: VxlanBackendConfig;
-  /** How that IPv6 half travels, when there is one. */
+  /** How a dual-stack network's IPv6 half travels, when this host serves one. */
   readonly six: Six | undefined;
 }
 
@@ -46,13 +46,38 @@ export function familiesOf(
       `the network is dual-stack (EnableIPv6) but the underlay interface ${iface.name} has no global IPv6 address ` +
         'for the IPv6 VTEP: give it one (or choose another with --iface) and restart weft',
     );
-  if (!ipv4) return ok({ family: 6, fam: ipv6!, fam6: undefined, vx, six: undefined });
-  return ok({ family: 4, fam: ipv4, fam6: ipv6, vx, six: ipv6 ? (dflt ? 'device' : 'inner') : undefined });
+  if (!ipv4) return ok({ keyFamily: 6, configs: { 6: ipv6! }, vx, six: undefined });
+  return ok({ keyFamily: 4, configs: { 4: ipv4, ...(ipv6 && { 6: ipv6 }) }, vx, six: ipv6 ? (dflt ? 'device' : 'inner') : undefined });
 }
 
-/** This host's subnets of the network: the key's family's, and the IPv6 one of a dual-stack network. */
+/** The range the network's keys are chosen from: its key family's. */
+export const keyConfig = (f: Families): FamilyConfig => f.configs[f.keyFamily]!;
+
+/** A dual-stack network's IPv6 range (the half its keys are not chosen by); undefined for a single-family one. */
+export const ipv6Half = (f: Families): FamilyConfig | undefined => (f.keyFamily === 4 ? f.configs[6] : undefined);
+
+/** The families this host serves on the network: the key family, and IPv6 when it serves a dual-stack half. */
+export const servedFamilies = (f: Families): Family[] => FAMILIES.filter((x) => x === f.keyFamily || (x === 6 && f.six !== undefined));
+
+/**
+ * This host's subnet of each family it serves: the key's subnet by the key family (an IPv6-only network's
+ * `held.subnet` is its IPv6 subnet), and a dual-stack key's IPv6 half.
+ */
+export function heldSubnets(f: Families, held: HeldLease): PerFamily<string> {
+  return { [f.keyFamily]: held.subnet, ...(f.six && held.subnet6 && { 6: held.subnet6 }) };
+}
+
+/** This host's subnets of the network, IPv4 first. */
 export function subnetsOf(f: Families, held: HeldLease): string[] {
-  return f.six && held.subnet6 ? [held.subnet, held.subnet6] : [held.subnet];
+  const subnets = heldSubnets(f, held);
+  return FAMILIES.flatMap((x) => subnets[x] ?? []);
+}
+
+/** The network's ranges of the families this host serves it in. */
+function servedRanges(f: Families, held: HeldLease): Record<Family, string[]> {
+  const subnets = heldSubnets(f, held);
+  const range = (x: Family) => (subnets[x] && f.configs[x] ? [f.configs[x].network] : []);
+  return { 4: range(4), 6: range(6) };
 }
 
 /** The subnet file's text, as flanneld writes it, then weft's device names. */
@@ -61,18 +86,13 @@ export function subnetFileText(
   held: HeldLease,
   o: { readonly mtu: number; readonly ipMasq: boolean; readonly device: string; readonly device6: string | undefined },
 ): string {
-  const v6 = f.six !== undefined && held.subnet6 !== undefined;
-  const ranges =
-    f.family === 6
-      ? { networks: [], subnet: undefined, ipv6Networks: [f.fam.network], ipv6Subnet: held.subnet }
-      : {
-          networks: [f.fam.network],
-          subnet: held.subnet,
-          ipv6Networks: v6 ? [f.fam6!.network] : [],
-          ipv6Subnet: v6 ? held.subnet6 : undefined,
-        };
+  const subnets = heldSubnets(f, held);
+  const ranges = servedRanges(f, held);
   return formatSubnetEnv({
-    ...ranges,
+    networks: ranges[4],
+    subnet: subnets[4],
+    ipv6Networks: ranges[6],
+    ipv6Subnet: subnets[6],
     mtu: o.mtu,
     ipMasq: o.ipMasq,
     extra: { WEFT_VXLAN_DEVICE: o.device, ...(o.device6 && { WEFT_VXLAN_DEVICE_V6: o.device6 }) },
@@ -81,11 +101,5 @@ export function subnetFileText(
 
 /** What this host masquerades for the network: its subnets, and the network's ranges per family. */
 export function masqSpecOf(key: string, f: Families, held: HeldLease, fullyRandom: boolean): MasqSpec {
-  const six = f.six && f.fam6;
-  return {
-    key,
-    subnets: subnetsOf(f, held),
-    clusterNetworks: { 4: f.family === 4 ? [f.fam.network] : [], 6: f.family === 6 ? [f.fam.network] : six ? [six.network] : [] },
-    fullyRandom,
-  };
+  return { key, subnets: subnetsOf(f, held), clusterNetworks: servedRanges(f, held), fullyRandom };
 }

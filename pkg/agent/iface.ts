@@ -9,6 +9,7 @@ import { WeftError } from '../errors/mod.ts';
 import type { Addr, Link, Netlink } from '../kernel/mod.ts';
 import { formatPrefix, networkOf, parsePrefix } from '../netaddr/cidr.ts';
 import { parseIP } from '../netaddr/ip.ts';
+import type { Family } from '../netaddr/family.ts';
 
 export interface ExternalInterface {
   readonly index: number;
@@ -40,7 +41,7 @@ export interface IfaceSelector {
   readonly publicIPv6?: string | undefined;
 }
 
-const globalOf = (family: 4 | 6) => (addrs: readonly Addr[], index: number) =>
+const globalOf = (family: Family) => (addrs: readonly Addr[], index: number) =>
   addrs.filter((a) => a.index === index && a.family === family && a.scope === 0);
 const globalV4 = globalOf(4);
 const globalV6 = globalOf(6);

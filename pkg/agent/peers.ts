@@ -24,13 +24,14 @@ import {
   type OverlayOp,
   type OverlayScope,
 } from '../overlay/mod.ts';
-import type { Families } from './families.ts';
+import { ipv6Half, keyConfig, type Families } from './families.ts';
+import type { Family, PerFamily } from '../netaddr/family.ts';
 
 export type DeviceScope = Omit<OverlayScope, 'vxlanIndex'>;
 
-const scopeOf = (fam: FamilyConfig, ownSubnet: string): DeviceScope => ({
-  clusterNetwork: fam.network,
-  subnetLen: fam.subnetLen,
+const scopeOf = (range: FamilyConfig, ownSubnet: string): DeviceScope => ({
+  clusterNetwork: range.network,
+  subnetLen: range.subnetLen,
   ownSubnet,
 });
 
@@ -46,13 +47,12 @@ export interface PeerPlanInput {
   readonly held: HeldLease;
   readonly peers: Iterable<SubnetLease>;
   readonly iface: { readonly publicIP: string; readonly publicIPv6?: string | undefined; readonly prefixes: readonly string[] };
-  readonly vtepIndex: number;
-  /** `flannel-v6.<VNI>`, for `device`. */
-  readonly vtep6Index: number | undefined;
+  /** The ifindex of each VTEP by the family it is addressed in: the key family's, and `flannel-v6.<VNI>` (6) for `device`. */
+  readonly vteps: PerFamily<number>;
 }
 
 /** The peers' leases by the network's key family (an IPv6-only network's by their IPv6 half). */
-export function peersOfFamily(peers: Iterable<SubnetLease>, family: 4 | 6): SubnetLease[] {
+export function peersOfFamily(peers: Iterable<SubnetLease>, family: Family): SubnetLease[] {
   return [...peers].flatMap((l) => leaseOfFamily(l, family) ?? []);
 }
 
@@ -60,11 +60,12 @@ export function peerPlans(p: PeerPlanInput): DevicePlan[] {
   const { f, held, iface } = p;
   const all = [...p.peers];
   const onLink = onLinkOf(iface.prefixes);
+  const vtepIndex = p.vteps[f.keyFamily]!;
   const main = planPeers({
     ownSubnet: held.subnet,
     ownPublicIP: iface.publicIP,
-    peers: peersOfFamily(all, f.family),
-    vxlanIndex: p.vtepIndex,
+    peers: peersOfFamily(all, f.keyFamily),
+    vxlanIndex: vtepIndex,
     directRouting: f.vx.directRouting,
     onLink,
   });
@@ -75,24 +76,25 @@ export function peerPlans(p: PeerPlanInput): DevicePlan[] {
       ownSubnet6: held.subnet6,
       ownPublicIP: iface.publicIP,
       peers: all,
-      vxlanIndex: p.vtepIndex,
+      vxlanIndex: vtepIndex,
     });
     plans.push({
-      index: p.vtepIndex,
+      index: vtepIndex,
       want: mergePlans(main, inner),
-      scopes: [scopeOf(f.fam, held.subnet), scopeOf(f.fam6!, held.subnet6)],
+      scopes: [scopeOf(keyConfig(f), held.subnet), scopeOf(ipv6Half(f)!, held.subnet6)],
     });
-  } else plans.push({ index: p.vtepIndex, want: main, scopes: [scopeOf(f.fam, held.subnet)] });
-  if (f.six === 'device' && held.subnet6 && p.vtep6Index !== undefined && iface.publicIPv6) {
+  } else plans.push({ index: vtepIndex, want: main, scopes: [scopeOf(keyConfig(f), held.subnet)] });
+  const vtep6Index = f.six === 'device' ? p.vteps[6] : undefined;
+  if (held.subnet6 && vtep6Index !== undefined && iface.publicIPv6) {
     const want = planPeers6({
       ownSubnet6: held.subnet6,
       ownPublicIPv6: iface.publicIPv6,
       peers: all,
-      vxlanIndex: p.vtep6Index,
+      vxlanIndex: vtep6Index,
       directRouting: f.vx.directRouting,
       onLink,
     });
-    plans.push({ index: p.vtep6Index, want, scopes: [scopeOf(f.fam6!, held.subnet6)] });
+    plans.push({ index: vtep6Index, want, scopes: [scopeOf(ipv6Half(f)!, held.subnet6)] });
   }
   return plans;
 }

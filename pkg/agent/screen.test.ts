@@ -4,9 +4,8 @@ import type { Families } from './families.ts';
 import { notUnicast, screenLeases } from './screen.ts';
 
 const v4: Families = {
-  family: 4,
-  fam: { network: '10.244.0.0/16', subnetLen: 24, subnetMin: '10.244.1.0', subnetMax: '10.244.255.0' },
-  fam6: undefined,
+  keyFamily: 4,
+  configs: { 4: { network: '10.244.0.0/16', subnetLen: 24, subnetMin: '10.244.1.0', subnetMax: '10.244.255.0' } },
   vx: { vni: 1, port: 8472, mtu: undefined, gbp: false, learning: false, directRouting: false },
   six: undefined,
 };
@@ -51,7 +50,7 @@ describe('screening peers', () => {
   });
 
   it('leaves out a lease inside the range that covers a forbidden address (a range that holds the underlay)', () => {
-    const f = { ...v4, fam: { ...v4.fam, network: '192.0.0.0/8' } };
+    const f = { ...v4, configs: { 4: { ...v4.configs[4]!, network: '192.0.0.0/8' } } };
     const r = screenLeases({
       f,
       own: undefined,
@@ -65,7 +64,7 @@ describe('screening peers', () => {
   it("an IPv6 half is checked against the network's IPv6 range; conflicts are reported apart from invalid leases", () => {
     const f: Families = {
       ...v4,
-      fam6: { network: 'fd00::/48', subnetLen: 64, subnetMin: 'fd00:0:0:1::', subnetMax: 'fd00:0:0:ff::' },
+      configs: { ...v4.configs, 6: { network: 'fd00::/48', subnetLen: 64, subnetMin: 'fd00:0:0:1::', subnetMax: 'fd00:0:0:ff::' } },
       six: 'inner',
     };
     const r = screenLeases({

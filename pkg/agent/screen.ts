@@ -13,6 +13,7 @@
 import { containsPrefix, overlaps, parseAddr, parsePrefix, type Prefix } from '../netaddr/cidr.ts';
 import { screenPeers, type SubnetLease } from '../lease/mod.ts';
 import type { Families } from './families.ts';
+import { bitsOf, FAMILIES, hostPrefixOf } from '../netaddr/family.ts';
 
 export interface ScreenInput {
   readonly f: Families;
@@ -40,17 +41,20 @@ export function notUnicast(ip: string | undefined): string | undefined {
   const a = ip === undefined ? undefined : parseAddr(ip);
   if (!a) return `"${ip ?? ''}" is not an address`;
   const inAny = (nets: readonly string[]) =>
-    nets.some((n) => containsPrefix(prefixOf(n)!, { family: a.family, ip: a.ip, prefix: a.family === 4 ? 32 : 128 }));
+    nets.some((n) => containsPrefix(prefixOf(n)!, { family: a.family, ip: a.ip, prefix: bitsOf(a.family) }));
+
   const special = a.family === 4 ? ['0.0.0.0/8', '127.0.0.0/8', '224.0.0.0/4', '240.0.0.0/4'] : ['::/127', 'ff00::/8', '::ffff:0:0/96'];
   return inAny(special) ? `${ip} is not a unicast address` : undefined;
 }
 
 /** Why a lease's subnets or addresses may not be programmed, or undefined. */
 function invalidity(f: Families, l: SubnetLease, forbidden: readonly Prefix[]): string | undefined {
-  const claims: Array<[string, string]> =
-    f.family === 6
-      ? [[l.ipv6Subnet ?? '', f.fam.network]]
-      : [[l.subnet, f.fam.network], ...(f.fam6 && l.ipv6Subnet ? [[l.ipv6Subnet, f.fam6.network] as [string, string]] : [])];
+  // The key family's half is required (an IPv6-only network's key has an empty IPv4 half); a dual-stack IPv6 half may be missing.
+  const claims = FAMILIES.flatMap((x): Array<[string, string]> => {
+    const range = f.configs[x];
+    const subnet = x === 4 ? l.subnet : l.ipv6Subnet;
+    return range && (x === f.keyFamily || subnet) ? [[subnet ?? '', range.network]] : [];
+  });
   for (const [cidr, range] of claims) {
     const p = prefixOf(cidr);
     const r = prefixOf(range);
@@ -64,7 +68,8 @@ function invalidity(f: Families, l: SubnetLease, forbidden: readonly Prefix[]): 
 }
 
 export function screenLeases(input: ScreenInput): ScreenResult {
-  const forbidden = input.forbidden.flatMap((x) => prefixOf(x.includes('/') ? x : `${x}/${x.includes(':') ? 128 : 32}`) ?? []);
+  const forbidden = input.forbidden.flatMap((x) => prefixOf(x.includes('/') ? x : hostPrefixOf(x)) ?? []);
+
   const valid: SubnetLease[] = [];
   const invalid: ScreenResult['invalid'] = [];
   for (const l of input.peers) {

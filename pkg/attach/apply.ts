@@ -7,6 +7,7 @@ import { ensureBridge, noLinkLocalDad } from '../bridge/mod.ts';
 import { isGone, writeSysctl, type Link, type Netlink, type Netns, type VethSpec } from '../kernel/mod.ts';
 import type { AttachmentPlan } from './plan.ts';
 import type { Undo } from './undo.ts';
+import { familyOf } from '../netaddr/family.ts';
 
 export interface AppliedMacs {
   readonly bridge: string | undefined;
@@ -29,9 +30,10 @@ export async function applyAttachment(
   const { bridge, veth } = await plugVeth(plan, host, { name: c.ifname, netns: ns, mtu: c.mtu, ...(c.mac && { mac: c.mac }) }, undo);
   const inner = await cont.getLink(c.ifname);
   await beforeUp(inner.mac);
-  for (const cidr of c.addresses) await cont.addAddr({ index: inner.index, cidr, ...(cidr.includes(':') && { noDad: true }) });
+  for (const cidr of c.addresses) await cont.addAddr({ index: inner.index, cidr, ...(familyOf(cidr) === 6 && { noDad: true }) });
   writeSysctl(`net/ipv4/conf/${c.ifname}/arp_notify`, '1', { netns: ns });
-  if (c.addresses.some((a) => a.includes(':'))) noLinkLocalDad(cont, c.ifname);
+  if (c.addresses.some((a) => familyOf(a) === 6)) noLinkLocalDad(cont, c.ifname);
+
   await cont.setUp(inner.index);
   for (const r of c.routes) await cont.addRoute({ dst: r.dst, gateway: r.gateway, oif: inner.index });
   return { bridge: bridge.mac, hostVeth: (await host.getLink(veth.index)).mac, container: inner.mac };

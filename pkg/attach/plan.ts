@@ -10,6 +10,7 @@ import { gatewayOf, prefixLen, type Pool } from '../ipam/mod.ts';
 import type { AttachConfig } from './config.ts';
 import type { SubnetFile } from './subnet-file.ts';
 import { macForIPv4 } from './names.ts';
+import type { Family } from '../netaddr/family.ts';
 
 export interface PlannedRoute {
   readonly dst: string;
@@ -40,7 +41,7 @@ export interface PlanInput {
   readonly routedDsts?: ReadonlySet<string>;
 }
 
-const DEFAULT_ROUTE: Record<4 | 6, string> = { 4: '0.0.0.0/0', 6: '::/0' };
+const DEFAULT_ROUTE: Record<Family, string> = { 4: '0.0.0.0/0', 6: '::/0' };
 
 /** The network's bridge on this host: its fixed MAC, MTU and a gateway address per pool of the lease. */
 export function bridgeOf(cfg: AttachConfig, lease: SubnetFile): BridgeSpec {

@@ -8,12 +8,13 @@ import { parseSubnetEnv } from '../../flannel-compat/subnet-env.ts';
 import { WeftError } from '../errors/mod.ts';
 import { readIfExists } from '../files/mod.ts';
 import { makePool, type Pool } from '../ipam/mod.ts';
+import type { Family } from '../netaddr/family.ts';
 
 export interface SubnetFile {
   readonly file: string;
   /** One pool per family, IPv4 first. */
   readonly pools: readonly Pool[];
-  readonly clusterNetworks: Readonly<Record<4 | 6, readonly string[]>>;
+  readonly clusterNetworks: Readonly<Record<Family, readonly string[]>>;
   readonly mtu: number;
   /** Whether the daemon masquerades (FLANNEL_IPMASQ). */
   readonly ipMasq: boolean;

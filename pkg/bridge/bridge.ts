@@ -8,6 +8,7 @@
 import { WeftError } from '../errors/mod.ts';
 import { isKernelError, type KernelOps, type Link } from '../kernel/mod.ts';
 import { stableMac } from '../netaddr/mac.ts';
+import { familyOf } from '../netaddr/family.ts';
 
 export interface BridgeSpec {
   readonly name: string;
@@ -21,8 +22,6 @@ export interface BridgeSpec {
 export function bridgeMac(name: string, subnets: readonly string[]): string {
   return stableMac(`weft-bridge/${name}/${subnets.join(',')}`);
 }
-
-const familyOf = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4);
 
 export async function ensureBridge(host: KernelOps, spec: BridgeSpec): Promise<Link> {
   let br = await host.findLink(spec.name);

@@ -10,10 +10,9 @@ import { WeftError } from '../errors/mod.ts';
 import { parsePrefix } from '../netaddr/cidr.ts';
 import { resultFamily, type CniVersion } from './versions.ts';
 import type { CniDns, CniInterface, CniIPConfig, CniResult, CniRoute } from './types.ts';
+import { familyOf } from '../netaddr/family.ts';
 
 type Json = Record<string, unknown>;
-
-const familyOf = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4);
 
 function dnsJson(dns: CniDns | undefined): Json {
   const out: Json = {};

@@ -10,7 +10,8 @@
  * reports; the bridge, shared by the network's containers, stays.
  */
 import { WeftError } from '../errors/mod.ts';
-import { currentNetns, Netlink, openNetns, readSysctl, writeSysctl, type Netns } from '../kernel/mod.ts';
+import { hostSysctls, keepHostSysctls } from '../forwarding/mod.ts';
+import { currentNetns, Netlink, openNetns, type Netns } from '../kernel/mod.ts';
 import { allocate, ownerOf } from '../ipam/mod.ts';
 import { mergeResults, readPrevResult } from '../cni/result.ts';
 import type { CniResult } from '../cni/types.ts';
@@ -33,6 +34,7 @@ import { stderrLog } from '../log/stderr.ts';
 import { currentBootId, type AttachmentRecord } from '../contract/mod.ts';
 import { reclaimPreviousBoot, teardown } from '../contract/mod.ts';
 import { networkState, type NetworkState } from '../contract/mod.ts';
+import { byFamily, familyOf } from '../netaddr/family.ts';
 
 export async function addAttachment(ctx: AttachContext): Promise<CniResult> {
   const { cfg, env } = ctx;
@@ -104,7 +106,7 @@ async function attach(ctx: AttachContext, lease: SubnetFile, ns: Netns, host: Ne
     if (endpoint) next = { ...next, endpoint };
     a.save(next);
 
-    enableForwarding(lease);
+    enableForwarding(lease, host);
     const macs = await applyAttachment(plan, { host, cont, ns }, a.undo, async (mac) => {
       // The record first: the daemon's pass reads it after listing the guard, so it never takes these elements
       // away. Saved again only when the kernel chose the MAC (no IPv4 address, none requested).
@@ -136,8 +138,8 @@ async function registerName(ctx: AttachContext, plan: AttachmentPlan, undo: Undo
       aliases: cfg.aliases,
       containerID: env.containerID,
       ifname: env.ifname,
-      address: plan.container.addresses.find((a) => !a.includes(':')),
-      address6: plan.container.addresses.find((a) => a.includes(':')),
+      address: byFamily(plan.container.addresses)[4],
+      address6: byFamily(plan.container.addresses)[6],
       mac,
     });
   } catch (e) {
@@ -161,16 +163,17 @@ async function reserveAddresses(
 ): Promise<string[]> {
   const { cfg } = ctx;
   for (const want of cfg.requestedIPs) {
-    if (!lease.pools.some((p) => (p.family === 4) === !want.includes(':'))) {
+    if (!lease.pools.some((p) => p.family === familyOf(want))) {
       throw new WeftError(
         'WEFT_ADDRESS_UNAVAILABLE',
-        `requested address ${want} has no IPv${want.includes(':') ? 6 : 4} subnet on this host (lease ${lease.file})`,
+        `requested address ${want} has no IPv${familyOf(want)} subnet on this host (lease ${lease.file})`,
       );
     }
   }
   const ips: string[] = [];
   for (const pool of lease.pools) {
-    const requested = cfg.requestedIPs.find((ip) => ip.includes(':') === (pool.family === 6));
+    const requested = cfg.requestedIPs.find((ip) => familyOf(ip) === pool.family);
+
     let ip: string;
     try {
       ip = allocate(pool, state.addresses, owner, requested);
@@ -189,10 +192,11 @@ async function reserveAddresses(
   return ips;
 }
 
-/** The host routes between the bridge and the overlay: forwarding must be on (as the bridge plugin's isGateway does). */
-function enableForwarding(lease: SubnetFile): void {
-  for (const pool of lease.pools) {
-    const key = pool.family === 4 ? 'net/ipv4/ip_forward' : 'net/ipv6/conf/all/forwarding';
-    if (readSysctl(key) !== '1') writeSysctl(key, '1');
-  }
+/**
+ * The host routes between the bridge and the overlay: forwarding must be on (as the bridge plugin's isGateway
+ * does), by the host rule (pkg/forwarding). The plugin does not know the underlay: its accept_ra is the daemon's.
+ */
+function enableForwarding(lease: SubnetFile, host: Netlink): void {
+  const r = keepHostSysctls(host, hostSysctls({ families: lease.pools.map((p) => p.family) }));
+  if (r.failed[0]) throw r.failed[0].error;
 }

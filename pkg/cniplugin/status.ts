@@ -11,6 +11,7 @@ import type { AttachContext } from './context.ts';
 import { readSubnetFile, type SubnetFile } from '../attach/mod.ts';
 import { currentBootId } from '../contract/mod.ts';
 import { networkState } from '../contract/mod.ts';
+import { familyOf } from '../netaddr/family.ts';
 
 export async function statusOf(ctx: AttachContext): Promise<void> {
   const { cfg } = ctx;
@@ -29,7 +30,8 @@ export async function statusOf(ctx: AttachContext): Promise<void> {
   );
   const held = [...state.addresses.reservations().keys()].filter((ip) => !stale.has(ip));
   for (const pool of lease.pools) {
-    const used = held.filter((ip) => ip.includes(':') === (pool.family === 6)).length;
+    const used = held.filter((ip) => familyOf(ip) === pool.family).length;
+
     if (BigInt(used) >= capacity(pool))
       throw new WeftError('WEFT_NOT_AVAILABLE', `no free address left in ${formatPrefix(pool.subnet)} (all ${capacity(pool)} are in use)`);
   }

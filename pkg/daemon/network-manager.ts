@@ -40,6 +40,7 @@ import type { NetworkStore, PrefixFeed } from '../store/mod.ts';
 import type { DaemonMetrics } from './metrics.ts';
 import { reclaimEarlierBoots } from './previous-boot.ts';
 import { bridgeName, vxlanDeviceName } from '../networks/names.ts';
+import { byFamily, familyOf } from '../netaddr/family.ts';
 
 export interface ManagerOptions {
   readonly root: string;
@@ -480,7 +481,7 @@ export class NetworkManager {
     if (r[which] && !r[which].closed) return;
     const log = this.#log.child({ network: r.meta.Name });
     const restart = r[which] !== undefined;
-    const at = address.includes(':') ? `[${address}]:53` : `${address}:53`;
+    const at = familyOf(address) === 6 ? `[${address}]:53` : `${address}:53`;
     const dns = new DnsServer({
       address,
       network: r.meta.Name,
@@ -563,8 +564,9 @@ export class NetworkManager {
             aliases: ep.aliases,
             containerID: r.containerID,
             ifname: r.ifname,
-            address: r.ips.find((a) => !a.includes(':')) ?? '',
-            address6: r.ips.find((a) => a.includes(':')),
+            address: byFamily(r.ips)[4] ?? '',
+            address6: byFamily(r.ips)[6],
+
             mac: ep.mac,
           }),
         )

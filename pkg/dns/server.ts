@@ -19,6 +19,7 @@ import { isEndpointOf } from './askers.ts';
 import { resolve as decide, resolvePtr, reverseAddress, type DirectoryEntry } from './directory.ts';
 import { forward, frame, readFramed } from './forward.ts';
 import { buildResponse, fitUdp, MAX_UDP_ANSWER, parseQuery, RCODE, type Query } from './message.ts';
+import { familyOf } from '../netaddr/family.ts';
 
 const TTL = 10;
 /** A TCP client that sends nothing for this long is dropped. */
@@ -39,7 +40,7 @@ export function hostResolvers(exclude: ReadonlySet<string>, path = '/etc/resolv.
     return readFileSync(path, 'utf8')
       .split('\n')
       .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
-      .filter((x): x is string => !!x && !exclude.has(x) && !x.includes(':'))
+      .filter((x): x is string => !!x && !exclude.has(x) && familyOf(x) === 4)
       .slice(0, 3);
   } catch {
     return [];
@@ -91,7 +92,8 @@ export class DnsServer {
     this.#log = opts.log;
     this.#upstreamPort = opts.upstreamPort ?? 53;
     this.#admits = opts.admits ?? ((ip) => isEndpointOf(this.#directory(), this.network, ip));
-    this.#udp = createSocket(opts.address.includes(':') ? 'udp6' : 'udp4');
+    this.#udp = createSocket(familyOf(opts.address) === 6 ? 'udp6' : 'udp4');
+
     this.#udp.on('message', (msg, rinfo) => {
       void this.#safeAnswer(msg, rinfo.address, 'udp').then((b) => {
         if (!b || this.#closed) return;

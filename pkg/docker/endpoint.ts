@@ -22,6 +22,7 @@ import { currentBootId, networkState, teardown, type AttachmentRecord, type Netw
 import type { Netlink } from '../kernel/mod.ts';
 import { hostVethName } from '../networks/mod.ts';
 import type { StaticRoute } from './protocol.ts';
+import { byFamily, type Family } from '../netaddr/family.ts';
 
 /** Who joins: the container's ID and Docker name, when Docker could tell at the time. */
 export interface Joiner {
@@ -62,10 +63,11 @@ export const dockerRecordOf = (e: RecordEntry): boolean => e.record?.cniNetwork.
  * Docker's own gateway service (docker_gwbridge) is not wanted: the host masquerades egress. Pure.
  */
 export function joinAnswer(plan: AttachmentPlan, lease: SubnetFile, peer: string): JoinAnswer {
-  const gatewayOf = (family: 4 | 6) => plan.bridge.gateways.find((g) => g.includes(':') === (family === 6))?.split('/')[0];
+  const gatewayOf = (family: Family) => byFamily(plan.bridge.gateways)[family]?.split('/')[0];
   const gateway = gatewayOf(4)!;
   // IPv6 only when the endpoint has an IPv6 address (Docker's network made with --ipv6).
-  const gateway6 = plan.container.addresses.some((a) => a.includes(':')) ? gatewayOf(6) : undefined;
+  const gateway6 = byFamily(plan.container.addresses)[6] ? gatewayOf(6) : undefined;
+
   const routes = (dsts: readonly string[], via: string): StaticRoute[] =>
     dsts.map((dst) => ({ Destination: dst, RouteType: 0, NextHop: via }));
   return {

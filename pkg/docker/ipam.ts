@@ -11,6 +11,7 @@ import { allocate, DOCKER_IPAM_OWNER, prefixLen } from '../ipam/mod.ts';
 import { firstAddress } from '../networks/mod.ts';
 import { canonicalPool, GATEWAY_REQUEST, poolId, subnetOfPool } from './protocol.ts';
 import { READY_MS, str, waitFor, type Body, type NetworkView } from './view.ts';
+import { familyOf } from '../netaddr/family.ts';
 
 export class DockerIpam {
   readonly #view: NetworkView;
@@ -42,7 +43,7 @@ export class DockerIpam {
     if (str(opts, 'RequestAddressType') === GATEWAY_REQUEST) return { Address: `${want ?? firstAddress(subnet)}/${len}`, Data: {} };
     const meta = await waitFor(`no weft network has subnet ${subnet} on this host yet`, () => this.#view.bySubnet(subnet), READY_MS);
     const cfg = await this.#view.ready(meta);
-    const family = subnet.includes(':') ? 6 : 4;
+    const family = familyOf(subnet);
     const pool = readSubnetFile(cfg.subnetFile).pools.find((p) => p.family === family);
     if (!pool) throw new WeftError('WEFT_TRY_AGAIN', `network ${meta.Name} has no IPv${family} lease on this host yet`);
     const ip = allocate(pool, networkState(cfg).addresses, DOCKER_IPAM_OWNER, want);

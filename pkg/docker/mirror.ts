@@ -8,6 +8,7 @@ import { messageOf } from '../errors/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import type { NetworkMeta } from '../networks/mod.ts';
 import type { DockerEngine, DockerNetwork } from './engine.ts';
+import { familyOf } from '../netaddr/family.ts';
 
 export type MirrorAction =
   | {
@@ -26,7 +27,7 @@ const subnetOf = (d: DockerNetwork): string | undefined => d.IPAM?.Config?.[0]?.
 export function planMirror(weft: readonly NetworkMeta[], docker: readonly DockerNetwork[], adopting: ReadonlySet<string>): MirrorAction[] {
   const out: MirrorAction[] = [];
   // Docker always wants an IPv4 pool: an IPv6-only weft network cannot be a Docker network.
-  for (const m of weft.filter((x) => !x.Subnet.includes(':'))) {
+  for (const m of weft.filter((x) => familyOf(x.Subnet) === 4)) {
     const d = docker.find((x) => x.Name === m.Name);
     if (!d) {
       const options: Record<string, string> = { vni: String(m.VNI) };

@@ -4,6 +4,7 @@
  */
 import { WeftError } from '../errors/mod.ts';
 import { formatPrefix, parseNetwork } from '../netaddr/cidr.ts';
+import type { Family } from '../netaddr/family.ts';
 
 /** The address space weft's IPAM reports; a network whose data carries another came from another IPAM. */
 export const ADDRESS_SPACE = 'weft';
@@ -76,7 +77,7 @@ export function networkRanges(req: CreateNetworkRequest): { subnet: string; subn
 }
 
 /** A subnet in canonical form (`10.10.10.0/24`, `fd00:70::/64`), of `family` when given. */
-export function canonicalPool(text: string, family?: 4 | 6): string {
+export function canonicalPool(text: string, family?: Family): string {
   const n = parseNetwork(text);
   if (!n.ok || (family !== undefined && n.value.family !== family))
     throw new WeftError(

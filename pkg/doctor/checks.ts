@@ -5,6 +5,7 @@
 import { bridgeDrift } from '../bridge/mod.ts';
 import type { DaemonStatus, DockerStatus, NetworkStatus, OverlayState } from '../contract/status.ts';
 import { splitRuleset, withoutElements } from '../firewall/mod.ts';
+import { holds, sysctlName } from '../forwarding/mod.ts';
 import type { Link } from '../kernel/mod.ts';
 import {
   describeOp,
@@ -243,6 +244,23 @@ function networkChecks(n: NetworkStatus, f: NetworkFacts | undefined, host: Host
 }
 
 /** The Docker plugin's side: dockerd reachable, the resolver's address in place, dockerd's dns pointing at it. */
+/**
+ * The host rule (pkg/forwarding): forwarding of each family the networks carry (ip-forward, ip6-forward), and
+ * the IPv6 underlays' accept_ra (accept-ra: a warning, containers still work, the host may lose its route later).
+ */
+export function hostRuleChecks(sysctls: HostFacts['sysctls']): Check[] {
+  return sysctls.flatMap(({ setting: s, now }) => {
+    // An underlay that is gone is the vxlan-device check's to report.
+    if (s.kind === 'accept_ra' && now === '') return [];
+    const name = s.kind === 'accept_ra' ? 'accept-ra' : s.family === 4 ? 'ip-forward' : 'ip6-forward';
+    const sysctl = sysctlName(s.key);
+    if (holds(s, now)) return [ok(name, `${sysctl} = ${now}`)];
+    const is = s.kind === 'forwarding' && (now === '0' || now === '') ? 'off' : now;
+    const fix = `sysctl -w ${sysctl}=${s.value} (the daemon sets it within its resync period)`;
+    return [bad(s.kind === 'accept_ra' ? 'warn' : 'fail', name, `${sysctl} is ${is}: ${s.why}`, fix)];
+  });
+}
+
 export function dockerChecks(d: DockerStatus, f: HostFacts['docker']): Check[] {
   const out: Check[] = [
     d.error
@@ -322,16 +340,7 @@ export function diagnose(s: DaemonStatus, host: HostFacts, o: { readonly daemon:
           ),
     );
   }
-  out.push(
-    host.ipForward === '1'
-      ? ok('ip-forward', 'net.ipv4.ip_forward = 1')
-      : bad(
-          'fail',
-          'ip-forward',
-          'net.ipv4.ip_forward is off: no container traffic leaves this host',
-          'sysctl -w net.ipv4.ip_forward=1 (the daemon sets it within its resync period)',
-        ),
-  );
+  out.push(...hostRuleChecks(host.sysctls));
 
   const portProblems: Check[] = [];
   for (const [port, inodes] of host.portHolders) {

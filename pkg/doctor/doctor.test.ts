@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { dockerChecks } from './checks.ts';
+import type { NetworkStatus } from '../contract/status.ts';
+import { dockerChecks, hostRuleChecks } from './checks.ts';
+import { hostRuleOf } from './facts.ts';
 import { parsePing, probeVerdict } from './probe.ts';
 
 describe('the probe', () => {
@@ -47,5 +49,38 @@ describe('the Docker checks', () => {
       status: 'warn',
       fix: 'weft install --docker, then systemctl restart docker',
     });
+  });
+});
+
+describe('the host rule checks (issue 27)', () => {
+  const net = (subnet: string, subnet6?: string) =>
+    ({ subnet, subnet6, desired: { underlay: { name: 'eth0', mtu: 1500 } } }) as unknown as NetworkStatus;
+  const verdicts = (networks: NetworkStatus[], values: Record<string, string>) =>
+    hostRuleChecks(hostRuleOf({ networks }).map((setting) => ({ setting, now: values[setting.key] ?? '' }))).map(
+      (c) => `${c.check} ${c.status}`,
+    );
+
+  it("check IPv4 forwarding always, and IPv6 forwarding and the underlay's accept_ra when a network carries IPv6", () => {
+    expect(verdicts([net('10.244.1.0/24')], { 'net/ipv4/ip_forward': '1' })).toEqual(['ip-forward ok']);
+    const on = { 'net/ipv4/ip_forward': '1', 'net/ipv6/conf/all/forwarding': '1', 'net/ipv6/conf/eth0/accept_ra': '2' };
+    expect(verdicts([net('10.244.1.0/24', 'fd00:0:0:1::/64')], on)).toEqual(['ip-forward ok', 'accept-ra ok', 'ip6-forward ok']);
+    expect(verdicts([net('fd00:72:0:1::/64')], { ...on, 'net/ipv6/conf/eth0/accept_ra': '0' })).toEqual([
+      'ip-forward ok',
+      'accept-ra ok',
+      'ip6-forward ok',
+    ]);
+  });
+
+  it('fail IPv6 forwarding that is off and warn of an accept_ra of 1, each with its fix', () => {
+    const checks = hostRuleChecks(
+      hostRuleOf({ networks: [net('10.244.1.0/24', 'fd00:0:0:1::/64')] }).map((setting) => ({
+        setting,
+        now: setting.kind === 'accept_ra' ? '1' : setting.family === 4 ? '1' : '0',
+      })),
+    );
+    expect(checks.slice(1)).toMatchObject([
+      { check: 'accept-ra', status: 'warn', fix: 'sysctl -w net.ipv6.conf.eth0.accept_ra=2 (the daemon sets it within its resync period)' },
+      { check: 'ip6-forward', status: 'fail', detail: "net.ipv6.conf.all.forwarding is off: no container's IPv6 traffic leaves this host" },
+    ]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * What `weft doctor` reads off the host, as data: per network the VTEP, its addresses and the overlay's
- * entries, the bridge, the subnet file and the conflists; and host-wide the firewall ruleset, forwarding,
- * reverse-path filtering, who holds the VXLAN ports, checksum offload and the installed plugin's version.
+ * entries, the bridge, the subnet file and the conflists; and host-wide the firewall ruleset, the host rule's
+ * sysctls (forwarding, the underlay's accept_ra: pkg/forwarding), reverse-path filtering, who holds the VXLAN
+ * ports, checksum offload and the installed plugin's version.
  * Reading only: nothing here changes the host. checks.ts decides what the facts mean.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,8 +12,9 @@ import type { DaemonStatus } from '../contract/status.ts';
 import { DOCKER_CONFIG } from '../defaults.ts';
 import { readIfExists } from '../files/mod.ts';
 import { nft } from '../firewall/nft-sync.ts';
+import { hostSysctls, type HostSysctl } from '../forwarding/mod.ts';
 import type { KernelOps, Link } from '../kernel/mod.ts';
-
+import { familyOf } from '../netaddr/family.ts';
 import { observeOverlayScopes, type OverlayObserved } from '../overlay/mod.ts';
 
 export interface NetworkFacts {
@@ -39,7 +41,8 @@ export interface HostFacts {
   readonly networks: readonly NetworkFacts[];
   /** nft list ruleset, or why it could not be read. */
   readonly ruleset: string | { readonly error: string };
-  readonly ipForward: string;
+  /** The host rule (pkg/forwarding) for this host's networks, each setting with its value ('' when unreadable). */
+  readonly sysctls: ReadonlyArray<{ readonly setting: HostSysctl; readonly now: string }>;
   readonly rpFilterAll: number;
   /** Userspace sockets on each VXLAN port (inode of each), from /proc/net/udp and udp6. */
   readonly portHolders: ReadonlyMap<number, readonly string[]>;
@@ -125,6 +128,18 @@ function portHolders(ports: ReadonlySet<number>): Map<number, string[]> {
   return out;
 }
 
+/**
+ * The host rule for the daemon's networks: IPv4 forwarding always (as doctor has always checked it), IPv6
+ * forwarding when a network carries IPv6 here, with the accept_ra of those networks' underlays.
+ */
+export function hostRuleOf(s: Pick<DaemonStatus, 'networks'>): HostSysctl[] {
+  const v6 = s.networks.filter((n) => n.subnet6 !== undefined || (n.subnet !== undefined && familyOf(n.subnet) === 6));
+  return hostSysctls({
+    families: v6.length > 0 ? [4, 6] : [4],
+    underlays: v6.flatMap((n) => n.desired?.underlay.name ?? []),
+  });
+}
+
 export async function gatherFacts(nl: KernelOps, s: DaemonStatus, o: { readonly cniBinDir: string }): Promise<HostFacts> {
   const links = await nl.listLinks();
   const byName = (n: string | undefined) => (n === undefined ? undefined : links.find((l) => l.name === n));
@@ -204,7 +219,7 @@ export async function gatherFacts(nl: KernelOps, s: DaemonStatus, o: { readonly 
     ...(docker && { docker }),
     networks,
     ruleset: listing.ok ? listing.stdout : { error: listing.stderr || 'nft list ruleset failed' },
-    ipForward: sysctl('net/ipv4/ip_forward'),
+    sysctls: hostRuleOf(s).map((setting) => ({ setting, now: sysctl(setting.key) })),
     rpFilterAll: num(sysctl('net/ipv4/conf/all/rp_filter')) ?? 0,
     portHolders: portHolders(ports),
     vxlans: links.filter((l) => l.kind === 'vxlan'),

@@ -17,7 +17,8 @@
 import { WeftError } from '../errors/mod.ts';
 import { nftIfName } from './guard.ts';
 import type { NftTable } from './table.ts';
-import { nftCidr, nftCommentText } from './values.ts';
+import { nftCidr, nftCommentText, nftFamily } from './values.ts';
+import { familyOf } from '../netaddr/family.ts';
 
 export const ISOLATION_TABLE = 'weft_isolation';
 
@@ -31,8 +32,6 @@ export interface IsolatedDevices {
   readonly name: string;
   readonly devices: readonly string[];
 }
-
-const familyOf = (cidr: string): 'ip' | 'ip6' => (cidr.includes(':') ? 'ip6' : 'ip');
 
 function nftDevice(name: string): string {
   if (!nftIfName(name))
@@ -55,12 +54,13 @@ export function isolationTable(ranges: readonly IsolatedRange[], devices: readon
     return [`  iifname ${quoted(n.devices)} oifname ${quoted(others)} drop comment "${why}"`];
   });
   const byAddress = ranges.flatMap((r) => {
-    const fam = familyOf(r.subnet);
-    const others = ranges.filter((o) => o !== r && familyOf(o.subnet) === fam).map((o) => nftCidr(o.subnet));
+    const family = familyOf(r.subnet);
+    const others = ranges.filter((o) => o !== r && familyOf(o.subnet) === family).map((o) => nftCidr(o.subnet));
+    const ip = nftFamily(family);
     if (others.length === 0) return [];
     // Ranges and names come from etcd: only canonical ranges and plain names reach the script (values.ts).
     const comment = `${nftCommentText(r.name)}: no traffic to other networks`;
-    return [`  ${fam} saddr ${nftCidr(r.subnet)} ${fam} daddr { ${others.join(', ')} } drop comment "${comment}"`];
+    return [`  ${ip} saddr ${nftCidr(r.subnet)} ${ip} daddr { ${others.join(', ')} } drop comment "${comment}"`];
   });
   if (byDevice.length === 0 && byAddress.length === 0) return undefined;
   return {

@@ -19,7 +19,8 @@
  * of the network's key.
  */
 import type { NftChain, NftTable } from './table.ts';
-import { nftCidr } from './values.ts';
+import { nftCidr, nftFamily } from './values.ts';
+import { type Family, familyOf } from '../netaddr/family.ts';
 
 export interface MasqSpec {
   /** The network's key (its name; `_default` for the flannel default network). */
@@ -27,11 +28,9 @@ export interface MasqSpec {
   /** This host's subnets of the network. */
   readonly subnets: readonly string[];
   /** The network's ranges per family: traffic to them keeps its source address. */
-  readonly clusterNetworks: Readonly<Record<4 | 6, readonly string[]>>;
+  readonly clusterNetworks: Readonly<Record<Family, readonly string[]>>;
   readonly fullyRandom?: boolean;
 }
-
-const familyOf = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4);
 
 export const masqTableName = (key: string): string => `weft_${key.replace(/[^A-Za-z0-9_]/g, '_').replace(/^_+/, '')}`;
 
@@ -43,13 +42,13 @@ export const masqTableName = (key: string): string => `weft_${key.replace(/[^A-Z
 export function flannelMasqTable(
   s: MasqSpec,
   o: { readonly masquerade: boolean; readonly forward: boolean },
-  family: 4 | 6 = 4,
+  family: Family = 4,
 ): NftTable | undefined {
   const c = s.clusterNetworks[family][0];
   const p = s.subnets.find((x) => familyOf(x) === family);
   if (!c || !p) return undefined;
   const [C, P] = [nftCidr(c), nftCidr(p)];
-  const ip = family === 4 ? 'ip' : 'ip6';
+  const ip = nftFamily(family);
   const multicast = family === 4 ? '224.0.0.0/4' : 'ff00::/8';
   const masq = `masquerade${s.fullyRandom ? ' fully-random' : ''}`;
   const body: string[] = [];
@@ -86,7 +85,7 @@ export const cniMasqChainName = (key: string): string => `masq_${key.replace(/[^
 export function cniMasqChain(s: MasqSpec): NftChain {
   const rules = s.subnets.map((subnet) => {
     const f = familyOf(subnet);
-    const ip = f === 4 ? 'ip' : 'ip6';
+    const ip = nftFamily(f);
     const keep = [...s.clusterNetworks[f].map(nftCidr), f === 4 ? '224.0.0.0/4' : 'ff00::/8'];
     return `${ip} saddr ${nftCidr(subnet)} ${ip} daddr != { ${keep.join(', ')} } masquerade`;
   });

@@ -32,3 +32,4 @@ export {
   type NftTable,
 } from './table.ts';
 export { applyNftAsync, nftAsync, type NftResult } from './nft.ts';
+export { nftFamily } from './values.ts';

@@ -8,6 +8,10 @@
  */
 import { WeftError } from '../errors/mod.ts';
 import { formatPrefix, parsePrefix } from '../netaddr/cidr.ts';
+import type { Family } from '../netaddr/family.ts';
+
+/** nft's name of an address family: its `ip` and `ip6` tables, and the `ip`/`ip6` of saddr and daddr matches. */
+export const nftFamily = (f: Family): 'ip' | 'ip6' => (f === 4 ? 'ip' : 'ip6');
 
 /** `s` if it is a CIDR exactly as weft's parser writes it (digits, hex, `.`, `:` and `/` only). */
 export function nftCidr(s: string): string {

@@ -8,6 +8,7 @@
  */
 import { containsIP, formatAddr, lastOf, networkOf, parseAddr, parsePrefix, type Prefix } from '../netaddr/cidr.ts';
 import type { Family } from '../netaddr/ip.ts';
+import { bitsOf } from '../netaddr/family.ts';
 
 export interface Pool {
   readonly family: Family;
@@ -22,7 +23,8 @@ export function makePool(subnetCidr: string): Pool {
   const p = parsePrefix(subnetCidr);
   if (!p.ok) throw new RangeError(p.reason);
   const subnet = networkOf(p.value);
-  const bits = subnet.family === 4 ? 32 : 128;
+  const bits = bitsOf(subnet.family);
+
   if (subnet.prefix > bits - 2) throw new RangeError(`subnet ${subnetCidr} is too small to allocate from (it needs at least 2 host bits)`);
   const first = subnet.ip + 1n;
   const last = subnet.family === 4 ? lastOf(subnet) - 1n : lastOf(subnet);

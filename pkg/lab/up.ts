@@ -22,6 +22,7 @@ import { containerdAvailable, podNetns, SimContainerd } from './containerd.ts';
 import { DOCKER_IMAGE, dockerAvailable, SimDocker } from './docker.ts';
 import { Podman, podmanAvailable } from './podman.ts';
 import { LAB_ETCD_PREFIX, selfExecutable, writeState, type LabContainer, type LabState } from './state.ts';
+import { familyOf } from '../netaddr/family.ts';
 
 export interface UpOptions {
   readonly dir: string;
@@ -228,7 +229,8 @@ export async function labUp(o: UpOptions): Promise<{ state: LabState; checks: Ch
         addresses: Object.fromEntries(results.map((x) => [x.net, x.r.ips[0]!.address.split('/')[0]!])),
         addresses6: Object.fromEntries(
           results.flatMap((x) => {
-            const v6 = x.r.ips.find((i) => i.address.includes(':'));
+            const v6 = x.r.ips.find((i) => familyOf(i.address) === 6);
+
             return v6 ? [[x.net, v6.address.split('/')[0]!]] : [];
           }),
         ),

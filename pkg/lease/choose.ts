@@ -27,6 +27,7 @@ import { formatPrefix, parseAddr, parsePrefix, overlaps, type Prefix } from '../
 import type { FamilyConfig } from '../../flannel-compat/network-config.ts';
 import { rivalOf } from './conflicts.ts';
 import { isReservation, type SubnetLease } from './lease.ts';
+import { bitsOf, familyOf } from '../netaddr/family.ts';
 
 export type Choice =
   | { readonly kind: 'reuse'; readonly lease: SubnetLease; readonly why: 'previous' | 'public-ip' }
@@ -35,8 +36,9 @@ export type Choice =
   | { readonly kind: 'exhausted' };
 
 export interface ChooseInput {
+  /** The range the key's subnet is chosen from, of the key family: an IPv6-only network's is its IPv6 range. */
   readonly config: FamilyConfig;
-  /** The network's IPv6 half, when it is dual-stack. */
+  /** The network's IPv6 half, when it is dual-stack (never for an IPv6-only network: that is `config`). */
   readonly config6?: FamilyConfig | undefined;
   readonly leases: readonly SubnetLease[];
   readonly publicIP: string;
@@ -67,15 +69,12 @@ function prefix(cidr: string): Prefix | undefined {
   return p.ok ? p.value : undefined;
 }
 
-/** The family a config hands out subnets of (its SubnetMin's). */
-const familyOf = (config: FamilyConfig): 4 | 6 => (config.subnetMin.includes(':') ? 6 : 4);
-
 /** Whether a subnet is one this config could hand out (of its family, length and [SubnetMin, SubnetMax]). */
 export function fitsConfig(config: FamilyConfig, cidr: string): boolean {
   const p = prefix(cidr);
   const min = parseAddr(config.subnetMin)!.ip;
   const max = parseAddr(config.subnetMax)!.ip;
-  return !!p && p.family === familyOf(config) && p.prefix === config.subnetLen && p.ip >= min && p.ip <= max;
+  return !!p && p.family === familyOf(config.network) && p.prefix === config.subnetLen && p.ip >= min && p.ip <= max;
 }
 
 /**
@@ -88,9 +87,10 @@ export function pickFree(
   exclude: ReadonlySet<string>,
   random: () => number = Math.random,
 ): string | undefined {
-  const family = familyOf(config);
+  const family = familyOf(config.network);
+
   const free = (p: Prefix) => !exclude.has(formatPrefix(p)) && !taken.some((t) => overlaps(t, p));
-  const size = 1n << BigInt((family === 4 ? 32 : 128) - config.subnetLen);
+  const size = 1n << BigInt(bitsOf(family) - config.subnetLen);
   const found: string[] = [];
   const max = parseAddr(config.subnetMax)!.ip;
   for (let ip = parseAddr(config.subnetMin)!.ip; ip <= max && found.length < CANDIDATES; ip += size) {

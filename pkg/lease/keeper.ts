@@ -31,6 +31,7 @@ import { sharesHalf } from './conflicts.ts';
 import type { Clock, Timer } from './clock.ts';
 import { decodeLease, isReservation, leaseOfFamily, NO_IPV4_SUBNET, type RawKv, type SubnetLease } from './lease.ts';
 import type { SubnetStore } from './store.ts';
+import { familyOf } from '../netaddr/family.ts';
 
 const RENEW_RETRY_MS = 60_000;
 const TAKE_BACK_RETRY_MS = 10_000;
@@ -50,8 +51,9 @@ export interface HeldLease {
 }
 
 export interface KeeperSpec {
+  /** The range the key's subnet is chosen from, of the key family: an IPv6-only network's is its IPv6 range. */
   readonly config: FamilyConfig;
-  /** The network's IPv6 half, when it is dual-stack. */
+  /** The network's IPv6 half, when it is dual-stack (never for an IPv6-only network: that is `config`). */
   readonly config6?: FamilyConfig | undefined;
   /** The subnet file's FLANNEL_IPV6_SUBNET. */
   readonly previousSubnet6?: string | undefined;
@@ -139,7 +141,7 @@ export class LeaseKeeper {
 
   /** This network's leases in the listing, by the family that keys them (an IPv6-only network's by their IPv6 half). */
   #leasesOf(kvs: readonly RawKv[]): SubnetLease[] {
-    const family = this.#spec.config.subnetMin.includes(':') ? 6 : 4;
+    const family = familyOf(this.#spec.config.network);
     return kvs.flatMap((kv) => {
       const d = decodeLease(this.#store.subnetsPrefix, kv);
       return (d.ok && leaseOfFamily(d.lease, family)) || [];
@@ -199,7 +201,8 @@ export class LeaseKeeper {
             `no free IPv6 subnet left in ${s.config6!.network} (between ${s.config6!.subnetMin} and ${s.config6!.subnetMax}); ` +
               'free a stale lease or widen the network',
           );
-        const family = s.config.subnetMin.includes(':') ? 6 : 4;
+        const family = familyOf(s.config.network);
+
         const name = family === 6 ? makeSubnetKey(NO_IPV4_SUBNET, choice.subnet) : makeSubnetKey(choice.subnet, v6?.subnet);
         const key = `${this.#store.subnetsPrefix}/${name}`;
         // After the deletions above the listing is stale by our own writes: a fresh revision bounds the compare.

@@ -15,6 +15,7 @@ import { realClock, type Clock } from './clock.ts';
 import type { HeldLease, KeeperState } from './keeper.ts';
 import type { SubnetLease } from './lease.ts';
 import type { AcquireSpec, LeaseSource, PeerHandlers } from './source.ts';
+import type { Family } from '../netaddr/family.ts';
 
 export interface KubeSourceOptions {
   readonly nodeName: string;
@@ -28,7 +29,7 @@ export interface KubeSourceOptions {
 const RETRY_MS = 5000;
 
 /** A node's pod range of one family (spec.podCIDRs, or the older spec.podCIDR), if it has one. */
-function podCidr(node: KubeNode, family: 4 | 6): Prefix | undefined {
+function podCidr(node: KubeNode, family: Family): Prefix | undefined {
   for (const c of node.podCIDRs) {
     const p = parsePrefix(c);
     if (p.ok && p.value.family === family) return p.value;

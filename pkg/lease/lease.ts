@@ -6,6 +6,7 @@
  */
 import { decodeLeaseAttrs, type LeaseAttrs } from '../../flannel-compat/lease-attrs.ts';
 import { parseSubnetKey } from '../../flannel-compat/subnet-key.ts';
+import type { Family } from '../netaddr/family.ts';
 
 export interface RawKv {
   readonly key: string;
@@ -39,7 +40,7 @@ export const NO_IPV4_SUBNET = '0.0.0.0/0';
  * A lease as an IPv6-only network's keeper and planner see it: its IPv6 half as `subnet`, the family they
  * choose and route (undefined for a key without one). A dual-stack or IPv4 network's lease is itself.
  */
-export function leaseOfFamily(l: SubnetLease, family: 4 | 6): SubnetLease | undefined {
+export function leaseOfFamily(l: SubnetLease, family: Family): SubnetLease | undefined {
   if (family === 4) return l;
   return l.ipv6Subnet === undefined ? undefined : { ...l, subnet: l.ipv6Subnet, ipv6Subnet: undefined };
 }

@@ -16,8 +16,9 @@ export interface PeerHandlers {
 }
 
 export interface AcquireSpec {
+  /** The range the key's subnet is chosen from, of the key family: an IPv6-only network's is its IPv6 range. */
   readonly config: FamilyConfig;
-  /** The network's IPv6 half, when it is dual-stack. */
+  /** The network's IPv6 half, when it is dual-stack (never for an IPv6-only network: that is `config`). */
   readonly config6?: FamilyConfig | undefined;
   readonly previousSubnet6?: string | undefined;
   readonly publicIP: string;

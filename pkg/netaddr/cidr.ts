@@ -3,7 +3,8 @@
  * and walking aligned subnets (flannel-style per-host leases). Addresses are held as bigint so one code path
  * serves IPv4 and IPv6; the sizes involved (a /16 split into /24s, a /24 of pod addresses) keep it cheap.
  */
-import { bigIntToBytes, bytesToBigInt, formatIP, parseIP, type Family, type IPAddr } from './ip.ts';
+import { bitsOf, type Family } from './family.ts';
+import { bigIntToBytes, bytesToBigInt, formatIP, parseIP, type IPAddr } from './ip.ts';
 import { fail, ok, type Result } from './result.ts';
 
 export interface Prefix {
@@ -13,7 +14,7 @@ export interface Prefix {
   readonly prefix: number;
 }
 
-export const bitsOf = (f: Family): number => (f === 4 ? 32 : 128);
+export { bitsOf };
 
 const PREFIX_LEN = /^(?:0|[1-9]\d{0,2})$/;
 

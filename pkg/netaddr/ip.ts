@@ -8,6 +8,10 @@
  * subnet keys that way and weft must produce byte-identical keys.
  */
 
+import { familyOf, type Family } from './family.ts';
+
+export type { Family };
+
 /** An IPv4 address as an unsigned 32-bit integer (host order). */
 export type IPv4 = number;
 
@@ -111,8 +115,6 @@ export function formatIPv6(b: Uint8Array): string {
   return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
 }
 
-export type Family = 4 | 6;
-
 /** A parsed address of either family, as network-order bytes (4 or 16). */
 export interface IPAddr {
   readonly family: Family;
@@ -120,7 +122,7 @@ export interface IPAddr {
 }
 
 export function parseIP(s: string): IPAddr | undefined {
-  if (s.includes(':')) {
+  if (familyOf(s) === 6) {
     const bytes = parseIPv6(s);
     return bytes && { family: 6, bytes };
   }

@@ -1,3 +1,4 @@
+export * from './family.ts';
 export * from './ip.ts';
 export * from './cidr.ts';
 export * from './mac.ts';

@@ -2,7 +2,7 @@
  * `weft network inspect` objects, shaped like Docker's (Name, Id, Created, Scope, Driver, IPAM, Containers,
  * Options...), with the endpoints of every host, each naming its host. Pure.
  */
-import type { Endpoint, NetworkMeta } from './schema.ts';
+import { rangesOf, type Endpoint, type NetworkMeta } from './schema.ts';
 import { nth, parsePrefix, formatAddr } from '../netaddr/cidr.ts';
 
 export function firstAddress(subnet: string): string {
@@ -31,7 +31,8 @@ export function inspectObject(
   extra: { mtu: number | undefined; peers: readonly InspectPeer[] },
 ): Record<string, unknown> {
   const containers: Record<string, unknown> = {};
-  const range6 = m.SubnetV6 ?? (m.Subnet.includes(':') ? m.Subnet : undefined);
+  const range6 = rangesOf(m)[6];
+
   for (const e of endpoints) {
     containers[e.ContainerID] = {
       Name: e.Name,

@@ -5,6 +5,7 @@
  */
 import { WeftError } from '../errors/mod.ts';
 import type { ListFormat } from '../template/mod.ts';
+import { familyOf } from '../netaddr/family.ts';
 
 /** A network as the daemon lists it. */
 export interface LsRow {
@@ -45,7 +46,8 @@ export function lsView(r: LsRow, noTrunc: boolean): LsView {
     Driver: r.driver,
     Scope: r.scope,
     Subnet: r.subnet6 ? `${r.subnet},${r.subnet6}` : r.subnet,
-    IPv6: r.subnet6 || r.subnet.includes(':') ? 'true' : 'false',
+    IPv6: r.subnet6 || familyOf(r.subnet) === 6 ? 'true' : 'false',
+
     Internal: 'false',
     Labels: '',
     CreatedAt: goTime(r.created),

@@ -14,8 +14,9 @@ import { parseNetworkConfig, parseVxlanBackend } from '../../flannel-compat/netw
 import { containsIP, formatAddr, formatPrefix, parseAddr, parseNetwork, parsePrefix } from '../netaddr/cidr.ts';
 import { fail, ok, type Result } from '../netaddr/result.ts';
 import { NETWORK_NAME } from './names.ts';
-import { classifyKey, decodeEndpoint, decodeMetaFields, type Endpoint, type NetworkMeta } from './schema.ts';
+import { classifyKey, decodeEndpoint, decodeMetaFields, rangesOf, type Endpoint, type NetworkMeta } from './schema.ts';
 import { DEFAULT_NETWORK_NAME, NETWORK_ID, networkConfigOf, validateMeta, vniTaken, type ExistingNetwork } from './spec.ts';
+import type { Family } from '../netaddr/family.ts';
 
 /** A key and value as etcd holds them, and the revision that created the key (who came first). */
 export interface StoredKv {
@@ -96,7 +97,7 @@ export function endpointNameProblem(name: string): string | undefined {
 }
 
 /** An endpoint address: `address/len` of the family, as written by the parser, inside the network's range of it. */
-function addressProblem(text: string, family: 4 | 6, range: string | undefined): string | undefined {
+function addressProblem(text: string, family: Family, range: string | undefined): string | undefined {
   if (text === '') return undefined;
   const p = parsePrefix(text);
   if (!p.ok || p.value.family !== family || formatPrefix(p.value) !== text)
@@ -130,9 +131,10 @@ export function validateEndpoint(e: Endpoint, net: Pick<NetworkMeta, 'Id' | 'Nam
   if (!shown(e.Host, 253) || e.Host === '') problems.push(`its Host ${JSON.stringify(e.Host)} is not a host name`);
   if (!shown(e.Interface, 64)) problems.push(`its Interface ${JSON.stringify(e.Interface)} is not an interface name`);
   if (!shown(e.Created, 64)) problems.push(`its Created ${JSON.stringify(e.Created)} is not a timestamp`);
-  const v6only = net.Subnet.includes(':');
-  add(addressProblem(e.IPv4Address, 4, v6only ? undefined : net.Subnet));
-  add(addressProblem(e.IPv6Address, 6, v6only ? net.Subnet : net.SubnetV6));
+  const ranges = rangesOf(net);
+  add(addressProblem(e.IPv4Address, 4, ranges[4]));
+  add(addressProblem(e.IPv6Address, 6, ranges[6]));
+
   if (e.IPv4Address === '' && e.IPv6Address === '') problems.push('it has no address');
   return problems.length > 0 ? fail(problems.join('; ')) : ok(e);
 }

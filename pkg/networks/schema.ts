@@ -14,6 +14,7 @@
  */
 import { fail, ok, type Result } from '../netaddr/result.ts';
 import { validateMeta } from './spec.ts';
+import { familyOf, type PerFamily } from '../netaddr/family.ts';
 
 export const keys = {
   networks: (root: string) => `${root}/networks/`,
@@ -42,6 +43,11 @@ export interface NetworkMeta {
   /** A dual-stack network's IPv6 range (`--ipv6`), and its hosts' IPv6 subnet length. */
   readonly SubnetV6?: string | undefined;
   readonly HostSubnetLenV6?: number | undefined;
+}
+
+/** A network's range of each family it carries: `Subnet` is an IPv6-only network's IPv6 range. */
+export function rangesOf(m: Pick<NetworkMeta, 'Subnet' | 'SubnetV6'>): PerFamily<string> {
+  return familyOf(m.Subnet) === 6 ? { 6: m.Subnet } : { 4: m.Subnet, ...(m.SubnetV6 !== undefined && { 6: m.SubnetV6 }) };
 }
 
 export interface Endpoint {

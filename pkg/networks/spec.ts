@@ -20,6 +20,7 @@ import {
 import { fail, ok, type Result } from '../netaddr/result.ts';
 import { NETWORK_NAME } from './names.ts';
 import type { NetworkMeta } from './schema.ts';
+import { familyOf } from '../netaddr/family.ts';
 
 export interface CreateRequest {
   readonly name: string;
@@ -201,7 +202,7 @@ export function validateMeta(m: NetworkMeta, existing: readonly ExistingNetwork[
       vni: m.VNI,
       hostSubnetLen: m.HostSubnetLen,
       mtu: m.MTU,
-      ipv6: m.Subnet.includes(':') || m.SubnetV6 !== undefined,
+      ipv6: familyOf(m.Subnet) === 6 || m.SubnetV6 !== undefined,
       subnet6: m.SubnetV6,
     },
     existing,
@@ -225,7 +226,7 @@ export function networkConfigOf(m: Pick<NetworkMeta, 'Subnet' | 'VNI' | 'MTU' | 
   const backend: Record<string, unknown> = { Type: 'vxlan', VNI: m.VNI };
   // flannel's Backend.MTU is the underlay's; the device (and the containers) get 50 less.
   if (m.MTU !== undefined) backend.MTU = m.MTU + 50;
-  if (m.Subnet.includes(':'))
+  if (familyOf(m.Subnet) === 6)
     return JSON.stringify({ EnableIPv4: false, EnableIPv6: true, IPv6Network: m.Subnet, IPv6SubnetLen: m.HostSubnetLen, Backend: backend });
   const v6 = m.SubnetV6 !== undefined && { EnableIPv6: true, IPv6Network: m.SubnetV6, IPv6SubnetLen: m.HostSubnetLenV6 };
   return JSON.stringify({ Network: m.Subnet, SubnetLen: m.HostSubnetLen, ...v6, Backend: backend });

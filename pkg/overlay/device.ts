@@ -9,6 +9,7 @@
  */
 import { isKernelError, type KernelOps, type Link } from '../kernel/mod.ts';
 import { containsPrefix, parsePrefix } from '../netaddr/cidr.ts';
+import { bitsOf, familyOf } from '../netaddr/family.ts';
 
 export interface VtepSpec {
   readonly name: string;
@@ -27,10 +28,6 @@ export interface VtepSpec {
 }
 
 const KERNEL_DEFAULT_PORT = 8472;
-
-/** The family of a VTEP's overlay address, and the host-route length of that family. */
-export const vtepFamily = (want: Pick<VtepSpec, 'address'>): 4 | 6 => (want.address.includes(':') ? 6 : 4);
-const hostLen = (f: 4 | 6) => (f === 4 ? 32 : 128);
 
 /** Why an existing link cannot serve as the wanted VTEP, or undefined when it can. Pure. */
 export function vtepIncompatibility(have: Link, want: VtepSpec): string | undefined {
@@ -62,7 +59,7 @@ export function vtepDrift(have: Link | undefined, addrs: ReadonlyArray<{ readonl
   const cluster = parsePrefix(want.clusterNetwork);
   for (const a of addrs) {
     const p = parsePrefix(a.cidr);
-    if (a.cidr !== want.address && cluster.ok && p.ok && containsPrefix(cluster.value, { ...p.value, prefix: hostLen(p.value.family) }))
+    if (a.cidr !== want.address && cluster.ok && p.ok && containsPrefix(cluster.value, { ...p.value, prefix: bitsOf(p.value.family) }))
       out.push(`stray address ${a.cidr}`);
   }
   return out;
@@ -98,10 +95,10 @@ export async function ensureVtep(nl: KernelOps, want: VtepSpec, log: (msg: strin
     await nl.setLink({ index: link.index, mac: want.mac });
   }
   const cluster = parsePrefix(want.clusterNetwork);
-  const family = vtepFamily(want);
+  const family = familyOf(want.address);
   for (const a of await nl.listAddrs({ index: link.index, family })) {
     const p = parsePrefix(a.cidr);
-    if (a.cidr !== want.address && cluster.ok && p.ok && containsPrefix(cluster.value, { ...p.value, prefix: hostLen(family) })) {
+    if (a.cidr !== want.address && cluster.ok && p.ok && containsPrefix(cluster.value, { ...p.value, prefix: bitsOf(family) })) {
       await nl.deleteAddr({ index: link.index, cidr: a.cidr });
     }
   }

@@ -5,8 +5,9 @@
  * flannel does, and 1430 on an IPv6 one: the most the kernel allows there (flannel asks 50 less for its pods and
  * device alike; the kernel keeps the device at 70 less, so its pods' full-size packets are dropped, flannel#1781).
  */
-export const VXLAN_OVERHEAD: Readonly<Record<4 | 6, number>> = { 4: 50, 6: 70 };
+import type { Family } from '../netaddr/family.ts';
+export const VXLAN_OVERHEAD: Readonly<Record<Family, number>> = { 4: 50, 6: 70 };
 
-export function vtepMtu(underlayMtu: number, underlayFamily: 4 | 6): number {
+export function vtepMtu(underlayMtu: number, underlayFamily: Family): number {
   return underlayMtu - VXLAN_OVERHEAD[underlayFamily];
 }

@@ -12,6 +12,7 @@
  */
 import { containsIP, formatAddr, parseAddr, parsePrefix } from '../netaddr/cidr.ts';
 import type { SubnetLease } from '../lease/lease.ts';
+import { bitsOf } from '../netaddr/family.ts';
 
 export interface PlannedRoute {
   readonly dst: string;
@@ -143,7 +144,7 @@ export function mergePlans(a: OverlayDesired, b: OverlayDesired): OverlayDesired
 export function onLinkOf(prefixes: readonly string[]): (ip: string) => boolean {
   const nets = prefixes.flatMap((c) => {
     const r = parsePrefix(c);
-    return r.ok && r.value.prefix < (r.value.family === 4 ? 32 : 128) ? [r.value] : [];
+    return r.ok && r.value.prefix < bitsOf(r.value.family) ? [r.value] : [];
   });
   return (ip) => {
     const a = parseAddr(ip);

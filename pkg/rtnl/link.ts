@@ -8,6 +8,7 @@ import { formatIP, parseIP } from '../netaddr/ip.ts';
 import { formatMac, parseMac } from '../netaddr/mac.ts';
 import { AttrWriter, Attrs } from './attrs.ts';
 import { AF, IF_OPER, IFF, IFLA, IFLA_BRPORT, IFLA_INFO, IFLA_VXLAN, VETH_INFO_PEER } from './constants.ts';
+import type { Family } from '../netaddr/family.ts';
 
 export const IFINFOMSG_LEN = 16;
 
@@ -118,7 +119,7 @@ function macBytes(mac: string): Uint8Array {
   return b;
 }
 
-function addrBytes(ip: string): { family: 4 | 6; bytes: Uint8Array } {
+function addrBytes(ip: string): { family: Family; bytes: Uint8Array } {
   const a = parseIP(ip);
   if (!a) throw new RangeError(`"${ip}" is not an IP address`);
   return a;

@@ -82,7 +82,7 @@ export function encodeFdb(s: FdbSpec): Buffer {
   return Buffer.concat([ndmsg(AF.BRIDGE, s.index, s.state ?? NUD.PERMANENT, NTF.SELF), w.toBuffer()]);
 }
 
-export function encodeNeighDump(family: 4 | 6 | 'bridge' | undefined): Buffer {
+export function encodeNeighDump(family: Family | 'bridge' | undefined): Buffer {
   const af = family === undefined ? AF.UNSPEC : family === 'bridge' ? AF.BRIDGE : family === 4 ? AF.INET : AF.INET6;
   return ndmsg(af, 0, 0, 0);
 }

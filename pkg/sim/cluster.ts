@@ -10,6 +10,7 @@ import { SimDaemon } from './daemon.ts';
 import { SimEtcd, type SimEtcdOptions } from './etcd.ts';
 import type { CertFiles } from './pki.ts';
 import { Sim, type SimHost, type SimNs } from './topology.ts';
+import { byFamily } from '../netaddr/family.ts';
 
 const BOOT_ID = '/proc/sys/kernel/random/boot_id';
 
@@ -181,7 +182,7 @@ export class SimCluster {
     });
     if (r.status !== 0) throw new Error(`CNI ADD for ${name} on host ${n} failed: ${r.stdout}${r.stderr}`);
     const ips = (JSON.parse(r.stdout) as { ips: Array<{ address: string }> }).ips.map((i) => i.address.split('/')[0]!);
-    return { ns, ip: ips.find((a) => !a.includes(':')) ?? ips[0]!, ip6: ips.find((a) => a.includes(':')), host: n };
+    return { ns, ip: byFamily(ips)[4] ?? ips[0]!, ip6: byFamily(ips)[6], host: n };
   }
 
   /** Lets go of a detached cluster, leaving it running: closes the etcd client and namespace handles. */

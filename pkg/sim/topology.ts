@@ -4,17 +4,8 @@
  * the caller's prefix and is recorded, so `destroy()` (or `destroyByPrefix()` after a crash) removes
  * everything, and nothing ever touches the root namespace. Used by the root tests, the benchmarks and the lab.
  */
-import {
-  createNamedNetns,
-  deleteNamedNetns,
-  isGone,
-  listNamedNetns,
-  Netlink,
-  openNetns,
-  writeSysctl,
-  type Link,
-  type Netns,
-} from '../kernel/mod.ts';
+import { createNamedNetns, deleteNamedNetns, isGone, listNamedNetns, Netlink, openNetns, type Link, type Netns } from '../kernel/mod.ts';
+import { hostSysctls, keepHostSysctls } from '../forwarding/mod.ts';
 
 export const UNDERLAY_PREFIX = '192.0.2';
 /** The IPv6 underlay of hosts added with `ipv6` (documentation range 2001:db8::/32). */
@@ -96,7 +87,8 @@ export class Sim {
 
   /**
    * Host n (1..254): namespace `<prefix>h<n>`, uplink eth0 = 192.0.2.<n>/24 on the underlay, forwarding on;
-   * with `ipv6`, also 2001:db8::<n>/64 on eth0 (no duplicate detection: usable at once) and IPv6 forwarding.
+   * with `ipv6`, also 2001:db8::<n>/64 on eth0 (no duplicate detection: usable at once), IPv6 forwarding and
+   * eth0's accept_ra 2, as the host rule has it.
    */
   async addHost(n: number, opts: { mtu?: number; ipv6?: boolean } = {}): Promise<SimHost> {
     const u = await this.underlay();
@@ -108,12 +100,11 @@ export class Sim {
     const eth0 = await ns.nl.getLink('eth0');
     await ns.nl.addAddr({ index: eth0.index, cidr: `${UNDERLAY_PREFIX}.${n}/24` });
     await ns.nl.setUp(eth0.index);
-    writeSysctl('net/ipv4/ip_forward', '1', { netns: ns.netns });
     const ip6 = opts.ipv6 ? `${UNDERLAY6_PREFIX}${n.toString(16)}` : undefined;
-    if (ip6) {
-      await ns.nl.addAddr({ index: eth0.index, cidr: `${ip6}/64`, noDad: true });
-      writeSysctl('net/ipv6/conf/all/forwarding', '1', { netns: ns.netns });
-    }
+    if (ip6) await ns.nl.addAddr({ index: eth0.index, cidr: `${ip6}/64`, noDad: true });
+    // The host rule every weft host follows (pkg/forwarding), with eth0 as the underlay.
+    const r = keepHostSysctls(ns.nl, hostSysctls({ families: ip6 ? [4, 6] : [4], underlays: ['eth0'] }));
+    if (r.failed[0]) throw r.failed[0].error;
     return { ...ns, n, ip: `${UNDERLAY_PREFIX}.${n}`, ...(ip6 && { ip6 }), uplink: await ns.nl.getLink('eth0') };
   }
 

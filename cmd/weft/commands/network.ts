@@ -7,6 +7,7 @@ import { inspectNetworks, listNetworks } from './network-views.ts';
 import { readSync } from 'node:fs';
 import { WeftError } from '../../../pkg/errors/mod.ts';
 import { wholeNumber, socketOption } from './options.ts';
+import { ofFamily } from '../../../pkg/netaddr/family.ts';
 
 /**
  * How long `create` and `rm` wait for the daemon. A creation retries its etcd transaction against every other
@@ -27,8 +28,9 @@ const target = (a: Common): ApiTarget => ({ socket: a.socket, cniPath: a['cni-pa
 
 /** `--subnet` given once per family, as Docker takes it: the IPv4 range and, for `--ipv6`, the IPv6 one. */
 function subnetsByFamily(subnets: readonly string[]): { subnet: string; subnet6: string | undefined } {
-  const v6 = subnets.filter((x) => x.includes(':'));
-  const v4 = subnets.filter((x) => !x.includes(':'));
+  const v6 = ofFamily(subnets, 6);
+  const v4 = ofFamily(subnets, 4);
+
   if (v4.length > 1 || v6.length > 1)
     throw new WeftError(
       'WEFT_INVALID_ARGUMENT',

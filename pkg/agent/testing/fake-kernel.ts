@@ -11,6 +11,7 @@ import type { Addr, AddrSpec } from '../../rtnl/addr.ts';
 import type { Link, LinkChange, VxlanInfo } from '../../rtnl/link.ts';
 import type { FdbEntry, FdbSpec, Neigh, NeighSpec } from '../../rtnl/neigh.ts';
 import type { Route, RouteSpec } from '../../rtnl/route.ts';
+import { type Family, familyOf } from '../../netaddr/family.ts';
 
 const ERRNO = { EEXIST: 17, ENODEV: 19, ENOENT: 2 } as const;
 const fail = (op: string, what: string, errno: keyof typeof ERRNO) => new KernelError(op, what, ERRNO[errno]);
@@ -130,7 +131,7 @@ export class FakeKernel implements KernelOps {
     for (const p of this.links.values()) if (p.master === l.index) p.master = undefined;
   }
 
-  async listAddrs(f: { index?: number; family?: 4 | 6 } = {}): Promise<Addr[]> {
+  async listAddrs(f: { index?: number; family?: Family } = {}): Promise<Addr[]> {
     return this.addrs.filter((a) => (f.index === undefined || a.index === f.index) && (f.family === undefined || a.family === f.family));
   }
 
@@ -139,7 +140,8 @@ export class FakeKernel implements KernelOps {
     const [address, prefix] = s.cidr.split('/');
     this.addrs.push({
       index: s.index,
-      family: s.cidr.includes(':') ? 6 : 4,
+      family: familyOf(s.cidr),
+
       address: address!,
       prefix: Number(prefix),
       cidr: s.cidr,
