@@ -7,7 +7,8 @@
  *
  * Every call takes effect when it runs, all at once; a test that wants interleavings wraps the calls (see
  * `scheduled`), so the effect happens at the moment a scheduler releases it. What it leaves out: auth,
- * compaction, and failures (a faulty etcd is tested against the real one, in test/chaos).
+ * compaction, and failures (the client's failover is unit-tested over scripted transports in failover.test.ts,
+ * and against a real etcd in test/chaos).
  */
 import type { KeyValue, Compare, Op, WatchEvent } from '../codec.ts';
 import type { KvClient, Range, Watch, WatchHandlers } from '../client.ts';
