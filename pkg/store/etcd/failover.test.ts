@@ -56,9 +56,9 @@ class ScriptedTransport implements EtcdTransport {
   readonly tls: TlsMaterial | undefined;
   /** Each request's path and token, in order. */
   readonly requests: Array<{ readonly path: string; readonly token: string | undefined }> = [];
-  /** How the next requests end, first to last; once empty, every request ends as `then`. */
+  /** How the next requests end, first to last; once empty, every request ends as `otherwise`. */
   readonly script: Outcome[] = [];
-  then: Outcome = 'answer';
+  otherwise: Outcome = 'answer';
   closed = false;
   readonly #kv: MemoryKv;
 
@@ -70,7 +70,7 @@ class ScriptedTransport implements EtcdTransport {
 
   async send(path: string, body: unknown, o: SendOptions): Promise<Reply> {
     this.requests.push({ path, token: o.token });
-    const out = this.script.shift() ?? this.then;
+    const out = this.script.shift() ?? this.otherwise;
     const code = (c: string) => Object.assign(new Error(c), { code: c });
     if (out === 'refused') throw new SendError(code('ECONNREFUSED'), false);
     if (out === 'deadline before connecting') throw new SendError(code(DEADLINE), false);
@@ -128,7 +128,7 @@ describe('EtcdClient failover', () => {
   it('moves a read to the next endpoint when the connection is refused, and stays there', async () => {
     const { kv, client, a, b, c, switches, current } = cluster();
     await kv.put('/k', 'v');
-    a.then = 'refused';
+    a.otherwise = 'refused';
     expect((await client.get('/k'))?.value).toBe('v');
     expect(current()).toBe('http://b:2379');
     expect(switches).toEqual(['http://b:2379: etcd at http://a:2379 is unreachable (ECONNREFUSED: connection refused)']);
@@ -139,7 +139,7 @@ describe('EtcdClient failover', () => {
 
   it('moves a write when the connection is refused: the request never reached etcd', async () => {
     const { kv, client, a, b } = cluster();
-    a.then = 'refused';
+    a.otherwise = 'refused';
     await client.put('/k', 'v');
     expect(b.requests.map((r) => r.path)).toEqual(['/v3/kv/put']);
     expect((await kv.get('/k'))?.value).toBe('v');
@@ -236,9 +236,9 @@ describe('EtcdClient failover', () => {
 
   it('tries each endpoint once, in order, when all are down, and says what each did', async () => {
     const { client, a, b, c, current } = cluster();
-    a.then = 'refused';
-    b.then = 'deadline before connecting';
-    c.then = gatewayError(14, 'etcdserver: not started');
+    a.otherwise = 'refused';
+    b.otherwise = 'deadline before connecting';
+    c.otherwise = gatewayError(14, 'etcdserver: not started');
     await expect(client.put('/k', 'v')).rejects.toMatchObject({
       code: 'WEFT_STORE_UNAVAILABLE',
       message:
