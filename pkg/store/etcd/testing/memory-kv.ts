@@ -247,3 +247,21 @@ export function scheduled(kv: KvClient, gate: Gate, who: string): KvClient {
     watchPrefix: (p, r, h) => kv.watchPrefix(p, r, h),
   };
 }
+
+/** The client with some calls replaced (a test's fault or race), every other call passed through as is. */
+export function overriding(kv: KvClient, over: Partial<KvClient>): KvClient {
+  return {
+    get: (k) => kv.get(k),
+    getPrefix: (p) => kv.getPrefix(p),
+    put: (k, v, o) => kv.put(k, v, o),
+    delete: (k) => kv.delete(k),
+    deletePrefix: (p) => kv.deletePrefix(p),
+    txn: (c, s, f) => kv.txn(c, s, f),
+    leaseGrant: (t) => kv.leaseGrant(t),
+    leaseKeepAlive: (id) => kv.leaseKeepAlive(id),
+    leaseTimeToLive: (id) => kv.leaseTimeToLive(id),
+    leaseRevoke: (id) => kv.leaseRevoke(id),
+    watchPrefix: (p, r, h) => kv.watchPrefix(p, r, h),
+    ...over,
+  };
+}
