@@ -20,7 +20,17 @@ export function markMasquerade(dir: string, bootId: string, script: string): voi
 /** The scripts applied in this boot, per network key, under a data directory. */
 export function appliedMasquerades(dataDir: string, bootId: string): Array<{ readonly key: string; readonly script: string }> {
   return listDir(dataDir).flatMap((key) => {
-    const text = readIfExists(join(dataDir, key, MARKER));
+    const text = readMarker(join(dataDir, key, MARKER));
     return text?.startsWith(`${bootId}\n`) ? [{ key, script: text.slice(bootId.length + 1) }] : [];
   });
+}
+
+/** A marker's text; undefined also under a plain file where a network's directory belongs (not weft's to judge). */
+function readMarker(path: string): string | undefined {
+  try {
+    return readIfExists(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw e;
+  }
 }

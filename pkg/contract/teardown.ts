@@ -13,10 +13,13 @@ import { unregisterEndpoint } from './daemon-client.ts';
 import type { RecordEntry } from './records.ts';
 import type { NetworkState } from './state.ts';
 
+/** What a teardown does in the kernel: find the host veth, delete it. */
+export type LinkRemover = Pick<Netlink, 'findLink' | 'deleteLink'>;
+
 export async function teardown(
   state: NetworkState,
   entry: RecordEntry,
-  host: Netlink,
+  host: LinkRemover,
   network = entry.record?.network ?? '',
   daemonSocket?: string,
 ): Promise<void> {
@@ -61,7 +64,7 @@ async function unregister(socket: string, network: string, name: string, contain
  */
 export async function reclaimPreviousBoot(
   state: NetworkState,
-  host: Netlink,
+  host: LinkRemover,
   bootId: string,
   say: (msg: string) => void = (m) => stderrLog.warn(m),
 ): Promise<number> {

@@ -7,6 +7,9 @@
  * agents repair what is changed behind their back within a moment, serves health endpoints, and on SIGTERM
  * or SIGINT stops cleanly, keeping its lease (flanneld does the same: peers keep their routes and a restart
  * finds the same subnet).
+ *
+ * This file is the start-up order and the stop; the lease backend is chosen in lease-backend.ts, the named
+ * networks run in network-manager.ts, and systemd is told of readiness by ready-notifier.ts.
  */
 import { VERSION } from '../version.ts';
 import { createHash } from 'node:crypto';
@@ -15,34 +18,26 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { DaemonFlags } from '../../flannel-compat/daemon-flags.ts';
-import { findExternalInterface, NetworkAgent, type AgentSpec, type ExternalInterface, type RepairKind } from '../agent/mod.ts';
+import { findExternalInterface, type AgentSpec, type AgentStatus, type ExternalInterface, type RepairKind } from '../agent/mod.ts';
 import { appliedMasquerades, currentBootId, networkState } from '../contract/mod.ts';
-import { isWeftError, messageOf, WeftError } from '../errors/mod.ts';
+import { isWeftError, messageOf } from '../errors/mod.ts';
 import { chainPresent, CNI_MASQ_TABLE, cniMasqChainName, FirewallKeeper } from '../firewall/mod.ts';
-import { bridgeName, DEFAULT_NETWORK_KEY } from '../networks/mod.ts';
+import { DEFAULT_NETWORK_KEY } from '../networks/mod.ts';
 import { KernelWatcher, Netlink, sdNotify } from '../kernel/mod.ts';
-import { EtcdLeaseSource, type LeaseSource } from '../lease/mod.ts';
+import type { LeaseSource } from '../lease/mod.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
-import { EtcdClient, HostRegistry, NetworkStore, parseEndpoints, SubnetRegistry } from '../store/mod.ts';
+import { parseEndpoints } from '../store/mod.ts';
 import { startApiServer } from './api-server.ts';
 import { DaemonMetrics } from './metrics.ts';
 import { daemonStatus, statusFile, writeStatusFile, type StatusSources } from './status.ts';
-import type { NetworkStatus, StoreStatus } from '../contract/status.ts';
+import type { NetworkStatus } from '../contract/status.ts';
 import { requireNetAdmin } from './capabilities.ts';
 import { reclaimEarlierBoots } from './previous-boot.ts';
 import { readiness, startHealthServer } from './health-server.ts';
-import { gateLeaseSource, HostIdentity, loadHostId } from './host-identity.ts';
-import { NetworkManager } from './network-manager.ts';
 import { HostFirewall } from './host-firewall.ts';
 import { startDockerSide, type DockerSide } from '../docker/mod.ts';
-
-/**
- * How long the start waits for the first claim of this host's address before going on without it (etcd slow
- * or down: the health endpoints and the API then say why; no lease is taken until the claim is made).
- */
-const FIRST_CLAIM_WAIT_MS = 3000;
-
-type Shared = Pick<AgentSpec, 'stateDir' | 'ipMasqFullyRandom' | 'forwardRules' | 'renewMarginMs' | 'leaseTtlSeconds' | 'resyncMs'>;
+import { etcdBackend, kubeBackend, type Backend, type BackendContext, type SharedSpec } from './lease-backend.ts';
+import { ReadyNotifier } from './ready-notifier.ts';
 
 export async function runDaemon(flags: DaemonFlags): Promise<void> {
   const log = createLogger({ level: flags.logLevel, format: flags.logFormat });
@@ -57,17 +52,128 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     publicIP: flags.publicIP,
     publicIPv6: flags.publicIPv6,
   });
+  const later: Later = {};
+  const backend = await chooseBackend(flags, { log, nl, iface, later });
+  const { agent, networks } = backend;
+  logNat(log, iface);
+  const { firewall } = backend.host;
+  const guards = new HostFirewall({
+    nl,
+    firewall,
+    log,
+    dataDir: flags.cniDataDir,
+    sources: {
+      networks: () => [
+        { network: '', exclusive: false },
+        ...(networks?.networkNames() ?? []).map((network) => ({ network, exclusive: true })),
+      ],
+      vxlan: () => [agent.vxlanSource() ?? [], networks?.vxlanSources() ?? []].flat(),
+    },
+  });
+  later.guards = guards;
+  if (networks) networks.onVxlanPeers = () => guards.admitPeers();
+  void guards.start();
+  const watcher = new KernelWatcher((e) => {
+    agent.onKernelEvent(e);
+    networks?.onKernelEvent(e);
+    guards.onKernelEvent(e);
+  });
+  const sources: StatusSources = {
+    node: backend.label,
+    startedAt: new Date(),
+    store: backend.store,
+    firewall,
+    defaultAgent: agent,
+    cni: { confDir: flags.cniConfDir || undefined, dataDir: flags.cniDataDir },
+    named: (verbose) => networks?.reports(verbose) ?? [],
+    docker: () => later.docker?.status(),
+  };
+  const saveStatus = () => {
+    try {
+      writeStatusFile(statusFile(flags.runDir), daemonStatus(sources, true));
+    } catch (e) {
+      log.warn(`cannot write ${statusFile(flags.runDir)}: ${messageOf(e)}`);
+    }
+  };
+  const resync = setInterval(() => {
+    keepPluginMasquerades(firewall, flags.cniDataDir);
+    // The keeper's pass, after listing the ports (the guard's quarantine is from that listing).
+    void guards.refresh().then(saveStatus);
+  }, backend.host.resyncMs);
+  const status = () => [agent.status(), ...(networks?.statuses() ?? [])];
+  const statusOf = () => daemonStatus(sources, false).networks;
+  later.statusOf = statusOf;
+  const ready = new ReadyNotifier({
+    ready: () => readiness(status()).ready,
+    status: () =>
+      `serving ${statusOf()
+        .map((n) => `${n.name} ${n.subnet}`)
+        .join(', ')}`,
+    notify: (state) => sdNotify(state),
+    log,
+  });
+  ready.start();
+  const { health, api } = await startLocalServers(flags, { log, backend, iface, sources, status });
+  const docker = await startNamedSide(flags, { log, nl, backend });
+  later.docker = docker;
+
+  await serveUntilStopped({
+    log,
+    backend,
+    startDefault: () =>
+      reclaimEarlierBoots({ dataDir: flags.cniDataDir, network: '', nl, log })
+        .then(() => agent.start())
+        .then(saveStatus),
+    stopFirst: () => {
+      clearInterval(resync);
+      ready.stop();
+      watcher.close();
+      guards.stop();
+    },
+    stopAsync: () => [docker?.stop()],
+    closeLast: () => {
+      health?.close();
+      api.close();
+      backend.etcd?.close();
+      nl.close();
+    },
+  });
+}
+
+/** Parts made later that earlier ones call back into. */
+interface Later {
+  /** The networks' statuses, for the metrics' gauges. */
+  statusOf?: () => readonly NetworkStatus[];
+  /** The port guard and the VXLAN filter (issue 25), made once the networks are: they span all of them. */
+  guards?: HostFirewall;
+  docker?: DockerSide | undefined;
+}
+
+interface ChosenBackend extends Backend {
+  readonly host: { readonly metrics: DaemonMetrics; readonly firewall: FirewallKeeper; readonly resyncMs: number };
+  readonly label: string;
+}
+
+/** The host's parts every agent shares, and the lease backend --kube-subnet-mgr chooses. */
+async function chooseBackend(
+  flags: DaemonFlags,
+  o: {
+    log: Logger;
+    nl: Netlink;
+    iface: ExternalInterface;
+    later: Later;
+  },
+): Promise<ChosenBackend> {
+  const { log, later } = o;
   const nodeName = flags.nodeName ?? process.env.NODE_NAME;
   // A label for people; in etcd mode a host is its public address (pkg/hosts), whatever its name.
   const label = nodeName ?? hostname();
-  // The networks' statuses for the metrics' gauges, once the status sources exist.
-  let statusOf: () => readonly NetworkStatus[] = () => [];
   const metrics = new DaemonMetrics({
-    networks: () => statusOf(),
+    networks: () => later.statusOf?.() ?? [],
     attachments: (n) => attachments(flags.cniDataDir, n === 'default' ? '' : n),
   });
   const firewall = new FirewallKeeper({ log, onRepair: () => metrics.repair('host', 'firewall') });
-  const shared: Shared = {
+  const shared: SharedSpec = {
     stateDir: flags.stateDir,
     ipMasqFullyRandom: flags.ipMasqFullyRandom,
     forwardRules: flags.forwardRules,
@@ -96,178 +202,53 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     : parseEndpoints(flags.etcdEndpoints).flatMap((e) =>
         e.kind !== 'unix' && isIP(e.host.replace(/^\[|\]$/g, '')) ? [e.host.replace(/^\[|\]$/g, '')] : [],
       );
-  const agentDeps = (source: (l: Logger) => LeaseSource) => ({
-    source,
-    nl,
+  const iface = o.iface;
+  const c: BackendContext = {
+    flags,
+    log,
+    nl: o.nl,
     iface,
-    log,
+    nodeName,
+    label,
+    metrics,
     firewall,
+    shared,
+    defaultSpec,
     protectedAddrs,
-    ports: defaultPorts,
-    onPass: (s: number) => metrics.pass('default', s),
-    onRepair: (k: RepairKind) => metrics.repair('default', k),
-    onVxlanPeers: () => hostFirewall?.admitPeers(),
-  });
-  // The port guard and the VXLAN filter (issue 25), made once the networks are: they span all of them.
-  let hostFirewall: HostFirewall | undefined;
-  let agent: NetworkAgent;
-  let etcd: EtcdClient | undefined;
-  let store: () => StoreStatus;
-  let networks: NetworkManager | undefined;
-  let identity: HostIdentity | undefined;
-  const starting = { version: VERSION, iface: iface.name, address: iface.address, publicIP: iface.publicIP, mtu: iface.mtu };
-  if (flags.kubeSubnetMgr) {
-    if (!nodeName)
-      throw new WeftError(
-        'WEFT_INVALID_CONFIG',
-        "--kube-subnet-mgr needs this node's name: set NODE_NAME (the downward API's spec.nodeName) or --node-name",
-      );
-    const { KubeNodes } = await import('../kube/mod.ts');
-    const { KubeLeaseSource } = await import('../lease/kube-source.ts');
-    const nodes = new KubeNodes({ kubeconfigFile: flags.kubeconfigFile, apiUrl: flags.kubeApiUrl });
-    log.info('starting', { ...starting, kubernetes: nodes.server, node: nodeName });
-    const kube = {
-      nodeName,
-      annotationPrefix: flags.kubeAnnotationPrefix,
-      netConfigPath: flags.netConfigPath,
-      setNetworkUnavailable: flags.setNodeNetworkUnavailable,
-    };
-    agent = new NetworkAgent(
-      defaultSpec,
-      agentDeps((l) => new KubeLeaseSource(nodes, kube, l)),
-    );
-    store = () => ({ kind: 'kubernetes', server: nodes.server });
-  } else {
-    const client = new EtcdClient({
-      endpoints: flags.etcdEndpoints,
-      certFile: flags.etcdCertFile,
-      keyFile: flags.etcdKeyFile,
-      caFile: flags.etcdCAFile,
-      username: flags.etcdUsername,
-      password: flags.etcdPassword,
-      onSwitch: (to, why) => log.warn(`etcd: now using ${to} (${why})`),
-      onRequest: (op, error) => metrics.etcdRequest(op, error),
-      onWatchEnd: (why) => metrics.watchRestart(why),
-    });
-    log.info('starting', { ...starting, etcd: client.endpoints.join(',') });
-    etcd = client;
-    const me = { HostID: loadHostId(flags.stateDir), NodeName: label, PublicIP: iface.publicIP, Started: new Date().toISOString() };
-    const id = new HostIdentity(me, { registry: new HostRegistry(client, flags.weftPrefix), log });
-    identity = id;
-    // Refused here, nothing of this host's has started yet: the one line is the daemon's exit message.
-    try {
-      await Promise.race([id.start(), new Promise((r) => setTimeout(r, FIRST_CLAIM_WAIT_MS).unref())]);
-    } catch (e) {
-      await id.stop();
-      client.close();
-      nl.close();
-      throw e;
-    }
-    store = () => ({ kind: 'etcd', endpoints: client.state() });
-    agent = new NetworkAgent(
-      defaultSpec,
-      agentDeps((l) => gateLeaseSource(new EtcdLeaseSource(new SubnetRegistry(client, flags.etcdPrefix), l), id)),
-    );
-    const dflt = agent;
-    networks = new NetworkManager(
-      {
-        store: new NetworkStore(client, flags.weftPrefix, `${flags.etcdPrefix}/config`),
-        nl,
-        iface,
-        log,
-        firewall,
-        metrics,
-        protectedAddrs,
-      },
-      {
-        root: flags.weftPrefix,
-        runDir: flags.runDir,
-        cniConfDir: flags.cniConfDir || undefined,
-        cniDataDir: flags.cniDataDir,
-        nodeName: label,
-        dns: flags.dns,
-        socket: join(flags.runDir, 'weft.sock'),
-        agent: shared,
-        defaultRanges: () => [dflt.clusterNetwork(), dflt.clusterNetwork6()].filter((r): r is string => r !== undefined),
-        defaultDevices: () => {
-          const s = dflt.status();
-          return s.device ? [bridgeName(''), s.device, ...(s.device6 ? [s.device6] : [])] : [];
-        },
-        flannelConfigKey: `${flags.etcdPrefix}/config`,
-      },
-    );
-  }
-  logNat(log, iface);
-  const named = networks;
-  const guards = new HostFirewall({
-    nl,
-    firewall,
-    log,
-    dataDir: flags.cniDataDir,
-    sources: {
-      networks: () => [
-        { network: '', exclusive: false },
-        ...(named?.networkNames() ?? []).map((network) => ({ network, exclusive: true })),
-      ],
-      vxlan: () => [agent.vxlanSource() ?? [], named?.vxlanSources() ?? []].flat(),
-    },
-  });
-  hostFirewall = guards;
-  if (named) named.onVxlanPeers = () => guards.admitPeers();
-  void guards.start();
-  const watcher = new KernelWatcher((e) => {
-    agent.onKernelEvent(e);
-    networks?.onKernelEvent(e);
-    guards.onKernelEvent(e);
-  });
-  let docker: DockerSide | undefined;
-  const sources: StatusSources = {
-    node: label,
-    startedAt: new Date(),
-    store,
-    firewall,
-    defaultAgent: agent,
-    cni: { confDir: flags.cniConfDir || undefined, dataDir: flags.cniDataDir },
-    named: (verbose) => networks?.reports(verbose) ?? [],
-    docker: () => docker?.status(),
+    agentDeps: (source: (l: Logger) => LeaseSource) => ({
+      source,
+      nl: o.nl,
+      iface,
+      log,
+      firewall,
+      protectedAddrs,
+      ports: defaultPorts,
+      onPass: (s: number) => metrics.pass('default', s),
+      onRepair: (k: RepairKind) => metrics.repair('default', k),
+      onVxlanPeers: () => later.guards?.admitPeers(),
+    }),
+    starting: { version: VERSION, iface: iface.name, address: iface.address, publicIP: iface.publicIP, mtu: iface.mtu },
   };
-  const saveStatus = () => {
-    try {
-      writeStatusFile(statusFile(flags.runDir), daemonStatus(sources, true));
-    } catch (e) {
-      log.warn(`cannot write ${statusFile(flags.runDir)}: ${messageOf(e)}`);
-    }
-  };
-  const resync = setInterval(() => {
-    keepPluginMasquerades(firewall, flags.cniDataDir);
-    // The keeper's pass, after listing the ports (the guard's quarantine is from that listing).
-    void guards.refresh().then(saveStatus);
-  }, shared.resyncMs);
-  const status = () => [agent.status(), ...(networks?.statuses() ?? [])];
-  statusOf = () => daemonStatus(sources, false).networks;
-  // systemd's Type=notify: READY=1 once the daemon serves (what /readyz says), once.
-  let notified = false;
-  const notifyReady = () => {
-    if (notified || !readiness(status()).ready) return;
-    notified = true;
-    clearInterval(readyPoll);
-    try {
-      if (
-        sdNotify(
-          `READY=1\nSTATUS=serving ${statusOf()
-            .map((n) => `${n.name} ${n.subnet}`)
-            .join(', ')}`,
-        )
-      )
-        log.info('told systemd: ready');
-    } catch (e) {
-      log.warn(`cannot tell systemd the daemon is ready: ${messageOf(e)}`);
-    }
-  };
-  const readyPoll = setInterval(notifyReady, 1000);
+  const backend = flags.kubeSubnetMgr ? await kubeBackend(c) : await etcdBackend(c);
+  return { ...backend, host: { metrics, firewall, resyncMs: shared.resyncMs }, label };
+}
+
+/** The health endpoints (with --healthz-port) and the local API on `<run-dir>/weft.sock`. */
+async function startLocalServers(
+  flags: DaemonFlags,
+  o: { log: Logger; backend: ChosenBackend; iface: ExternalInterface; sources: StatusSources; status: () => AgentStatus[] },
+): Promise<{ health: Server | undefined; api: Server }> {
+  const { log, backend, iface, sources } = o;
+  const { agent, networks } = backend;
+  const { metrics } = backend.host;
   const health =
     flags.healthzPort > 0
-      ? await startHealthServer({ host: flags.healthzIP, port: flags.healthzPort, status, metrics: () => metrics.registry.render() })
+      ? await startHealthServer({
+          host: flags.healthzIP,
+          port: flags.healthzPort,
+          status: o.status,
+          metrics: () => metrics.registry.render(),
+        })
       : undefined;
   if (health) log.info('health endpoints listening', { address: `${flags.healthzIP}:${flags.healthzPort}` });
   const socket = join(flags.runDir, 'weft.sock');
@@ -285,37 +266,68 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     onRequest: (route, code) => metrics.apiRequest(route, code),
   });
   log.info('API listening', { socket });
+  return { health, api };
+}
+
+/** The named networks, once this host's address is claimed, and with --docker, Docker's plugin side over them. */
+async function startNamedSide(
+  flags: DaemonFlags,
+  o: { log: Logger; nl: Netlink; backend: ChosenBackend },
+): Promise<DockerSide | undefined> {
+  const { log, backend } = o;
+  const { networks, identity } = backend;
+  const { metrics } = backend.host;
   if (networks) {
-    const nm = networks;
     // Named networks' agents take leases and their repair removes endpoint records: not before the claim.
     void (identity?.whenClaimed() ?? Promise.resolve())
-      .then(() => nm.start())
+      .then(() => networks.start())
       .catch((e: unknown) => log.error(`named networks: ${(e as Error).message}`));
   }
   if (flags.docker && !networks) log.warn('--docker has no effect with --kube-subnet-mgr: Docker networks are weft networks, kept in etcd');
   else if (flags.docker && networks) {
-    docker = await startDockerSide(
+    const docker = await startDockerSide(
       { socket: flags.dockerPluginSocket, dockerHost: flags.dockerHost, dnsAddress: flags.dockerDns },
-      { networks, nl, log, onRequest: (m, r) => metrics.dockerRequest(m, r), onRepair: () => metrics.repair('host', 'docker_plugin') },
+      {
+        networks,
+        nl: o.nl,
+        log,
+        onRequest: (m, r) => metrics.dockerRequest(m, r),
+        onRepair: () => metrics.repair('host', 'docker_plugin'),
+      },
     );
     networks.onNetworksChanged = docker.changed;
+    return docker;
   }
+  return undefined;
+}
 
-  await new Promise<void>((resolve, reject) => {
+/**
+ * Starts the default network's agent and waits for SIGTERM, SIGINT, the agent failing, or this host's claim
+ * on its address being refused; then stops every part, keeping the lease (flanneld does the same: peers keep
+ * their routes and a restart finds the same subnet).
+ */
+function serveUntilStopped(o: {
+  log: Logger;
+  backend: Backend;
+  startDefault: () => Promise<void>;
+  /** Synchronous stops: timers, the kernel watcher, the guards. */
+  stopFirst: () => void;
+  /** Stops awaited beside the agents'. */
+  stopAsync: () => Array<Promise<void> | undefined>;
+  /** Closes what the agents used, once they stopped. */
+  closeLast: () => void;
+}): Promise<void> {
+  const { log, backend } = o;
+  const { agent, networks, identity } = backend;
+  return new Promise<void>((resolve, reject) => {
     let stopping = false;
     const stop = (signal: string, failure?: unknown) => {
       if (stopping) return;
       stopping = true;
       log.info('stopping; the lease is kept', { signal });
-      clearInterval(resync);
-      clearInterval(readyPoll);
-      watcher.close();
-      guards.stop();
-      void Promise.all([agent.stop(), networks?.stop(), docker?.stop(), identity?.stop()]).finally(() => {
-        health?.close();
-        api.close();
-        etcd?.close();
-        nl.close();
+      o.stopFirst();
+      void Promise.all([agent.stop(), networks?.stop(), ...o.stopAsync(), identity?.stop()]).finally(() => {
+        o.closeLast();
         if (failure === undefined) resolve();
         else reject(failure);
       });
@@ -326,15 +338,12 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     });
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
-    const dataDir = flags.cniDataDir;
-    void reclaimEarlierBoots({ dataDir, network: '', nl, log })
-      .then(() => agent.start())
-      .then(saveStatus, (e: unknown) => {
-        if (agent.signal.aborted) return;
-        log.error(`network agent failed: ${(e as Error).message}`);
-        process.exitCode = 1;
-        stop('error');
-      });
+    void o.startDefault().catch((e: unknown) => {
+      if (agent.signal.aborted) return;
+      log.error(`network agent failed: ${(e as Error).message}`);
+      process.exitCode = 1;
+      stop('error');
+    });
   });
 }
 

@@ -6,27 +6,18 @@
  * directory (every host's endpoints, for DNS and inspect), the isolation rules, this host's endpoint records
  * equal to the CNI plugin's local records, and every network's conflist and DNS listener in place.
  */
-import { createHash } from 'node:crypto';
-import { containsIP, parseAddr, parsePrefix } from '../netaddr/cidr.ts';
-import { currentBootId, networkState, type AttachmentRecord } from '../contract/mod.ts';
-import { DnsServer, hostResolvers, isEndpointOf, type DirectoryEntry } from '../dns/mod.ts';
+import type { DirectoryEntry } from '../dns/mod.ts';
 import { messageOf, WeftError } from '../errors/mod.ts';
-import { readIfExists, removeIfExists, writeFileAtomic } from '../files/mod.ts';
-import { NetworkAgent, type AgentSpec, type AgentStatus, type ExternalInterface, type Served } from '../agent/mod.ts';
+import { NetworkAgent, type AgentDeps, type AgentSpec, type AgentStatus, type ExternalInterface, type Served } from '../agent/mod.ts';
 import { ISOLATION_TABLE, isolationTable, type FirewallKeeper, type VxlanSource } from '../firewall/mod.ts';
 import type { NetworkStatus } from '../contract/status.ts';
 import type { KernelEvent, Netlink } from '../kernel/mod.ts';
-import { EtcdLeaseSource, type Change, type RawKv } from '../lease/mod.ts';
+import { realClock, type Clock, type Timer } from '../lease/mod.ts';
 import type { Logger } from '../log/logger.ts';
 import {
-  acceptEndpoint,
-  acceptNetworks,
-  classifyKey,
-  configProblem,
   conflistFileName,
   inspectObject,
   leaseFileName,
-  networkConfigOf,
   printable,
   validateEndpoint,
   type CreateRequest,
@@ -35,12 +26,16 @@ import {
   type LsRow,
   type NetworkMeta,
 } from '../networks/mod.ts';
-import type { Result } from '../netaddr/result.ts';
 import type { NetworkStore, PrefixFeed } from '../store/mod.ts';
 import type { DaemonMetrics } from './metrics.ts';
 import { reclaimEarlierBoots } from './previous-boot.ts';
 import { bridgeName, vxlanDeviceName } from '../networks/names.ts';
-import { byFamily, familyOf } from '../netaddr/family.ts';
+import { endpointRecord, localAttachments, reconcileEndpoints, type EndpointInput, type ThisHost } from './local-endpoints.ts';
+import { NamedLeaseSource } from './named-lease-source.ts';
+import { NetworkRecords } from './network-records.ts';
+import { RunningNetwork, type ManagedAgent, type ServicesContext } from './running-network.ts';
+
+export type { EndpointInput } from './local-endpoints.ts';
 
 export interface ManagerOptions {
   readonly root: string;
@@ -62,13 +57,6 @@ export interface ManagerOptions {
   readonly defaultDevices: () => readonly string[];
 }
 
-interface Running {
-  readonly meta: NetworkMeta;
-  readonly agent: NetworkAgent;
-  dns?: DnsServer;
-  dns6?: DnsServer;
-}
-
 export interface ManagerDeps {
   readonly store: NetworkStore;
   readonly nl: Netlink;
@@ -78,17 +66,10 @@ export interface ManagerDeps {
   readonly metrics?: DaemonMetrics;
   /** Addresses no peer's lease may claim (the etcd endpoints'). */
   readonly protectedAddrs?: readonly string[];
-}
-
-/** What an endpoint registration asks for (the plugin's EndpointRequest, as received). */
-export interface EndpointInput {
-  readonly name: string;
-  readonly aliases: readonly string[];
-  readonly containerID: string;
-  readonly ifname: string;
-  readonly address: string;
-  readonly address6?: string | undefined;
-  readonly mac: string;
+  /** Time for the resync period and the watch's retries (default: the real clock). */
+  readonly clock?: Clock;
+  /** Makes a network's agent (default: a NetworkAgent; unit tests give one without a kernel). */
+  readonly agent?: (spec: AgentSpec, deps: AgentDeps) => ManagedAgent;
 }
 
 export class NetworkManager {
@@ -99,22 +80,19 @@ export class NetworkManager {
   readonly #firewall: FirewallKeeper;
   readonly #metrics: DaemonMetrics | undefined;
   readonly #protectedAddrs: readonly string[];
+  readonly #clock: Clock;
+  readonly #newAgent: (spec: AgentSpec, deps: AgentDeps) => ManagedAgent;
   readonly #o: ManagerOptions;
-  /** The records as etcd has them (this host's view, kept by the watch): metas by ID, endpoints by ID and name. */
-  readonly #metaRecords = new Map<string, RawKv>();
-  readonly #endpointRecords = new Map<string, Map<string, RawKv>>();
-  /** The records that passed (#judge): only these reach an agent, the firewall, DNS or a file path. */
-  readonly #metas = new Map<string, NetworkMeta>();
-  readonly #endpoints = new Map<string, Map<string, Endpoint>>();
-  /** Each endpoint record's judgment, kept while neither it nor its network's meta changes. */
-  #judgedEndpoints = new Map<string, { readonly at: string; readonly result: Result<Endpoint> }>();
-  /** Refused records and what was logged of each, so a refusal is said once (again only if it changes). */
-  readonly #refused = new Map<string, string>();
+  readonly #host: ThisHost;
+  /** The records etcd has, and those that passed: only these reach an agent, the firewall, DNS or a file path. */
+  readonly #records: NetworkRecords;
   /** The flannel default network's ranges and VNI, which named networks are judged against. */
   #dflt: DefaultNetwork | undefined;
-  readonly #running = new Map<string, Running>();
+  readonly #running = new Map<string, RunningNetwork>();
+  /** What each network's DNS servers and conflist need of the manager. */
+  readonly #services: ServicesContext;
   #feed: PrefixFeed | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #isolation = '';
   /** Told after every change of the set of networks (the Docker mirror). */
   onNetworksChanged: (() => void) | undefined;
@@ -129,28 +107,58 @@ export class NetworkManager {
     this.#firewall = deps.firewall;
     this.#metrics = deps.metrics;
     this.#protectedAddrs = deps.protectedAddrs ?? [];
+    this.#clock = deps.clock ?? realClock;
+    this.#newAgent = deps.agent ?? ((spec, d) => new NetworkAgent(spec, d));
     this.#o = opts;
+    this.#host = { nodeName: opts.nodeName, publicIP: deps.iface.publicIP };
+    this.#records = new NetworkRecords(opts.root, (msg) => this.#log.warn(msg));
+    this.#services = {
+      cniConfDir: opts.cniConfDir,
+      dns: opts.dns,
+      log: deps.log,
+      metrics: deps.metrics,
+      conflist: (m) => this.conflist(m),
+      directory: () => this.directory(),
+      subnets: () => this.metas().flatMap((m) => (m.SubnetV6 ? [m.Subnet, m.SubnetV6] : [m.Subnet])),
+      gateways: () =>
+        new Set(
+          [...this.#running.values()].flatMap((x) => {
+            const s = x.agent.served();
+            return s ? [s.gateway, ...(s.gateway6 ? [s.gateway6] : [])] : [];
+          }),
+        ),
+    };
   }
 
   async start(): Promise<void> {
     this.#dflt = await this.#store.flannelDefault().catch(() => undefined);
-    this.#feed = this.#store.watch({
-      snapshot: (kvs) => this.#onSnapshot(kvs),
-      changes: (c) => this.#onChanges(c),
-      log: (level, msg) => this.#log[level](msg),
-    });
+    this.#feed = this.#store.watch(
+      {
+        snapshot: (kvs) => {
+          this.#records.reset(kvs);
+          this.#sync();
+        },
+        changes: (c) => {
+          this.#records.change(c);
+          this.#sync();
+        },
+        log: (level, msg) => this.#log[level](msg),
+      },
+      this.#clock,
+    );
     await this.#feed.start();
-    this.#timer = setInterval(() => void this.#periodic(), this.#o.agent.resyncMs);
+    // Every period, whether or not the last pass has finished (as setInterval did).
+    const tick = () => {
+      this.#timer = this.#clock.timer(tick, this.#o.agent.resyncMs);
+      void this.#periodic();
+    };
+    this.#timer = this.#clock.timer(tick, this.#o.agent.resyncMs);
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#timer?.cancel();
     this.#feed?.stop();
-    for (const r of this.#running.values()) {
-      r.dns?.close();
-      r.dns6?.close();
-      await r.agent.stop();
-    }
+    for (const r of this.#running.values()) await r.stop();
   }
 
   /** Each network this host runs, for `weft status`; verbose adds the desired state and the conflist. */
@@ -167,7 +175,7 @@ export class NetworkManager {
 
   /** The named networks as etcd has them (this host's view, kept by the watch). */
   metas(): NetworkMeta[] {
-    return [...this.#metas.values()];
+    return [...this.#records.metas.values()];
   }
 
   statuses(): AgentStatus[] {
@@ -184,15 +192,11 @@ export class NetworkManager {
     return [...this.#running.values()].flatMap((r) => r.agent.vxlanSource() ?? []);
   }
 
-  #endpointsOf(id: string): Endpoint[] {
-    return [...(this.#endpoints.get(id)?.values() ?? [])];
-  }
-
   // ---- what the local API asks (pkg/daemon/api-server.ts)
 
   /** A network by name, ID or ID prefix: this host's view first, etcd's otherwise. */
   async #meta(ref: string): Promise<NetworkMeta> {
-    const m = [...this.#metas.values()].find((x) => x.Name === ref || x.Id === ref) ?? (await this.#store.find(ref));
+    const m = this.metas().find((x) => x.Name === ref || x.Id === ref) ?? (await this.#store.find(ref));
     if (!m) throw new WeftError('WEFT_NOT_FOUND', `network ${ref} not found`);
     return m;
   }
@@ -237,7 +241,7 @@ export class NetworkManager {
     const net = await this.#meta(ref);
     if (!input.name || !input.containerID || (!input.address && !input.address6))
       throw new WeftError('WEFT_INVALID_ARGUMENT', 'an endpoint needs name, containerID and an address');
-    const ep = this.endpointRecord(net, input);
+    const ep = endpointRecord(net, input, this.#host);
     // What the daemon writes passes the rules every host judges the record by when it reads it back.
     const valid = validateEndpoint(ep, net);
     if (!valid.ok)
@@ -272,21 +276,7 @@ export class NetworkManager {
 
   /** Every endpoint of every network, for the DNS servers. */
   directory(): DirectoryEntry[] {
-    const out: DirectoryEntry[] = [];
-    for (const [id, eps] of this.#endpoints) {
-      const net = this.#metas.get(id)?.Name;
-      if (!net) continue;
-      for (const e of eps.values())
-        out.push({
-          network: net,
-          name: e.Name,
-          aliases: e.Aliases,
-          containerID: e.ContainerID,
-          address: e.IPv4Address.split('/')[0]!,
-          ...(e.IPv6Address && { address6: e.IPv6Address.split('/')[0]! }),
-        });
-    }
-    return out;
+    return this.#records.directory();
   }
 
   /** The conflist a runtime (or `weft network connect`) uses for a network on this host. */
@@ -308,77 +298,18 @@ export class NetworkManager {
     };
   }
 
-  /** Keeps a record as etcd has it; what passes is decided by #judge, over every record at once. */
-  #apply(kv: RawKv | { key: string; deleted: true }): void {
-    const k = classifyKey(this.#o.root, kv.key);
-    const deleted = 'deleted' in kv;
-    if (k.kind === 'meta') {
-      if (deleted) this.#metaRecords.delete(k.id);
-      else this.#metaRecords.set(k.id, kv);
-    } else if (k.kind === 'endpoint') {
-      const eps = this.#endpointRecords.get(k.id) ?? new Map<string, RawKv>();
-      this.#endpointRecords.set(k.id, eps);
-      if (deleted) eps.delete(k.name);
-      else eps.set(k.name, kv);
-    }
-  }
-
-  /**
-   * Judges every record as the API judges what it writes (pkg/networks record.ts, issue 25: etcd is untrusted
-   * input): the networks in the order they were created, each against those before it and the default
-   * network; then each accepted network's endpoints. A refused record is logged once with its key and why.
-   */
-  #judge(): void {
-    const { accepted, refused } = acceptNetworks(this.#o.root, [...this.#metaRecords.values()], this.#dflt);
-    const said = new Map(refused.map((r) => [r.key, `refusing the network record ${r.key}: ${r.reason}`]));
-    this.#metas.clear();
-    for (const m of accepted) this.#metas.set(m.Id, m);
-    this.#endpoints.clear();
-    const judged = new Map<string, { readonly at: string; readonly result: Result<Endpoint> }>();
-    for (const [id, records] of this.#endpointRecords) {
-      const meta = this.#metas.get(id);
-      // Endpoints of a network not (or no longer) accepted are not served; the network's refusal says why.
-      if (!meta) continue;
-      const eps = new Map<string, Endpoint>();
-      for (const [name, kv] of records) {
-        const at = `${kv.modRevision}/${this.#metaRecords.get(id)?.modRevision}`;
-        const before = this.#judgedEndpoints.get(kv.key);
-        const j = before?.at === at ? before : { at, result: acceptEndpoint(this.#o.root, kv, meta) };
-        judged.set(kv.key, j);
-        if (j.result.ok) eps.set(name, j.result.value);
-        else said.set(kv.key, `refusing the endpoint record ${printable(kv.key)}: ${j.result.reason}`);
-      }
-      this.#endpoints.set(id, eps);
-    }
-    this.#judgedEndpoints = judged;
-    for (const [key, msg] of said) if (this.#refused.get(key) !== msg) this.#log.warn(msg);
-    for (const key of [...this.#refused.keys()]) if (!said.has(key)) this.#refused.delete(key);
-    for (const [key, msg] of said) this.#refused.set(key, msg);
-  }
-
-  #onSnapshot(kvs: readonly RawKv[]): void {
-    this.#metaRecords.clear();
-    this.#endpointRecords.clear();
-    for (const kv of kvs) this.#apply(kv);
-    this.#sync();
-  }
-
-  #onChanges(changes: readonly Change[]): void {
-    for (const c of changes) this.#apply(c.type === 'put' ? c.kv : { key: c.key, deleted: true });
-    this.#sync();
-  }
-
   /** Judges the records, starts agents for new networks, tears down removed ones, and refreshes the isolation rules. */
   #sync(): void {
-    this.#judge();
+    this.#records.judge(this.#dflt);
+    const metas = this.#records.metas;
     let changed = false;
-    for (const [id, meta] of this.#metas)
+    for (const [id, meta] of metas)
       if (!this.#running.has(id)) {
         this.#startNetwork(meta);
         changed = true;
       }
     for (const [id, r] of this.#running)
-      if (!this.#metas.has(id)) {
+      if (!metas.has(id)) {
         void this.#removeNetwork(id, r);
         changed = true;
       }
@@ -392,13 +323,14 @@ export class NetworkManager {
    * only once its agent serves.
    */
   #keepIsolation(): void {
-    const ranges = [...this.#metas.values()].flatMap((m) => [
+    const metas = this.metas();
+    const ranges = metas.flatMap((m) => [
       { name: m.Name, subnet: m.Subnet },
       ...(m.SubnetV6 ? [{ name: m.Name, subnet: m.SubnetV6 }] : []),
     ]);
     for (const subnet of this.#o.defaultRanges()) ranges.push({ name: 'default', subnet });
     const devices = [
-      ...[...this.#metas.values()].map((m) => ({ name: m.Name, devices: [bridgeName(m.Name), vxlanDeviceName(m.Name, m.VNI)] })),
+      ...metas.map((m) => ({ name: m.Name, devices: [bridgeName(m.Name), vxlanDeviceName(m.Name, m.VNI)] })),
       { name: 'default', devices: this.#o.defaultDevices() },
     ];
     const key = JSON.stringify([ranges, devices]);
@@ -413,7 +345,7 @@ export class NetworkManager {
 
   #startNetwork(meta: NetworkMeta): void {
     const log = this.#log.child({ network: meta.Name });
-    const agent = new NetworkAgent(
+    const agent = this.#newAgent(
       {
         ...this.#o.agent,
         key: meta.Name,
@@ -428,14 +360,14 @@ export class NetworkManager {
         iface: this.#iface,
         log: this.#log,
         firewall: this.#firewall,
-        ports: () => this.#localAttachments(meta).map((r) => r.hostVeth),
+        ports: () => localAttachments(this.#o.cniDataDir, meta).map((r) => r.hostVeth),
         onPass: (s) => this.#metrics?.pass(meta.Name, s),
         onRepair: (k) => this.#metrics?.repair(meta.Name, k),
         onVxlanPeers: () => this.onVxlanPeers?.(),
         protectedAddrs: this.#protectedAddrs,
       },
     );
-    const running: Running = { meta, agent };
+    const running = new RunningNetwork(meta, agent, this.#services);
     this.#running.set(meta.Id, running);
     log.info('network appeared; joining it', { id: meta.Id.slice(0, 12), subnet: meta.Subnet, vni: meta.VNI });
     reclaimEarlierBoots({ dataDir: this.#o.cniDataDir, network: meta.Name, nl: this.#nl, log })
@@ -443,8 +375,8 @@ export class NetworkManager {
       .then(
         () => {
           if (this.#running.get(meta.Id) !== running) return;
-          this.#keepConflist(running);
-          return this.#keepDns(running);
+          running.keepConflist();
+          return running.keepDns();
         },
         (e: unknown) => {
           if (!agent.signal.aborted) log.error(`cannot join network: ${messageOf(e)}`);
@@ -452,75 +384,9 @@ export class NetworkManager {
       );
   }
 
-  /** The network's conflist for runtimes, written again if it went missing or was changed. */
-  #keepConflist(r: Running): void {
-    if (!this.#o.cniConfDir) return;
-    const path = conflistFileName(this.#o.cniConfDir, r.meta.Name);
-    const text = `${JSON.stringify(this.conflist(r.meta), null, 2)}\n`;
-    const now = readIfExists(path);
-    if (now === text) return;
-    writeFileAtomic(path, text, 0o644);
-    if (r.dns !== undefined || now !== undefined) {
-      this.#metrics?.repair(r.meta.Name, 'conflist');
-      this.#log.warn(`the conflist ${path} was ${now === undefined ? 'missing' : 'changed'}; wrote it again`, { network: r.meta.Name });
-    }
-  }
-
-  /**
-   * The network's DNS servers on its gateway addresses (IPv4, and IPv6 on a dual-stack network): started once
-   * the agent serves, again if one failed or died.
-   */
-  async #keepDns(r: Running): Promise<void> {
-    const served = r.agent.served();
-    if (!this.#o.dns || !served) return;
-    await this.#keepDnsOn(r, 'dns', served.gateway);
-    if (served.gateway6) await this.#keepDnsOn(r, 'dns6', served.gateway6);
-  }
-
-  async #keepDnsOn(r: Running, which: 'dns' | 'dns6', address: string): Promise<void> {
-    if (r[which] && !r[which].closed) return;
-    const log = this.#log.child({ network: r.meta.Name });
-    const restart = r[which] !== undefined;
-    const at = familyOf(address) === 6 ? `[${address}]:53` : `${address}:53`;
-    const dns = new DnsServer({
-      address,
-      network: r.meta.Name,
-      log,
-      onQuery: (answer) => this.#metrics?.dnsQuery(r.meta.Name, answer),
-      directory: () => this.directory(),
-      // Endpoints of the network, and this host's own containers on it before the directory knows them (etcd
-      // unreachable at start): they sit behind this host's bridge, in its subnets of the network.
-      admits: (ip) => isEndpointOf(this.directory(), r.meta.Name, ip) || inSubnets(r.agent.served(), ip),
-      subnets: () => [...this.#metas.values()].flatMap((m) => (m.SubnetV6 ? [m.Subnet, m.SubnetV6] : [m.Subnet])),
-      upstreams: () =>
-        hostResolvers(
-          new Set(
-            [...this.#running.values()].flatMap((x) => {
-              const s = x.agent.served();
-              return s ? [s.gateway, ...(s.gateway6 ? [s.gateway6] : [])] : [];
-            }),
-          ),
-        ),
-    });
-    try {
-      await dns.start();
-      r[which] = dns;
-      if (restart) {
-        log.warn(`the DNS server on ${at} had stopped; started it again`);
-        this.#metrics?.repair(r.meta.Name, 'dns');
-      } else log.info('DNS for container names listening', { address: at });
-    } catch (e) {
-      dns.close();
-      log.error(`cannot serve DNS on ${at}: ${messageOf(e)}; trying again every resync period`);
-    }
-  }
-
-  async #removeNetwork(id: string, r: Running): Promise<void> {
+  async #removeNetwork(id: string, r: RunningNetwork): Promise<void> {
     this.#running.delete(id);
-    r.dns?.close();
-    r.dns6?.close();
-    if (this.#o.cniConfDir) removeIfExists(conflistFileName(this.#o.cniConfDir, r.meta.Name));
-    await r.agent.stop({ teardown: true });
+    await r.stop({ teardown: true });
   }
 
   async #periodic(): Promise<void> {
@@ -532,129 +398,15 @@ export class NetworkManager {
     }
     for (const r of this.#running.values()) {
       if (!r.agent.served()) continue;
-      this.#keepConflist(r);
-      await this.#keepDns(r);
-      await this.#reconcileEndpoints(r.meta).catch((e) => this.#log.warn(`endpoint records of ${r.meta.Name}: ${messageOf(e)}`));
+      r.keepConflist();
+      await r.keepDns();
+      await reconcileEndpoints(r.meta, this.#records.endpointsOf(r.meta.Id), {
+        store: this.#store,
+        log: this.#log,
+        dataDir: this.#o.cniDataDir,
+        host: this.#host,
+      }).catch((e) => this.#log.warn(`endpoint records of ${r.meta.Name}: ${messageOf(e)}`));
     }
     this.#keepIsolation();
-  }
-
-  /**
-   * This host's endpoint records in etcd follow the plugin's local attachment records: a missing one (etcd was
-   * unreachable at ADD, or the record was lost) is registered again, one without a local attachment (its DEL
-   * could not reach the daemon) is removed.
-   *
-   * A record is this host's when its HostIP is this host's public address (issue 24), never by node name:
-   * hosts left at one host name (cloned VMs) removed each other's records every period as unattached here.
-   * The daemon claimed that address as its own at start (host-identity.ts), so no other live host has it.
-   */
-  async #reconcileEndpoints(meta: NetworkMeta): Promise<void> {
-    const local = this.#localAttachments(meta);
-    const mine = this.#endpointsOf(meta.Id).filter((e) => this.#isMine(e));
-    for (const r of local) {
-      const ep = r.endpoint;
-      if (!ep || r.state !== 'added' || mine.some((e) => e.Name === ep.name && e.ContainerID === r.containerID)) continue;
-      // Read again just before: a DEL that began since the listing has marked the record `removing`.
-      if (this.#records(meta).read(r.containerID, r.ifname)?.record?.state !== 'added') continue;
-      await this.#store
-        .registerEndpoint(
-          meta,
-          this.endpointRecord(meta, {
-            name: ep.name,
-            aliases: ep.aliases,
-            containerID: r.containerID,
-            ifname: r.ifname,
-            address: byFamily(r.ips)[4] ?? '',
-            address6: byFamily(r.ips)[6],
-
-            mac: ep.mac,
-          }),
-        )
-        .then(
-          () => this.#log.info('re-registered an endpoint missing from etcd', { network: meta.Name, name: ep.name }),
-          (e) => this.#log.warn(`cannot re-register ${ep.name}: ${messageOf(e)}`),
-        );
-    }
-    // Any local record protects its endpoint, also one still being added (registered, record not yet saved).
-    for (const e of mine) {
-      if (!local.some((r) => r.containerID === e.ContainerID && r.ifname === e.Interface)) {
-        // Judged again on the record as etcd has it then: still this container's and still this host's.
-        if (await this.#store.unregisterEndpoint(meta, e.Name, e.ContainerID, { hostIP: this.#iface.publicIP }))
-          this.#log.info('removed an endpoint record with no attachment on this host', { network: meta.Name, name: e.Name });
-      }
-    }
-  }
-
-  #isMine(e: Endpoint): boolean {
-    return e.HostIP === this.#iface.publicIP;
-  }
-
-  /** This boot's attachments of the network on this host, as the CNI plugin recorded them. */
-  #localAttachments(meta: NetworkMeta): AttachmentRecord[] {
-    const boot = currentBootId();
-    return this.#records(meta)
-      .list()
-      .flatMap((e) => (e.record?.bootId === boot ? [e.record] : []));
-  }
-
-  #records(meta: NetworkMeta) {
-    return networkState({ dataDir: this.#o.cniDataDir, network: meta.Name }).records;
-  }
-
-  /** An endpoint record for an attachment on this host. */
-  endpointRecord(meta: NetworkMeta, a: EndpointInput): Endpoint {
-    return {
-      Name: a.name,
-      EndpointID: createHash('sha256').update(`${meta.Id}/${a.containerID}/${a.ifname}`).digest('hex'),
-      NetworkID: meta.Id,
-      Network: meta.Name,
-      Host: this.#o.nodeName,
-      HostIP: this.#iface.publicIP,
-      ContainerID: a.containerID,
-      Interface: a.ifname,
-      IPv4Address: a.address,
-      IPv6Address: a.address6 ?? '',
-      MacAddress: a.mac,
-      Aliases: a.aliases,
-      Created: new Date().toISOString(),
-    };
-  }
-}
-
-/** Whether `ip` is in this host's subnets of a network it serves. */
-function inSubnets(served: Served | undefined, ip: string): boolean {
-  const a = parseAddr(ip);
-  return (
-    !!served &&
-    !!a &&
-    [served.subnet, served.subnet6].some((s) => {
-      const p = s === undefined ? undefined : parsePrefix(s);
-      return !!p?.ok && containsIP(p.value, a.family, a.ip);
-    })
-  );
-}
-
-/**
- * A named network's leases in etcd, its agent served the network config its meta implies (networkConfigOf), the
- * meta having passed #judge. The `config` key beside the meta is written from it at creation, so flannel's
- * readers see the network; one that says anything else (another range or VNI, Learning, a port) was written
- * past the API (issue 25): it is not served, and said once.
- */
-class NamedLeaseSource extends EtcdLeaseSource {
-  readonly #meta: NetworkMeta;
-  readonly #warn: (msg: string) => void;
-  #said: string | undefined;
-
-  constructor(store: ConstructorParameters<typeof EtcdLeaseSource>[0], log: Logger, meta: NetworkMeta) {
-    super(store, log);
-    this.#meta = meta;
-    this.#warn = (msg) => log.warn(msg);
-  }
-
-  override async readConfig(): Promise<string | undefined> {
-    const problem = configProblem(this.#meta, await super.readConfig().catch(() => undefined));
-    if (problem !== undefined && problem !== this.#said) this.#warn(`ignoring the network config ${this.configWhere}: ${problem}`);
-    this.#said = problem;
-    return networkConfigOf(this.#meta);
   }
 }

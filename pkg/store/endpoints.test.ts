@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Endpoint, NetworkMeta } from '../networks/mod.ts';
 import type { KvClient } from './etcd/mod.ts';
-import { MemoryKv } from './etcd/testing/memory-kv.ts';
+import { MemoryKv, overriding } from './etcd/testing/memory-kv.ts';
 import { NetworkStore } from './networks.ts';
 
 const ROOT = '/p/weft';
@@ -22,7 +22,7 @@ function slipIn(kv: MemoryKv, method: 'get' | 'getPrefix', when: (key: string) =
     }
     return r;
   };
-  return {
+  return overriding(kv, {
     get: async (k) => {
       const r = await kv.get(k);
       return method === 'get' ? after(k, r) : r;
@@ -31,16 +31,7 @@ function slipIn(kv: MemoryKv, method: 'get' | 'getPrefix', when: (key: string) =
       const r = await kv.getPrefix(p);
       return method === 'getPrefix' ? after(p, r) : r;
     },
-    put: (k, v, o) => kv.put(k, v, o),
-    delete: (k) => kv.delete(k),
-    deletePrefix: (p) => kv.deletePrefix(p),
-    txn: (c, s, f) => kv.txn(c, s, f),
-    leaseGrant: (t) => kv.leaseGrant(t),
-    leaseKeepAlive: (id) => kv.leaseKeepAlive(id),
-    leaseTimeToLive: (id) => kv.leaseTimeToLive(id),
-    leaseRevoke: (id) => kv.leaseRevoke(id),
-    watchPrefix: (p, r, h) => kv.watchPrefix(p, r, h),
-  };
+  });
 }
 
 async function network(): Promise<{ kv: MemoryKv; other: NetworkStore; meta: NetworkMeta }> {

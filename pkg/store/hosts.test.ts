@@ -2,8 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostRecord } from '../hosts/mod.ts';
 import { FakeClock } from '../lease/testing/fake-clock.ts';
-import type { KvClient } from './etcd/mod.ts';
-import { MemoryKv } from './etcd/testing/memory-kv.ts';
+import { MemoryKv, overriding } from './etcd/testing/memory-kv.ts';
 import { HostRegistry } from './hosts.ts';
 
 const ROOT = '/p/weft';
@@ -47,8 +46,7 @@ describe('HostRegistry.claim()', () => {
     const other = new HostRegistry(kv, ROOT);
     let slipped = false;
     // Host 4 lists the hosts; host 1 claims in full before host 4 writes.
-    const racing: KvClient = {
-      get: (k) => kv.get(k),
+    const racing = overriding(kv, {
       getPrefix: async (p) => {
         const r = await kv.getPrefix(p);
         if (!slipped) {
@@ -57,16 +55,7 @@ describe('HostRegistry.claim()', () => {
         }
         return r;
       },
-      put: (k, v, o) => kv.put(k, v, o),
-      delete: (k) => kv.delete(k),
-      deletePrefix: (p) => kv.deletePrefix(p),
-      txn: (c, s, f) => kv.txn(c, s, f),
-      leaseGrant: (t) => kv.leaseGrant(t),
-      leaseKeepAlive: (id) => kv.leaseKeepAlive(id),
-      leaseTimeToLive: (id) => kv.leaseTimeToLive(id),
-      leaseRevoke: (id) => kv.leaseRevoke(id),
-      watchPrefix: (p, r, h) => kv.watchPrefix(p, r, h),
-    };
+    });
     expect(await new HostRegistry(racing, ROOT).claim(h4, 90)).toMatchObject({ claimed: false });
     expect(JSON.parse((await kv.get(KEY))!.value)).toEqual(h1);
   });

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseNetworkConfig, parseVxlanBackend } from '../../flannel-compat/network-config.ts';
 import { WeftError } from '../errors/mod.ts';
+import type { Clock } from '../lease/clock.ts';
 import type { FeedHandlers } from '../lease/store.ts';
 import type { KvClient } from './etcd/mod.ts';
 import { PrefixFeed } from './prefix-feed.ts';
@@ -64,9 +65,9 @@ export class NetworkStore {
     return { subnet: cfg.value.ipv4.network, subnet6: cfg.value.ipv6?.network, vni: vx.ok ? vx.value.vni : 1 };
   }
 
-  /** List-then-watch of every network's keys (metas, configs, leases, endpoints). */
-  watch(h: FeedHandlers): PrefixFeed {
-    return new PrefixFeed(this.client, keys.networks(this.root), h);
+  /** List-then-watch of every network's keys (metas, configs, leases, endpoints); `clock` times its retries. */
+  watch(h: FeedHandlers, clock?: Clock): PrefixFeed {
+    return new PrefixFeed(this.client, keys.networks(this.root), h, clock);
   }
 
   /** A network's leases, in flannel's schema under its own prefix. */

@@ -6,6 +6,7 @@
  * with backoff (100 ms doubling to 5 s).
  */
 import { messageOf } from '../errors/mod.ts';
+import { realClock, type Clock, type Timer } from '../lease/clock.ts';
 import type { RawKv } from '../lease/lease.ts';
 import type { Change, FeedHandlers } from '../lease/store.ts';
 import type { KeyValue, KvClient, Watch, WatchEnd } from './etcd/mod.ts';
@@ -27,13 +28,16 @@ export class PrefixFeed {
   #watch: Watch | undefined;
   #stopped = false;
   #backoff = 100;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
+  readonly #clock: Clock;
   #said = '';
   /** Watch ends and relists since start, for status pages. */
   relists = 0;
 
-  constructor(client: KvClient, prefix: string, handlers: FeedHandlers) {
+  /** `clock` times the retries (unit tests give a fake one). */
+  constructor(client: KvClient, prefix: string, handlers: FeedHandlers, clock: Clock = realClock) {
     this.#client = client;
+    this.#clock = clock;
     this.#prefix = prefix;
     this.#h = handlers;
   }
@@ -42,14 +46,14 @@ export class PrefixFeed {
   async start(): Promise<void> {
     while (!this.#stopped) {
       if (await this.#resync()) return;
-      await new Promise((r) => (this.#timer = setTimeout(r, this.#backoff)));
+      await new Promise<void>((r) => (this.#timer = this.#clock.timer(r, this.#backoff)));
       this.#backoff = Math.min(this.#backoff * 2, 5000);
     }
   }
 
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#watch?.cancel();
   }
 

@@ -6,9 +6,7 @@ import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
 import { sockaddrUn } from '../../pkg/kernel/sd-notify.ts';
 
-interface Fn {
-  (...args: unknown[]): number;
-}
+type Fn = (...args: unknown[]) => number;
 interface Koffi {
   load(name: string): { func(sig: string): Fn };
 }

@@ -31,9 +31,17 @@ import {
   type WireHeader,
   type WireKv,
 } from './codec.ts';
-import { parseEndpoints } from './endpoint.ts';
+import { parseEndpoints, type Endpoint } from './endpoint.ts';
 import { answerFailure, socketFailure, type Failure, type FailureContext } from './failure.ts';
-import { SendError, TlsMaterial, Transport, type Reply, type TlsFiles } from './transport.ts';
+import {
+  HttpTransport,
+  SendError,
+  TlsMaterial,
+  type EtcdTransport,
+  type Reply,
+  type TlsFiles,
+  type TransportFactory,
+} from './transport.ts';
 
 export interface EtcdOptions extends TlsFiles {
   readonly endpoints: readonly string[];
@@ -51,6 +59,8 @@ export interface EtcdOptions extends TlsFiles {
   readonly onRequest?: (op: string, error: string | undefined) => void;
   /** Told when a watch ends and its owner has to list again. */
   readonly onWatchEnd?: (why: 'compacted' | 'ended') => void;
+  /** Makes each endpoint's transport (default: HTTP over TCP, TLS or a Unix socket); unit tests give their own. */
+  readonly transport?: TransportFactory;
 }
 
 export interface EndpointState {
@@ -82,7 +92,7 @@ export interface Watch {
 }
 
 interface Slot {
-  readonly transport: Transport;
+  readonly transport: EtcdTransport;
   token: string | undefined;
   lastError: string | undefined;
   lastErrorAt: number | undefined;
@@ -148,8 +158,9 @@ export class EtcdClient {
     const endpoints = parseEndpoints(o.endpoints);
     const tlsWanted = o.caFile !== undefined || o.certFile !== undefined;
     this.#tls = tlsWanted ? new TlsMaterial({ caFile: o.caFile, certFile: o.certFile, keyFile: o.keyFile }) : undefined;
+    const transport = o.transport ?? ((e: Endpoint, tls: TlsMaterial | undefined) => new HttpTransport(e, tls));
     this.#slots = endpoints.map((e) => ({
-      transport: new Transport(e, this.#tls),
+      transport: transport(e, this.#tls),
       token: undefined,
       lastError: undefined,
       lastErrorAt: undefined,

@@ -10,3 +10,4 @@ export {
 } from './client.ts';
 export type { Compare, KeyValue, Op, WatchEvent } from './codec.ts';
 export { parseEndpoint, parseEndpoints, type Endpoint } from './endpoint.ts';
+export type { EtcdTransport, Reply, SendOptions, TransportFactory } from './transport.ts';

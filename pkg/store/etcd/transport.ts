@@ -125,7 +125,22 @@ export class SendError extends Error {
   }
 }
 
-export class Transport {
+/**
+ * What the client needs of one endpoint: a request and its reply, or a SendError saying whether the request
+ * was connected when it failed (the failover rules in client.ts hang on that). HttpTransport is the real one;
+ * the client's unit tests give their own, so each failure is produced on purpose rather than by a sick etcd.
+ */
+export interface EtcdTransport {
+  readonly endpoint: Endpoint;
+  /** POSTs `body` as JSON to `path`; rejects with a SendError for anything below HTTP (WEFT_STORE_TLS as is). */
+  send(path: string, body: unknown, o: SendOptions): Promise<Reply>;
+  close(): void;
+}
+
+/** Makes an endpoint's transport; `tls` is the client's certificate material (undefined without TLS flags). */
+export type TransportFactory = (endpoint: Endpoint, tls: TlsMaterial | undefined) => EtcdTransport;
+
+export class HttpTransport implements EtcdTransport {
   readonly endpoint: Endpoint;
   readonly #tls: TlsMaterial | undefined;
   #agent: http.Agent | undefined;
@@ -155,7 +170,6 @@ export class Transport {
     return { unary: this.#agent, stream: this.#streamAgent! };
   }
 
-  /** POSTs `body` as JSON to `path`; rejects with a SendError for anything below HTTP. */
   send(path: string, body: unknown, o: SendOptions): Promise<Reply> {
     return new Promise((resolve, reject) => {
       let agents: { unary: http.Agent; stream: http.Agent };

@@ -7,7 +7,8 @@
  *
  * Every call takes effect when it runs, all at once; a test that wants interleavings wraps the calls (see
  * `scheduled`), so the effect happens at the moment a scheduler releases it. What it leaves out: auth,
- * compaction, and failures (a faulty etcd is tested against the real one, in test/chaos).
+ * compaction, and failures (the client's failover is unit-tested over scripted transports in failover.test.ts,
+ * and against a real etcd in test/chaos).
  */
 import type { KeyValue, Compare, Op, WatchEvent } from '../codec.ts';
 import type { KvClient, Range, Watch, WatchHandlers } from '../client.ts';
@@ -244,5 +245,23 @@ export function scheduled(kv: KvClient, gate: Gate, who: string): KvClient {
     leaseTimeToLive: wrap('leaseTimeToLive', (id) => kv.leaseTimeToLive(id)),
     leaseRevoke: wrap('leaseRevoke', (id) => kv.leaseRevoke(id)),
     watchPrefix: (p, r, h) => kv.watchPrefix(p, r, h),
+  };
+}
+
+/** The client with some calls replaced (a test's fault or race), every other call passed through as is. */
+export function overriding(kv: KvClient, over: Partial<KvClient>): KvClient {
+  return {
+    get: (k) => kv.get(k),
+    getPrefix: (p) => kv.getPrefix(p),
+    put: (k, v, o) => kv.put(k, v, o),
+    delete: (k) => kv.delete(k),
+    deletePrefix: (p) => kv.deletePrefix(p),
+    txn: (c, s, f) => kv.txn(c, s, f),
+    leaseGrant: (t) => kv.leaseGrant(t),
+    leaseKeepAlive: (id) => kv.leaseKeepAlive(id),
+    leaseTimeToLive: (id) => kv.leaseTimeToLive(id),
+    leaseRevoke: (id) => kv.leaseRevoke(id),
+    watchPrefix: (p, r, h) => kv.watchPrefix(p, r, h),
+    ...over,
   };
 }
