@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SimCluster } from '../pkg/sim/mod.ts';
 
-export const WEFT = resolve(import.meta.dirname, '../dist/weft');
+/** The executable the simulated hosts run; WEFT_BENCH_BIN replaces it (a wrapper that profiles the daemon). */
+export const WEFT = process.env.WEFT_BENCH_BIN ?? resolve(import.meta.dirname, '../dist/weft');
 export const PREFIX = '/weft-bench/network';
 
 export async function benchCluster(

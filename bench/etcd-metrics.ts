@@ -17,6 +17,8 @@ export interface EtcdLoad {
   readonly dbBytes: number;
   /** etcd's CPU time so far (user + system). */
   readonly cpuSec: number;
+  /** Bytes etcd sent its gRPC clients (the JSON gateway is one), so far. */
+  readonly sentBytes: number;
 }
 
 function scrape(socketPath: string): Promise<string> {
@@ -55,15 +57,20 @@ export async function etcdLoad(socketPath: string): Promise<EtcdLoad> {
     watchers: samples(text, 'etcd_debugging_mvcc_watcher_total').total,
     dbBytes: samples(text, 'etcd_mvcc_db_total_size_in_bytes').total,
     cpuSec: samples(text, 'process_cpu_seconds_total').total,
+    sentBytes: samples(text, 'etcd_network_client_grpc_sent_bytes_total').total,
   };
 }
 
 /** What happened between two scrapes: requests by method, events, etcd CPU. */
-export function loadBetween(a: EtcdLoad, b: EtcdLoad): { requests: Map<string, number>; total: number; events: number; cpuSec: number } {
+export function loadBetween(
+  a: EtcdLoad,
+  b: EtcdLoad,
+): { requests: Map<string, number>; total: number; events: number; cpuSec: number; sentBytes: number } {
   const requests = new Map<string, number>();
   for (const [m, n] of b.requests) {
     const d = n - (a.requests.get(m) ?? 0);
     if (d > 0) requests.set(m, d);
   }
-  return { requests, total: [...requests.values()].reduce((x, y) => x + y, 0), events: b.events - a.events, cpuSec: b.cpuSec - a.cpuSec };
+  const total = [...requests.values()].reduce((x, y) => x + y, 0);
+  return { requests, total, events: b.events - a.events, cpuSec: b.cpuSec - a.cpuSec, sentBytes: b.sentBytes - a.sentBytes };
 }

@@ -50,6 +50,8 @@ interface Figures {
   readonly rssMiB: number;
   readonly cpuPct: number;
   readonly reqPerS: number;
+  /** Bytes etcd sends each idle daemon per second. */
+  readonly bytesPerS: number;
   readonly restByMethod: string;
   readonly etcdCpuPct: number;
   readonly dbMiB: number;
@@ -144,6 +146,7 @@ async function run(n: number, last: boolean): Promise<Figures> {
       rssMiB,
       cpuPct,
       reqPerS: perSec(rest.total) / n,
+      bytesPerS: perSec(rest.sentBytes) / n,
       restByMethod: [...rest.requests]
         .sort((a, b) => b[1] - a[1])
         .map(([m, k]) => `${m} ${(perSec(k) / n).toFixed(3)}`)
@@ -237,12 +240,14 @@ async function massRestart(c: SimCluster, etcdSocket: string): Promise<void> {
   }));
   const whileStarting = perSecond.filter((s) => s.at <= readyS + 1);
   const total = whileStarting.reduce((a, s) => a + s.total, 0);
+  const bytes = whileStarting.reduce((a, s) => a + s.sentBytes, 0);
+  const events = whileStarting.reduce((a, s) => a + s.events, 0);
   const busiest = Math.max(...whileStarting.map((s) => s.total));
   const keepAlives = perSecond.filter((s) => s.at > readyS + 5).map((s) => s.requests.get('LeaseKeepAlive') ?? 0);
   const n = c.daemons.length;
   console.log(
     `\nmass restart of all ${n} daemons: all ready ${readyS.toFixed(1)} s after the start; ${total} requests to etcd meanwhile, ` +
-      `the busiest second ${busiest}\n` +
+      `the busiest second ${busiest}; etcd sent ${(bytes / 2 ** 20).toFixed(1)} MiB and ${events} watch events\n` +
       `host-record renewals in the ${keepAlives.length} s after (1 s buckets): busiest second ${Math.max(...keepAlives)}, ` +
       `mean ${(keepAlives.reduce((a, b) => a + b, 0) / Math.max(1, keepAlives.length)).toFixed(2)}, ` +
       `seconds with none ${keepAlives.filter((k) => k === 0).length}: ` +
@@ -258,6 +263,7 @@ function printRun(f: Figures): void {
       ['daemon RSS at rest (mean)', `${f.rssMiB.toFixed(0)} MiB`],
       ['daemon CPU at rest (mean)', `${f.cpuPct.toFixed(2)}% of a core`],
       ['requests each idle daemon sends etcd', `${f.reqPerS.toFixed(3)}/s (${f.restByMethod})`],
+      ['bytes etcd sends each idle daemon', `${f.bytesPerS.toFixed(0)} B/s`],
       ['etcd CPU at rest', `${f.etcdCpuPct.toFixed(2)}% of a core`],
       ['etcd database / watchers', `${(f.dbMiB * 1024).toFixed(0)} KiB / ${f.watchers}`],
       ['lease renewals at rest: keep-alives / watch events', `${f.renewals} / ${f.renewalEvents} in ${REST_S} s`],
@@ -282,6 +288,7 @@ function summary(all: readonly Figures[]): void {
     ['daemon RSS (MiB)', (f) => f.rssMiB, (v) => v.toFixed(0)],
     ['daemon CPU at rest (%)', (f) => f.cpuPct, (v) => v.toFixed(2)],
     ['requests/s per idle daemon', (f) => f.reqPerS, (v) => v.toFixed(3)],
+    ['bytes/s etcd sends per idle daemon', (f) => f.bytesPerS, (v) => v.toFixed(0)],
     ['etcd CPU at rest (%)', (f) => f.etcdCpuPct, (v) => v.toFixed(2)],
     ['etcd DB (KiB)', (f) => f.dbMiB * 1024, (v) => v.toFixed(0)],
     ['etcd watchers', (f) => f.watchers, (v) => v.toFixed(0)],
