@@ -185,6 +185,9 @@ export class NetworkAgent {
   #resyncs = 0;
   /** Bumped by every lease change: a pass whose inputs (this, the VTEPs, the held subnets) did not change need not plan. */
   #leaseGen = 0;
+  #planned: { readonly key: string; readonly plans: DevicePlan[] } | undefined;
+  #peerList: { readonly key: string; readonly leases: SubnetLease[] } | undefined;
+  #verbose: { readonly key: string; readonly peers: NetworkStatus['peers']; readonly desired: NetworkStatus['desired'] } | undefined;
   #plannedFor: string | undefined;
   /** The public addresses the last pass programmed FDB entries to: the only hosts VXLAN is taken from. */
   #vxlanPeers: readonly string[] = [];
@@ -388,7 +391,10 @@ export class NetworkAgent {
   }
 
   #peerLeases(): SubnetLease[] {
-    return peersOfFamily(this.#peers.values(), this.#config?.keyFamily ?? 4);
+    const family = this.#config?.keyFamily ?? 4;
+    const key = `${this.#leaseGen} ${family}`;
+    if (this.#peerList?.key !== key) this.#peerList = { key, leases: peersOfFamily(this.#peers.values(), family) };
+    return this.#peerList.leases;
   }
 
   /** What this host serves for the network, once ready. */
@@ -545,21 +551,30 @@ export class NetworkAgent {
     if (!verbose || !held || !v || !this.#config) return networkReport(snapshot, verbose);
     const ports = this.#d.ports();
     const [main, six] = this.#plans(held);
-    return networkReport(
-      {
-        ...snapshot,
-        desired: {
-          plan: main!.want,
-          scopes: main!.scopes,
-          ...(six && this.#ipv6HalfVtep() && { v6: { vtep: this.#ipv6HalfVtep()!, plan: six.want, scopes: six.scopes } }),
-          underlay: { name: this.#d.iface.name, mtu: this.#d.iface.mtu },
-          subnetLen: keyConfig(this.#config).subnetLen,
-          bridge: this.#spec.ownsBridge || ports.length > 0 ? { ...this.#bridgeSpec(held), ports } : undefined,
-          subnetFile: { path: this.#spec.subnetFile, text: this.#subnetFileText(held) },
+    const subnetFile = { path: this.#spec.subnetFile, text: this.#subnetFileText(held) };
+    // The verbose parts (every peer, the desired state) again only when their inputs changed: status.json is
+    // written every resync, and the same objects let writeStatusFile see that nothing changed (issue 28).
+    const key = JSON.stringify([this.#planned?.key, ports, subnetFile.text, snapshot.conflicts]);
+    if (this.#verbose?.key !== key) {
+      const full = networkReport(
+        {
+          ...snapshot,
+          desired: {
+            plan: main!.want,
+            scopes: main!.scopes,
+            ...(six && this.#ipv6HalfVtep() && { v6: { vtep: this.#ipv6HalfVtep()!, plan: six.want, scopes: six.scopes } }),
+            underlay: { name: this.#d.iface.name, mtu: this.#d.iface.mtu },
+            subnetLen: keyConfig(this.#config).subnetLen,
+            bridge: this.#spec.ownsBridge || ports.length > 0 ? { ...this.#bridgeSpec(held), ports } : undefined,
+            subnetFile,
+          },
         },
-      },
-      verbose,
-    );
+        verbose,
+      );
+      this.#verbose = { key, peers: full.peers, desired: full.desired };
+    }
+    const { peers, desired } = this.#verbose;
+    return { ...networkReport(snapshot, false), peers, ...(desired && { desired }) };
   }
 
   #subnetFileText(held: HeldLease): string {
@@ -694,7 +709,17 @@ export class NetworkAgent {
   }
 
   /** The peers' entries as wanted on each of this network's VTEPs. */
+  /**
+   * The plans for the peers as they are; the same inputs give the same plans, so they are kept (a status pass
+   * re-planned and re-screened 5,000 peers every resync: most of the daemon's CPU at rest; issue 28).
+   */
   #plans(held: HeldLease): DevicePlan[] {
+    const key = JSON.stringify([this.#leaseGen, this.#vtepIndexes(), held.key, held.createRevision, held.subnet6, this.#config]);
+    if (this.#planned?.key !== key) this.#planned = { key, plans: this.#plansNow(held) };
+    return this.#planned.plans;
+  }
+
+  #plansNow(held: HeldLease): DevicePlan[] {
     return peerPlans({
       f: this.#config!,
       held,

@@ -55,13 +55,31 @@ const written = new Map<string, string>();
  */
 export const STATUS_FILE_MODE = 0o600;
 
+/** The large parts of the verbose document: every peer, the desired kernel state. */
+const BULKY = new Set(['list', 'desired']);
+const ids = new WeakMap<object, number>();
+let nextId = 0;
+const idOf = (o: object): string => {
+  if (!ids.has(o)) ids.set(o, ++nextId);
+  return `#${ids.get(o)}`;
+};
+
+/** The fields that change with the clock alone: times, durations, latencies. */
+const CLOCKS = new Set(['at', 'uptimeSeconds', 'ms', 'lastOkAt', 'lastErrorAt', 'latencyMs']);
+
 /**
- * Writes the verbose document if anything but its clock changed; always the first time in this process, so
- * a file left by an older weft (0644) is replaced by one of STATUS_FILE_MODE even if it says the same.
+ * Writes the verbose document if anything but its clocks changed; always the first time in this process, so
+ * a file left by an older weft (0644) is replaced by one of STATUS_FILE_MODE even if it says the same. With
+ * 5,000 peers the document is a few MiB: rewriting it every resync for a new timestamp was a good part of the
+ * daemon's CPU at rest (issue 28).
  */
 export function writeStatusFile(path: string, doc: DaemonStatus): void {
-  const { at, uptimeSeconds, ...stable } = doc;
-  const now = JSON.stringify(stable);
+  const { at, uptimeSeconds } = doc;
+  // An agent hands out the same peer list and desired state while their inputs are the same: compared by
+  // identity, so the comparison costs a few KiB of text, not the whole document.
+  const now = JSON.stringify(doc, (k, v: unknown) =>
+    CLOCKS.has(k) ? undefined : BULKY.has(k) && typeof v === 'object' && v ? idOf(v) : v,
+  );
   const before = written.get(path);
   if (before !== undefined && now === before) return;
   writeFileAtomic(path, `${JSON.stringify({ ...doc, at, uptimeSeconds }, null, 1)}\n`, STATUS_FILE_MODE);
