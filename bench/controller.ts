@@ -8,7 +8,8 @@
  *   scale        5,000 remote leases: daemon RSS and CPU while programming them and at rest, and the time
  *                of a resync pass with nothing to change;
  *   floor        the same 15,000 entries through one netlink socket in a loop (floor.ts), in the same run: the
- *                kernel's own cost, which the scale phase is a ratio to.
+ *                kernel's own cost, which the scale phase is a ratio to; and etcd's: when the last of the
+ *                leases reached a watcher in this process (weft cannot program a lease it was not sent).
  *
  * In the convergence phase kernel entries are timestamped from netlink notifications (RTNLGRP_IPV4_ROUTE,
  * RTNLGRP_NEIGH) received in the host's namespace, not by polling; the burst and scale phases, whose thousands
@@ -124,6 +125,21 @@ async function main(): Promise<void> {
     await putLeases(c, N + BURST, SCALE);
     await waitFor('5,000 peers programmed', async () => (await programmed()) >= SCALE, 300_000, 20);
     const scaleMs = performance.now() - s0;
+    // The other floor: weft cannot program a lease before etcd delivers it; when did the last one reach a watcher?
+    const delivered = await waitFor(
+      'every lease delivered to the watcher',
+      () => {
+        let last = 0;
+        for (let i = N + BURST; i < SCALE; i++) {
+          const t = watchSeen.get(key(i));
+          if (t === undefined) return undefined;
+          last = Math.max(last, t);
+        }
+        return last - s0;
+      },
+      60_000,
+      20,
+    );
     const cpu1 = procStats(pid);
     // At rest: ten resync periods (the tenth resync dumps the kernel in full), nobody asking the daemon anything.
     const idle0 = procStats(pid);
@@ -168,6 +184,10 @@ async function main(): Promise<void> {
     console.log(
       `       kernel floor: the same ${floor.entries} entries through one netlink socket in a loop: ${(floor.ms / 1000).toFixed(1)} s; ` +
         `ratio ${(scaleMs / floor.ms).toFixed(2)}`,
+    );
+    console.log(
+      `       etcd floor: the last of those leases reached a watcher in this process ${(delivered / 1000).toFixed(1)} s after the first ` +
+        `write; ratio ${(scaleMs / delivered).toFixed(2)}`,
     );
     console.log(
       `       at rest: RSS ${idle1.rssMiB.toFixed(0)} MiB (${startRss.toFixed(0)} MiB with no peer), ` +
