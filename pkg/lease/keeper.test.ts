@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeLeaseAttrs } from '../../flannel-compat/lease-attrs.ts';
 import type { FamilyConfig } from '../../flannel-compat/network-config.ts';
 import { createLogger } from '../log/logger.ts';
-import { LeaseKeeper, type KeeperSpec } from './keeper.ts';
+import { LeaseKeeper, type HeldLease, type KeeperSpec } from './keeper.ts';
 import { FakeClock } from './testing/fake-clock.ts';
 import { FakeSubnetStore } from './testing/fake-store.ts';
 
@@ -162,6 +162,31 @@ describe('LeaseKeeper', () => {
     const held = await keeper.acquire();
     expect(held.subnet).not.toBe('10.244.7.0/24');
     expect(store.kvs.get(held.key)?.value).toBe(value('192.0.2.1'));
+  });
+
+  it('after each lost race waits longer, at random, before trying again (issue 28: every host at once)', async () => {
+    const clock = new FakeClock();
+    const store = new FakeSubnetStore(clock);
+    const spec = { config, publicIP: '192.0.2.1', value: value('192.0.2.1'), previousSubnet: undefined, pinned: false };
+    const keeper = new LeaseKeeper(
+      store,
+      { ...spec, renewMarginMs: HOUR, ttlSeconds: 86_400 },
+      { log: createLogger({ write: () => {} }), clock, signal: new AbortController().signal, jitter: () => 1 },
+    );
+    let races = 0;
+    store.beforeCreate = (k) => {
+      if (races++ < 3) store.put(k, value(`192.0.2.${10 + races}`));
+    };
+    let held: HeldLease | undefined;
+    void keeper.acquire().then((h) => {
+      held = h;
+    });
+    // Waits of 50, 100 and 200 ms (the jitter at its largest): nothing before 350 ms, the lease at 350 ms.
+    await clock.advance(349);
+    expect(held).toBeUndefined();
+    await clock.advance(1);
+    expect(held?.key).toBeDefined();
+    expect(races).toBe(4);
   });
 
   it('prefers the subnet file over a forged lease with its address, and logs the ignored one once (issue 11)', async () => {

@@ -10,7 +10,8 @@
  *             failed renewal is retried every minute, as flanneld does.
  *
  * Every wait is jittered downwards (issue 28): up to a tenth of the margin off a renewal, a fifth off a retry,
- * half off an acquisition's backoff. Hosts that started together (a mass restart) or lost etcd together (an
+ * half off an acquisition's backoff. A lost creation race waits a random time below 50 ms, doubling per loss up
+ * to 2 s, so hosts creating leases at once (a network created everywhere) stop retrying in step. Hosts that started together (a mass restart) or lost etcd together (an
  * outage) would otherwise renew and retry in lockstep for ever, each wave N requests in the same instant; with
  * the jitter they drift apart a little more on every renewal. A wait never grows, so no lease renews later.
  *   take back if our key disappears (deleted by hand, or the store let the lease lapse), create the same
@@ -36,6 +37,9 @@ import { familyOf } from '../netaddr/family.ts';
 const RENEW_RETRY_MS = 60_000;
 const TAKE_BACK_RETRY_MS = 10_000;
 const WAIT_RETRY_MS = 10_000;
+/** After a lost race, a wait up to this long, doubling with each further loss up to the maximum. */
+const LOST_RACE_MS = 50;
+const LOST_RACE_MAX_MS = 2000;
 
 export interface HeldLease {
   readonly key: string;
@@ -116,6 +120,7 @@ export class LeaseKeeper {
   /** Resolves once this host holds a lease; retries, saying why, until it does or the signal aborts. */
   async acquire(): Promise<HeldLease> {
     let said = '';
+    let lost = 0;
     for (let attempt = 1; ; attempt++) {
       this.#signal.throwIfAborted();
       let wait = 0;
@@ -127,6 +132,11 @@ export class LeaseKeeper {
           this.#scheduleRenewal();
           return held;
         }
+        // Another host changed the leases first. When every host takes a lease at once (a network created,
+        // a mass restart) they would all list and try again in step, each round won by one: O(hosts²)
+        // requests. A random wait, doubling with each loss, spreads them out (bench:scale, issue 28).
+        lost++;
+        wait = this.#jitter() * Math.min(LOST_RACE_MS * 2 ** (lost - 1), LOST_RACE_MAX_MS);
       } catch (e) {
         this.#signal.throwIfAborted();
         const base = e instanceof WeftError && e.code === 'WEFT_LEASE_UNAVAILABLE' ? WAIT_RETRY_MS : Math.min(1000 * attempt, 10_000);
