@@ -27,7 +27,7 @@ import { Netlink } from '../pkg/kernel/mod.ts';
 import { percentile, procStats, table } from '../pkg/measure/mod.ts';
 import { RTM } from '../pkg/rtnl/constants.ts';
 import { decodeRoute } from '../pkg/rtnl/route.ts';
-import { waitFor, withBinds, type SimDaemon } from '../pkg/sim/mod.ts';
+import { SimDaemon, waitFor, withBinds } from '../pkg/sim/mod.ts';
 import type { SimCluster } from '../pkg/sim/cluster.ts';
 import { benchCluster } from './cluster.ts';
 import { etcdLoad, loadBetween, type EtcdLoad } from './etcd-metrics.ts';
@@ -43,6 +43,8 @@ const REST_S = flag('rest', 60);
 const RENEWALS_S = flag('renewals', 90);
 const RANGES = { default: '10.244.', RED: '10.10.', BLUE: '10.20.', GREEN: '10.30.' } as const;
 const RTNLGRP_IPV4_ROUTE = 7;
+/** The second mass restart's --startup-jitter, seconds. */
+const JITTER_S = 10;
 
 interface Figures {
   readonly n: number;
@@ -163,7 +165,16 @@ async function run(n: number, last: boolean): Promise<Figures> {
       createEvents: Math.max(0, Math.round(created.events - idleShare(rest.events))),
     };
     printRun(f);
-    if (last) await massRestart(c, etcdSocket);
+    if (last) {
+      await massRestart(c, etcdSocket, 'without --startup-jitter');
+      // The same again with every daemon given --startup-jitter: the burst spread over that many seconds.
+      await Promise.all(c.daemons.map((d) => d.stop()));
+      c.daemons.forEach((d, i) => {
+        const args = [...d.args, `--startup-jitter=${JITTER_S}`];
+        c.daemons[i] = new SimDaemon(d.host, { dir: d.dir, bin: d.bin, args, binds: d.binds, env: d.env });
+      });
+      await massRestart(c, etcdSocket, `with --startup-jitter=${JITTER_S}`, true);
+    }
     return f;
   } finally {
     for (const s of sockets) s.close();
@@ -216,8 +227,8 @@ async function joinHost(c: SimCluster, n: number, sockets: readonly Netlink[]): 
 }
 
 /** Every daemon stopped, then started at once; the busiest second; then when the host records renew. */
-async function massRestart(c: SimCluster, etcdSocket: string): Promise<void> {
-  await Promise.all(c.daemons.map((d) => d.stop()));
+async function massRestart(c: SimCluster, etcdSocket: string, how: string, stopped = false): Promise<void> {
+  if (!stopped) await Promise.all(c.daemons.map((d) => d.stop()));
   const samples: Array<{ at: number; load: EtcdLoad }> = [];
   const sample = async () => samples.push({ at: performance.now(), load: await etcdLoad(etcdSocket) });
   await sample();
@@ -248,7 +259,7 @@ async function massRestart(c: SimCluster, etcdSocket: string): Promise<void> {
   const keepAlives = perSecond.filter((s) => s.at > readyS + 5).map((s) => s.requests.get('LeaseKeepAlive') ?? 0);
   const n = c.daemons.length;
   console.log(
-    `\nmass restart of all ${n} daemons: all ready ${readyS.toFixed(1)} s after the start; ${total} requests to etcd meanwhile, ` +
+    `\nmass restart of all ${n} daemons, ${how}: all ready ${readyS.toFixed(1)} s after the start; ${total} requests to etcd meanwhile, ` +
       `the busiest second ${busiest}; etcd sent ${(bytes / 2 ** 20).toFixed(1)} MiB and ${events} watch events\n` +
       `host-record renewals in the ${keepAlives.length} s after (1 s buckets): busiest second ${Math.max(...keepAlives)}, ` +
       `mean ${(keepAlives.reduce((a, b) => a + b, 0) / Math.max(1, keepAlives.length)).toFixed(2)}, ` +

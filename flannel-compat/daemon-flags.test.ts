@@ -25,6 +25,7 @@ describe('parseDaemonFlags()', () => {
       ifaces: [],
       stateDir: '/var/lib/weft',
       resyncPeriod: 30,
+      startupJitter: 0,
     });
   });
 

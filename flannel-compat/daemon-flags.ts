@@ -67,6 +67,8 @@ export interface DaemonFlags {
   /** The link-local address of the resolver for Docker containers; "" for none. */
   readonly dockerDns: string;
   readonly resyncPeriod: number;
+  /** Seconds: before its first etcd request the daemon waits a random time up to this (0: none). */
+  readonly startupJitter: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly logFormat: 'text' | 'json';
   /** What was accepted but has no effect in weft. */
@@ -257,6 +259,14 @@ const FLAGS: readonly Spec[] = [
     help: 'seconds between full comparisons of the kernel with etcd',
     weft: true,
   },
+  {
+    name: 'startup-jitter',
+    kind: 'int',
+    key: 'startupJitter',
+    dflt: 0,
+    help: 'seconds: wait a random time up to this before the first etcd request, so hosts restarted together spread out',
+    weft: true,
+  },
   { name: 'log-level', kind: 'string', key: 'logLevel', dflt: 'info', help: 'debug, info, warn or error', weft: true },
   {
     name: 'log-format',
@@ -389,6 +399,7 @@ export function parseDaemonFlags(
   if (out.publicIPv6 !== undefined && parseIP(out.publicIPv6 as string)?.family !== 6)
     problems.push(`--public-ipv6 "${String(out.publicIPv6)}" is not an IPv6 address`);
   if ((out.resyncPeriod as number) < 1) problems.push('--resync-period must be at least 1 second');
+  if ((out.startupJitter as number) < 0) problems.push('--startup-jitter must be 0 or more seconds');
   if (!['debug', 'info', 'warn', 'error'].includes(out.logLevel as string))
     problems.push(`--log-level must be debug, info, warn or error, got "${String(out.logLevel)}"`);
   if (!['text', 'json'].includes(out.logFormat as string))

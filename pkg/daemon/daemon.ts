@@ -53,6 +53,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     publicIPv6: flags.publicIPv6,
   });
   const later: Later = {};
+  await startupJitter(flags, log);
   const backend = await chooseBackend(flags, { log, nl, iface, later });
   const { agent, networks } = backend;
   logNat(log, iface);
@@ -374,4 +375,16 @@ function attachments(dataDir: string, network: string): number {
 function logNat(log: Logger, iface: ExternalInterface): void {
   if (iface.vtepLocal !== iface.publicIP)
     log.info('the public address is not on this host (NAT?); VXLAN packets leave from the interface address', { local: iface.vtepLocal });
+}
+
+/**
+ * Hosts restarted together (a fleet-wide upgrade, a reboot after an outage) would all list every network's
+ * leases in the same second; etcd serves O(hosts²) bytes then (docs/benchmarks.md, bench:scale). The kernel
+ * keeps its routes meanwhile, so a restarted host's containers keep talking while it waits.
+ */
+async function startupJitter(flags: DaemonFlags, log: Logger): Promise<void> {
+  if (flags.startupJitter <= 0 || flags.kubeSubnetMgr) return;
+  const ms = Math.round(Math.random() * flags.startupJitter * 1000);
+  log.info(`waiting ${ms} ms before contacting etcd (--startup-jitter=${flags.startupJitter})`);
+  await new Promise((r) => setTimeout(r, ms));
 }

@@ -8,16 +8,17 @@
  *             elsewhere while its pods use it, is waited on with the reason, not fatal.
  *   renew     keep the lease alive `margin` before it expires (a reservation, having none, never expires); a
  *             failed renewal is retried every minute, as flanneld does.
- *
- * Every wait is jittered downwards (issue 28): up to a tenth of the margin off a renewal, a fifth off a retry,
- * half off an acquisition's backoff. A lost creation race waits a random time below 50 ms, doubling per loss up
- * to 2 s, so hosts creating leases at once (a network created everywhere) stop retrying in step. Hosts that started together (a mass restart) or lost etcd together (an
- * outage) would otherwise renew and retry in lockstep for ever, each wave N requests in the same instant; with
- * the jitter they drift apart a little more on every renewal. A wait never grows, so no lease renews later.
  *   take back if our key disappears (deleted by hand, or the store let the lease lapse), create the same
  *             subnet again; pods keep their addresses. If another host holds it meanwhile, stay not ready and
  *             say so until an operator resolves it. If the network's config is gone, the network was removed:
  *             nothing is taken back (its keys must not outlive it).
+ *
+ * Every wait is jittered downwards (issue 28): up to a tenth of the margin off a renewal, a fifth off a retry,
+ * half off an acquisition's backoff. Hosts that started together (a mass restart) or lost etcd together (an
+ * outage) would otherwise renew and retry in lockstep for ever, each wave N requests in the same instant; with
+ * the jitter they drift apart a little more on every renewal. A wait never grows, so no lease renews later.
+ * A lost creation race waits a random time below 50 ms, doubling per loss up to 2 s, so hosts creating leases
+ * at once (a network created everywhere) stop relisting and retrying in step.
  *
  * Time is the injected clock's; stopping is the signal's. Every failure is a typed error or a logged line.
  */
