@@ -18,7 +18,8 @@ const value6 = (ip: string, ip6: string) =>
     vxlanV6: { vni: 1, vtepMac: '02:00:00:00:00:61' },
   });
 
-function setup(spec: Partial<KeeperSpec> = {}) {
+/** A keeper over a fake store and clock; `jitter` is what spreads its waits (0: exact times). */
+function setup(spec: Partial<KeeperSpec> = {}, jitter = 0) {
   const clock = new FakeClock();
   const store = new FakeSubnetStore(clock);
   const lines: string[] = [];
@@ -35,7 +36,7 @@ function setup(spec: Partial<KeeperSpec> = {}) {
       ttlSeconds: 86_400,
       ...spec,
     },
-    { log: createLogger({ write: (l) => lines.push(l) }), clock, signal: abort.signal, jitter: () => 0 },
+    { log: createLogger({ write: (l) => lines.push(l) }), clock, signal: abort.signal, jitter: () => jitter },
   );
   const key = (subnet: string) => `${store.subnetsPrefix}/${subnet.replace('/', '-')}`;
   return { clock, store, lines, abort, keeper, key };
@@ -55,14 +56,7 @@ describe('LeaseKeeper', () => {
 
   it('jitters renewals earlier, never later (issue 28): hosts renewing in step drift apart', async () => {
     const renewals = async (jitter: number) => {
-      const clock = new FakeClock();
-      const store = new FakeSubnetStore(clock);
-      const spec = { config, publicIP: '192.0.2.1', value: value('192.0.2.1'), previousSubnet: undefined, pinned: false };
-      const keeper = new LeaseKeeper(
-        store,
-        { ...spec, renewMarginMs: HOUR, ttlSeconds: 86_400 },
-        { log: createLogger({ write: () => {} }), clock, signal: new AbortController().signal, jitter: () => jitter },
-      );
+      const { clock, store, keeper } = setup({}, jitter);
       const held = await keeper.acquire();
       const at: number[] = [];
       for (let day = 0; day < 3; day++) {
@@ -165,14 +159,7 @@ describe('LeaseKeeper', () => {
   });
 
   it('after each lost race waits longer, at random, before trying again (issue 28: every host at once)', async () => {
-    const clock = new FakeClock();
-    const store = new FakeSubnetStore(clock);
-    const spec = { config, publicIP: '192.0.2.1', value: value('192.0.2.1'), previousSubnet: undefined, pinned: false };
-    const keeper = new LeaseKeeper(
-      store,
-      { ...spec, renewMarginMs: HOUR, ttlSeconds: 86_400 },
-      { log: createLogger({ write: () => {} }), clock, signal: new AbortController().signal, jitter: () => 1 },
-    );
+    const { clock, store, keeper } = setup({}, 1);
     let races = 0;
     store.beforeCreate = (k) => {
       if (races++ < 3) store.put(k, value(`192.0.2.${10 + races}`));
