@@ -187,6 +187,7 @@ export class NetworkAgent {
   #leaseGen = 0;
   #planned: { readonly key: string; readonly plans: DevicePlan[] } | undefined;
   #peerList: { readonly key: string; readonly leases: SubnetLease[] } | undefined;
+  #screenMemo: { readonly key: string; readonly verdicts: WeakMap<SubnetLease, string | null> } = { key: '', verdicts: new WeakMap() };
   #verbose: { readonly key: string; readonly peers: NetworkStatus['peers']; readonly desired: NetworkStatus['desired'] } | undefined;
   #plannedFor: string | undefined;
   /** The public addresses the last pass programmed FDB entries to: the only hosts VXLAN is taken from. */
@@ -736,18 +737,22 @@ export class NetworkAgent {
    */
   #screen(held: HeldLease): SubnetLease[] {
     const i = this.#d.iface;
+    const forbidden = [
+      ...i.prefixes,
+      i.address,
+      i.publicIP,
+      i.vtepLocal,
+      ...(i.publicIPv6 ? [i.publicIPv6] : []),
+      ...(this.#d.protectedAddrs ?? []),
+    ];
+    const memoKey = JSON.stringify([this.#config, forbidden]);
+    if (this.#screenMemo.key !== memoKey) this.#screenMemo = { key: memoKey, verdicts: new WeakMap() };
     const { kept, invalid, conflicts } = screenLeases({
       f: this.#config!,
       own: { key: held.key, subnet: held.subnet, ipv6Subnet: held.subnet6, createRevision: held.createRevision },
       peers: this.#peers.values(),
-      forbidden: [
-        ...i.prefixes,
-        i.address,
-        i.publicIP,
-        i.vtepLocal,
-        ...(i.publicIPv6 ? [i.publicIPv6] : []),
-        ...(this.#d.protectedAddrs ?? []),
-      ],
+      memo: this.#screenMemo.verdicts,
+      forbidden,
     });
     const said = new Map<string, string>();
     for (const { lease: l, why } of invalid) {

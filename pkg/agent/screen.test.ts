@@ -49,6 +49,20 @@ describe('screening peers', () => {
     ]);
   });
 
+  it("remembers each lease object's verdict in the memo, so a later call parses only new leases (issue 28)", () => {
+    const memo = new WeakMap<SubnetLease, string | null>();
+    const good = lease('10.244.7.0/24', '192.0.2.7');
+    const bad = lease('10.244.9.0/24', '224.0.0.1');
+    screenLeases({ f: v4, own, forbidden, peers: [good, bad], memo });
+    expect(memo.get(good)).toBeNull();
+    expect(memo.get(bad)).toBe('its PublicIP 224.0.0.1 is not a unicast address');
+    // A verdict in the memo is taken as it is: the lease is not looked at again.
+    memo.set(good, 'remembered');
+    const r = screenLeases({ f: v4, own, forbidden, peers: [good, bad, lease('10.244.8.0/24', '192.0.2.8')], memo });
+    expect(r.invalid.map((x) => x.why)).toEqual(['remembered', 'its PublicIP 224.0.0.1 is not a unicast address']);
+    expect(r.kept.map((l) => l.subnet)).toEqual(['10.244.8.0/24']);
+  });
+
   it('leaves out a lease inside the range that covers a forbidden address (a range that holds the underlay)', () => {
     const f = { ...v4, configs: { 4: { ...v4.configs[4]!, network: '192.0.0.0/8' } } };
     const r = screenLeases({

@@ -21,6 +21,12 @@ export interface ScreenInput {
   readonly peers: Iterable<SubnetLease>;
   /** Addresses and subnets no peer may claim: the underlay's subnets, this host's addresses, the etcd endpoints. */
   readonly forbidden: readonly string[];
+  /**
+   * The verdicts of earlier calls with the same `f` and `forbidden`, by lease (null: valid). A lease that
+   * changes is a new object, so only new leases are parsed: screening every peer on every lease change made
+   * convergence O(peers) in address parsing (issue 28).
+   */
+  readonly memo?: WeakMap<SubnetLease, string | null>;
 }
 
 export interface ScreenResult {
@@ -73,7 +79,11 @@ export function screenLeases(input: ScreenInput): ScreenResult {
   const valid: SubnetLease[] = [];
   const invalid: ScreenResult['invalid'] = [];
   for (const l of input.peers) {
-    const why = invalidity(input.f, l, forbidden);
+    let why = input.memo?.get(l);
+    if (why === undefined) {
+      why = invalidity(input.f, l, forbidden) ?? null;
+      input.memo?.set(l, why);
+    }
     if (why) invalid.push({ lease: l, why });
     else valid.push(l);
   }
