@@ -54,7 +54,7 @@ export const network: CommandModule<object, Common> = {
         'create <name>',
         'create a network on every host; prints its ID',
         (c) =>
-          c
+          names(c, 'name')
             .option('driver', { alias: 'd', type: 'string', default: 'overlay', describe: 'only "overlay"' })
             // Repeated, yargs collects it into an array (an array option would swallow the network's name).
             .option('subnet', {
@@ -127,13 +127,18 @@ export const network: CommandModule<object, Common> = {
       .command(
         'inspect <networks..>',
         'show networks (with the endpoints of every host) as JSON',
-        (c) => c.option('format', { alias: 'f', type: 'string', describe: 'json (one object per line) or a Go template, e.g. "{{.Id}}"' }),
+        (c) =>
+          names(c, 'networks').option('format', {
+            alias: 'f',
+            type: 'string',
+            describe: 'json (one object per line) or a Go template, e.g. "{{.Id}}"',
+          }),
         (a) => inspectNetworks({ socket: a.socket, format: a.format, networks: a.networks as string[] }),
       )
       .command(
         ['rm <networks..>', 'remove <networks..>'],
         'remove networks (refused while they have endpoints)',
-        (c) => c,
+        (c) => names(c, 'networks'),
         async (a) => {
           for (const n of a.networks as string[]) {
             await daemonCall(a.socket, 'DELETE', `/v1/networks/${enc(n)}`, undefined, CHANGE_TIMEOUT_MS);
@@ -151,7 +156,7 @@ export const network: CommandModule<object, Common> = {
         'connect <network>',
         'attach a network namespace to a network, as a runtime would (CNI ADD)',
         (c) =>
-          c
+          names(c, 'network')
             .option('netns', { type: 'string', demandOption: true, describe: 'the namespace, e.g. /proc/PID/ns/net or /run/netns/NAME' })
             .option('name', { type: 'string', demandOption: true, describe: "the container's name on the network (unique across hosts)" })
             .option('ifname', { type: 'string', default: 'eth0', describe: 'interface name inside the namespace' })
@@ -172,7 +177,7 @@ export const network: CommandModule<object, Common> = {
         'disconnect <network> <name>',
         'detach a container from a network (CNI DEL)',
         (c) =>
-          c.option('force', {
+          names(c, 'network', 'name').option('force', {
             alias: 'f',
             type: 'boolean',
             default: false,
@@ -193,6 +198,15 @@ export const network: CommandModule<object, Common> = {
       }),
   handler: () => {},
 };
+
+/**
+ * Positionals are names and ID prefixes, kept as typed: yargs would read an ID prefix such as "5253e7" as the
+ * number 52,530,000,000 (a fresh-clone run of test/networks/cli met it).
+ */
+function names<T>(c: Argv<T>, ...keys: string[]): Argv<T> {
+  for (const k of keys) c = c.positional(k, { type: 'string' }) as Argv<T>;
+  return c;
+}
 
 /** Docker's prune: asks first unless -f (reading one line, so `yes | weft network prune` works too). */
 async function pruneNetworks(socket: string, force: boolean): Promise<void> {
