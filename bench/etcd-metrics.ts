@@ -4,7 +4,7 @@
  * received, by method: the JSON gateway the daemons use (docs/adr/0005) turns each HTTP call into one, and a
  * watch or keep-alive stream counts each message. Watch events are those etcd sent to watchers.
  */
-import { request } from 'node:http';
+import { unixRequest } from '../pkg/contract/unix-http.ts';
 
 export interface EtcdLoad {
   /** gRPC messages received, by method (Range, Txn, Put, LeaseKeepAlive, Watch, ...). */
@@ -21,17 +21,10 @@ export interface EtcdLoad {
   readonly sentBytes: number;
 }
 
-function scrape(socketPath: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path: '/metrics', timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    });
-    req.on('timeout', () => req.destroy(new Error('etcd /metrics did not answer in 10 s')));
-    req.on('error', reject);
-    req.end();
-  });
+async function scrape(socketPath: string): Promise<string> {
+  const r = await unixRequest(socketPath, 'GET', '/metrics', undefined, 10_000);
+  if (r.status !== 200) throw new Error(`etcd /metrics answered ${r.status}`);
+  return r.body;
 }
 
 /** Sum of every sample of `name` (all label sets), and the per-label breakdown when `by` is given. */
