@@ -24,7 +24,7 @@ import { isWeftError, messageOf } from '../errors/mod.ts';
 import { chainPresent, CNI_MASQ_TABLE, cniMasqChainName, FirewallKeeper } from '../firewall/mod.ts';
 import { DEFAULT_NETWORK_KEY } from '../networks/mod.ts';
 import { KernelWatcher, Netlink, sdNotify } from '../kernel/mod.ts';
-import type { LeaseSource } from '../lease/mod.ts';
+import { realClock, type LeaseSource } from '../lease/mod.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { parseEndpoints } from '../store/mod.ts';
 import { startApiServer } from './api-server.ts';
@@ -386,5 +386,5 @@ async function startupJitter(flags: DaemonFlags, log: Logger): Promise<void> {
   if (flags.startupJitter <= 0 || flags.kubeSubnetMgr) return;
   const ms = Math.round(Math.random() * flags.startupJitter * 1000);
   log.info(`waiting ${ms} ms before contacting etcd (--startup-jitter=${flags.startupJitter})`);
-  await new Promise((r) => setTimeout(r, ms));
+  await realClock.sleep(ms);
 }
